@@ -1,0 +1,423 @@
+"""Turn pycparser ASTs of one file into the program model.
+
+This is the only module that walks pycparser nodes.  It produces
+``model.Function`` records (call sites with arguments as access paths,
+assignments, locals), ``TypeInfoRecord`` initialisers and ``HookBinding``
+assignments made in class_init functions.
+
+Access paths are normalised here: C casts, QOM cast functions (``FOO(obj)``,
+``OBJECT()``, ``DEVICE()`` once expanded), ``object_dynamic_cast_assert`` and
+``container_of`` are transparent, and locals are replaced by what they were
+initialised with when that is unique, so ``&s->mmio`` and ``&d->mmio`` name
+the same path when ``s`` and ``d`` are casts of the same parameter.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from pycparser import c_ast
+from pycparser.c_generator import CGenerator
+
+from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
+                     Function, HookBinding, LocalVar, Location, Param, TypeInfoRecord)
+
+_CAST_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# Calls whose result is their first argument, seen through.
+_TRANSPARENT_CALLS = frozenset({
+    "object_dynamic_cast_assert", "object_dynamic_cast", "g_steal_pointer",
+})
+_PARENT_CHAIN_CALLS = {
+    "device_class_set_parent_realize": "realize",
+    "device_class_set_parent_unrealize": "unrealize",
+}
+_GEN = CGenerator()
+
+
+def c_text(node: c_ast.Node, limit: int = 160) -> str:
+    try:
+        text = _GEN.visit(node)
+    except Exception:  # the generator does not know every GNU node
+        text = type(node).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def type_text(node: Optional[c_ast.Node]) -> str:
+    """The type of a declaration as C text without the declared name."""
+    if node is None:
+        return ""
+    stars = 0
+    while isinstance(node, (c_ast.PtrDecl, c_ast.ArrayDecl)):
+        stars += 1
+        node = node.type
+    base = ""
+    if isinstance(node, c_ast.TypeDecl):
+        inner = node.type
+        if isinstance(inner, c_ast.IdentifierType):
+            base = " ".join(inner.names)
+        elif isinstance(inner, (c_ast.Struct, c_ast.Union, c_ast.Enum)):
+            base = f"{type(inner).__name__.lower()} {inner.name or ''}".strip()
+    elif isinstance(node, c_ast.FuncDecl):
+        base = "function"
+    return base + (" " + "*" * stars if stars else "")
+
+
+def base_type_name(text: str) -> str:
+    """``const PCIDeviceClass *`` -> ``PCIDeviceClass``."""
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", text) if w not in ("const", "volatile", "struct")]
+    return words[-1] if words else ""
+
+
+class _Scope:
+    """Per-function facts the expression converter needs."""
+
+    def __init__(self, params: Tuple[Param, ...], locals_: Dict[str, LocalVar],
+                 definitions: Dict[str, List[c_ast.Node]], stores: Dict[str, List[c_ast.Node]]):
+        self.param_index = {p.name: i for i, p in enumerate(params)}
+        self.locals = locals_
+        self.definitions = definitions  # local -> rhs nodes assigned to it
+        self.stores = stores            # local -> lvalue nodes it is stored into
+        self.resolving: Set[str] = set()
+
+
+class Extractor:
+    """Builds model records for one translation unit."""
+
+    def __init__(self, rel_file: str, is_main, qom_casts: Iterable[str] = ()):
+        self.rel_file = rel_file
+        self.is_main = is_main
+        self.qom_casts = set(qom_casts)
+        self.functions: Dict[str, Function] = {}
+        self.types: List[TypeInfoRecord] = []
+        self.bindings: List[HookBinding] = []
+
+    # -- locations ---------------------------------------------------------
+    def loc(self, node: c_ast.Node) -> Location:
+        coord = getattr(node, "coord", None)
+        if coord is None:
+            return Location(self.rel_file, 0, 0)
+        return Location(self.rel_file, coord.line or 0, coord.column or 1)
+
+    # -- top level ---------------------------------------------------------
+    def add_ast(self, ast: c_ast.FileAST) -> None:
+        for ext in ast.ext or ():
+            if isinstance(ext, c_ast.FuncDef):
+                self._function(ext)
+            elif isinstance(ext, c_ast.Decl):
+                self._global_decl(ext)
+
+    def _global_decl(self, decl: c_ast.Decl) -> None:
+        if decl.init is None:
+            return
+        self._decl_loc = self.loc(decl)
+        tname = base_type_name(type_text(decl.type))
+        if tname == "TypeInfo":
+            inits = decl.init.exprs if isinstance(decl.type, c_ast.ArrayDecl) else [decl.init]
+            for init in inits or ():
+                if isinstance(init, c_ast.InitList):
+                    rec = self._typeinfo(init)
+                    if rec is not None:
+                        self.types.append(rec)
+
+    def _typeinfo(self, init: c_ast.InitList) -> Optional[TypeInfoRecord]:
+        fields: Dict[str, c_ast.Node] = {}
+        for item in init.exprs or ():
+            if isinstance(item, c_ast.NamedInitializer) and item.name:
+                name = item.name[-1]
+                if isinstance(name, c_ast.ID):
+                    fields[name.name] = item.expr
+        name = _string_value(fields.get("name"))
+        if name is None:
+            return None
+
+        def fn(key: str) -> Optional[str]:
+            node = fields.get(key)
+            while isinstance(node, c_ast.Cast):
+                node = node.expr
+            return node.name if isinstance(node, c_ast.ID) else None
+
+        abstract = fields.get("abstract")
+        return TypeInfoRecord(
+            name=name, parent=_string_value(fields.get("parent")),
+            loc=self.loc(init) if init.coord else self._decl_loc,
+            instance_init=fn("instance_init"), instance_finalize=fn("instance_finalize"),
+            class_init=fn("class_init"),
+            abstract=isinstance(abstract, c_ast.Constant) and abstract.value not in ("0", "false"),
+        )
+
+    # -- functions ---------------------------------------------------------
+    def _function(self, fdef: c_ast.FuncDef) -> None:
+        decl = fdef.decl
+        fdecl = decl.type
+        params: List[Param] = []
+        if getattr(fdecl, "args", None) is not None:  # FuncDecl or pycparserext's FuncDeclExt
+            for p in fdecl.args.params or ():
+                if isinstance(p, c_ast.Decl) and p.name:
+                    params.append(Param(p.name, type_text(p.type)))
+        locals_: Dict[str, LocalVar] = {}
+        definitions: Dict[str, List[c_ast.Node]] = {}
+        stores: Dict[str, List[c_ast.Node]] = {}
+        body = fdef.body
+        end_line = max((getattr(n.coord, "line", 0) or 0 for n in _walk(body) if n.coord), default=0)
+        # pass 1: locals and what is assigned to them
+        for node in _walk(body):
+            if isinstance(node, c_ast.Decl) and node.name and not isinstance(node.type, c_ast.FuncDecl):
+                locals_[node.name] = LocalVar(node.name, type_text(node.type), self.loc(node),
+                                              cleanup="auto" in (node.storage or []))
+                if node.init is not None and not isinstance(node.init, c_ast.InitList):
+                    definitions.setdefault(node.name, []).append(node.init)
+            elif isinstance(node, c_ast.Assignment) and node.op == "=":
+                lhs = _strip_casts(node.lvalue)
+                if isinstance(lhs, c_ast.ID):
+                    definitions.setdefault(lhs.name, []).append(node.rvalue)
+                rhs = _strip_casts(node.rvalue)
+                if isinstance(rhs, c_ast.ID) and not isinstance(lhs, c_ast.ID):
+                    stores.setdefault(rhs.name, []).append(node.lvalue)
+        scope = _Scope(tuple(params), locals_, definitions, stores)
+        func = Function(name=decl.name, loc=self.loc(decl), end_line=end_line,
+                        static="static" in (decl.storage or []), params=tuple(params),
+                        locals=locals_)
+        # pass 2: calls and assignments, in source order
+        results: Dict[int, c_ast.Node] = {}
+        for node in _walk(body):
+            if isinstance(node, c_ast.Assignment) and node.op == "=":
+                rv = _strip_casts(node.rvalue)
+                if isinstance(rv, c_ast.FuncCall):
+                    results[id(rv)] = node.lvalue
+                func.assignments.append(Assignment(self.expr(node.lvalue, scope),
+                                                   self.expr(node.rvalue, scope), self.loc(node)))
+                self._binding(func, node, scope)
+            elif isinstance(node, c_ast.Decl) and node.init is not None and node.name:
+                rv = _strip_casts(node.init)
+                if isinstance(rv, c_ast.FuncCall):
+                    results[id(rv)] = c_ast.ID(node.name, node.coord)
+            elif isinstance(node, c_ast.FuncCall):
+                callee = node.name.name if isinstance(node.name, c_ast.ID) else None
+                if callee and self._is_cast(callee, node):
+                    continue
+                args = tuple(self.expr(a, scope) for a in _call_args(node))
+                target = results.get(id(node))
+                result = None
+                if target is not None:
+                    rexpr = self.expr(target, scope, follow_locals=False)
+                    if rexpr.path is not None and rexpr.path.root.startswith(LOCAL + ":"):
+                        # a local that is later stored into a field names that field
+                        rexpr = self.expr(target, scope)
+                    result = rexpr.path
+                site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
+                                callee_text=c_text(node.name, 60), index=len(func.calls))
+                func.calls.append(site)
+                if callee in _PARENT_CHAIN_CALLS and len(site.args) >= 2:
+                    target_fn = site.args[1]
+                    self.bindings.append(HookBinding(
+                        function=func.name, class_type="DeviceClass",
+                        field=_PARENT_CHAIN_CALLS[callee],
+                        target=_function_name(target_fn), value=target_fn.text,
+                        loc=site.loc, chained=True))
+        self.functions[func.name] = func
+
+    def _binding(self, func: Function, node: c_ast.Assignment, scope: _Scope) -> None:
+        lhs = node.lvalue
+        if not (isinstance(lhs, c_ast.StructRef) and lhs.type == "->"):
+            return
+        base = _strip_casts(lhs.name)
+        if isinstance(base, c_ast.FuncCall) and isinstance(base.name, c_ast.ID):
+            # DEVICE_CLASS(klass)->realize = f;
+            class_type = _class_from_cast(base.name.name)
+        elif isinstance(base, c_ast.ID):
+            var = scope.locals.get(base.name)
+            tname = var.type if var else next((p.type for p in func.params if p.name == base.name), "")
+            class_type = base_type_name(tname)
+        else:
+            return
+        if not class_type.endswith("Class"):
+            return
+        value = _strip_casts(node.rvalue)
+        target = value.name if isinstance(value, c_ast.ID) else None
+        if isinstance(value, c_ast.UnaryOp) and value.op == "&" and isinstance(value.expr, c_ast.ID):
+            target = value.expr.name
+        self.bindings.append(HookBinding(
+            function=func.name, class_type=class_type, field=lhs.field.name,
+            target=target, value=c_text(node.rvalue, 80), loc=self.loc(node)))
+
+    # -- expressions -------------------------------------------------------
+    def _is_cast(self, name: str, node: c_ast.FuncCall) -> bool:
+        args = _call_args(node)
+        return bool(args) and (name in _TRANSPARENT_CALLS or name in self.qom_casts
+                               or (len(args) == 1 and bool(_CAST_NAME_RE.match(name))))
+
+    def expr(self, node: c_ast.Node, scope: _Scope, follow_locals: bool = True) -> Expr:
+        text = c_text(node)
+        try:
+            return self._expr(node, scope, text, follow_locals, 0)
+        except RecursionError:
+            return Expr("other", text)
+
+    def _expr(self, node, scope: _Scope, text: str, follow: bool, depth: int) -> Expr:
+        if depth > 40:
+            return Expr("other", text)
+        node = _strip_casts_keep_null(node)
+        if _is_null(node):
+            return Expr("null", text)
+        if isinstance(node, c_ast.ID):
+            return Expr("path", text, path=self._id_path(node.name, scope, follow, depth))
+        if isinstance(node, c_ast.StructRef):
+            base = self._expr(node.name, scope, text, follow, depth + 1)
+            if base.path is None:
+                return Expr("other", text)
+            path = base.path
+            op = node.type
+            if path.address_of and op == "->":
+                path = AccessPath(path.root, path.steps, False)
+                op = "."
+            return Expr("path", text, path=AccessPath(path.root, path.steps + ((op, node.field.name),)))
+        if isinstance(node, c_ast.ArrayRef):
+            base = self._expr(node.name, scope, text, follow, depth + 1)
+            if base.path is None:
+                return Expr("other", text)
+            return Expr("path", text, path=AccessPath(base.path.root, base.path.steps + (("[]", ""),)))
+        if isinstance(node, c_ast.UnaryOp) and node.op in ("&", "*"):
+            inner = self._expr(node.expr, scope, text, follow, depth + 1)
+            if inner.path is None:
+                return Expr("other", text)
+            p = inner.path
+            if node.op == "&":
+                return Expr("path", text, path=AccessPath(p.root, p.steps, True))
+            if p.address_of:
+                return Expr("path", text, path=AccessPath(p.root, p.steps, False))
+            return Expr("path", text, path=AccessPath(p.root, p.steps + (("*", ""),)))
+        if isinstance(node, c_ast.FuncCall):
+            name = node.name.name if isinstance(node.name, c_ast.ID) else None
+            args = _call_args(node)
+            if name and self._is_cast(name, node):
+                return self._expr(args[0], scope, text, follow, depth + 1)
+            conv = tuple(self._expr(a, scope, c_text(a), False, depth + 1) for a in args)
+            return Expr("call", text, path=AccessPath(f"{CALL}:{name or '?'}"), callee=name, args=conv)
+        if isinstance(node, c_ast.Compound):
+            inner = _container_of(node)
+            if inner is not None:
+                ptr, member = inner
+                got = self._expr(ptr, scope, text, follow, depth + 1)
+                if got.path is not None and got.path.steps and got.path.steps[-1][1] == member:
+                    return Expr("path", text, path=AccessPath(got.path.root, got.path.steps[:-1]))
+                return got
+            return Expr("other", text)
+        if isinstance(node, c_ast.Constant):
+            return Expr("string" if node.type == "string" else "const", text)
+        return Expr("other", text)
+
+    def _id_path(self, name: str, scope: _Scope, follow: bool, depth: int) -> AccessPath:
+        if name in scope.param_index and name not in scope.locals:
+            return AccessPath(f"{PARAM}:{scope.param_index[name]}")
+        if name not in scope.locals:
+            return AccessPath(f"{GLOBAL}:{name}")
+        if follow and name not in scope.resolving:
+            scope.resolving.add(name)
+            try:
+                resolved = self._resolve_local(name, scope, depth)
+            finally:
+                scope.resolving.discard(name)
+            if resolved is not None:
+                return resolved
+        return AccessPath(f"{LOCAL}:{name}")
+
+    def _resolve_local(self, name: str, scope: _Scope, depth: int) -> Optional[AccessPath]:
+        """A local names what it was set to, when that is one path; a local
+        set to a fresh object (an allocation) names the field it is stored
+        into."""
+        defs = [d for d in scope.definitions.get(name, []) if not _is_null(_strip_casts_keep_null(d))]
+        paths = set()
+        for d in defs:
+            e = self._expr(d, scope, "", True, depth + 1)
+            paths.add(e.path if e.kind == "path" else None)
+        if len(paths) == 1 and None not in paths:
+            return paths.pop()
+        stores = set()
+        for lv in scope.stores.get(name, []):
+            e = self._expr(lv, scope, "", True, depth + 1)
+            if e.path is not None and not e.path.root.startswith(LOCAL + ":"):
+                stores.add(e.path)
+        if len(stores) == 1:
+            return stores.pop()
+        return None
+
+
+# -- AST helpers ------------------------------------------------------------
+
+def _walk(node: Optional[c_ast.Node]):
+    """Pre-order walk without recursion (deep expressions are common)."""
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        children = [c for _, c in n.children()]
+        stack.extend(reversed(children))
+
+
+def _call_args(node: c_ast.FuncCall) -> List[c_ast.Node]:
+    if node.args is None:
+        return []
+    return list(getattr(node.args, "exprs", None) or [])
+
+
+def _strip_casts(node):
+    while isinstance(node, c_ast.Cast):
+        node = node.expr
+    return node
+
+
+def _is_null(node) -> bool:
+    if isinstance(node, c_ast.Cast):
+        inner = _strip_casts(node)
+        return isinstance(inner, c_ast.Constant) and inner.value == "0"
+    return isinstance(node, c_ast.ID) and node.name == "NULL"
+
+
+def _strip_casts_keep_null(node):
+    """Strip casts, but keep ``(void *)0`` recognisable as NULL."""
+    if isinstance(node, c_ast.Cast) and _is_null(node):
+        return node
+    return _strip_casts(node)
+
+
+def _string_value(node) -> Optional[str]:
+    node = _strip_casts(node)
+    if isinstance(node, c_ast.Constant) and node.type == "string":
+        raw = node.value
+        parts = re.findall(r'"((?:\\.|[^"\\])*)"', raw)
+        return "".join(parts) if parts else raw.strip('"')
+    return None
+
+
+def _function_name(expr: Expr) -> Optional[str]:
+    if expr.path is not None and expr.path.root.startswith(GLOBAL + ":") and not expr.path.steps:
+        return expr.path.root.split(":", 1)[1]
+    return None
+
+
+def _class_from_cast(name: str) -> str:
+    """``PCI_DEVICE_CLASS`` -> ``PCIDeviceClass`` is not derivable; the data
+    table maps the common ones, others keep a recognisable marker."""
+    table = {
+        "DEVICE_CLASS": "DeviceClass", "PCI_DEVICE_CLASS": "PCIDeviceClass",
+        "VIRTIO_DEVICE_CLASS": "VirtioDeviceClass", "USB_DEVICE_CLASS": "USBDeviceClass",
+        "SYS_BUS_DEVICE_CLASS": "SysBusDeviceClass",
+    }
+    return table.get(name, name + "Class" if not name.endswith("CLASS") else name.title().replace("_", ""))
+
+
+def _container_of(node: c_ast.Compound) -> Optional[Tuple[c_ast.Node, str]]:
+    """Recognise the expansion of QEMU's container_of():
+    ``({ const typeof(((T *)0)->m) *__mptr = (ptr); (T *)((char *)__mptr - offsetof(T, m)); })``
+    and return (ptr, m)."""
+    items = node.block_items or []
+    if len(items) != 2 or not isinstance(items[0], c_ast.Decl) or items[0].name != "__mptr":
+        return None
+    member = ""
+    for n in _walk(items[1]):
+        if isinstance(n, c_ast.StructRef):
+            member = n.field.name
+    return items[0].init, member

@@ -1,0 +1,224 @@
+"""Parse preprocessed C chunk by chunk with pycparser (GNU C dialect).
+
+Parsing the whole preprocessed file at once fails on the first construct
+pycparser rejects and costs 1-2 s.  Instead each top-level chunk is parsed
+alone, with the typedef names of all earlier chunks carried over, so one bad
+construct costs one chunk.  Header chunks are only parsed when they declare
+typedef names (the only thing later chunks depend on), and their results are
+cached for the life of the process: every QEMU file includes the same
+headers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import pycparser
+from pycparser import c_ast
+from pycparserext.ext_c_parser import GnuCParser
+
+from .chunks import FUNCTION, TYPEDEF, Chunk, iter_typedef_names_fallback, split_chunks
+
+_NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
+
+
+class _CarryingParser(GnuCParser):
+    """GnuCParser whose file scope is a dict we own, so typedef names
+    declared by one chunk stay known when the next chunk is parsed."""
+
+    def __init__(self, **kwds):
+        super().__init__(**kwds)
+        self.file_scope: Dict[str, bool] = {}
+
+    if _NEW_PARSER:
+        def _parse_translation_unit_or_empty(self):
+            self._scope_stack = [self.file_scope]
+            return pycparser.c_parser.CParser._parse_translation_unit_or_empty(self)
+
+        def parse_chunk(self, text: str, filename: str) -> c_ast.FileAST:
+            return pycparser.c_parser.CParser.parse(self, text, filename)
+
+        # pycparser returns a statement expression "({ ... })" as a whole
+        # assignment expression, so "({ ... }) & 1" (QEMU's qatomic_read)
+        # fails; GnuCParser already parses it as a primary expression.
+        def _parse_assignment_expression(self):
+            expr = self._parse_conditional_expression()
+            if self._is_assignment_op():
+                op = self._advance().value
+                rhs = self._parse_assignment_expression()
+                return c_ast.Assignment(op, expr, rhs, expr.coord)
+            return expr
+
+        # GNU "a ?: b" means "a ? a : b".
+        def _parse_conditional_expression(self):
+            expr = self._parse_binary_expression()
+            if self._accept("CONDOP"):
+                if self._peek_type() == "COLON":
+                    iftrue = expr
+                else:
+                    iftrue = self._parse_expression()
+                self._expect("COLON")
+                iffalse = self._parse_conditional_expression()
+                return c_ast.TernaryOp(expr, iftrue, iffalse, expr.coord)
+            return expr
+    else:  # pycparser 2.x (PLY), used on Python 3.9
+        def parse_chunk(self, text: str, filename: str) -> c_ast.FileAST:
+            self.clex.filename = filename
+            self.clex.reset_lineno()
+            self._scope_stack = [self.file_scope]
+            self._last_yielded_token = None
+            return self.cparser.parse(input=text, lexer=self.clex, debug=False)
+
+
+_PARSER: Optional[_CarryingParser] = None
+# header typedef chunk text -> typedef names it declares (process-wide)
+_TYPEDEF_CACHE: Dict[str, Tuple[str, ...]] = {}
+
+
+def _parser() -> _CarryingParser:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = _CarryingParser()
+    return _PARSER
+
+
+# Textual rewrites tried, in order, on a main-file chunk that failed to
+# parse.  Each turns a GNU construct pycparser rejects into plain C with the
+# same calls and the same lines.
+_REWRITES = (
+    ("elvis", re.compile(r"\?\s*:"), "? 0 :"),
+    ("asm goto", re.compile(r"\basm\s+(?:volatile\s+)?goto\b"), "asm volatile"),
+    ("case range", re.compile(r"(\bcase\s+[^:;]*?)\s*\.\.\.\s*([^:;]*?:)"), r"\1 : case \2"),
+    ("empty initializer", re.compile(r"=\s*\{\s*\}"), "= {0}"),
+)
+
+
+# The instance cast functions OBJECT_DECLARE_TYPE() defines in headers.
+_QOM_CAST_RE = re.compile(r"static\s+inline\s+[\w\s]+\*\s*([A-Za-z_]\w*)\s*\(\s*const\s+void\s*\*")
+
+
+@dataclass
+class ParsedChunk:
+    chunk: Chunk
+    ast: c_ast.FileAST
+    rewrites: Tuple[str, ...] = ()
+
+
+@dataclass
+class ParseResult:
+    parsed: List[ParsedChunk] = field(default_factory=list)
+    failed: List[Tuple[Chunk, str]] = field(default_factory=list)
+    functions_found: int = 0
+    functions_recovered: int = 0
+    qom_casts: set = field(default_factory=set)
+
+
+def _reason(exc: Exception) -> str:
+    msg = str(exc)
+    m = re.search(r":\s*(before: .*|[^:]+)$", msg)
+    text = m.group(1) if m else msg
+    return text.strip()[:120]
+
+
+def _parse_text(parser: _CarryingParser, chunk: Chunk, text: str) -> c_ast.FileAST:
+    saved = dict(parser.file_scope)
+    try:
+        return parser.parse_chunk(f'# {chunk.line} "{chunk.file}"\n{text}\n', chunk.file)
+    except Exception:
+        parser.file_scope.clear()
+        parser.file_scope.update(saved)
+        raise
+
+
+def parse_preprocessed(text: str, is_main) -> ParseResult:
+    """Parse the chunks of one preprocessed translation unit.
+
+    ``is_main(filename)`` tells whether a line-marker file name is the file
+    being checked (its chunks are all parsed; header chunks only for
+    typedef names)."""
+    parser = _parser()
+    parser.file_scope = {}
+    result = ResultBuilder(parser)
+    main_cache: Dict[str, bool] = {}
+    for chunk in split_chunks(text):
+        main = main_cache.get(chunk.file)
+        if main is None:
+            main = main_cache[chunk.file] = bool(is_main(chunk.file))
+        if main:
+            result.main_chunk(chunk)
+        elif chunk.kind == TYPEDEF:
+            result.header_typedef(chunk)
+        elif chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
+            m = _QOM_CAST_RE.match(chunk.text)
+            if m:
+                result.result.qom_casts.add(m.group(1))
+    return result.result
+
+
+class ResultBuilder:
+    def __init__(self, parser: _CarryingParser):
+        self.parser = parser
+        self.result = ParseResult()
+
+    def header_typedef(self, chunk: Chunk) -> None:
+        names = _TYPEDEF_CACHE.get(chunk.text)
+        if names is None:
+            before = set(k for k, v in self.parser.file_scope.items() if v)
+            try:
+                _parse_text(self.parser, chunk, chunk.text)
+                names = tuple(k for k, v in self.parser.file_scope.items() if v and k not in before)
+            except Exception:
+                names = tuple(iter_typedef_names_fallback(chunk.text))
+            _TYPEDEF_CACHE[chunk.text] = names
+        for name in names:
+            self.parser.file_scope[name] = True
+
+    def main_chunk(self, chunk: Chunk) -> None:
+        is_function = chunk.kind == FUNCTION
+        if is_function:
+            self.result.functions_found += 1
+        first_error: Optional[Exception] = None
+        for text, applied in _attempts(chunk.text, self.parser.file_scope):
+            try:
+                ast = _parse_text(self.parser, chunk, text)
+            except Exception as exc:  # ParseError, and on odd input others
+                first_error = first_error or exc
+                continue
+            self.result.parsed.append(ParsedChunk(chunk, ast, applied))
+            if is_function:
+                self.result.functions_recovered += 1
+            return
+        if chunk.kind == TYPEDEF:
+            for name in iter_typedef_names_fallback(chunk.text):
+                self.parser.file_scope[name] = True
+        self.result.failed.append((chunk, _reason(first_error)))
+
+
+_C_WORDS = frozenset("""
+    auto break case char const continue default do double else enum extern float for goto
+    if inline int long register restrict return short signed sizeof static struct switch
+    typedef union unsigned void volatile while _Bool _Complex typeof asm
+""".split())
+# "NAME *ident" or "NAME ident" where a declaration may start: NAME is
+# probably a type from a header we could not see (an external library's).
+_UNKNOWN_TYPE_RE = re.compile(
+    r"(?:^|[;{}(,]|\bconst\b)\s*([A-Za-z_]\w*)\s+(?:const\s+)?\**\s*[A-Za-z_]\w*\s*[;,=)\[]", re.M)
+
+
+def _attempts(text: str, scope: Dict[str, bool]):
+    """The chunk as written, then with each rewrite that changes it added,
+    then with names that look like unknown types declared as typedefs."""
+    yield text, ()
+    applied: Tuple[str, ...] = ()
+    for name, pattern, repl in _REWRITES:
+        new = pattern.sub(repl, text)
+        if new != text:
+            text, applied = new, applied + (name,)
+            yield text, applied
+    guessed = {m for m in _UNKNOWN_TYPE_RE.findall(text)
+               if m not in _C_WORDS and not scope.get(m, False)}
+    if guessed:
+        for name in guessed:
+            scope[name] = True
+        yield text, applied + ("unknown types",)

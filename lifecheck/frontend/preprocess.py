@@ -1,0 +1,254 @@
+"""Run the C preprocessor on one QEMU file, with no build folder.
+
+QEMU's sources need headers that only a build produces (config-host.h, the
+QAPI and trace headers, CONFIG_DEVICES).  We preprocess with ``-nostdinc``,
+force-include our prelude (libc and glib, see prelude.h), and answer every
+header that the tree does not have with a stub written on demand into a
+stub folder that sits *after* the tree's own include folders.
+
+The preprocessor is run with an argument list we build ourselves: nothing
+from the analysed tree ends up on the command line except include folders
+and the file name.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from .tree import QemuTree
+
+PRELUDE = Path(__file__).resolve().parent / "prelude.h"
+_MISSING_RE = re.compile(r"fatal error: ([^:\n]+): No such file or directory")
+_QAPI_DECL_RE = re.compile(r"\{\s*'(struct|union|enum|alternate)'\s*:\s*'([A-Za-z_][A-Za-z0-9_]*)'")
+_QAPI_BUILTIN_LISTS = (
+    "str", "number", "int", "int8", "int16", "int32", "int64", "uint8", "uint16",
+    "uint32", "uint64", "size", "bool", "any", "null",
+)
+MAX_STUB_ROUNDS = 64
+_PER_TARGET_RE = re.compile(r"cpu\.h included from common code")
+
+# Per-target files (those that include cpu.h) are built once per target in
+# QEMU; we preprocess them once, for one plausible target: the hw/ folder's
+# own architecture, else one named in the file name, else x86.
+_ARCH_DIRS = {
+    "arm": "arm", "i386": "i386", "ppc": "ppc", "mips": "mips", "riscv": "riscv",
+    "s390x": "s390x", "sparc": "sparc", "sparc64": "sparc", "m68k": "m68k",
+    "alpha": "alpha", "hppa": "hppa", "loongarch": "loongarch", "microblaze": "microblaze",
+    "openrisc": "openrisc", "sh4": "sh4", "tricore": "tricore", "xtensa": "xtensa",
+    "avr": "avr", "rx": "rx", "hexagon": "hexagon",
+}
+_ARCH_WORDS = (
+    ("arm", ("arm", "aspeed", "allwinner", "imx", "stm32", "bcm2", "npcm", "xlnx", "zynq",
+             "omap", "exynos", "nrf51", "mps2", "armv7m", "gic", "pl0", "msf2", "sbsa", "tz-",
+             "iotkit", "a9", "a15", "digic", "strongarm", "pxa", "highbank", "integrator",
+             "versatile", "vexpress", "raspi", "musca", "mps3", "fsl", "max78000", "smmu")),
+    ("mips", ("mips", "loongson", "boston", "malta", "jazz", "gt64")),
+    ("ppc", ("ppc", "spapr", "pnv", "xive", "openpic", "e500", "mpc", "pegasos", "prep", "mac", "heathrow")),
+    ("riscv", ("riscv", "sifive", "opentitan", "aclint", "aplic", "imsic", "ibex", "plic")),
+    ("s390x", ("s390", "css", "ccw", "zpci")),
+    ("loongarch", ("loongarch", "ls7a")),
+    ("sparc", ("sparc", "sun4", "slavio", "eccmemctl", "grlib", "leon")),
+    ("hppa", ("hppa", "lasi", "dino", "astro")),
+    ("m68k", ("m68k", "mcf", "q800", "next", "virt-ctrl")),
+    ("xtensa", ("xtensa", "xtfpga")),
+)
+_TARGET_64 = {"arm": "AARCH64", "i386": "X86_64", "ppc": "PPC64", "mips": "MIPS64",
+              "riscv": "RISCV64", "loongarch": "LOONGARCH64", "sparc": "SPARC64"}
+
+
+def guess_arch(rel_path: str) -> str:
+    parts = rel_path.split("/")
+    if len(parts) > 2 and parts[0] == "hw" and parts[1] in _ARCH_DIRS:
+        return _ARCH_DIRS[parts[1]]
+    name = parts[-1].lower()
+    for arch, words in _ARCH_WORDS:
+        if any(w in name for w in words):
+            return arch
+    return "i386"
+
+
+def config_target(arch: str) -> str:
+    lines = ["/* lifecheck stub: per-target configuration */",
+             f"#define TARGET_{arch.upper()} 1",
+             f'#define TARGET_NAME "{arch}"']
+    if arch in _TARGET_64:
+        lines.append(f"#define TARGET_{_TARGET_64[arch]} 1")
+        lines.append("#define TARGET_LONG_BITS 64")
+    else:
+        lines.append("#define TARGET_LONG_BITS 32")
+    if arch == "loongarch":
+        lines.append("#define TARGET_LOONGARCH 1")
+    return "\n".join(lines) + "\n"
+
+
+class PreprocessError(Exception):
+    """The file could not be preprocessed; the message says why."""
+
+
+@dataclass
+class Preprocessed:
+    text: str
+    stubbed: List[str]  # headers answered by an empty stub
+    target: Optional[str] = None  # the target architecture, for per-target files
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def qapi_typedefs(root: Path) -> str:
+    """Typedefs for every QAPI type named in the tree's qapi/*.json schemas.
+
+    Generated QAPI headers declare ``typedef struct Foo Foo`` and
+    ``FooList``; without those names pycparser cannot parse the code that
+    uses them, so empty stubs are not enough."""
+    lines = ["/* QAPI type names, from qapi/*.json (lifecheck stub) */",
+             "#ifndef LIFECHECK_QAPI_H", "#define LIFECHECK_QAPI_H"]
+    seen = set()
+    for name in _QAPI_BUILTIN_LISTS:
+        lines.append(f"typedef struct {name}List {name}List;")
+    lines.append("typedef int QType;")
+    for path in sorted((root / "qapi").glob("*.json")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for kind, name in _QAPI_DECL_RE.findall(text):
+            if name in seen:
+                continue
+            seen.add(name)
+            if kind == "enum":
+                lines.append(f"typedef int {name};")
+            else:
+                lines.append(f"typedef struct {name} {name};")
+            lines.append(f"typedef struct {name}List {name}List;")
+    lines.append("#endif")
+    return "\n".join(lines) + "\n"
+
+
+class Preprocessor:
+    """Preprocesses files of one tree; stubs are shared by all its runs."""
+
+    def __init__(self, tree: QemuTree, stub_dir: Path, timeout: float = 60.0, cc: str = "gcc"):
+        self.tree = tree
+        self.stub_dir = Path(stub_dir)
+        self.timeout = timeout
+        self.cc = cc
+        self._prepare_stubs()
+
+    def _prepare_stubs(self) -> None:
+        stubs = {
+            "config-host.h": "/* lifecheck stub */\n#define CONFIG_POSIX 1\n#define CONFIG_LINUX 1\n",
+            "lifecheck-config-devices.h": "/* lifecheck stub */\n",
+            "lifecheck-config-target.h": "/* lifecheck stub */\n",
+            "lifecheck-qapi.h": qapi_typedefs(self.tree.root),
+        }
+        for name, text in stubs.items():
+            path = self.stub_dir / name
+            if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != text:
+                _atomic_write(path, text)
+
+    def include_dirs(self, source: Path) -> List[str]:
+        root = self.tree.root
+        dirs = [root / "include", root, root / "host" / "include" / "x86_64",
+                root / "host" / "include" / "generic", root / "linux-headers",
+                root / "linux-headers" / "asm-x86"]
+        return [str(d) for d in dirs if d.is_dir()]
+
+    def command(self, source: Path, arch: Optional[str] = None) -> List[str]:
+        cmd = [self.cc, "-E", "-nostdinc", "-std=gnu11", "-w",
+               "-include", str(PRELUDE),
+               '-DCONFIG_DEVICES="lifecheck-config-devices.h"',
+               "-DHW_POISON_H", "-DQEMU_POISON_H"]
+        if arch is None:
+            cmd.append('-DCONFIG_TARGET="lifecheck-config-target.h"')
+        else:
+            # 10.x says COMPILING_PER_TARGET, 7.2 says NEED_CPU_H
+            cmd += ["-DCOMPILING_PER_TARGET", "-DNEED_CPU_H",
+                    f'-DCONFIG_TARGET="lifecheck-config-target-{arch}.h"']
+            target = self.tree.root / "target" / arch
+            if target.is_dir():
+                cmd += ["-I", str(target)]
+        for d in self.include_dirs(source):
+            cmd += ["-I", d]
+        cmd += ["-idirafter", str(self.stub_dir), str(source)]
+        return cmd
+
+    def _stub_for(self, header: str) -> bool:
+        """Make sure a stub for a missing header exists; False if it cannot
+        be stubbed.  Another worker may have written it meanwhile."""
+        rel = Path(header)
+        if rel.is_absolute() or ".." in rel.parts:
+            return False
+        path = self.stub_dir / rel
+        if path.exists():
+            return True
+        text = "/* lifecheck stub for a generated or system header */\n"
+        if rel.parts[0] == "qapi" or rel.name.startswith("qapi-"):
+            text += '#include "lifecheck-qapi.h"\n'
+        _atomic_write(path, text)
+        return True
+
+    def run(self, source: Path) -> Preprocessed:
+        try:
+            return self._run(source, None)
+        except PreprocessError as exc:
+            if not _PER_TARGET_RE.search(str(exc)):
+                raise
+        arch = guess_arch(self.tree.relative(source))
+        path = self.stub_dir / f"lifecheck-config-target-{arch}.h"
+        if not path.exists():
+            _atomic_write(path, config_target(arch))
+        result = self._run(source, arch)
+        result.target = arch
+        return result
+
+    def _run(self, source: Path, arch: Optional[str]) -> Preprocessed:
+        stubbed: List[str] = []
+        tried = set()
+        cmd = self.command(source, arch)
+        for _ in range(MAX_STUB_ROUNDS):
+            try:
+                proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                      timeout=self.timeout, shell=False)
+            except subprocess.TimeoutExpired:
+                raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None
+            except OSError as exc:
+                raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
+            err = proc.stderr.decode("utf-8", errors="replace")
+            if proc.returncode == 0:
+                return Preprocessed(proc.stdout.decode("utf-8", errors="replace"), stubbed)
+            missing = _MISSING_RE.findall(err)
+            progress = False
+            for header in missing:
+                header = header.strip()
+                if header not in tried and self._stub_for(header):
+                    tried.add(header)
+                    stubbed.append(header)
+                    progress = True
+            if not progress:
+                first = next((line for line in err.splitlines() if "error" in line), err.strip()[:200])
+                raise PreprocessError(f"preprocessor failed: {first}")
+        raise PreprocessError("too many missing headers")
+
+
+def stub_dir_for(tree: QemuTree, cache_root: Path, tool_version: str) -> Path:
+    key = hashlib.sha256(f"{tree.root}\0{tree.version_text}\0{tool_version}".encode()).hexdigest()[:16]
+    return cache_root / "stubs" / key

@@ -1,0 +1,60 @@
+"""One file in, one ``model.TranslationUnit`` out.
+
+Wires preprocessing, chunked parsing and extraction, and turns every
+failure into a ``Notice``: a file that cannot be analysed costs that file
+(or that function), never the run.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..model import Notice, ParseStats, TranslationUnit
+from .extract import Extractor
+from .parse import parse_preprocessed
+from .preprocess import PreprocessError, Preprocessor
+
+
+def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
+    tree = pre.tree
+    rel = tree.relative(path)
+    unit = TranslationUnit(file=rel)
+    try:
+        pp = pre.run(path)
+    except PreprocessError as exc:
+        unit.notices.append(Notice(rel, 0, str(exc), kind="preprocess"))
+        unit.stats = ParseStats(lost_reasons={"preprocessing failed": 1})
+        return unit
+    real = os.path.realpath(path)
+    names = {}
+
+    def is_main(name: str) -> bool:
+        hit = names.get(name)
+        if hit is None:
+            hit = names[name] = (name == str(path) or os.path.realpath(name) == real)
+        return hit
+
+    try:
+        result = parse_preprocessed(pp.text, is_main)
+    except RecursionError:
+        unit.notices.append(Notice(rel, 0, "too deeply nested to parse", kind="parse"))
+        return unit
+    stats = ParseStats(functions_found=result.functions_found,
+                       functions_recovered=result.functions_recovered)
+    extractor = Extractor(rel, is_main, qom_casts=result.qom_casts)
+    for parsed in result.parsed:
+        try:
+            extractor.add_ast(parsed.ast)
+        except RecursionError:
+            unit.notices.append(Notice(rel, parsed.chunk.line, "too deeply nested to analyse", kind="model"))
+    for chunk, reason in result.failed:
+        if chunk.kind == "function":
+            stats.lost_reasons[reason] = stats.lost_reasons.get(reason, 0) + 1
+        what = "function" if chunk.kind == "function" else "declaration"
+        unit.notices.append(Notice(rel, chunk.line, f"{what} skipped: pycparser: {reason}", kind="parse"))
+    unit.functions = extractor.functions
+    unit.types = extractor.types
+    unit.bindings = extractor.bindings
+    unit.qom_casts = tuple(sorted(result.qom_casts))
+    unit.stats = stats
+    return unit

@@ -1,0 +1,235 @@
+"""The program model: plain data extracted from C translation units.
+
+Everything the rules and reporters see is defined here.  This module must not
+know about pycparser, the preprocessor or networkx: the frontend fills these
+records in, the graph layer links them, the rules read them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in the user's source: path relative to the tree root."""
+
+    file: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# Roots of access paths.
+SELF = "self"            # the device object a hook runs on
+PARAM = "param"          # PARAM:N, the N-th parameter of the function
+GLOBAL = "global"        # GLOBAL:name
+LOCAL = "local"          # LOCAL:name, a local that could not be resolved
+CALL = "call"            # CALL:fn, the result of calling fn
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class AccessPath:
+    """Where a resource lives, relative to a root.
+
+    ``steps`` is a tuple of (operator, name) pairs: ``("->", "mmio")`` for a
+    field reached through a pointer, ``(".", "mmio")`` for an embedded field,
+    ``("[]", "")`` for any array element and ``("*", "")`` for a dereference.
+    ``address_of`` is set for ``&path``.  QOM casts, C casts and
+    ``container_of`` are transparent: ``&PCI_FOO(d)->mmio`` and ``&s->mmio``
+    give the same path when ``s`` and ``d`` name the same object.
+    """
+
+    root: str
+    steps: Tuple[Tuple[str, str], ...] = ()
+    address_of: bool = False
+
+    @property
+    def root_kind(self) -> str:
+        return self.root.split(":", 1)[0]
+
+    def with_root(self, root: "AccessPath") -> "AccessPath":
+        """Re-base this path on ``root`` (used to map a callee's parameter
+        onto the caller's argument)."""
+        steps = self.steps
+        if root.address_of and steps and steps[0][0] == "->":
+            # callee does p->f on a caller argument &x: that is x.f
+            steps = ((".", steps[0][1]),) + steps[1:]
+        elif root.address_of and steps and steps[0][0] == "*":
+            steps = steps[1:]
+        address = self.address_of or (root.address_of and not self.steps)
+        return AccessPath(root.root, root.steps + steps, address)
+
+    def key(self) -> str:
+        """Identity of the object named, ignoring ``&`` and whether a field
+        was reached with ``.`` or ``->`` (same memory either way)."""
+        parts = [self.root]
+        for op, name in self.steps:
+            if op in ("->", "."):
+                parts.append("." + name)
+            elif op == "[]":
+                parts.append("[]")
+            else:
+                parts.append("*")
+        return "".join(parts)
+
+    def crosses_pointer(self) -> bool:
+        """True when the path leaves the root object's own storage through a
+        pointer field (``s->a->b``), as opposed to embedded fields only."""
+        return any(op in ("->", "*") for op, _ in self.steps[1:])
+
+    def is_prefix_of(self, other: "AccessPath") -> bool:
+        mine = self.key()
+        theirs = other.key()
+        return theirs != mine and theirs.startswith(mine) and theirs[len(mine)] in ".[*"
+
+    def __str__(self) -> str:
+        root = self.root
+        if root.startswith((GLOBAL + ":", LOCAL + ":")):
+            root = root.split(":", 1)[1]
+        elif root.startswith(CALL + ":"):
+            root = root.split(":", 1)[1] + "()"
+        elif root.startswith(PARAM + ":"):
+            root = "arg" + root.split(":", 1)[1]
+        text = root
+        for i, (op, name) in enumerate(self.steps):
+            if op == "[]":
+                text += "[]"
+            elif op == "*":
+                text = "*" + text
+            elif i == 0 and root == SELF:
+                text += "." + name
+            else:
+                text += op + name
+        return text
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A C expression, reduced to what the rules need.
+
+    kind is one of: "path" (``path`` set), "call" (``callee`` and ``args``
+    set; the expression is the call's result), "null", "const", "string",
+    "other".  ``text`` is the C source, for messages.
+    """
+
+    kind: str
+    text: str
+    path: Optional[AccessPath] = None
+    callee: Optional[str] = None
+    args: Tuple["Expr", ...] = ()
+
+    @property
+    def is_null(self) -> bool:
+        return self.kind == "null"
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call made by a function.  ``result`` is where its value is stored
+    (``s->t = timer_new_ns(...)`` gives the path of ``s->t``)."""
+
+    callee: Optional[str]
+    args: Tuple[Expr, ...]
+    loc: Location
+    result: Optional[AccessPath] = None
+    callee_text: str = ""
+    index: int = 0  # order of the call in its function
+
+
+@dataclass(frozen=True)
+class Assignment:
+    lhs: Expr
+    rhs: Expr
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class LocalVar:
+    name: str
+    type: str
+    loc: Location
+    cleanup: bool = False  # g_autofree / g_autoptr / g_auto: released at scope exit
+
+
+@dataclass
+class Function:
+    name: str
+    loc: Location
+    end_line: int
+    static: bool
+    params: Tuple[Param, ...]
+    locals: Dict[str, LocalVar] = field(default_factory=dict)
+    calls: List[CallSite] = field(default_factory=list)
+    assignments: List[Assignment] = field(default_factory=list)
+
+    @property
+    def file(self) -> str:
+        return self.loc.file
+
+
+@dataclass(frozen=True)
+class TypeInfoRecord:
+    """One QOM ``TypeInfo`` initializer."""
+
+    name: str
+    parent: Optional[str]
+    loc: Location
+    instance_init: Optional[str] = None
+    instance_finalize: Optional[str] = None
+    class_init: Optional[str] = None
+    abstract: bool = False
+
+
+@dataclass(frozen=True)
+class HookBinding:
+    """``klass->field = value`` inside a class_init (or a helper of one), or a
+    ``device_class_set_parent_*`` call.  ``target`` is a function name when
+    the value is a function, else None and ``value`` holds the C text."""
+
+    function: str         # the function that makes the binding
+    class_type: str       # e.g. "PCIDeviceClass"; "" when unknown
+    field: str            # e.g. "realize", "exit", "hotpluggable"
+    target: Optional[str]
+    value: str
+    loc: Location
+    chained: bool = False  # bound with device_class_set_parent_*
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something that could not be fully analysed; never a finding."""
+
+    file: str
+    line: int
+    message: str
+    kind: str = "parse"
+
+
+@dataclass
+class ParseStats:
+    functions_found: int = 0
+    functions_recovered: int = 0
+    lost_reasons: Dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TranslationUnit:
+    """Everything extracted from one ``.c`` file."""
+
+    file: str  # relative to the tree root
+    functions: Dict[str, Function] = field(default_factory=dict)
+    types: List[TypeInfoRecord] = field(default_factory=list)
+    bindings: List[HookBinding] = field(default_factory=list)
+    qom_casts: Tuple[str, ...] = ()  # names of QOM cast functions seen
+    notices: List[Notice] = field(default_factory=list)
+    stats: ParseStats = field(default_factory=ParseStats)
