@@ -1,0 +1,280 @@
+"""The rule engine: run every rule of the catalog over the program.
+
+A rule is data (rules/<slug>.toml) naming one of a few analysis kinds:
+
+- ``missing-release``: a resource acquired in some phases has no release
+  in others (subregion-not-deleted);
+- ``wrong-phase-release``: a release made in a phase where it does not
+  belong (freed-in-unrealize, del-subregion-in-finalize,
+  unparent-in-finalize).
+
+The kinds share one view of a device (``DeviceFacts``): its lifecycle
+events, which calls acquire and release what (from rules/api), and what
+the device itself created (regions, allocations).
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set, Tuple
+
+from ..findings import Finding, RelatedLocation, severity_rank
+from ..graph import PHASES, DeviceType, Event, Program
+from ..model import CALL, GLOBAL, SELF, AccessPath, Location
+from .catalog import ApiCall, Catalog, RuleSpec
+
+PHASE_WORDS = {
+    "instance_init": "instance_init", "realize": "realize",
+    "unrealize": "unrealize", "instance_finalize": "instance_finalize",
+}
+
+
+class ApiIndex:
+    """function name -> [(family, ApiCall)]"""
+
+    def __init__(self, catalog: Catalog):
+        self.by_function: Dict[str, List[Tuple[str, ApiCall]]] = {}
+        for fam in catalog.families.values():
+            for call in fam.calls:
+                self.by_function.setdefault(call.function, []).append((fam.name, call))
+
+    def lookup(self, function: Optional[str], family: str, role: str) -> Optional[ApiCall]:
+        for fam, call in self.by_function.get(function or "", ()):
+            if fam == family and call.role == role:
+                return call
+        return None
+
+
+class DeviceFacts:
+    """What one device type does in each phase, as the rules need it."""
+
+    def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, catalog: Catalog):
+        self.program = program
+        self.dev = dev
+        self.api = api
+        self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
+        tables = catalog.tables.get("ownership", {})
+        self.outside_calls: Set[str] = set(tables.get("outside_container_calls", []))
+        self.allocators: Set[str] = set(tables.get("allocators", []))
+        # regions the device initialises: key -> (attrs, event)
+        self.regions: Dict[str, Tuple[Set[str], Event]] = {}
+        self.allocated: Set[str] = set()
+        for phase in PHASES:
+            for ev in self.events[phase]:
+                call = api.lookup(ev.site.callee, "memory-region", "acquire")
+                if call is not None:
+                    path = ev.arg_path(call.resource)
+                    if path is not None:
+                        attrs, _ = self.regions.setdefault(path.key(), (set(), ev))
+                        attrs.update(call.attrs)
+                        owner = ev.args[1] if len(ev.args) > 1 else None
+                        if owner is not None and owner.is_null:
+                            attrs.add("unowned")
+                if ev.site.callee in self.allocators and ev.result is not None:
+                    self.allocated.add(ev.result.key())
+
+    # -- resource predicates (named in rule data) --------------------------
+    def is_region(self, path: AccessPath) -> bool:
+        return path.key() in self.regions
+
+    def region_attrs(self, path: AccessPath) -> Set[str]:
+        entry = self.regions.get(path.key())
+        return entry[0] if entry else set()
+
+    def embeds_region(self, path: AccessPath) -> bool:
+        """The object at ``path`` holds a region the device initialised
+        (``g_free(s->sub)`` where ``&s->sub->mr`` was initialised)."""
+        key = path.key()
+        return any(k.startswith(key + ".") or k.startswith(key + "[]") for k in self.regions)
+
+    def container_outside(self, path: Optional[AccessPath]) -> Optional[bool]:
+        """True: the container lies outside the device; False: the device
+        owns it; None: cannot tell (then no finding)."""
+        if path is None:
+            return None
+        kind = path.root_kind
+        if kind == CALL.split(":")[0]:
+            fn = path.root.split(":", 1)[1]
+            return True if fn in self.outside_calls else None
+        if kind == GLOBAL:
+            return True
+        if path.root != SELF:
+            return None
+        key = path.key()
+        if key in self.regions or key in self.allocated:
+            return False
+        if path.crosses_pointer():
+            # s->sub->container: owned when the device allocated s->sub
+            for i in range(1, len(path.steps)):
+                if AccessPath(path.root, path.steps[:i]).key() in self.allocated:
+                    return False
+            return True
+        if path.address_of:
+            return False  # an embedded region of the device's own state
+        return True       # a MemoryRegion pointer field set from outside
+
+    def resource_matches(self, predicate: str, path: AccessPath) -> bool:
+        if predicate == "any":
+            return True
+        if predicate == "region":
+            return self.is_region(path)
+        if predicate == "region-not-alias-or-container":
+            return self.is_region(path) and not self.region_attrs(path) & {"alias", "container"}
+        if predicate == "not-alias-or-container":
+            return not self.region_attrs(path) & {"alias", "container"}
+        if predicate == "embeds-region":
+            return self.embeds_region(path)
+        if predicate == "unowned-region":
+            return "unowned" in self.region_attrs(path)
+        raise ValueError(f"unknown resource predicate '{predicate}'")
+
+
+def _hook_loc(program: Program, dev: DeviceType, phase: str) -> Optional[Location]:
+    refs = dev.hooks.get(phase)
+    if not refs:
+        return None
+    return program.functions[refs[0].function].loc
+
+
+class RuleContext:
+    def __init__(self, program: Program, catalog: Catalog):
+        self.program = program
+        self.catalog = catalog
+        self.api = ApiIndex(catalog)
+        self._facts: Dict[str, DeviceFacts] = {}
+
+    def facts(self, dev: DeviceType) -> DeviceFacts:
+        f = self._facts.get(dev.name)
+        if f is None:
+            f = self._facts[dev.name] = DeviceFacts(self.program, dev, self.api, self.catalog)
+        return f
+
+    def severity(self, spec: RuleSpec, dev: DeviceType) -> str:
+        sev = spec.config.get("default_severity", "warning")
+        if spec.config.get("severity_by_unplug") and dev.unpluggable:
+            sev = "error"
+        return sev
+
+
+def _message(spec: RuleSpec, **fields) -> str:
+    template = spec.config.get("message", "{resource}: " + spec.summary)
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return f"{fields.get('resource')}: {spec.summary}"
+
+
+def missing_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
+    cfg = spec.config
+    facts = ctx.facts(dev)
+    families = _as_list(cfg.get("families"))
+    acquire_phases = _as_list(cfg.get("acquire_phases", ["realize"]))
+    release_phases = _as_list(cfg.get("release_phases", ["unrealize"]))
+    released: Set[str] = set()
+    for phase in release_phases:
+        for ev in facts.events[phase]:
+            for fam in families:
+                call = ctx.api.lookup(ev.site.callee, fam, "release")
+                path = ev.arg_path(call.resource) if call else None
+                if path is not None:
+                    released.add(path.key())
+    out = []
+    for phase in acquire_phases:
+        for ev in facts.events[phase]:
+            for fam in families:
+                call = ctx.api.lookup(ev.site.callee, fam, "acquire")
+                if call is None:
+                    continue
+                path = ev.arg_path(call.resource)
+                if path is None or path.key() in released:
+                    continue
+                container = ev.args[call.container] if call.container is not None and call.container < len(ev.args) else None
+                if cfg.get("resource_filter") == "container-outside-device":
+                    if facts.container_outside(container.path if container else None) is not True:
+                        continue
+                release_loc = _hook_loc(ctx.program, dev, release_phases[0])
+                related = [RelatedLocation(_hook_loc(ctx.program, dev, phase) or ev.site.loc,
+                                           f"{phase} hook of {dev.name}", "hook")]
+                if release_loc is not None:
+                    related.append(RelatedLocation(release_loc, f"{release_phases[0]} of {dev.name} does not release {path}", "missing-release"))
+                else:
+                    related.append(RelatedLocation(dev.record.loc, f"{dev.name} has no {release_phases[0]} hook", "missing-release"))
+                out.append(Finding(
+                    rule=spec.slug, severity=ctx.severity(spec, dev), loc=ev.site.loc,
+                    message=_message(spec, resource=str(path), container=container.text if container else "?",
+                                     phase=phase, device=dev.name, function=ev.function[1],
+                                     release_phase=release_phases[0]),
+                    function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
+                    related=tuple(related)))
+    return out
+
+
+def wrong_phase_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
+    cfg = spec.config
+    facts = ctx.facts(dev)
+    phase = cfg["phase"]
+    unless = _as_list(cfg.get("unless_released_in", []))
+    matches = cfg.get("match", [])
+    out = []
+    for m in matches:
+        fam, predicate = m["family"], m.get("resource_is", "any")
+        also_released: Set[str] = set()
+        for other in unless:
+            for ev in facts.events[other]:
+                call = ctx.api.lookup(ev.site.callee, fam, "release")
+                path = ev.arg_path(call.resource) if call else None
+                if path is not None:
+                    also_released.add(path.key())
+        only = set(m.get("functions", []))
+        for ev in facts.events[phase]:
+            call = ctx.api.lookup(ev.site.callee, fam, "release")
+            if call is None or (only and ev.site.callee not in only):
+                continue
+            path = ev.arg_path(call.resource)
+            if path is None or path.key() in also_released:
+                continue
+            if not facts.resource_matches(predicate, path):
+                continue
+            related = [RelatedLocation(_hook_loc(ctx.program, dev, phase) or ev.site.loc,
+                                       f"{phase} hook of {dev.name}", "hook")]
+            region = facts.regions.get(path.key())
+            if region is not None:
+                related.append(RelatedLocation(region[1].site.loc, f"{path} is created here", "acquire"))
+            out.append(Finding(
+                rule=spec.slug, severity=ctx.severity(spec, dev), loc=ev.site.loc,
+                message=_message(spec, resource=str(path), phase=phase, device=dev.name,
+                                 function=ev.function[1], call=ev.site.callee),
+                function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
+                related=tuple(related)))
+    return out
+
+
+KINDS = {
+    "missing-release": missing_release,
+    "wrong-phase-release": wrong_phase_release,
+}
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def run_rules(program: Program, catalog: Catalog, version: Optional[Tuple[int, ...]],
+              select: Optional[Set[str]] = None) -> Tuple[List[Finding], List[RuleSpec]]:
+    """Run every applicable rule on every device type; findings deduplicated
+    (several types sharing one hook report once, at the highest severity)."""
+    ctx = RuleContext(program, catalog)
+    specs = [s for s in sorted(catalog.rules.values(), key=lambda s: s.slug)
+             if s.applies_to(version) and (select is None or s.slug in select)]
+    best: Dict[Tuple, Finding] = {}
+    for spec in specs:
+        kind = KINDS[spec.kind]
+        for name in sorted(program.types):
+            dev = program.types[name]
+            for f in kind(ctx, spec, dev):
+                key = (f.rule, f.loc, f.resource)
+                old = best.get(key)
+                if old is None or severity_rank(f.severity) > severity_rank(old.severity):
+                    best[key] = f
+    findings = sorted(best.values(), key=lambda f: f.sort_key())
+    return findings, specs
