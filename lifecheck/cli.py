@@ -1,0 +1,126 @@
+"""The ``lifecheck`` command line.  It parses arguments and wires the layers
+together; it holds no analysis logic."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from . import __version__
+from .findings import severity_rank
+from .frontend.tree import QemuTree, TreeError, find_root
+from .rules.catalog import RuleDataError, default_rules_dir, load_catalog
+
+FORMATS = ("text", "json", "sarif")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lifecheck",
+                                description="Find QOM device lifetime bugs in a QEMU source tree.")
+    p.add_argument("--version", action="version", version=f"lifecheck {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("check", help="check files or folders of a QEMU tree")
+    c.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                   help="files or folders to check (default: .)")
+    c.add_argument("--root", help="the QEMU tree root (default: found by walking up from PATH)")
+    c.add_argument("--format", choices=FORMATS, default="text")
+    c.add_argument("--output", "-o", help="write the report to FILE instead of standard output")
+    c.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="parallel workers (default: number of CPUs)")
+    c.add_argument("--fail-on", choices=("error", "warning", "note"), default="error",
+                   help="lowest severity that makes the exit status 1 (default: error)")
+    c.add_argument("--select", action="append", metavar="SLUG",
+                   help="run only this rule (repeatable)")
+    c.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
+                   help="extra rules folder (rule files, api/, tables/) added to the bundled one")
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="also print notices (what could not be analysed) and a summary")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing but findings")
+
+    e = sub.add_parser("explain", help="print a rule's documentation")
+    e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
+    return p
+
+
+def _die(message: str) -> int:
+    print(f"lifecheck: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "explain":
+            return _explain(args)
+        return _check(args)
+    except (TreeError, RuleDataError) as exc:
+        return _die(str(exc))
+    except KeyboardInterrupt:
+        return _die("interrupted")
+
+
+def _explain(args) -> int:
+    from .explain import render
+    catalog = load_catalog()
+    if not args.slug:
+        for slug, spec in sorted(catalog.rules.items()):
+            print(f"{slug:28} {spec.summary}")
+        return 0
+    spec = catalog.rules.get(args.slug)
+    if spec is None:
+        return _die(f"no rule '{args.slug}' (see 'lifecheck explain' for the list)")
+    sys.stdout.write(render(spec))
+    if not render(spec).endswith("\n"):
+        sys.stdout.write("\n")
+    return 0
+
+
+def _check(args) -> int:
+    from .analysis import run
+    from .report import json_format, sarif, text
+
+    if args.jobs < 1:
+        return _die("-j must be at least 1")
+    paths = [Path(p) for p in args.paths]
+    if args.root:
+        tree = QemuTree.open(Path(args.root))
+    else:
+        found = find_root(paths[0])
+        if found is None:
+            return _die(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
+                        "and include/qemu/); pass --root")
+        tree = QemuTree.open(found)
+    if args.root:
+        # relative PATHs are taken from the current folder, as usual
+        paths = [p if p.is_absolute() else Path.cwd() / p for p in paths]
+    catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
+    select = set(args.select) if args.select else None
+    if select:
+        unknown = select - set(catalog.rules)
+        if unknown:
+            return _die(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select)
+    reporter = {"text": text, "json": json_format, "sarif": sarif}[args.format]
+    out = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
+    try:
+        if args.format == "text":
+            reporter.report(report, out, verbose=args.verbose and not args.quiet)
+        else:
+            reporter.report(report, out)
+    finally:
+        if args.output:
+            out.close()
+    if internal:
+        print("lifecheck: internal error while analysing some files (see the notices with -v)",
+              file=sys.stderr)
+        return 2
+    threshold = severity_rank(args.fail_on)
+    return 1 if any(severity_rank(f.severity) >= threshold for f in report.findings) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The command line as a user runs it: exit codes, formats, errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import EXAMPLES, REPO
+
+
+def lifecheck(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lifecheck", *args], cwd=cwd or REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_examples_exit_1_with_compiler_style_lines():
+    proc = lifecheck("check", str(EXAMPLES), "-j", "2")
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines, "no findings printed"
+    for line in lines:
+        path, lineno, col, rest = line.split(":", 3)
+        assert path.startswith("hw/") and lineno.isdigit() and col.isdigit()
+        assert rest.startswith((" error: ", " warning: ")) and rest.endswith("]")
+
+
+def test_output_is_identical_across_job_counts(tmp_path):
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"r{jobs}.sarif"
+        proc = lifecheck("check", str(EXAMPLES), "--format", "sarif", "-j", jobs, "--output", str(out))
+        assert proc.returncode == 1, proc.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_root_found_from_a_subfolder():
+    proc = lifecheck("check", ".", "--format", "json", cwd=EXAMPLES / "hw")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert all(f["file"].startswith("hw/") for f in doc["findings"])
+
+
+def test_not_a_tree_is_a_usage_error(tmp_path):
+    proc = lifecheck("check", str(tmp_path))
+    assert proc.returncode == 2
+    assert "not inside a QEMU tree" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_rule_is_a_usage_error():
+    proc = lifecheck("check", str(EXAMPLES), "--select", "no-such-rule")
+    assert proc.returncode == 2
+    assert "unknown rule" in proc.stderr
+
+
+def test_explain_every_rule():
+    listing = lifecheck("explain")
+    assert listing.returncode == 0
+    slugs = [line.split()[0] for line in listing.stdout.splitlines()]
+    assert "subregion-not-deleted" in slugs
+    for slug in slugs:
+        proc = lifecheck("explain", slug)
+        assert proc.returncode == 0
+        assert "Bad example" in proc.stdout and "Good example" in proc.stdout
+
+
+def test_broken_c_file_is_a_notice_not_a_crash(tmp_path):
+    import shutil
+    root = tmp_path / "tree"
+    shutil.copytree(EXAMPLES, root)
+    (root / "hw" / "misc" / "broken.c").write_bytes(b"\xff\xfe#include <nope\x00\n int x(\n")
+    proc = lifecheck("check", str(root), "-v")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "hw/misc/broken.c" in proc.stdout
