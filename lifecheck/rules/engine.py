@@ -199,7 +199,7 @@ def missing_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> List[F
                     related.append(RelatedLocation(dev.record.loc, f"{dev.name} has no {release_phases[0]} hook", "missing-release"))
                 out.append(Finding(
                     rule=spec.slug, severity=ctx.severity(spec, dev), loc=ev.site.loc,
-                    message=_message(spec, resource=str(path), container=container.text if container else "?",
+                    message=_message(spec, resource=str(path), container=_describe(container),
                                      phase=phase, device=dev.name, function=ev.function[1],
                                      release_phase=release_phases[0]),
                     function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
@@ -245,6 +245,16 @@ def wrong_phase_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> Li
                 function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
                 related=tuple(related)))
     return out
+
+
+def _describe(expr) -> str:
+    """A container as the user knows it: ``get_system_memory()``,
+    ``self.parent_mr``, or the C text when it has no path."""
+    if expr is None:
+        return "?"
+    if expr.path is not None and (expr.path.root == SELF or expr.path.root_kind in ("call", "global")):
+        return str(expr.path)
+    return expr.text
 
 
 KINDS = {
