@@ -74,3 +74,25 @@ def test_broken_c_file_is_a_notice_not_a_crash(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "hw/misc/broken.c" in proc.stdout
+
+
+def test_examples_sarif_is_valid_and_complete(tmp_path):
+    import jsonschema
+    schema = json.loads((REPO / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    out = tmp_path / "r.sarif"
+    proc = lifecheck("check", str(EXAMPLES), "--format", "sarif", "--output", str(out))
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(out.read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(doc)
+    results = doc["runs"][0]["results"]
+    assert results
+    for r in results:
+        loc = r["locations"][0]
+        assert loc["physicalLocation"]["artifactLocation"]["uri"].startswith("hw/")
+        assert loc["physicalLocation"]["region"]["startLine"] > 0
+        assert loc["logicalLocations"][0]["name"]
+        assert set(r["properties"]) >= {"resource", "hook", "device"}
+        assert r["partialFingerprints"]
+        assert r["relatedLocations"]
+    rule_ids = {rule["id"] for rule in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rule_ids

@@ -31,7 +31,9 @@ _QAPI_BUILTIN_LISTS = (
     "uint32", "uint64", "size", "bool", "any", "null",
 )
 MAX_STUB_ROUNDS = 64
-_PER_TARGET_RE = re.compile(r"cpu\.h included from common code")
+# A common build of a per-target file stops at an #error: cpu.h's "included
+# from common code", or the file's own check of a TARGET_* macro.
+_PER_TARGET_RE = re.compile(r"cpu\.h included from common code|#error")
 
 # Per-target files (those that include cpu.h) are built once per target in
 # QEMU; we preprocess them once, for one plausible target: the hw/ folder's

@@ -22,7 +22,9 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
     try:
         pp = pre.run(path)
     except PreprocessError as exc:
-        unit.notices.append(Notice(rel, 0, str(exc), kind="preprocess"))
+        # paths inside the tree are reported relative to its root
+        message = str(exc).replace(str(tree.root) + os.sep, "")
+        unit.notices.append(Notice(rel, 0, message, kind="preprocess"))
         unit.stats = ParseStats(lost_reasons={"preprocessing failed": 1})
         return unit
     real = os.path.realpath(path)
