@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print notices (what could not be analysed) and a summary")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but findings")
+    c.add_argument("--stats", action="store_true",
+                   help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
 
     e = sub.add_parser("explain", help="print a rule's documentation")
     e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
@@ -114,12 +116,25 @@ def _check(args) -> int:
     finally:
         if args.output:
             out.close()
+    if args.stats:
+        _print_stats(report)
     if internal:
         print("lifecheck: internal error while analysing some files (see the notices with -v)",
               file=sys.stderr)
         return 2
     threshold = severity_rank(args.fail_on)
     return 1 if any(severity_rank(f.severity) >= threshold for f in report.findings) else 0
+
+
+def _print_stats(report) -> None:
+    found, recovered = report.functions_found, report.functions_recovered
+    share = 100.0 * recovered / found if found else 100.0
+    empty = sum(1 for n in report.notices if n.kind == "preprocess")
+    print(f"lifecheck: {report.files} files, {found} function definitions found, "
+          f"{recovered} recovered ({share:.2f}%), {empty} files not preprocessed", file=sys.stderr)
+    lost = sorted((report.lost_reasons or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    for reason, count in lost[:10]:
+        print(f"lifecheck:   {count:5} lost: {reason}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

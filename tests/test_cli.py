@@ -96,3 +96,9 @@ def test_examples_sarif_is_valid_and_complete(tmp_path):
         assert r["relatedLocations"]
     rule_ids = {rule["id"] for rule in doc["runs"][0]["tool"]["driver"]["rules"]}
     assert {r["ruleId"] for r in results} <= rule_ids
+
+
+def test_stats_report_parse_coverage():
+    proc = lifecheck("check", str(EXAMPLES), "--stats", "-q")
+    assert proc.returncode == 1
+    assert "14 files" in proc.stderr and "(100.00%)" in proc.stderr
