@@ -64,7 +64,6 @@ def split_chunks(text: str) -> List[Chunk]:
     start_line = 0
     pos = 0
     brace_after_paren = False
-    pending_marker = None
 
     def flush(end_line: int) -> None:
         nonlocal parts, start_line, brace_after_paren

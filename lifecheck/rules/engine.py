@@ -21,12 +21,6 @@ from ..graph import PHASES, DeviceType, Event, Program
 from ..model import CALL, GLOBAL, SELF, AccessPath, Location
 from .catalog import ApiCall, Catalog, RuleSpec
 
-PHASE_WORDS = {
-    "instance_init": "instance_init", "realize": "realize",
-    "unrealize": "unrealize", "instance_finalize": "instance_finalize",
-}
-
-
 class ApiIndex:
     """function name -> [(family, ApiCall)]"""
 
