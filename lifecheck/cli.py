@@ -75,9 +75,8 @@ def _explain(args) -> int:
     spec = catalog.rules.get(args.slug)
     if spec is None:
         return _die(f"no rule '{args.slug}' (see 'lifecheck explain' for the list)")
-    sys.stdout.write(render(spec))
-    if not render(spec).endswith("\n"):
-        sys.stdout.write("\n")
+    text = render(spec)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 

@@ -399,8 +399,10 @@ def _function_name(expr: Expr) -> Optional[str]:
 
 
 def _class_from_cast(name: str) -> str:
-    """``PCI_DEVICE_CLASS`` -> ``PCIDeviceClass`` is not derivable; the data
-    table maps the common ones, others keep a recognisable marker."""
+    """The class struct behind a class cast macro.  ``PCI_DEVICE_CLASS`` ->
+    ``PCIDeviceClass`` is not derivable from the name, so the common ones
+    are listed; others get a name ending in "Class" that matches no entry
+    of rules/tables/hooks.toml (the binding then falls back to nothing)."""
     table = {
         "DEVICE_CLASS": "DeviceClass", "PCI_DEVICE_CLASS": "PCIDeviceClass",
         "VIRTIO_DEVICE_CLASS": "VirtioDeviceClass", "USB_DEVICE_CLASS": "USBDeviceClass",
