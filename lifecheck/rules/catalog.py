@@ -19,7 +19,9 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-RULE_KINDS = ("missing-release", "wrong-phase-release")
+RULE_KINDS = ("missing-release", "wrong-phase-release", "leak", "error-path-leak",
+              "double-release", "use-after-release")
+ROLES = ("acquire", "release", "disarm")
 PHASES = ("instance_init", "realize", "unrealize", "instance_finalize")
 
 
@@ -74,18 +76,46 @@ class ApiCall:
     """One function of an API family and which argument is the resource."""
 
     function: str
-    role: str                 # "acquire" | "release"
+    role: str                 # "acquire" | "release" | "disarm"
     resource: int             # argument index; -1: the return value
     container: Optional[int] = None
     attrs: Tuple[str, ...] = ()
+    min_version: Optional[Tuple[int, ...]] = None
+    max_version: Optional[Tuple[int, ...]] = None
+
+    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
+        return _in_range(version, self.min_version, self.max_version)
 
 
 @dataclass(frozen=True)
 class ApiFamily:
+    """A kind of resource and the calls that acquire, release and disarm it.
+
+    ``must_release``: a device that acquires it must release it itself
+    (the leak rules apply); false for what QOM or the framework reclaims."""
+
     name: str
     header: str
     calls: Tuple[ApiCall, ...]
     source: str = ""
+    summary: str = ""
+    must_release: bool = False
+    old_headers: Tuple[str, ...] = ()
+    min_version: Optional[Tuple[int, ...]] = None
+    max_version: Optional[Tuple[int, ...]] = None
+
+    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
+        return _in_range(version, self.min_version, self.max_version)
+
+
+def _in_range(version, low, high) -> bool:
+    if version is None:
+        return True
+    if low is not None and version < low:
+        return False
+    if high is not None and version >= high:
+        return False
+    return True
 
 
 @dataclass
@@ -176,6 +206,25 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+_FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions"} | set(ROLES)
+_CALL_KEYS = {"function", "resource", "container", "attrs", "versions"}
+
+
+def _versions(data: dict, path: Path, where: str):
+    versions = data.get("versions", {})
+    if not isinstance(versions, dict):
+        raise RuleDataError(f"{path}: key '{where}versions' must be a table like {{ min = \"8.0\" }}")
+    unknown = set(versions) - {"min", "max"}
+    if unknown:
+        raise RuleDataError(f"{path}: key '{where}versions' has unknown keys {sorted(unknown)}")
+    try:
+        low = parse_version(versions["min"]) if "min" in versions else None
+        high = parse_version(versions["max"]) if "max" in versions else None
+    except (ValueError, TypeError) as exc:
+        raise RuleDataError(f"{path}: {where}versions: {exc}") from None
+    return low, high
+
+
 def load_api(path: Path) -> List[ApiFamily]:
     data = _load_toml(path)
     families = []
@@ -183,28 +232,50 @@ def load_api(path: Path) -> List[ApiFamily]:
         where = f"family[{i}]."
         if not isinstance(fam, dict):
             raise RuleDataError(f"{path}: family[{i}] must be a table")
+        unknown = set(fam) - _FAMILY_KEYS
+        if unknown:
+            raise RuleDataError(f"{path}: {where[:-1]} has unknown keys {sorted(unknown)}")
         name = _need(fam, "name", str, path, where)
         header = _need(fam, "header", str, path, where)
+        must = fam.get("must_release", False)
+        if not isinstance(must, bool):
+            raise RuleDataError(f"{path}: key '{where}must_release' must be true or false")
+        old = fam.get("old_headers", [])
+        if not isinstance(old, list) or not all(isinstance(h, str) for h in old):
+            raise RuleDataError(f"{path}: key '{where}old_headers' must be a list of paths")
+        low, high = _versions(fam, path, where)
         calls = []
-        for role in ("acquire", "release"):
-            for j, call in enumerate(fam.get(role, [])):
+        for role in ROLES:
+            entries = fam.get(role, [])
+            if not isinstance(entries, list):
+                raise RuleDataError(f"{path}: key '{where}{role}' must be a list of tables")
+            for j, call in enumerate(entries):
                 cw = f"{where}{role}[{j}]."
                 if not isinstance(call, dict):
                     raise RuleDataError(f"{path}: {cw[:-1]} must be a table")
+                unknown = set(call) - _CALL_KEYS
+                if unknown:
+                    raise RuleDataError(f"{path}: {cw[:-1]} has unknown keys {sorted(unknown)}")
                 resource = call.get("resource", 0)
-                if not isinstance(resource, int) or isinstance(resource, bool):
+                if not isinstance(resource, int) or isinstance(resource, bool) or resource < -1:
                     raise RuleDataError(f"{path}: key '{cw}resource' must be an argument index or -1")
                 container = call.get("container")
-                if container is not None and not isinstance(container, int):
+                if container is not None and (not isinstance(container, int) or isinstance(container, bool)):
                     raise RuleDataError(f"{path}: key '{cw}container' must be an argument index")
+                attrs = call.get("attrs", [])
+                if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
+                    raise RuleDataError(f"{path}: key '{cw}attrs' must be a list of strings")
+                clow, chigh = _versions(call, path, cw)
                 calls.append(ApiCall(
                     function=_need(call, "function", str, path, cw), role=role,
-                    resource=resource, container=container,
-                    attrs=tuple(call.get("attrs", [])),
+                    resource=resource, container=container, attrs=tuple(attrs),
+                    min_version=clow, max_version=chigh,
                 ))
-        if not calls:
-            raise RuleDataError(f"{path}: {where[:-1]} ('{name}') has no acquire or release calls")
-        families.append(ApiFamily(name=name, header=header, calls=tuple(calls), source=str(path)))
+        if not any(c.role == "acquire" for c in calls) or not any(c.role == "release" for c in calls):
+            raise RuleDataError(f"{path}: {where[:-1]} ('{name}') needs acquire and release calls")
+        families.append(ApiFamily(name=name, header=header, calls=tuple(calls), source=str(path),
+                                  summary=fam.get("summary", "") or name, must_release=must,
+                                  old_headers=tuple(old), min_version=low, max_version=high))
     return families
 
 
