@@ -42,6 +42,20 @@ class DeviceType:
 
 
 @dataclass(frozen=True)
+class Store:
+    """An assignment made while a device is in one lifecycle phase, its
+    left-hand side re-based on the device object."""
+
+    phase: str
+    lhs: Optional[AccessPath]
+    rhs: Expr
+    loc: Location
+    function: FunctionKey
+    index: int                                   # into Function.assignments
+    frames: Tuple[Tuple[FunctionKey, int], ...]  # the calls that led to ``function``
+
+
+@dataclass(frozen=True)
 class Event:
     """A call made while a device is in one lifecycle phase, with its
     arguments re-based on the device object (root ``self``)."""
@@ -52,6 +66,9 @@ class Event:
     args: Tuple[Expr, ...]         # translated arguments
     result: Optional[AccessPath]   # translated result path
     via: Tuple[str, ...]           # hook, helper, ..., function
+    # (function, index of the call it makes) from the hook down to this call;
+    # orders events of one phase and places them in each function's CFG
+    frames: Tuple[Tuple[FunctionKey, int], ...] = ()
 
     def arg_path(self, index: int) -> Optional[AccessPath]:
         if index == -1:
@@ -89,6 +106,7 @@ class Program:
         self.type_graph = nx.DiGraph()
         self._build_types()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
+        self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
 
     # -- functions ---------------------------------------------------------
     def resolve(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
@@ -199,18 +217,29 @@ class Program:
         if cache_key in self._event_cache:
             return self._event_cache[cache_key]
         out: List[Event] = []
+        stores: List[Store] = []
         for ref in dev.hooks.get(phase, ()):
             env = {0: AccessPath(SELF)}
-            self._walk(phase, ref.function, env, (ref.function[1],), out, {ref.function})
+            self._walk(phase, ref.function, env, (ref.function[1],), (), out, stores, {ref.function})
         self._event_cache[cache_key] = out
+        self._store_cache[cache_key] = stores
         return out
 
-    def _walk(self, phase, key, env, via, out, stack) -> None:
+    def stores(self, dev: DeviceType, phase: str) -> List[Store]:
+        """Every assignment reachable from the type's hooks for ``phase``."""
+        self.events(dev, phase)
+        return self._store_cache[(dev.name, phase)]
+
+    def _walk(self, phase, key, env, via, frames, out, stores, stack) -> None:
         fn = self.functions[key]
+        for i, a in enumerate(fn.assignments):
+            lhs = _translate_path(a.lhs.path, env) if a.lhs.path is not None else None
+            stores.append(Store(phase, lhs, _translate_expr(a.rhs, env), a.loc, key, i, frames))
         for site in fn.calls:
             args = tuple(_translate_expr(a, env) for a in site.args)
             result = _translate_path(site.result, env) if site.result else None
-            out.append(Event(phase, site, key, args, result, via))
+            here = frames + ((key, site.index),)
+            out.append(Event(phase, site, key, args, result, via, here))
             if site.callee in self.managed_calls:
                 continue  # the framework releases what these acquire
             target = self.resolve(key[0], site.callee)
@@ -219,7 +248,8 @@ class Program:
             callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
             if not callee_env:
                 continue
-            self._walk(phase, target, callee_env, via + (target[1],), out, stack | {target})
+            self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
+                       stack | {target})
 
 
 def _translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:

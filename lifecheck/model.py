@@ -161,6 +161,27 @@ class LocalVar:
     cleanup: bool = False  # g_autofree / g_autoptr / g_auto: released at scope exit
 
 
+@dataclass(frozen=True)
+class CfgNode:
+    """One node of a function's control-flow graph (``Function.cfg``).
+
+    Node 0 is the entry, node 1 the exit; every ``return`` (and falling off
+    the end) is a node of kind "return" whose only successor is the exit.
+    ``ops`` are the calls (``("c", index into Function.calls)``) and
+    assignments (``("a", index into Function.assignments)``) the node
+    performs, in source order.  ``error`` marks nodes on an error path: in
+    the branch of an error check (``if (!f(..., errp))``, ``if (local_err)``,
+    ``if (ret < 0)``), after ``error_setg()`` in the same block, or after a
+    label that error paths jump to."""
+
+    kind: str                         # entry | exit | stmt | cond | return | label
+    line: int = 0
+    ops: Tuple[Tuple[str, int], ...] = ()
+    succ: Tuple[int, ...] = ()
+    error: bool = False
+    value: Optional["Expr"] = None    # return: the returned expression
+
+
 @dataclass
 class Function:
     name: str
@@ -171,6 +192,8 @@ class Function:
     locals: Dict[str, LocalVar] = field(default_factory=dict)
     calls: List[CallSite] = field(default_factory=list)
     assignments: List[Assignment] = field(default_factory=list)
+    cfg: List[CfgNode] = field(default_factory=list)
+    returns_value: bool = False      # not a void function
 
     @property
     def file(self) -> str:

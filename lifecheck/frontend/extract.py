@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
+from .cfg import CfgBuilder
 from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
                      Function, HookBinding, LocalVar, Location, Param, TypeInfoRecord)
 
@@ -180,11 +181,13 @@ class Extractor:
                         locals=locals_)
         # pass 2: calls and assignments, in source order
         results: Dict[int, c_ast.Node] = {}
+        op_of: Dict[int, Tuple[str, int]] = {}
         for node in _walk(body):
             if isinstance(node, c_ast.Assignment) and node.op == "=":
                 rv = _strip_casts(node.rvalue)
                 if isinstance(rv, c_ast.FuncCall):
                     results[id(rv)] = node.lvalue
+                op_of[id(node)] = ("a", len(func.assignments))
                 func.assignments.append(Assignment(self.expr(node.lvalue, scope),
                                                    self.expr(node.rvalue, scope), self.loc(node)))
                 self._binding(func, node, scope)
@@ -207,6 +210,7 @@ class Extractor:
                     result = rexpr.path
                 site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
                                 callee_text=c_text(node.name, 60), index=len(func.calls))
+                op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
                 if callee in _PARENT_CHAIN_CALLS and len(site.args) >= 2:
                     target_fn = site.args[1]
@@ -215,6 +219,11 @@ class Extractor:
                         field=_PARENT_CHAIN_CALLS[callee],
                         target=_function_name(target_fn), value=target_fn.text,
                         loc=site.loc, chained=True))
+        func.returns_value = _returns_value(fdecl)
+        try:
+            func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value)
+        except RecursionError:
+            func.cfg = []  # rules that need the graph skip this function
         self.functions[func.name] = func
 
     def _binding(self, func: Function, node: c_ast.Assignment, scope: _Scope) -> None:
@@ -344,6 +353,14 @@ class Extractor:
 
 
 # -- AST helpers ------------------------------------------------------------
+
+def _returns_value(fdecl) -> bool:
+    """False for ``void f(...)``."""
+    ret = getattr(fdecl, "type", None)
+    if isinstance(ret, c_ast.TypeDecl) and isinstance(ret.type, c_ast.IdentifierType):
+        return ret.type.names != ["void"]
+    return True
+
 
 def _walk(node: Optional[c_ast.Node]):
     """Pre-order walk without recursion (deep expressions are common)."""
