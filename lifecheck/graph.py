@@ -15,7 +15,10 @@ import networkx as nx
 from .model import (PARAM, SELF, AccessPath, CallSite, Expr, Function, HookBinding, Location,
                     TranslationUnit, TypeInfoRecord)
 
-PHASES = ("instance_init", "realize", "unrealize", "instance_finalize")
+# "runtime": hooks the device runs while realized (reset, config writes);
+# not part of the lifecycle order, but what they acquire must be released
+# on teardown too
+PHASES = ("instance_init", "realize", "unrealize", "instance_finalize", "runtime")
 MAX_CALL_DEPTH = 12
 
 FunctionKey = Tuple[str, str]  # (file, function name)
@@ -39,6 +42,7 @@ class DeviceType:
     settings: Dict[str, str] = field(default_factory=dict)   # e.g. hotpluggable = "false"
     unpluggable: bool = False
     unplug_reason: str = ""
+    props: List[Tuple[str, str]] = field(default_factory=list)   # (file, Property array)
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,10 @@ class Program:
         phase = self.phase_of.get(f"{b.class_type}.{b.field}")
         if phase is None and b.class_type == "":
             phase = {"realize": "realize", "unrealize": "unrealize"}.get(b.field)
-        if phase is not None and b.target:
+        if b.field in ("props", "props_") and b.target:
+            if (file, b.target) not in dev.props:
+                dev.props.append((file, b.target))
+        elif phase is not None and b.target:
             self._add_hook(dev, phase, file, b.target, b.loc, f"{b.class_type}.{b.field}")
         elif b.target is None:
             dev.settings[b.field] = b.value
@@ -189,6 +196,9 @@ class Program:
                             mine.append(r)
             for k, v in pdev.settings.items():
                 dev.settings.setdefault(k, v)
+            for p in pdev.props:
+                if p not in dev.props:
+                    dev.props.append(p)
             parent = pdev.parent
 
     def ancestors(self, name: str) -> List[str]:
@@ -209,6 +219,23 @@ class Program:
             if anc in self.unpluggable_bases:
                 return True, f"descends from {anc}"
         return False, "no hot-unpluggable ancestor"
+
+    def property_acquisitions(self, dev: DeviceType, api) -> list:
+        """The heap arrays that the setters of the type's array properties
+        allocate (DEFINE_PROP_ARRAY): acquired before realize, to be freed
+        by the device."""
+        from .rules.lifetime import Op
+        out = []
+        units = {u.file: u for u in self.units}
+        for file, var in dev.props:
+            unit = units.get(file)
+            for field_name, loc in (unit.property_arrays.get(var, ()) if unit else ()):
+                path = AccessPath(SELF, (("->", field_name),))
+                site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=loc, result=path,
+                                callee_text="DEFINE_PROP_ARRAY", index=-1)
+                ev = Event("realize", site, (file, var), (), path, (var,), ())
+                out.append(Op("acquire", "heap", path, ev))
+        return out
 
     # -- lifecycle events --------------------------------------------------
     def events(self, dev: DeviceType, phase: str) -> List[Event]:

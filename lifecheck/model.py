@@ -254,5 +254,8 @@ class TranslationUnit:
     types: List[TypeInfoRecord] = field(default_factory=list)
     bindings: List[HookBinding] = field(default_factory=list)
     qom_casts: Tuple[str, ...] = ()  # names of QOM cast functions seen
+    # Property arrays (``static Property foo_props[]``) -> the array fields
+    # their DEFINE_PROP_ARRAY entries allocate (field, location)
+    property_arrays: Dict[str, List[Tuple[str, Location]]] = field(default_factory=dict)
     notices: List[Notice] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)

@@ -66,20 +66,31 @@ def _is_error_check(cond) -> bool:
     return False
 
 
+def _direct(stmt):
+    """The statements of a branch itself, not those of nested branches."""
+    items = (stmt.block_items or []) if isinstance(stmt, c_ast.Compound) else [stmt]
+    for item in items:
+        while isinstance(item, c_ast.Label):
+            item = item.stmt
+        if isinstance(item, c_ast.Compound):
+            yield from _direct(item)
+        elif not isinstance(item, (c_ast.If, c_ast.While, c_ast.DoWhile, c_ast.For, c_ast.Switch)):
+            yield item
+
+
 def _leaves_or_reports(stmt) -> bool:
-    """The branch returns, jumps away or reports an error."""
-    for n in _walk(stmt):
-        if isinstance(n, (c_ast.Return, c_ast.Goto, c_ast.Break)):
+    """The branch itself returns, jumps away or reports an error."""
+    for item in _direct(stmt):
+        if isinstance(item, (c_ast.Return, c_ast.Goto, c_ast.Break)):
             return True
-        if isinstance(n, c_ast.FuncCall) and isinstance(n.name, c_ast.ID) and is_error_call(n.name.name):
-            return True
-    return False
+    return _reports_error(stmt)
 
 
 def _reports_error(stmt) -> bool:
-    for n in _walk(stmt):
-        if isinstance(n, c_ast.FuncCall) and isinstance(n.name, c_ast.ID) and is_error_call(n.name.name):
-            return True
+    for item in _direct(stmt):
+        for n in _walk(item):
+            if isinstance(n, c_ast.FuncCall) and isinstance(n.name, c_ast.ID) and is_error_call(n.name.name):
+                return True
     return False
 
 

@@ -32,6 +32,10 @@ _PARENT_CHAIN_CALLS = {
     "device_class_set_parent_realize": "realize",
     "device_class_set_parent_unrealize": "unrealize",
 }
+# Calls that bind a class hook: function -> field
+_HOOK_SETTER_CALLS = {
+    "device_class_set_legacy_reset": "legacy_reset",
+}
 _GEN = CGenerator()
 
 
@@ -92,6 +96,7 @@ class Extractor:
         self.functions: Dict[str, Function] = {}
         self.types: List[TypeInfoRecord] = []
         self.bindings: List[HookBinding] = []
+        self.property_arrays: Dict[str, List[Tuple[str, Location]]] = {}
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
@@ -113,6 +118,15 @@ class Extractor:
             return
         self._decl_loc = self.loc(decl)
         tname = base_type_name(type_text(decl.type))
+        if tname == "Property" and isinstance(decl.type, c_ast.ArrayDecl) and decl.name:
+            fields = []
+            for init in decl.init.exprs or ():
+                if isinstance(init, c_ast.InitList):
+                    array_field = _array_property_field(init)
+                    if array_field is not None:
+                        fields.append((array_field, self.loc(init) if init.coord else self._decl_loc))
+            if fields:
+                self.property_arrays[decl.name] = fields
         if tname == "TypeInfo":
             inits = decl.init.exprs if isinstance(decl.type, c_ast.ArrayDecl) else [decl.init]
             for init in inits or ():
@@ -212,6 +226,17 @@ class Extractor:
                                 callee_text=c_text(node.name, 60), index=len(func.calls))
                 op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
+                if callee in _HOOK_SETTER_CALLS and len(site.args) >= 2:
+                    target_fn = site.args[1]
+                    self.bindings.append(HookBinding(
+                        function=func.name, class_type="DeviceClass",
+                        field=_HOOK_SETTER_CALLS[callee],
+                        target=_function_name(target_fn), value=target_fn.text, loc=site.loc))
+                if callee == "device_class_set_props" and len(site.args) >= 2:
+                    props = _function_name(site.args[1])
+                    self.bindings.append(HookBinding(
+                        function=func.name, class_type="DeviceClass", field="props",
+                        target=props, value=site.args[1].text, loc=site.loc))
                 if callee in _PARENT_CHAIN_CALLS and len(site.args) >= 2:
                     target_fn = site.args[1]
                     self.bindings.append(HookBinding(
@@ -312,6 +337,14 @@ class Extractor:
                     return Expr("path", text, path=AccessPath(got.path.root, got.path.steps[:-1]))
                 return got
             return Expr("other", text)
+        if isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-"):
+            # ``a->st + i``: an element of the array a->st
+            base = self._expr(node.left, scope, text, follow, depth + 1)
+            if base.path is not None and base.kind == "path" and base.path.steps \
+                    and not base.path.address_of:
+                p = base.path
+                return Expr("path", text, path=AccessPath(p.root, p.steps + (("[]", ""),)))
+            return Expr("other", text)
         if isinstance(node, c_ast.Constant):
             return Expr("string" if node.type == "string" else "const", text)
         return Expr("other", text)
@@ -353,6 +386,33 @@ class Extractor:
 
 
 # -- AST helpers ------------------------------------------------------------
+
+_ARRAY_PROPERTY_INFOS = ("qdev_prop_array", "qdev_prop_arraylen")
+
+
+def _array_property_field(init: c_ast.InitList) -> Optional[str]:
+    """For a DEFINE_PROP_ARRAY entry (``.info = &qdev_prop_array``, or
+    ``qdev_prop_arraylen`` before 8.2), the array field its setter
+    allocates: the member named in ``.arrayoffset = offsetof(S, field)``."""
+    fields = {}
+    for item in init.exprs or ():
+        if isinstance(item, c_ast.NamedInitializer) and item.name and isinstance(item.name[-1], c_ast.ID):
+            fields[item.name[-1].name] = item.expr
+    info = _strip_casts(fields.get("info"))
+    if isinstance(info, c_ast.UnaryOp) and info.op == "&":
+        info = info.expr
+    if not (isinstance(info, c_ast.ID) and info.name in _ARRAY_PROPERTY_INFOS):
+        return None
+    member = None
+    for n in _walk(fields.get("arrayoffset")):
+        if isinstance(n, c_ast.StructRef):
+            member = n.field.name
+        elif isinstance(n, c_ast.FuncCall) and n.args is not None:  # __builtin_offsetof(T, m)
+            exprs = getattr(n.args, "exprs", None) or []
+            if len(exprs) == 2 and isinstance(exprs[1], c_ast.ID):
+                member = exprs[1].name
+    return member
+
 
 def _returns_value(fdecl) -> bool:
     """False for ``void f(...)``."""

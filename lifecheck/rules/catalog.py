@@ -22,7 +22,7 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RULE_KINDS = ("missing-release", "wrong-phase-release", "leak", "error-path-leak",
               "double-release", "use-after-release")
 ROLES = ("acquire", "release", "disarm")
-PHASES = ("instance_init", "realize", "unrealize", "instance_finalize")
+PHASES = ("instance_init", "realize", "unrealize", "instance_finalize", "runtime")
 
 
 class RuleDataError(Exception):
@@ -192,7 +192,7 @@ def load_rule(path: Path) -> RuleSpec:
     config = data.get("config", {})
     if not isinstance(config, dict):
         raise RuleDataError(f"{path}: key 'config' must be a table")
-    for key in ("phase", "release_phases", "acquire_phases"):
+    for key in ("phase", "phases", "release_phases", "acquire_phases"):
         for phase in _as_list(config.get(key, [])):
             if phase not in PHASES:
                 raise RuleDataError(f"{path}: config.{key}: unknown phase '{phase}'")
@@ -296,7 +296,11 @@ def load_catalog(dirs: Optional[List[Path]] = None) -> Catalog:
         for path in sorted((base / "tables").glob("*.toml")):
             catalog.tables[path.stem] = _load_toml(path)
     for spec in catalog.rules.values():
-        for fam in _as_list(spec.config.get("families", [])):
+        families = spec.config.get("families", [])
+        if families == "must_release":   # every family marked must_release
+            families = []
+        for fam in _as_list(families) + _as_list(spec.config.get("exclude_families", [])) \
+                + _as_list(spec.config.get("local_families", [])):
             if fam not in catalog.families:
                 raise RuleDataError(f"{spec.source}: config.families names unknown API family '{fam}'")
     return catalog

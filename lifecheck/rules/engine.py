@@ -19,16 +19,36 @@ from typing import Dict, List, Optional, Set, Tuple
 from ..findings import Finding, RelatedLocation, severity_rank
 from ..graph import PHASES, DeviceType, Event, Program
 from ..model import CALL, GLOBAL, SELF, AccessPath, Location
-from .catalog import ApiCall, Catalog, RuleSpec
+from .catalog import ApiCall, Catalog, RuleSpec, parse_version
+from .lifetime import (LifetimeFacts, _Order, double_release, error_path_leak, leak,
+                       local_error_path_leaks, use_after_release)
 
 class ApiIndex:
-    """function name -> [(family, ApiCall)]"""
+    """function name -> [(family, ApiCall)], for the QEMU version checked."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, version: Optional[Tuple[int, ...]] = None):
         self.by_function: Dict[str, List[Tuple[str, ApiCall]]] = {}
         for fam in catalog.families.values():
+            if not fam.applies_to(version):
+                continue
             for call in fam.calls:
-                self.by_function.setdefault(call.function, []).append((fam.name, call))
+                if call.applies_to(version):
+                    self.by_function.setdefault(call.function, []).append((fam.name, call))
+
+    def effects(self, ev: Event) -> list:
+        """What the call of ``ev`` does to resources, per family."""
+        from .lifetime import Op
+        out = []
+        for fam, call in self.by_function.get(ev.site.callee or "", ()):
+            path = ev.arg_path(call.resource)
+            if path is None and call.resource != -1:
+                continue
+            out.append(Op(call.role, fam, path, ev, call.attrs))
+        return out
+
+    def acquires(self, function: Optional[str], families) -> bool:
+        return any(call.role == "acquire" and fam in families
+                   for fam, call in self.by_function.get(function or "", ()))
 
     def lookup(self, function: Optional[str], family: str, role: str) -> Optional[ApiCall]:
         for fam, call in self.by_function.get(function or "", ()):
@@ -129,11 +149,26 @@ def _hook_loc(program: Program, dev: DeviceType, phase: str) -> Optional[Locatio
 
 
 class RuleContext:
-    def __init__(self, program: Program, catalog: Catalog):
+    def __init__(self, program: Program, catalog: Catalog,
+                 version: Optional[Tuple[int, ...]] = None):
         self.program = program
         self.catalog = catalog
-        self.api = ApiIndex(catalog)
+        self.api = ApiIndex(catalog, version)
+        self.version = version
         self._facts: Dict[str, DeviceFacts] = {}
+        self._lifetime: Dict[str, object] = {}
+        self.order = _Order(program)
+
+    def lifetime(self, dev: DeviceType):
+        f = self._lifetime.get(dev.name)
+        if f is None:
+            f = self._lifetime[dev.name] = LifetimeFacts(self, dev)
+        return f
+
+    def property_ops(self, dev: DeviceType) -> list:
+        """Array properties (DEFINE_PROP_ARRAY): their setter allocates the
+        array field before realize; the device must free it."""
+        return self.program.property_acquisitions(dev, self.api)
 
     def facts(self, dev: DeviceType) -> DeviceFacts:
         f = self._facts.get(dev.name)
@@ -143,8 +178,17 @@ class RuleContext:
 
     def severity(self, spec: RuleSpec, dev: DeviceType) -> str:
         sev = spec.config.get("default_severity", "warning")
-        if spec.config.get("severity_by_unplug") and dev.unpluggable:
+        if spec.config.get("severity_by_unplug") and dev is not None and dev.unpluggable:
             sev = "error"
+        # advice that a QEMU version did not yet give: reported, but milder
+        for entry in spec.config.get("version_severity", []):
+            low = entry.get("min")
+            high = entry.get("max")
+            v = self.version
+            if v is None:
+                continue
+            if (low is None or v >= parse_version(low)) and (high is None or v < parse_version(high)):
+                sev = entry.get("severity", sev)
         return sev
 
 
@@ -204,7 +248,7 @@ def missing_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> List[F
 def wrong_phase_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg = spec.config
     facts = ctx.facts(dev)
-    phase = cfg["phase"]
+    phases = _as_list(cfg.get("phases", cfg.get("phase")))
     unless = _as_list(cfg.get("unless_released_in", []))
     matches = cfg.get("match", [])
     out = []
@@ -218,7 +262,8 @@ def wrong_phase_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> Li
                 if path is not None:
                     also_released.add(path.key())
         only = set(m.get("functions", []))
-        for ev in facts.events[phase]:
+        for ev in [e for phase in phases for e in facts.events[phase]]:
+            phase = ev.phase
             call = ctx.api.lookup(ev.site.callee, fam, "release")
             if call is None or (only and ev.site.callee not in only):
                 continue
@@ -254,6 +299,14 @@ def _describe(expr) -> str:
 KINDS = {
     "missing-release": missing_release,
     "wrong-phase-release": wrong_phase_release,
+    "leak": leak,
+    "error-path-leak": error_path_leak,
+    "double-release": double_release,
+    "use-after-release": use_after_release,
+}
+# kinds that also look at code outside any device's lifecycle
+PROGRAM_KINDS = {
+    "error-path-leak": local_error_path_leaks,
 }
 
 
@@ -267,18 +320,26 @@ def run_rules(program: Program, catalog: Catalog, version: Optional[Tuple[int, .
               select: Optional[Set[str]] = None) -> Tuple[List[Finding], List[RuleSpec]]:
     """Run every applicable rule on every device type; findings deduplicated
     (several types sharing one hook report once, at the highest severity)."""
-    ctx = RuleContext(program, catalog)
+    ctx = RuleContext(program, catalog, version)
     specs = [s for s in sorted(catalog.rules.values(), key=lambda s: s.slug)
              if s.applies_to(version) and (select is None or s.slug in select)]
     best: Dict[Tuple, Finding] = {}
+
+    def keep(f: Finding) -> None:
+        key = (f.rule, f.loc, f.resource)
+        old = best.get(key)
+        if old is None or severity_rank(f.severity) > severity_rank(old.severity):
+            best[key] = f
+
     for spec in specs:
         kind = KINDS[spec.kind]
         for name in sorted(program.types):
-            dev = program.types[name]
-            for f in kind(ctx, spec, dev):
-                key = (f.rule, f.loc, f.resource)
-                old = best.get(key)
-                if old is None or severity_rank(f.severity) > severity_rank(old.severity):
-                    best[key] = f
+            for f in kind(ctx, spec, program.types[name]):
+                keep(f)
+        extra = PROGRAM_KINDS.get(spec.kind)
+        if extra is not None:
+            for f in extra(ctx, spec):
+                if (f.rule, f.loc, f.resource) not in best:
+                    keep(f)
     findings = sorted(best.values(), key=lambda f: f.sort_key())
     return findings, specs
