@@ -42,7 +42,8 @@ def check_tree(root: Path, paths, catalog, version=None):
 def check_snippet(tmp_path, catalog):
     """check_snippet(code, version="10.2.2") -> {(slug, line)} for a device
     file written into a throw-away tree that has the examples' headers."""
-    def _check(code: str, version: str = "10.2.2", name: str = "hw/misc/snippet.c"):
+    def _check(code: str, version: str = "10.2.2", name: str = "hw/misc/snippet.c",
+               severity: bool = False):
         root = tmp_path / "tree"
         if not root.exists():
             shutil.copytree(EXAMPLES / "include", root / "include")
@@ -51,6 +52,8 @@ def check_snippet(tmp_path, catalog):
         src.parent.mkdir(parents=True, exist_ok=True)
         src.write_text(code)
         report = check_tree(root, [src], catalog)
+        if severity:
+            return {(f.rule, f.loc.line, f.severity) for f in report.findings}
         return {(f.rule, f.loc.line) for f in report.findings}
     return _check
 

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import EXAMPLES, check_tree
 
-ANNOTATION_RE = re.compile(r"lifecheck:\s*(expect|expect-missing|expect-spurious|ok)\[([a-z0-9-]+)\]")
+COMMENT_RE = re.compile(r"lifecheck:([^*]*)\*/")
+ANNOTATION_RE = re.compile(r"\b(expect|expect-missing|expect-spurious|ok)\[([a-z0-9-]+)\]")
 
 
 def annotations():
@@ -21,9 +22,10 @@ def annotations():
     for path in sorted(EXAMPLES.rglob("*.c")):
         rel = path.relative_to(EXAMPLES).as_posix()
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
-            for kind, slug in ANNOTATION_RE.findall(line):
-                if kind in found:
-                    found[kind].add((rel, lineno, slug))
+            for comment in COMMENT_RE.findall(line):
+                for kind, slug in ANNOTATION_RE.findall(comment):
+                    if kind in found:
+                        found[kind].add((rel, lineno, slug))
     return found
 
 

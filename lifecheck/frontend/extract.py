@@ -124,7 +124,7 @@ class Extractor:
                 if isinstance(init, c_ast.InitList):
                     array_field = _array_property_field(init)
                     if array_field is not None:
-                        fields.append((array_field, self.loc(init) if init.coord else self._decl_loc))
+                        fields.append((array_field, self._first_loc(init)))
             if fields:
                 self.property_arrays[decl.name] = fields
         if tname == "TypeInfo":
@@ -134,6 +134,14 @@ class Extractor:
                     rec = self._typeinfo(init)
                     if rec is not None:
                         self.types.append(rec)
+
+    def _first_loc(self, node: c_ast.Node) -> Location:
+        """Where an initialiser starts: the first of its parts with a line
+        (a macro's expansion keeps the line of the macro's name)."""
+        for n in _walk(node):
+            if getattr(n, "coord", None) is not None and n.coord.line:
+                return self.loc(n)
+        return self._decl_loc
 
     def _typeinfo(self, init: c_ast.InitList) -> Optional[TypeInfoRecord]:
         fields: Dict[str, c_ast.Node] = {}
@@ -232,7 +240,7 @@ class Extractor:
                         function=func.name, class_type="DeviceClass",
                         field=_HOOK_SETTER_CALLS[callee],
                         target=_function_name(target_fn), value=target_fn.text, loc=site.loc))
-                if callee == "device_class_set_props" and len(site.args) >= 2:
+                if callee in ("device_class_set_props", "device_class_set_props_n") and len(site.args) >= 2:
                     props = _function_name(site.args[1])
                     self.bindings.append(HookBinding(
                         function=func.name, class_type="DeviceClass", field="props",

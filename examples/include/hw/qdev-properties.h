@@ -18,6 +18,9 @@ struct Property {
         uint64_t u;
     } defval;
     bool         set_default;
+    const PropertyInfo *arrayinfo;
+    int          arrayoffset;
+    int          arrayfieldsize;
 };
 
 struct PropertyInfo {
@@ -32,6 +35,7 @@ extern const PropertyInfo qdev_prop_uint32;
 extern const PropertyInfo qdev_prop_uint64;
 extern const PropertyInfo qdev_prop_size;
 extern const PropertyInfo qdev_prop_link;
+extern const PropertyInfo qdev_prop_array;
 
 #define DEFINE_PROP(_name, _state, _field, _prop, _type, ...) {  \
         .name      = (_name),                                    \
@@ -72,6 +76,20 @@ extern const PropertyInfo qdev_prop_link;
     DEFINE_PROP_UNSIGNED(_n, _s, _f, _d, qdev_prop_uint64, uint64_t)
 #define DEFINE_PROP_SIZE(_n, _s, _f, _d)                       \
     DEFINE_PROP_UNSIGNED(_n, _s, _f, _d, qdev_prop_size, uint64_t)
+
+/*
+ * DEFINE_PROP_ARRAY: a list property.  Setting it stores the length in
+ * @_field and a g_malloc'd array of @_arraytype in @_arrayfield; freeing
+ * that array is the device's job (instance_finalize).
+ */
+#define DEFINE_PROP_ARRAY(_name, _state, _field,                        \
+                          _arrayfield, _arrayprop, _arraytype)          \
+    DEFINE_PROP(_name, _state, _field, qdev_prop_array, uint32_t,       \
+                .set_default = true,                                    \
+                .defval.u = 0,                                          \
+                .arrayinfo = &(_arrayprop),                             \
+                .arrayfieldsize = sizeof(_arraytype),                   \
+                .arrayoffset = offsetof(_state, _arrayfield))
 
 void device_class_set_props_n(DeviceClass *dc, const Property *props, size_t n);
 

@@ -33,6 +33,9 @@ MemoryRegion *pci_address_space_io(PCIDevice *dev);
 
 void pci_set_irq(PCIDevice *pci_dev, int level);
 
+/* pci_allocate_irq: the device's INTx pin as a qemu_irq; qemu_free_irq() it. */
+qemu_irq pci_allocate_irq(PCIDevice *pci_dev);
+
 static inline void
 pci_set_byte(uint8_t *config, uint8_t val)
 {
