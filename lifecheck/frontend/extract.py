@@ -383,6 +383,12 @@ class Extractor:
             paths.add(e.path if e.kind == "path" else None)
         if len(paths) == 1 and None not in paths:
             return paths.pop()
+        if None not in paths:
+            # an iterator seeded from a field and advanced through itself
+            # (QLIST_FOREACH: d = head->lh_first; ...; d = next) names the field
+            seeds = {p for p in paths if not p.root.startswith(LOCAL + ":")}
+            if len(seeds) == 1:
+                return seeds.pop()
         stores = set()
         for lv in scope.stores.get(name, []):
             e = self._expr(lv, scope, "", True, depth + 1)

@@ -23,6 +23,11 @@ from .catalog import ApiCall, Catalog, RuleSpec, parse_version
 from .lifetime import (LifetimeFacts, _Order, double_release, error_path_leak, leak,
                        local_error_path_leaks, use_after_release)
 
+# Calls that release a pointer with a function given as argument and clear
+# it: name -> (index of the pointer's address, index of the function)
+CLEAR_CALLS = {"g_clear_pointer": (0, 1)}
+
+
 class ApiIndex:
     """function name -> [(family, ApiCall)], for the QEMU version checked."""
 
@@ -39,11 +44,22 @@ class ApiIndex:
         """What the call of ``ev`` does to resources, per family."""
         from .lifetime import Op
         out = []
-        for fam, call in self.by_function.get(ev.site.callee or "", ()):
+        callee = ev.site.callee or ""
+        for fam, call in self.by_function.get(callee, ()):
             path = ev.arg_path(call.resource)
             if path is None and call.resource != -1:
                 continue
             out.append(Op(call.role, fam, path, ev, call.attrs))
+        if callee in CLEAR_CALLS and len(ev.args) > 1:
+            # g_clear_pointer(&s->timer, timer_free): timer_free's release,
+            # and the field is cleared
+            ptr, fn = CLEAR_CALLS[callee]
+            target = ev.args[fn].path
+            name = target.root.split(":", 1)[1] if target is not None and not target.steps else None
+            path = ev.arg_path(ptr)
+            for fam, call in self.by_function.get(name or "", ()):
+                if call.role == "release" and path is not None:
+                    out.append(Op("release", fam, path, ev, call.attrs + ("clears",)))
         return out
 
     def acquires(self, function: Optional[str], families) -> bool:

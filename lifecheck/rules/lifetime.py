@@ -27,6 +27,7 @@ from ..model import GLOBAL, LOCAL, SELF, AccessPath, Function, Location
 from .catalog import RuleSpec
 
 TEARDOWN = ("unrealize", "instance_finalize")
+ALL = "*"   # key of a release that releases every resource of its family
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class LifetimeFacts:
             for op in self.ops[phase]:
                 if op.role == "release" and op.key is not None:
                     out.add((op.family, op.key))
+                    if "all" in op.attrs:   # virtio_cleanup(): every queue of the device
+                        out.add((op.family, ALL))
         return out
 
     def handed_off(self, phases: Iterable[str], path: AccessPath) -> Optional[Event]:
@@ -150,12 +153,17 @@ def leak(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     release_phases = cfg.get("release_phases", list(TEARDOWN))
     roots = cfg.get("roots", ["self"])
     released = facts.released(list(release_phases) + list(acquire_phases))
+    # a handle that is not kept (virtio_add_queue()'s result) cannot be
+    # matched by name: any release of its family counts
+    families_released = {fam for fam, _ in released}
     out = []
     for phase in acquire_phases:
         for op in facts.ops[phase]:
             if op.role != "acquire" or op.family not in families or not _root_ok(op.path, roots):
                 continue
-            if op.key is not None and (op.family, op.key) in released:
+            if op.key is not None and ((op.family, op.key) in released or (op.family, ALL) in released):
+                continue
+            if op.key is None and op.family in families_released:
                 continue
             if op.path is not None and facts.handed_off(list(release_phases), op.path):
                 continue
@@ -372,7 +380,7 @@ def error_path_leak(ctx, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Find
                 by_top.setdefault(fr[0][1], []).append(op)
         leaks = _dataflow(fn, lambda idx: by_top.get(idx, ()), families, ("self",))
         for (fam, key, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
-            if (fam, key) in finalize_released:
+            if (fam, key) in finalize_released or (fam, ALL) in finalize_released:
                 continue
             if op.path is not None and facts.handed_off(["instance_finalize"], op.path):
                 continue
@@ -450,7 +458,9 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
             for op in ops_at(idx):
                 if op.family not in families:
                     continue
-                if op.role == "release" and op.key is not None:
+                if op.role == "release" and "all" in op.attrs:
+                    st = {e for e in st if e[0] != op.family}
+                elif op.role == "release" and op.key is not None:
                     st = {e for e in st if not (e[1] == op.key and e[0] == op.family)}
                 elif op.role == "acquire" and op.path is not None and _root_ok(op.path, roots):
                     flags = {e[3] for e in st} or {False}
