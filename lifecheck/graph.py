@@ -87,6 +87,7 @@ class Program:
 
     def __init__(self, units: Iterable[TranslationUnit], tables: Optional[dict] = None):
         self.units = sorted(units, key=lambda u: u.file)
+        self._unit_by_file = {u.file: u for u in self.units}
         tables = tables or {}
         self.phase_of: Dict[str, str] = dict(tables.get("hooks", {}).get("phases", {}))
         plug = tables.get("hotplug", {})
@@ -226,16 +227,23 @@ class Program:
         by the device."""
         from .rules.lifetime import Op
         out = []
-        units = {u.file: u for u in self.units}
-        for file, var in dev.props:
-            unit = units.get(file)
-            for field_name, loc in (unit.property_arrays.get(var, ()) if unit else ()):
-                path = AccessPath(SELF, (("->", field_name),))
-                site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=loc, result=path,
-                                callee_text="DEFINE_PROP_ARRAY", index=-1)
-                ev = Event("realize", site, (file, var), (), path, (var,), ())
-                out.append(Op("acquire", "heap", path, ev))
+        for entry, file, var in self.properties_of(dev):
+            if entry.array_field is None:
+                continue
+            path = AccessPath(SELF, (("->", entry.array_field),))
+            site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=entry.loc, result=path,
+                            callee_text="DEFINE_PROP_ARRAY", index=-1)
+            ev = Event("realize", site, (file, var), (), path, (var,), ())
+            out.append(Op("acquire", "heap", path, ev))
         return out
+
+    def properties_of(self, dev: DeviceType):
+        """(entry, file, array name) of every static property of the type
+        and its ancestors (device_class_set_props)."""
+        for file, var in dev.props:
+            unit = self._unit_by_file.get(file)
+            for entry in (unit.properties.get(var, ()) if unit else ()):
+                yield entry, file, var
 
     # -- lifecycle events --------------------------------------------------
     def events(self, dev: DeviceType, phase: str) -> List[Event]:

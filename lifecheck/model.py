@@ -245,6 +245,16 @@ class ParseStats:
     lost_reasons: Dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PropertyEntry:
+    """One entry of a static Property array (``DEFINE_PROP_*``)."""
+
+    info: str                  # the PropertyInfo: "qdev_prop_string", "qdev_prop_array", ...
+    field: str                 # the state field it sets (``.offset``)
+    array_field: Optional[str]  # DEFINE_PROP_ARRAY: the array its setter allocates
+    loc: Location
+
+
 @dataclass
 class TranslationUnit:
     """Everything extracted from one ``.c`` file."""
@@ -254,8 +264,7 @@ class TranslationUnit:
     types: List[TypeInfoRecord] = field(default_factory=list)
     bindings: List[HookBinding] = field(default_factory=list)
     qom_casts: Tuple[str, ...] = ()  # names of QOM cast functions seen
-    # Property arrays (``static Property foo_props[]``) -> the array fields
-    # their DEFINE_PROP_ARRAY entries allocate (field, location)
-    property_arrays: Dict[str, List[Tuple[str, Location]]] = field(default_factory=dict)
+    # Property arrays (``static Property foo_props[]``) -> their entries
+    properties: Dict[str, List["PropertyEntry"]] = field(default_factory=dict)
     notices: List[Notice] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)

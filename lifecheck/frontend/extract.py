@@ -20,7 +20,7 @@ from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
 from .cfg import CfgBuilder
-from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
+from ..model import (PropertyEntry, CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
                      Function, HookBinding, LocalVar, Location, Param, TypeInfoRecord)
 
 _CAST_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -96,7 +96,7 @@ class Extractor:
         self.functions: Dict[str, Function] = {}
         self.types: List[TypeInfoRecord] = []
         self.bindings: List[HookBinding] = []
-        self.property_arrays: Dict[str, List[Tuple[str, Location]]] = {}
+        self.properties: Dict[str, List[PropertyEntry]] = {}
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
@@ -119,14 +119,14 @@ class Extractor:
         self._decl_loc = self.loc(decl)
         tname = base_type_name(type_text(decl.type))
         if tname == "Property" and isinstance(decl.type, c_ast.ArrayDecl) and decl.name:
-            fields = []
+            entries = []
             for init in decl.init.exprs or ():
                 if isinstance(init, c_ast.InitList):
-                    array_field = _array_property_field(init)
-                    if array_field is not None:
-                        fields.append((array_field, self._first_loc(init)))
-            if fields:
-                self.property_arrays[decl.name] = fields
+                    entry = _property_entry(init, self._first_loc(init))
+                    if entry is not None:
+                        entries.append(entry)
+            if entries:
+                self.properties[decl.name] = entries
         if tname == "TypeInfo":
             inits = decl.init.exprs if isinstance(decl.type, c_ast.ArrayDecl) else [decl.init]
             for init in inits or ():
@@ -401,24 +401,10 @@ class Extractor:
 
 # -- AST helpers ------------------------------------------------------------
 
-_ARRAY_PROPERTY_INFOS = ("qdev_prop_array", "qdev_prop_arraylen")
-
-
-def _array_property_field(init: c_ast.InitList) -> Optional[str]:
-    """For a DEFINE_PROP_ARRAY entry (``.info = &qdev_prop_array``, or
-    ``qdev_prop_arraylen`` before 8.2), the array field its setter
-    allocates: the member named in ``.arrayoffset = offsetof(S, field)``."""
-    fields = {}
-    for item in init.exprs or ():
-        if isinstance(item, c_ast.NamedInitializer) and item.name and isinstance(item.name[-1], c_ast.ID):
-            fields[item.name[-1].name] = item.expr
-    info = _strip_casts(fields.get("info"))
-    if isinstance(info, c_ast.UnaryOp) and info.op == "&":
-        info = info.expr
-    if not (isinstance(info, c_ast.ID) and info.name in _ARRAY_PROPERTY_INFOS):
-        return None
+def _offset_member(node) -> Optional[str]:
+    """The member named by ``offsetof(S, m)`` once expanded."""
     member = None
-    for n in _walk(fields.get("arrayoffset")):
+    for n in _walk(node):
         if isinstance(n, c_ast.StructRef):
             member = n.field.name
         elif isinstance(n, c_ast.FuncCall) and n.args is not None:  # __builtin_offsetof(T, m)
@@ -426,6 +412,27 @@ def _array_property_field(init: c_ast.InitList) -> Optional[str]:
             if len(exprs) == 2 and isinstance(exprs[1], c_ast.ID):
                 member = exprs[1].name
     return member
+
+
+def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEntry]:
+    """A ``DEFINE_PROP_*`` entry: its PropertyInfo (``.info = &qdev_prop_string``),
+    the field it sets (``.offset = offsetof(S, field)``) and, for
+    DEFINE_PROP_ARRAY (``qdev_prop_array``, ``qdev_prop_arraylen`` before
+    8.2), the array field its setter allocates (``.arrayoffset``)."""
+    fields = {}
+    for item in init.exprs or ():
+        if isinstance(item, c_ast.NamedInitializer) and item.name and isinstance(item.name[-1], c_ast.ID):
+            fields[item.name[-1].name] = item.expr
+    info = _strip_casts(fields.get("info"))
+    if isinstance(info, c_ast.UnaryOp) and info.op == "&":
+        info = info.expr
+    if not isinstance(info, c_ast.ID):
+        return None
+    field_name = _offset_member(fields.get("offset"))
+    if field_name is None:
+        return None
+    array_field = _offset_member(fields["arrayoffset"]) if "arrayoffset" in fields else None
+    return PropertyEntry(info.name, field_name, array_field, loc)
 
 
 def _returns_value(fdecl) -> bool:

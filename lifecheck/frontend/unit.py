@@ -57,7 +57,7 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
     unit.functions = extractor.functions
     unit.types = extractor.types
     unit.bindings = extractor.bindings
-    unit.property_arrays = extractor.property_arrays
+    unit.properties = extractor.properties
     unit.qom_casts = tuple(sorted(result.qom_casts))
     unit.stats = stats
     return unit

@@ -81,6 +81,11 @@ class LifetimeFacts:
             self.ops[phase] = ops
             self.opaque[phase] = opaque
         self.ops["realize"] = self.ops["realize"] + ctx.property_ops(dev)
+        # fields of properties qdev releases itself at finalize
+        released_infos = set(ctx.catalog.tables.get("ownership", {}).get("framework_released_properties", []))
+        self.framework_released: Set[str] = {
+            AccessPath(SELF, (("->", entry.field),)).key()
+            for entry, _, _ in self.program.properties_of(dev) if entry.info in released_infos}
 
     def released(self, phases: Iterable[str]) -> Set[Tuple[str, str]]:
         out = set()
@@ -164,6 +169,8 @@ def leak(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             if op.key is not None and ((op.family, op.key) in released or (op.family, ALL) in released):
                 continue
             if op.key is None and op.family in families_released:
+                continue
+            if op.key in facts.framework_released:
                 continue
             if op.path is not None and facts.handed_off(list(release_phases), op.path):
                 continue
@@ -380,7 +387,8 @@ def error_path_leak(ctx, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Find
                 by_top.setdefault(fr[0][1], []).append(op)
         leaks = _dataflow(fn, lambda idx: by_top.get(idx, ()), families, ("self",))
         for (fam, key, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
-            if (fam, key) in finalize_released or (fam, ALL) in finalize_released:
+            if (fam, key) in finalize_released or (fam, ALL) in finalize_released \
+                    or key in facts.framework_released:
                 continue
             if op.path is not None and facts.handed_off(["instance_finalize"], op.path):
                 continue
