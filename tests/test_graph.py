@@ -520,3 +520,16 @@ def test_output_is_identical_across_runs_and_job_counts(tmp_path):
     again = lifecheck("graph", "-j", "2", "--format", "mermaid", str(EXAMPLES / "hw" / "usb"))
     assert proc.returncode == again.returncode == 0
     assert proc.stdout == again.stdout
+
+
+def test_readme_example_is_current():
+    """docs/graph-example.svg and the README's Mermaid block come from the
+    commands the README shows."""
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"```mermaid\n(.*?)```", readme, re.S)
+    assert block, "README has no Mermaid example"
+    proc = lifecheck("graph", "-j", "1", "--format", "mermaid", "--type", "usb-dbgwin",
+                     str(EXAMPLES / "hw" / "usb" / "dev-dbgwin.c"))
+    assert proc.returncode == 0, proc.stderr
+    assert block.group(1) == proc.stdout
+    assert Path(REPO / "docs" / "graph-example.svg").is_file()
