@@ -531,5 +531,7 @@ def test_readme_example_is_current():
     proc = lifecheck("graph", "-j", "1", "--format", "mermaid", "--type", "usb-dbgwin",
                      str(EXAMPLES / "hw" / "usb" / "dev-dbgwin.c"))
     assert proc.returncode == 0, proc.stderr
-    assert block.group(1) == proc.stdout
+    assert block.group(1) == proc.stdout, (
+        "README's Mermaid block is stale: regenerate it with 'lifecheck graph --format mermaid "
+        "--type usb-dbgwin examples/hw/usb/dev-dbgwin.c' (and docs/graph-example.svg with --format svg)")
     assert Path(REPO / "docs" / "graph-example.svg").is_file()

@@ -144,7 +144,7 @@ def _legend() -> List[str]:
         ("legend_sites", {"label": "acquire (note)\nrelease (folder)\ndisarm (tab)", "shape": "note"}),
         ("legend_missing", {"label": "acquire with a missing release", "shape": "note", "penwidth": "3",
                             "color": STATUS_COLOURS["missing"], "fontcolor": STATUS_COLOURS["missing"]}),
-        ("legend_misplaced", {"label": "release in the wrong phase", "shape": "folder", "penwidth": "3",
+        ("legend_misplaced", {"label": "release in the wrong phase\nor another finding there", "shape": "folder", "penwidth": "3",
                               "color": STATUS_COLOURS["misplaced"], "fontcolor": STATUS_COLOURS["misplaced"]}),
     ]
     for node_id, attrs in items:

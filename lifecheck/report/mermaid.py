@@ -98,7 +98,7 @@ def render(graph: LifecycleGraph, title: str = "") -> str:
               ("legend_acquire", '[/"acquire"/]', "site_realize"),
               ("legend_release", '[\\"release"\\]', "site_unrealize"),
               ("legend_missing", '[/"acquire with a missing release"/]', "missing"),
-              ("legend_misplaced", '[\\"release in the wrong phase"\\]', "misplaced")]
+              ("legend_misplaced", '[\\"release in the wrong phase, or another finding there"\\]', "misplaced")]
     for node_id, shape, cls in legend:
         out.append(f"    {node_id}{shape}")
         classes.setdefault(cls, []).append(node_id)
