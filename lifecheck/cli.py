@@ -171,6 +171,9 @@ def _graph(args) -> int:
         return _die(dot.MISSING_GRAPHVIZ)
     catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
     result = analyse(tree, paths, catalog, jobs=args.jobs)
+    for notice in result.report.notices:
+        if notice.kind == "input":   # a PATH that was not analysed
+            print(f"lifecheck: {notice.file}: {notice.message}", file=sys.stderr)
     try:
         names = select_types(result.program, args.types)
     except UnknownTypeError as exc:

@@ -364,6 +364,13 @@ def test_cli_unknown_type_is_a_usage_error():
     assert "Traceback" not in proc.stderr
 
 
+def test_cli_names_a_missing_path():
+    proc = lifecheck("graph", "-j", "1", "--type", "pci-ringbuf", str(EXAMPLES / "hw" / "misc" / "no-such.c"))
+    assert proc.returncode == 2
+    assert "hw/misc/no-such.c: no such file or folder" in proc.stderr
+    assert "the analysed files define no QOM types" in proc.stderr
+
+
 def test_cli_svg_without_graphviz_says_what_to_do(tmp_path):
     env = {"PATH": str(tmp_path), "LIFECHECK_CACHE_DIR": str(tmp_path / "cache")}
     proc = lifecheck("graph", "--format", "svg", str(EXAMPLES / "hw" / "misc"), env=env)
