@@ -26,6 +26,14 @@ from .graph import PHASES, DeviceType, Event, FunctionKey, HookRef, Program
 from .model import Location
 from .rules.catalog import Catalog
 
+# Phases in the order a device lives through them.  The four lifecycle
+# phases are always drawn; others (runtime: hooks a realized device runs,
+# such as reset) only when the device has hooks there.
+LIFECYCLE = ("instance_init", "realize", "unrealize", "instance_finalize")
+_ORDER = ("instance_init", "realize", "runtime", "unrealize", "instance_finalize")
+DRAWN_PHASES = tuple(p for p in _ORDER if p in PHASES or p in LIFECYCLE) + \
+    tuple(p for p in PHASES if p not in _ORDER)
+
 # Node kinds, in the order they are listed inside a phase.
 KINDS = ("entry", "hook", "helper", "site", "finding", "missing")
 ROLE_ORDER = ("acquire", "release", "disarm")
@@ -37,7 +45,9 @@ PHASE_COLOURS = {
     "realize": ("#dcfce7", "#15803d"),
     "unrealize": ("#f3e8ff", "#7e22ce"),
     "instance_finalize": ("#e5e7eb", "#374151"),
+    "runtime": ("#fef9c3", "#a16207"),
 }
+OTHER_PHASE_COLOURS = ("#f5f5f4", "#57534e")
 STATUS_COLOURS = {"missing": "#dc2626", "misplaced": "#ea580c"}
 FRAMEWORK_COLOUR = "#6b7280"
 
@@ -74,6 +84,7 @@ class DeviceGraph:
     ancestors: Tuple[str, ...]
     unpluggable: bool
     unplug_reason: str
+    phases: Tuple[str, ...] = LIFECYCLE                           # drawn, in order
     nodes: Dict[str, List[Node]] = field(default_factory=dict)   # phase -> nodes
     edges: List[Edge] = field(default_factory=list)
     findings: List[Finding] = field(default_factory=list)
@@ -83,7 +94,7 @@ class DeviceGraph:
         return "dev_" + _ident(self.device)
 
     def all_nodes(self) -> List[Node]:
-        return [n for phase in PHASES for n in self.nodes.get(phase, [])]
+        return [n for phase in self.phases for n in self.nodes.get(phase, [])]
 
 
 @dataclass
@@ -203,7 +214,7 @@ class _DeviceBuilder:
 
     def build(self) -> DeviceGraph:
         dev = self.dev
-        for phase in PHASES:
+        for phase in DRAWN_PHASES:
             for entry in self._hook_entries(phase):
                 self._add_hook(phase, entry)
         for f in self.findings:
@@ -215,6 +226,7 @@ class _DeviceBuilder:
         order = {k: i for i, k in enumerate(KINDS)}
         for node in self.nodes.values():
             out.nodes.setdefault(node.phase, []).append(node)
+        out.phases = tuple(p for p in DRAWN_PHASES if p in LIFECYCLE or p in out.nodes)
         for phase in out.nodes:
             out.nodes[phase].sort(key=lambda n: (order[n.kind], n.loc or Location("", 0), n.id))
         rank = {n.id: i for i, n in enumerate(out.all_nodes())}
@@ -357,26 +369,46 @@ class _DeviceBuilder:
 
     # findings
     def _add_finding(self, f: Finding) -> None:
-        missing = any(r.role == "missing-release" for r in f.related)
+        if f.hook not in DRAWN_PHASES:
+            return
+        roles = {r.role for r in f.related}
+        exits = [r for r in f.related if r.role == "error-exit"]
+        missing = "missing-release" in roles or bool(exits)
         status = "missing" if missing else "misplaced"
         site_id = self._site_at(f.hook, f.loc)
         if site_id is None:
             site_id = self._node(("finding", f.hook, f.loc.file, f.loc.line, f.loc.col, f.rule),
                                  "finding", f.hook,
                                  [f"{f.function}: {f.resource}", _where(f.loc)], loc=f.loc)
-            self._edge(self._function_node(f.hook, f.function) or site_id, site_id)
+            owner = self._function_node(f.hook, f.function)
+            if owner is not None:
+                self._edge(owner, site_id)
         self._mark(site_id, status, f)
         if missing:
-            release_phase = self._release_phase(f)
             releases = self._release_calls(site_id)
-            lines = [f"missing release in {release_phase}", f.resource]
+            if exits:
+                phase = f.hook
+                lines = ["not released on the error exit", _where(exits[0].loc)]
+            else:
+                phases = self._release_phases(f)
+                phase = phases[0]
+                lines = [f"missing release in {' or '.join(phases)}"]
+            lines.append(f.resource)
             if releases:
                 lines.append("expected: " + " / ".join(releases))
             lines.append(f"[{f.rule}]")
-            miss_id = self._node(("missing", release_phase, f.loc.file, f.loc.line, f.loc.col,
-                                  f.resource, f.rule), "missing", release_phase, lines,
+            miss_id = self._node(("missing", phase, f.loc.file, f.loc.line, f.loc.col,
+                                  f.resource, f.rule), "missing", phase, lines,
                                  status="missing", tooltip=f.message)
             self._edge(site_id, miss_id, label="never released", style="missing", status="missing")
+        else:
+            # double release, use after release: link the earlier release
+            for r in f.related:
+                if r.role != "release":
+                    continue
+                earlier = [i for (p, l, _), i in sorted(self.sites.items()) if l == r.loc]
+                if earlier and earlier[0] != site_id:
+                    self._edge(earlier[0], site_id, label=f.rule, style="missing", status="misplaced")
 
     def _site_at(self, phase: str, loc: Location) -> Optional[str]:
         exact = [i for (p, l, _), i in self.sites.items() if p == phase and l == loc]
@@ -408,20 +440,14 @@ class _DeviceBuilder:
                 self.edges.discard(edge)
                 self.edges.add(Edge(edge.src, edge.dst, edge.label, edge.style, "missing"))
 
-    def _release_phase(self, f: Finding) -> str:
+    def _release_phases(self, f: Finding) -> List[str]:
+        """Where the rule looked for the missing release (its data says)."""
         spec = self.catalog.rules.get(f.rule)
         phases = spec.config.get("release_phases") if spec is not None else None
         if isinstance(phases, str):
-            return phases
-        if phases:
-            return str(phases[0])
-        for r in f.related:
-            if r.role == "missing-release":
-                for phase in PHASES:
-                    for ref in self.dev.hooks.get(phase, ()):
-                        if self.program.functions[ref.function].loc == r.loc:
-                            return phase
-        return "unrealize"
+            phases = [phases]
+        phases = [str(p) for p in phases or () if p in DRAWN_PHASES]
+        return phases or ["unrealize"]
 
     def _release_calls(self, site_id: str) -> List[str]:
         out: List[str] = []

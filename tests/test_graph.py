@@ -205,6 +205,54 @@ def test_missing_release_is_red_with_a_dashed_node_in_unrealize(examples, catalo
     assert nodes[late]["color"] == "#ea580c"
 
 
+def nodes_with(nodes, *parts):
+    return sorted(n for n, a in nodes.items() if all(p in a.get("label", "") for p in parts))
+
+
+def test_leak_on_an_error_exit(examples, catalog):
+    nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "pci-watchdog")))
+    site = node_by_label(nodes, "timer_new_ms -> self.bark")
+    assert nodes[site]["color"] == "#dc2626" and "[realize-error-leak]" in nodes[site]["label"]
+    exit_node = node_by_label(nodes, "not released on the error exit")
+    assert "hw/misc/pci-watchdog.c:84" in nodes[exit_node]["label"]
+    assert exit_node in clusters["cluster_dev_pci_watchdog__realize"]
+    assert (site, exit_node) in {(s, d) for s, d, _ in edges}
+    # leak-on-unrealize looks in unrealize and instance_finalize
+    irq = node_by_label(nodes, "pci_allocate_irq -> self.irq")
+    missing = node_by_label(nodes, "missing release in unrealize or instance_finalize")
+    assert "qemu_free_irq" in nodes[missing]["label"]
+    assert (irq, missing) in {(s, d) for s, d, _ in edges}
+
+
+def test_second_release_is_linked_to_the_first(examples, catalog):
+    nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "pci-beacon")))
+    first, = nodes_with(nodes, "timer_free(self.pulse)", "pci-beacon.c:69")
+    second, = nodes_with(nodes, "timer_free(self.pulse)", "pci-beacon.c:78")
+    assert first in clusters["cluster_dev_pci_beacon__unrealize"]
+    assert second in clusters["cluster_dev_pci_beacon__instance_finalize"]
+    assert nodes[second]["color"] == "#ea580c" and "[double-release]" in nodes[second]["label"]
+    assert [a["label"] for s, d, a in edges if (s, d) == (first, second)] == ["double-release"]
+
+
+def test_init_leak_points_at_instance_finalize(examples, catalog):
+    nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "sensor-hub")))
+    site = node_by_label(nodes, "qemu_allocate_irq -> self.alarm")
+    assert site in clusters["cluster_dev_sensor_hub__instance_init"]
+    missing, = nodes_with(nodes, "missing release in instance_finalize", "self.alarm")
+    assert missing in clusters["cluster_dev_sensor_hub__instance_finalize"]
+    assert (site, missing) in {(s, d) for s, d, _ in edges}
+
+
+def test_runtime_hooks_get_their_own_phase(examples, catalog):
+    nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "usb-dbgwin")))
+    phases = [c[len("cluster_dev_usb_dbgwin__"):] for c in clusters if c.startswith("cluster_dev_usb_dbgwin__")]
+    assert phases == ["instance_init", "realize", "runtime", "unrealize", "instance_finalize"]
+    reset = node_by_label(nodes, "usb_dbgwin_handle_reset()")
+    assert reset in clusters["cluster_dev_usb_dbgwin__runtime"]
+    caller = node_by_label(nodes, "usb_device_handle_reset()")
+    assert (caller, reset) in {(s, d) for s, d, _ in edges}
+
+
 def test_inherited_and_chained_hooks(examples, catalog):
     nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "uart-lite-pc")))
     pairs = {(s, d): a for s, d, a in edges}

@@ -13,9 +13,8 @@ import shutil
 import subprocess
 from typing import List, Optional
 
-from ..graph import PHASES
-from ..lifegraph import (FRAMEWORK_COLOUR, PHASE_COLOURS, STATUS_COLOURS, DeviceGraph, Edge,
-                         LifecycleGraph, Node)
+from ..lifegraph import (DRAWN_PHASES, FRAMEWORK_COLOUR, OTHER_PHASE_COLOURS, PHASE_COLOURS,
+                         STATUS_COLOURS, DeviceGraph, Edge, LifecycleGraph, Node)
 
 FONT = "Helvetica"
 SITE_SHAPES = {"acquire": "note", "release": "folder", "disarm": "tab"}
@@ -47,7 +46,7 @@ def _attrs(**attrs) -> str:
 
 
 def _node_attrs(node: Node) -> dict:
-    fill, border = PHASE_COLOURS.get(node.phase, ("#ffffff", "#000000"))
+    fill, border = PHASE_COLOURS.get(node.phase, OTHER_PHASE_COLOURS)
     attrs = {"label": "\n".join(node.lines), "color": border, "fillcolor": "#ffffff",
              "style": "filled", "shape": "box", "tooltip": node.tooltip or "\n".join(node.lines)}
     if node.kind == "entry":
@@ -99,8 +98,8 @@ def render(graph: LifecycleGraph, title: str = "") -> str:
         out.append(f"  subgraph {quote('cluster_' + dev.id)} {{")
         out.append(f"    graph {_attrs(label=_device_title(dev), style='rounded', color='#9ca3af', fontsize='12')};")
         anchors = []
-        for phase in PHASES:
-            fill, border = PHASE_COLOURS[phase]
+        for phase in dev.phases:
+            fill, border = PHASE_COLOURS.get(phase, OTHER_PHASE_COLOURS)
             anchor = f"{dev.id}__{phase}"
             anchors.append(anchor)
             out.append(f"    subgraph {quote('cluster_' + anchor)} {{")
@@ -122,7 +121,7 @@ def render(graph: LifecycleGraph, title: str = "") -> str:
         # with rankdir=LR Graphviz lays a rank's nodes out bottom to top:
         # emit edges last-first so sites read top-down in source order
         for edge in reversed(dev.edges):
-            border = PHASE_COLOURS.get(node_phase.get(edge.src, ""), ("", "#000000"))[1]
+            border = PHASE_COLOURS.get(node_phase.get(edge.src, ""), OTHER_PHASE_COLOURS)[1]
             out.append(f"  {quote(edge.src)} -> {quote(edge.dst)} {_attrs(**_edge_attrs(edge, border))};")
     out.extend(_legend())
     out.append("}")
@@ -133,8 +132,8 @@ def _legend() -> List[str]:
     out = [f"  subgraph {quote('cluster_legend')} {{",
            f"    graph {_attrs(label='legend', style='rounded', color='#9ca3af')};"]
     items = []
-    for phase in PHASES:
-        fill, border = PHASE_COLOURS[phase]
+    for phase in DRAWN_PHASES:
+        fill, border = PHASE_COLOURS.get(phase, OTHER_PHASE_COLOURS)
         items.append((f"legend_{phase}", {"label": f"{phase} phase", "style": "filled,rounded",
                                           "fillcolor": fill, "color": border, "shape": "box"}))
     items += [

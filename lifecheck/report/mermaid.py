@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Dict, List
 
-from ..graph import PHASES
-from ..lifegraph import FRAMEWORK_COLOUR, PHASE_COLOURS, STATUS_COLOURS, LifecycleGraph, Node
+from ..lifegraph import (DRAWN_PHASES, FRAMEWORK_COLOUR, OTHER_PHASE_COLOURS, PHASE_COLOURS,
+                         STATUS_COLOURS, LifecycleGraph, Node)
 
 # characters Mermaid reads as syntax inside labels, as entity codes
 _ENTITIES = {
@@ -66,7 +66,7 @@ def render(graph: LifecycleGraph, title: str = "") -> str:
         head = f"{dev.device} ({dev.file})\n{plug}"
         out.append(f'  subgraph {dev.id}["{escape(head)}"]')
         out.append("    direction TB")
-        for phase in PHASES:
+        for phase in dev.phases:
             pid = f"{dev.id}__{phase}"
             out.append(f'    subgraph {pid}["{escape(phase)}"]')
             out.append("      direction LR")
@@ -80,7 +80,7 @@ def render(graph: LifecycleGraph, title: str = "") -> str:
             out.append("    end")
             classes.setdefault("phase_" + phase, []).append(pid)
         out.append("  end")
-        for a, b in zip(PHASES, PHASES[1:]):
+        for a, b in zip(dev.phases, dev.phases[1:]):
             edges.append(f"  {dev.id}__{a} ~~~ {dev.id}__{b}")
         for edge in dev.edges:
             arrow = "-.->" if edge.style in ("framework", "missing") else ("==>" if edge.style == "chained" else "-->")
@@ -115,8 +115,8 @@ def render(graph: LifecycleGraph, title: str = "") -> str:
 
 def _class_styles() -> Dict[str, str]:
     styles = {}
-    for phase in PHASES:
-        fill, border = PHASE_COLOURS[phase]
+    for phase in DRAWN_PHASES:
+        fill, border = PHASE_COLOURS.get(phase, OTHER_PHASE_COLOURS)
         styles[f"phase_{phase}"] = f"fill:{fill},stroke:{border},color:{border}"
         styles[f"hook_{phase}"] = f"fill:#ffffff,stroke:{border},stroke-width:3px"
         styles[f"helper_{phase}"] = f"fill:#ffffff,stroke:{border}"
