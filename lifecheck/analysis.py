@@ -116,10 +116,28 @@ def build_units(tree: QemuTree, files: Sequence[Path], jobs: int) -> Tuple[List[
     return [u for u, _ in results], any(bad for _, bad in results)
 
 
+@dataclass
+class Analysis:
+    """Everything one run produced: the report, whether an internal error
+    happened, and the linked program the rules ran over (for views such as
+    ``lifecheck graph``)."""
+
+    report: Report
+    internal: bool
+    program: Program
+
+
 def run(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
         select: Optional[Set[str]] = None) -> Tuple[Report, bool]:
     """Analyse ``paths`` in ``tree``; returns the report and whether an
     internal error happened."""
+    result = analyse(tree, paths, catalog, jobs, select)
+    return result.report, result.internal
+
+
+def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
+            select: Optional[Set[str]] = None) -> Analysis:
+    """Like ``run``, and also hand back the program."""
     fileset = collect_files(tree, paths)
     units, internal = build_units(tree, fileset.files, jobs)
     program = Program(units, catalog.tables)
@@ -136,4 +154,4 @@ def run(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
             lost[reason] = lost.get(reason, 0) + n
     report.files = len(units)
     report.lost_reasons = lost
-    return report, internal
+    return Analysis(report, internal, program)

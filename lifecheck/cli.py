@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="print a rule's documentation")
     e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
+
+    _add_graph_parser(sub)
     return p
 
 
@@ -58,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "explain":
             return _explain(args)
+        if args.command == "graph":
+            return _graph(args)
         return _check(args)
     except (TreeError, RuleDataError) as exc:
         return _die(str(exc))
@@ -123,6 +127,81 @@ def _check(args) -> int:
         return 2
     threshold = severity_rank(args.fail_on)
     return 1 if any(severity_rank(f.severity) >= threshold for f in report.findings) else 0
+
+
+def _add_graph_parser(sub) -> None:
+    g = sub.add_parser("graph", help="draw device lifecycles (DOT, Mermaid or SVG)",
+                       description="Draw the lifecycle of device types defined in PATHs: the hooks "
+                                   "of each phase, who runs them, the helpers they call, each "
+                                   "acquire/release call, and the findings of a check.")
+    g.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                   help="files or folders to analyse (default: .); add the files of parent types "
+                        "(e.g. hw/pci/pci.c) to see inherited hooks")
+    g.add_argument("--type", "-t", action="append", dest="types", metavar="QOM-TYPE",
+                   help="draw this QOM type (its TypeInfo name, e.g. e1000; repeatable; "
+                        "default: every type with a lifecycle hook in PATHs)")
+    g.add_argument("--root", help="the QEMU tree root (default: found by walking up from PATH)")
+    g.add_argument("--format", choices=("dot", "mermaid", "svg"), default="dot",
+                   help="dot (Graphviz), mermaid (a flowchart), svg (runs Graphviz's dot)")
+    g.add_argument("--output", "-o", help="write the graph to FILE instead of standard output")
+    g.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="parallel workers (default: number of CPUs)")
+    g.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
+                   help="extra rules folder, as for check")
+
+
+def _graph(args) -> int:
+    from .analysis import analyse
+    from .lifegraph import UnknownTypeError, build, select_types
+    from .report import dot, mermaid
+
+    if args.jobs < 1:
+        return _die("-j must be at least 1")
+    paths = [Path(p) for p in args.paths]
+    if args.root:
+        tree = QemuTree.open(Path(args.root))
+        paths = [p if p.is_absolute() else Path.cwd() / p for p in paths]
+    else:
+        found = find_root(paths[0])
+        if found is None:
+            return _die(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
+                        "and include/qemu/); pass --root")
+        tree = QemuTree.open(found)
+    if args.format == "svg" and not dot.graphviz_available():
+        return _die(dot.MISSING_GRAPHVIZ)
+    catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
+    result = analyse(tree, paths, catalog, jobs=args.jobs)
+    for notice in result.report.notices:
+        if notice.kind == "input":   # a PATH that was not analysed
+            print(f"lifecheck: {notice.file}: {notice.message}", file=sys.stderr)
+    try:
+        names = select_types(result.program, args.types)
+    except UnknownTypeError as exc:
+        return _die(str(exc))
+    if not names:
+        return _die("no device type with a lifecycle hook in the analysed files "
+                    "(use --type to name one)")
+    graph = build(result.program, catalog, result.report.findings, names, tree.version)
+    title = f"lifecheck graph, QEMU {result.report.version}"
+    if args.format == "mermaid":
+        text = mermaid.render(graph, title)
+    else:
+        text = dot.render(graph, title)
+        if args.format == "svg":
+            try:
+                text = dot.render_svg(text)
+            except dot.GraphvizError as exc:
+                return _die(str(exc))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    if result.internal:
+        print("lifecheck: internal error while analysing some files (run 'lifecheck check -v')",
+              file=sys.stderr)
+        return 2
+    return 0
 
 
 def _print_stats(report) -> None:
