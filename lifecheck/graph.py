@@ -20,6 +20,9 @@ from .model import (PARAM, SELF, AccessPath, CallSite, Expr, Function, HookBindi
 # on teardown too
 PHASES = ("instance_init", "realize", "unrealize", "instance_finalize", "runtime")
 MAX_CALL_DEPTH = 12
+# a bound on the calls followed for one phase of one type (helpers called
+# from many places are walked once per call path)
+MAX_PHASE_EVENTS = 20000
 
 FunctionKey = Tuple[str, str]  # (file, function name)
 
@@ -278,7 +281,8 @@ class Program:
             if site.callee in self.managed_calls:
                 continue  # the framework releases what these acquire
             target = self.resolve(key[0], site.callee)
-            if target is None or target in stack or len(via) >= MAX_CALL_DEPTH:
+            if target is None or target in stack or len(via) >= MAX_CALL_DEPTH \
+                    or len(out) >= MAX_PHASE_EVENTS:
                 continue
             callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
             if not callee_env:
