@@ -140,7 +140,7 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
     """Like ``run``, and also hand back the program."""
     fileset = collect_files(tree, paths)
     units, internal = build_units(tree, fileset.files, jobs)
-    program = Program(units, catalog.tables)
+    program = Program(units, catalog.tables, catalog.api_functions())
     findings, specs = run_rules(program, catalog, tree.version, select)
     report = Report(root=str(tree.root), version=tree.version_text, findings=findings,
                     rules=specs, tool_version=__version__)

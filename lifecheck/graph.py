@@ -88,8 +88,13 @@ class Event:
 class Program:
     """All translation units of a run, linked."""
 
-    def __init__(self, units: Iterable[TranslationUnit], tables: Optional[dict] = None):
+    def __init__(self, units: Iterable[TranslationUnit], tables: Optional[dict] = None,
+                 opaque_calls: Iterable[str] = ()):
+        """``opaque_calls``: functions whose bodies are not followed because
+        data describes what they do (the API table's acquire and release
+        calls: what qemu_allocate_irq() does inside is its business)."""
         self.units = sorted(units, key=lambda u: u.file)
+        self.opaque_calls = frozenset(opaque_calls)
         self._unit_by_file = {u.file: u for u in self.units}
         tables = tables or {}
         self.phase_of: Dict[str, str] = dict(tables.get("hooks", {}).get("phases", {}))
@@ -278,8 +283,8 @@ class Program:
             result = _translate_path(site.result, env) if site.result else None
             here = frames + ((key, site.index),)
             out.append(Event(phase, site, key, args, result, via, here))
-            if site.callee in self.managed_calls:
-                continue  # the framework releases what these acquire
+            if site.callee in self.managed_calls or site.callee in self.opaque_calls:
+                continue  # the framework releases what these acquire; the API table says what they do
             target = self.resolve(key[0], site.callee)
             if target is None or target in stack or len(via) >= MAX_CALL_DEPTH \
                     or len(out) >= MAX_PHASE_EVENTS:

@@ -124,6 +124,10 @@ class Catalog:
     families: Dict[str, ApiFamily] = field(default_factory=dict)
     tables: Dict[str, dict] = field(default_factory=dict)  # other data: hooks, hotplug bases
 
+    def api_functions(self) -> List[str]:
+        """Every function an API family names."""
+        return sorted({c.function for fam in self.families.values() for c in fam.calls})
+
     def calls_of(self, family: str, role: str) -> List[ApiCall]:
         fam = self.families.get(family)
         if fam is None:

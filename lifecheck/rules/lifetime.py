@@ -27,6 +27,7 @@ from ..model import GLOBAL, LOCAL, SELF, AccessPath, Function, Location
 from .catalog import RuleSpec
 
 TEARDOWN = ("unrealize", "instance_finalize")
+CHILD_FAMILIES = ("qom-child",)
 ALL = "*"   # key of a release that releases every resource of its family
 
 
@@ -48,6 +49,9 @@ class Op:
 def _root_ok(path: Optional[AccessPath], roots: Iterable[str]) -> bool:
     if path is None:
         return "discarded" in roots
+    names = [name for op, name in path.steps if name]
+    if len(names) != len(set(names)):
+        return False  # s->pcm->streams[]->s->pcm: a back pointer, not a field of the device
     kind = path.root_kind
     if path.root == SELF:
         return "self" in roots
@@ -81,11 +85,21 @@ class LifetimeFacts:
             self.ops[phase] = ops
             self.opaque[phase] = opaque
         self.ops["realize"] = self.ops["realize"] + ctx.property_ops(dev)
+        # embedded QOM children (object_initialize_child(), qbus_init()):
+        # what is stored inside them is theirs to release
+        self.children: Set[str] = {
+            op.key for phase in PHASES for op in self.ops[phase]
+            if op.role == "acquire" and op.family in CHILD_FAMILIES and op.key is not None}
         # fields of properties qdev releases itself at finalize
         released_infos = set(ctx.catalog.tables.get("ownership", {}).get("framework_released_properties", []))
         self.framework_released: Set[str] = {
             AccessPath(SELF, (("->", entry.field),)).key()
             for entry, _, _ in self.program.properties_of(dev) if entry.info in released_infos}
+
+    def in_child(self, key: Optional[str]) -> bool:
+        """The resource lives inside an embedded QOM child of the device."""
+        return key is not None and any(key.startswith(c) and key[len(c):len(c) + 1] in (".", "[")
+                                       for c in self.children)
 
     def released(self, phases: Iterable[str]) -> Set[Tuple[str, str]]:
         out = set()
@@ -170,7 +184,7 @@ def leak(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             if op.key is None and op.family in families_released:
                 continue
-            if op.key in facts.framework_released:
+            if op.key in facts.framework_released or facts.in_child(op.key):
                 continue
             if op.path is not None and facts.handed_off(list(release_phases), op.path):
                 continue
@@ -317,6 +331,9 @@ def use_after_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     reported: Set[Tuple[str, Location]] = set()
     for rel in releases:
         if "[]" in rel.key or _cleared(ctx, dev, rel.key):
+            continue
+        if rel.path.address_of:
+            # unregistering an embedded object (&s->vbasedev) frees nothing
             continue
         key = rel.key
         for ev in events:
