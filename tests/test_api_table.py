@@ -8,6 +8,7 @@ the include/ tree of QEMU 10.2.2 (fetched by conftest.fetch_qemu)."""
 from __future__ import annotations
 
 import re
+import runpy
 import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -180,6 +181,13 @@ def test_framework_reclaimed_families_are_not_must_release():
     # timer_del() stops a heap timer but does not free it
     assert [c["function"] for c in families["timer"]["disarm"]] == ["timer_del"]
     assert "timer_del" not in {c["function"] for c in families["timer"]["release"]}
+
+
+def test_docs_table_is_the_generated_one():
+    script = RULES_DIR.parent / "scripts" / "api_table.py"
+    render = runpy.run_path(str(script))["render"]
+    committed = (RULES_DIR.parent / "docs" / "api-families.md").read_text()
+    assert committed == render(API_DIR), "run: python3 scripts/api_table.py > docs/api-families.md"
 
 
 # -- the checker itself must be able to fail ----------------------------------
