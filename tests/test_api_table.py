@@ -1,0 +1,267 @@
+"""The API family table in rules/api/: its schema, and that it names real QEMU
+functions.
+
+The schema check is written out here, independently of
+lifecheck.rules.catalog, so that the table is held to the documented format
+whatever the loader accepts.  The realtree test looks every function up in
+the include/ tree of QEMU 10.2.2 (fetched by conftest.fetch_qemu)."""
+from __future__ import annotations
+
+import re
+import runpy
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+API_DIR = Path(__file__).resolve().parent.parent / "rules" / "api"
+RULES_DIR = API_DIR.parent
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+FUNCTION_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
+FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions",
+               "acquire", "release", "disarm"}
+REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
+CALL_KEYS = {"function", "resource", "container", "attrs", "versions"}
+ROLES = ("acquire", "release", "disarm")
+# Families that rules and the engine refer to by name.
+KEPT_NAMES = {"heap", "memory-region", "memory-region-mapping", "qom-child"}
+# glib is not part of the QEMU tree: those headers are glib's own.
+EXTERNAL_HEADER_PREFIXES = ("glib/",)
+
+
+def _versions_problems(value, where: str) -> List[str]:
+    if not isinstance(value, dict):
+        return [f"{where}: versions must be a table"]
+    problems = [f"{where}: unknown versions key '{k}'" for k in value if k not in ("min", "max")]
+    for key in ("min", "max"):
+        if key in value and not (isinstance(value[key], str) and VERSION_RE.match(value[key])):
+            problems.append(f"{where}: versions.{key} must be a version string like \"8.0\"")
+    if not problems and "min" in value and "max" in value:
+        if _version(value["min"]) >= _version(value["max"]):
+            problems.append(f"{where}: versions.min must be below versions.max")
+    return problems
+
+
+def _version(text: str) -> Tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def _call_problems(call, where: str) -> List[str]:
+    if not isinstance(call, dict):
+        return [f"{where}: must be a table"]
+    problems = [f"{where}: unknown key '{k}'" for k in call if k not in CALL_KEYS]
+    fn = call.get("function")
+    if not (isinstance(fn, str) and FUNCTION_RE.match(fn)):
+        problems.append(f"{where}: 'function' must be a C identifier")
+    res = call.get("resource")
+    if "resource" not in call:
+        problems.append(f"{where}: missing 'resource'")
+    elif not isinstance(res, int) or isinstance(res, bool) or res < -1:
+        problems.append(f"{where}: 'resource' must be an argument index or -1")
+    if "container" in call:
+        con = call["container"]
+        if not isinstance(con, int) or isinstance(con, bool) or con < 0:
+            problems.append(f"{where}: 'container' must be an argument index")
+    if "attrs" in call:
+        attrs = call["attrs"]
+        if not (isinstance(attrs, list) and all(isinstance(a, str) for a in attrs)):
+            problems.append(f"{where}: 'attrs' must be a list of strings")
+    if "versions" in call:
+        problems += _versions_problems(call["versions"], where)
+    return problems
+
+
+def family_problems(fam, where: str) -> List[str]:
+    """Everything wrong with one [[family]] table, as readable messages."""
+    if not isinstance(fam, dict):
+        return [f"{where}: must be a table"]
+    problems = [f"{where}: unknown key '{k}'" for k in fam if k not in FAMILY_KEYS]
+    problems += [f"{where}: missing key '{k}'" for k in sorted(REQUIRED_FAMILY_KEYS - set(fam))]
+    name = fam.get("name")
+    if "name" in fam and not (isinstance(name, str) and NAME_RE.match(name)):
+        problems.append(f"{where}: name must be lower-case-hyphenated")
+    if "header" in fam and not (isinstance(fam["header"], str) and fam["header"].endswith(".h")):
+        problems.append(f"{where}: header must be a path to a .h file")
+    if "old_headers" in fam:
+        olds = fam["old_headers"]
+        if not (isinstance(olds, list) and olds and all(isinstance(h, str) and h.endswith(".h") for h in olds)):
+            problems.append(f"{where}: old_headers must be a non-empty list of .h paths")
+    if "summary" in fam and not (isinstance(fam["summary"], str) and fam["summary"].strip()):
+        problems.append(f"{where}: summary must be a non-empty string")
+    if "must_release" in fam and not isinstance(fam["must_release"], bool):
+        problems.append(f"{where}: must_release must be true or false")
+    if "versions" in fam:
+        problems += _versions_problems(fam["versions"], where)
+    for role in ROLES:
+        if role not in fam:
+            continue
+        calls = fam[role]
+        if not isinstance(calls, list) or (role != "disarm" and not calls):
+            problems.append(f"{where}: '{role}' must be a non-empty list of calls")
+            continue
+        seen = set()
+        for j, call in enumerate(calls):
+            problems += _call_problems(call, f"{where}.{role}[{j}]")
+            fn = call.get("function") if isinstance(call, dict) else None
+            if fn in seen:
+                problems.append(f"{where}.{role}: '{fn}' listed twice")
+            seen.add(fn)
+    return problems
+
+
+def load_table(api_dir: Path = API_DIR) -> Tuple[List[Tuple[Path, dict]], List[str]]:
+    """All families from ``api_dir``, and the schema problems found."""
+    families: List[Tuple[Path, dict]] = []
+    problems: List[str] = []
+    names: Dict[str, Path] = {}
+    for path in sorted(api_dir.glob("*.toml")):
+        text = path.read_text()
+        if not text.startswith("#"):
+            problems.append(f"{path.name}: must start with a comment naming the QEMU files it rests on")
+        data = tomllib.loads(text)
+        unknown = set(data) - {"family"}
+        if unknown:
+            problems.append(f"{path.name}: unknown top-level keys {sorted(unknown)}")
+        fams = data.get("family")
+        if not isinstance(fams, list) or not fams:
+            problems.append(f"{path.name}: no [[family]] tables")
+            continue
+        for i, fam in enumerate(fams):
+            where = f"{path.name}: family[{i}]"
+            if isinstance(fam, dict) and isinstance(fam.get("name"), str):
+                where = f"{path.name}: family '{fam['name']}'"
+                if fam["name"] in names:
+                    problems.append(f"{where}: name already used in {names[fam['name']].name}")
+                names[fam["name"]] = path
+            problems += family_problems(fam, where)
+            families.append((path, fam))
+    return families, problems
+
+
+# -- the table as committed ---------------------------------------------------
+
+def test_every_family_follows_the_schema():
+    _, problems = load_table()
+    assert not problems, "\n".join(problems)
+
+
+def test_at_least_forty_families_each_with_acquire_and_release():
+    families, _ = load_table()
+    assert len(families) >= 40
+    for path, fam in families:
+        assert fam.get("acquire") and fam.get("release"), f"{path.name}: {fam.get('name')}"
+
+
+def test_names_other_data_refers_to_exist():
+    families, _ = load_table()
+    names = {fam["name"] for _, fam in families}
+    assert KEPT_NAMES <= names
+    referenced = set()
+    for path in RULES_DIR.glob("*.toml"):
+        config = tomllib.loads(path.read_text()).get("config", {})
+        fams = config.get("families", [])
+        referenced.update(fams if isinstance(fams, list) else [fams])
+        referenced.update(m["family"] for m in config.get("match", []))
+    assert referenced <= names, sorted(referenced - names)
+
+
+def test_framework_reclaimed_families_are_not_must_release():
+    families = {fam["name"]: fam for _, fam in load_table()[0]}
+    assert families["memory-region"]["must_release"] is False
+    assert families["qom-child"]["must_release"] is False
+    assert families["timer"]["must_release"] is True
+    # timer_del() stops a heap timer but does not free it
+    assert [c["function"] for c in families["timer"]["disarm"]] == ["timer_del"]
+    assert "timer_del" not in {c["function"] for c in families["timer"]["release"]}
+
+
+def test_docs_table_is_the_generated_one():
+    script = RULES_DIR.parent / "scripts" / "api_table.py"
+    render = runpy.run_path(str(script))["render"]
+    committed = (RULES_DIR.parent / "docs" / "api-families.md").read_text()
+    assert committed == render(API_DIR), "run: python3 scripts/api_table.py > docs/api-families.md"
+
+
+# -- the checker itself must be able to fail ----------------------------------
+
+def test_schema_check_reports_each_kind_of_mistake(tmp_path):
+    (tmp_path / "bad.toml").write_text(
+        "# bad\n"
+        "[[family]]\nname = \"Timer\"\nheader = \"include/qemu/timer.h\"\n"
+        "summary = \"x\"\nmust_release = 1\ncolour = \"red\"\n"
+        "acquire = [ { function = \"timer_new_ns\", resource = \"-1\" } ]\n"
+        "release = []\n"
+        "[[family]]\nname = \"dup\"\nheader = \"a.h\"\nsummary = \"s\"\nmust_release = true\n"
+        "versions = { min = \"10.2\", max = \"8.0\" }\n"
+        "acquire = [ { function = \"f\", resource = 0 }, { function = \"f\", resource = 0 } ]\n"
+        "release = [ { function = \"g\", resource = 0, container = -2 } ]\n")
+    (tmp_path / "dup.toml").write_text(
+        "[[family]]\nname = \"dup\"\nheader = \"a.h\"\nsummary = \"s\"\nmust_release = true\n"
+        "acquire = [ { function = \"f\" } ]\nrelease = [ { function = \"g\", resource = 0 } ]\n")
+    _, problems = load_table(tmp_path)
+    text = "\n".join(problems)
+    for expected in ("name must be lower-case-hyphenated", "must_release must be true or false",
+                     "unknown key 'colour'", "'resource' must be an argument index or -1",
+                     "'release' must be a non-empty list", "versions.min must be below",
+                     "'f' listed twice", "'container' must be an argument index",
+                     "missing 'resource'", "name already used in", "must start with a comment"):
+        assert expected in text, f"{expected!r} not reported:\n{text}"
+
+
+# -- against a real tree -------------------------------------------------------
+
+def _applies(versions, version: Tuple[int, ...]) -> bool:
+    if not versions:
+        return True
+    if "min" in versions and version < _version(versions["min"]):
+        return False
+    if "max" in versions and version >= _version(versions["max"]):
+        return False
+    return True
+
+
+def _declared_names(texts: List[str]) -> set:
+    """Names of functions and function-like macros declared or defined in
+    ``texts`` (header sources).  A declaration is a name followed by '(' that
+    is either preceded on its line by a type (``void *foo(``), or starts an
+    unindented line (QEMU puts long return types on the line before)."""
+    names = set()
+    macro = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)\(", re.M)
+    decl = re.compile(r"^([A-Za-z_][\w \t\*]*?[\s\*])?([A-Za-z_]\w*)[ \t]*\(", re.M)
+    for text in texts:
+        names.update(macro.findall(text))
+        for m in decl.finditer(text):
+            prefix = m.group(1) or ""
+            if re.search(r"\b(return|else|if|while|for|switch|case|sizeof)\b", prefix):
+                continue
+            names.add(m.group(2))
+    return names
+
+
+@pytest.mark.realtree
+def test_every_function_is_declared_in_qemu_10_2(qemu_10_2):
+    tree = Path(qemu_10_2)
+    version = _version((tree / "VERSION").read_text().strip())
+    declared = _declared_names(p.read_text(errors="replace") for p in (tree / "include").rglob("*.h"))
+    missing = []
+    families, _ = load_table()
+    for path, fam in families:
+        if fam["header"].startswith(EXTERNAL_HEADER_PREFIXES) or not _applies(fam.get("versions"), version):
+            continue
+        header = tree / fam["header"]
+        if not header.is_file():
+            missing.append(f"{path.name}: {fam['name']}: header {fam['header']} not in the tree")
+        for role in ROLES:
+            for call in fam.get(role, []):
+                if _applies(call.get("versions"), version) and call["function"] not in declared:
+                    missing.append(f"{path.name}: {fam['name']}: {call['function']}")
+    assert not missing, "not declared under include/ of QEMU %s:\n%s" % (
+        ".".join(map(str, version)), "\n".join(missing))
