@@ -45,7 +45,13 @@ class ApiIndex:
         from .lifetime import Op
         out = []
         callee = ev.site.callee or ""
-        for fam, call in self.by_function.get(callee, ()):
+        entries = self.by_function.get(callee, ())
+        unused_form = ev.site.result is None and any("result-unused" in c.attrs for _, c in entries)
+        for fam, call in entries:
+            if "result-unused" in call.attrs and ev.site.result is not None:
+                continue  # this form of the call belongs to another family
+            if unused_form and call.resource == -1:
+                continue  # the result is dropped: the "result-unused" family tracks it
             path = ev.arg_path(call.resource)
             if path is None and call.resource != -1:
                 continue

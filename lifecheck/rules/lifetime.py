@@ -299,7 +299,7 @@ def double_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
         for second in ops[i + 1:] + ops[:i]:
             if second.event is first.event or second.key != first.key:
                 continue
-            if second.family != first.family and not spec.config.get("across_families", True):
+            if second.family != first.family:
                 continue
             if "[]" in first.key and first.event.phase == second.event.phase:
                 continue  # a loop over elements releases each once
@@ -352,7 +352,8 @@ def use_after_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             if used is None:
                 continue
             # a second release of the same resource is double-release's finding
-            if any(o.role == "release" and o.key == key for o in ctx.api.effects(ev)):
+            if any(o.role == "release" and o.key == key and o.family == rel.family
+                   for o in ctx.api.effects(ev)):
                 continue
             if not order.after(rel.event, ev):
                 continue
