@@ -129,3 +129,11 @@ def qemu_10_2():
         return fetch_qemu("10.2.2")
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"QEMU 10.2.2 source tree not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def qemu_7_2():
+    try:
+        return fetch_qemu("7.2")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"QEMU 7.2 source tree not available: {exc}")

@@ -1,0 +1,80 @@
+"""Real lifetime bugs from QEMU's history (tests/data/real-bugs.json: present
+in QEMU 7.2, fixed by 10.2.2): lifecheck must report each on the 7.2 tree
+and no longer on the 10.2.2 tree.
+
+Each case is analysed with the files it needs (the device and the code its
+hooks reach), not the whole tree, to keep the test short.  A case lifecheck
+cannot find yet is listed in KNOWN_GAPS with the reason; the test fails when
+a gap starts passing, so the list cannot rot."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, check_tree
+
+CASES = json.loads((REPO / "tests" / "data" / "real-bugs.json").read_text())
+
+# bug class (real-bugs.json) -> the rules that report it
+RULES_FOR_CLASS = {
+    "leak-on-unrealize": {"leak-on-unrealize"},
+    "init-leak": {"init-leak"},
+    "realize-error-leak": {"realize-error-leak"},
+    "teardown-order": {"unparent-in-finalize", "freed-in-unrealize", "double-release",
+                       "use-after-release", "leak-on-unrealize"},
+}
+
+# what else each case needs analysed (callers of a library, bus cores)
+CONTEXT = {
+    "hda-codec-buft-timer": ["hw/audio/intel-hda.c"],
+    "register-block-unparent-finalize": ["hw/misc/xlnx-zynqmp-crf.c"],
+    "vfio-region-unparent-finalize": ["hw/vfio/pci.c", "hw/vfio/display.c", "hw/vfio/region.c"],
+    "virtio-gpu-base-vqs": ["hw/display/virtio-gpu.c", "hw/virtio/virtio.c"],
+    "pcie-sriov-manual-unrealize": ["hw/nvme/ctrl.c"],
+}
+
+KNOWN_GAPS = {
+    "pcie-sriov-manual-unrealize":
+        "the VFs are created from a config-space write (a runtime path lifecheck does not "
+        "follow from the PF), and the bug is forcing realized=false before unparenting, "
+        "an ordering no rule models yet",
+}
+
+LINE_SLACK = 10
+
+
+def _files(tree: Path, case: dict):
+    wanted = [case["file"]] + CONTEXT.get(case["id"], [])
+    return [tree / f for f in wanted if (tree / f).is_file()]
+
+
+def _matches(report, case: dict, near_line: bool):
+    rules = RULES_FOR_CLASS[case["class"]]
+    out = []
+    for f in report.findings:
+        if f.rule in rules and f.loc.file == case["file"]:
+            if not near_line or abs(f.loc.line - case["buggy_line"]) <= LINE_SLACK:
+                out.append(f)
+    return out
+
+
+@pytest.mark.realtree
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_found_on_7_2_and_gone_on_10_2_2(case, qemu_7_2, qemu_10_2, catalog):
+    old = check_tree(qemu_7_2, _files(qemu_7_2, case), catalog)
+    found = _matches(old, case, near_line=True)
+    if case["id"] in KNOWN_GAPS:
+        assert not found, f"known gap now found, remove it from KNOWN_GAPS: {found}"
+        pytest.skip(f"known gap: {KNOWN_GAPS[case['id']]}")
+    assert found, (f"{case['id']}: no {sorted(RULES_FOR_CLASS[case['class']])} finding near "
+                   f"{case['file']}:{case['buggy_line']} on 7.2; got "
+                   f"{[(f.rule, f.loc.line, f.resource) for f in old.findings]}")
+    new_files = _files(qemu_10_2, case)
+    if not new_files or not (qemu_10_2 / case["file"]).is_file():
+        return  # the file is gone in 10.2.2: nothing left to report
+    new = check_tree(qemu_10_2, new_files, catalog)
+    resources = {f.resource for f in found}
+    still = [f for f in _matches(new, case, near_line=False) if f.resource in resources]
+    assert not still, f"{case['id']}: still reported on 10.2.2: {[(f.rule, f.loc.line, f.resource) for f in still]}"
