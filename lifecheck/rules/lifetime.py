@@ -472,6 +472,7 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
         st = set(state_in.get(n, ()))
         if node.error:
             st = {(f, k, o, True) for (f, k, o, _) in st}
+        before = st   # a condition's calls that fail acquire nothing (see below)
         for kind, idx in node.ops:
             if kind == "a":
                 a = fn.assignments[idx]
@@ -496,9 +497,16 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
             for (f, k, o, failed) in st:
                 if failed and o is not None and k != returned:
                     leaks.setdefault((f, k, o), node.line)
+        # ``if (!f(..., errp)) goto fail;``: on the error branch f failed,
+        # and a failing call undoes its own work (include/qapi/error.h), so
+        # what f acquires only exists on the other branch
+        acquired_here = {e for e in st if e[2] is not None and e not in before}
         for s in node.succ:
+            out = st
+            if node.kind == "cond" and cfg[s].error and not node.error and acquired_here:
+                out = st - acquired_here
             old = state_in.get(s)
-            new = frozenset(st) if old is None else old | st
+            new = frozenset(out) if old is None else old | out
             if new != old:
                 state_in[s] = new
                 work.append(s)
