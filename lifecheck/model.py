@@ -138,6 +138,7 @@ class CallSite:
     result: Optional[AccessPath] = None
     callee_text: str = ""
     index: int = 0  # order of the call in its function
+    discarded: bool = False  # a statement of its own: the value is not used at all
 
 
 @dataclass(frozen=True)

@@ -78,12 +78,10 @@ def _direct(stmt):
             yield item
 
 
-def _leaves_or_reports(stmt) -> bool:
-    """The branch itself returns, jumps away or reports an error."""
-    for item in _direct(stmt):
-        if isinstance(item, (c_ast.Return, c_ast.Goto, c_ast.Break)):
-            return True
-    return _reports_error(stmt)
+def _leaves(stmt) -> bool:
+    """The branch itself returns or jumps away (a branch that reports an
+    error and falls through, as a retry loop does, is not an exit)."""
+    return any(isinstance(item, (c_ast.Return, c_ast.Goto)) for item in _direct(stmt))
 
 
 def _reports_error(stmt) -> bool:
@@ -204,21 +202,23 @@ class CfgBuilder:
             return preds
         if isinstance(s, c_ast.Compound):
             block = ctx.but()
-            for item in s.block_items or ():
+            items = list(s.block_items or ())
+            for i, item in enumerate(items):
                 if isinstance(item, c_ast.Label):
                     block.error = False
                 preds = self._stmt(item, preds, block)
                 if isinstance(item, c_ast.FuncCall) and isinstance(item.name, c_ast.ID) \
-                        and is_error_call(item.name.name):
-                    block.error = True
+                        and is_error_call(item.name.name) \
+                        and any(isinstance(x, (c_ast.Return, c_ast.Goto)) for x in items[i + 1:]):
+                    block.error = True   # error_setg(...); ... return;
             return preds
         if isinstance(s, c_ast.If):
             c = self._simple(s.cond, preds, ctx, "cond")
-            then_err = ctx.error or (_is_error_check(s.cond) and _leaves_or_reports(s.iftrue)) \
-                or _reports_error(s.iftrue)
+            then_err = ctx.error or ((_is_error_check(s.cond) or _reports_error(s.iftrue))
+                                     and _leaves(s.iftrue))
             out = self._stmt(s.iftrue, c, ctx.but(error=then_err))
             if s.iffalse is not None:
-                else_err = ctx.error or _reports_error(s.iffalse)
+                else_err = ctx.error or (_reports_error(s.iffalse) and _leaves(s.iffalse))
                 out = out + self._stmt(s.iffalse, c, ctx.but(error=else_err))
             else:
                 out = out + c

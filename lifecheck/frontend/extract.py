@@ -204,18 +204,17 @@ class Extractor:
         # pass 2: calls and assignments, in source order
         results: Dict[int, c_ast.Node] = {}
         op_of: Dict[int, Tuple[str, int]] = {}
+        discarded = _statement_calls(body)
         for node in _walk(body):
             if isinstance(node, c_ast.Assignment) and node.op == "=":
-                rv = _strip_casts(node.rvalue)
-                if isinstance(rv, c_ast.FuncCall):
+                for rv in self._value_calls(node.rvalue):
                     results[id(rv)] = node.lvalue
                 op_of[id(node)] = ("a", len(func.assignments))
                 func.assignments.append(Assignment(self.expr(node.lvalue, scope),
                                                    self.expr(node.rvalue, scope), self.loc(node)))
                 self._binding(func, node, scope)
             elif isinstance(node, c_ast.Decl) and node.init is not None and node.name:
-                rv = _strip_casts(node.init)
-                if isinstance(rv, c_ast.FuncCall):
+                for rv in self._value_calls(node.init):
                     results[id(rv)] = c_ast.ID(node.name, node.coord)
             elif isinstance(node, c_ast.FuncCall):
                 callee = node.name.name if isinstance(node.name, c_ast.ID) else None
@@ -231,7 +230,8 @@ class Extractor:
                         rexpr = self.expr(target, scope)
                     result = rexpr.path
                 site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
-                                callee_text=c_text(node.name, 60), index=len(func.calls))
+                                callee_text=c_text(node.name, 60), index=len(func.calls),
+                                discarded=id(node) in discarded)
                 op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
                 if callee in _HOOK_SETTER_CALLS and len(site.args) >= 2:
@@ -282,6 +282,20 @@ class Extractor:
         self.bindings.append(HookBinding(
             function=func.name, class_type=class_type, field=lhs.field.name,
             target=target, value=c_text(node.rvalue, 80), loc=self.loc(node)))
+
+    def _value_calls(self, node) -> List[c_ast.FuncCall]:
+        """The calls whose value an expression is: ``f()``, ``(T *)f()``,
+        ``FOO(f())`` (a QOM cast), ``c ? f() : g()``."""
+        node = _strip_casts(node)
+        if isinstance(node, c_ast.FuncCall):
+            name = node.name.name if isinstance(node.name, c_ast.ID) else None
+            if name and self._is_cast(name, node):
+                inner = self._value_calls(_call_args(node)[0])
+                return inner or [node]
+            return [node]
+        if isinstance(node, c_ast.TernaryOp):
+            return self._value_calls(node.iftrue) + self._value_calls(node.iffalse)
+        return []
 
     # -- expressions -------------------------------------------------------
     def _is_cast(self, name: str, node: c_ast.FuncCall) -> bool:
@@ -433,6 +447,30 @@ def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEnt
         return None
     array_field = _offset_member(fields["arrayoffset"]) if "arrayoffset" in fields else None
     return PropertyEntry(info.name, field_name, array_field, loc)
+
+
+def _statement_calls(body) -> Set[int]:
+    """ids of the calls that are statements of their own (value unused)."""
+    out: Set[int] = set()
+    for n in _walk(body):
+        stmts = []
+        if isinstance(n, c_ast.Compound):
+            stmts = n.block_items or []
+        elif isinstance(n, (c_ast.Case, c_ast.Default)):
+            stmts = n.stmts or []
+        elif isinstance(n, c_ast.If):
+            stmts = [n.iftrue, n.iffalse]
+        elif isinstance(n, (c_ast.While, c_ast.DoWhile)):
+            stmts = [n.stmt]
+        elif isinstance(n, c_ast.For):
+            stmts = [n.stmt, n.next]
+        elif isinstance(n, c_ast.Label):
+            stmts = [n.stmt]
+        for st in stmts:
+            st = _strip_casts(st)   # (void)f();
+            if isinstance(st, c_ast.FuncCall):
+                out.add(id(st))
+    return out
 
 
 def _returns_value(fdecl) -> bool:

@@ -180,6 +180,8 @@ def leak(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
         for op in facts.ops[phase]:
             if op.role != "acquire" or op.family not in families or not _root_ok(op.path, roots):
                 continue
+            if op.path is None and not op.event.site.discarded:
+                continue  # the value is passed on (foo(g_strdup(x))): not ours to track
             if op.key is not None and ((op.family, op.key) in released or (op.family, ALL) in released):
                 continue
             if op.key is None and op.family in families_released:
@@ -216,8 +218,12 @@ def _release_names(ctx, family: str) -> str:
     fam = ctx.catalog.families.get(family)
     if fam is None:
         return "its release"
-    names = sorted({c.function for c in fam.calls if c.role == "release"})
-    return "/".join(n + "()" for n in names[:3])
+    names: List[str] = []
+    for c in fam.calls:   # in the order the data lists them: the usual one first
+        if c.role == "release" and c.function not in names:
+            names.append(c.function)
+    more = ", ..." if len(names) > 3 else ""
+    return ", ".join(n + "()" for n in names[:3]) + more
 
 
 # -- ordering along a teardown ----------------------------------------------
