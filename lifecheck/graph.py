@@ -7,6 +7,7 @@ does to the device, with every access path re-based on the device object.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -19,6 +20,10 @@ PHASES = ("instance_init", "realize", "unrealize", "instance_finalize")
 MAX_CALL_DEPTH = 12
 
 FunctionKey = Tuple[str, str]  # (file, function name)
+# A call through a class's saved parent hook: ``xc->parent_realize(dev, errp)``,
+# ``(*k->parent_exit)(d)``.  The field was filled by
+# device_class_set_parent_realize() or by hand with the parent class's hook.
+_PARENT_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_(\w+)\s*\)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class HookRef:
     function: FunctionKey
     loc: Location          # where the hook is bound (class_init line or TypeInfo)
     bound_by: str          # "DeviceClass.realize", "TypeInfo.instance_finalize", ...
+    owner: str = ""        # the type whose TypeInfo or class_init binds it
 
 
 @dataclass
@@ -37,6 +43,7 @@ class DeviceType:
     file: str
     hooks: Dict[str, List[HookRef]] = field(default_factory=dict)
     settings: Dict[str, str] = field(default_factory=dict)   # e.g. hotpluggable = "false"
+    settings_from: Dict[str, str] = field(default_factory=dict)  # setting -> type that made it
     unpluggable: bool = False
     unplug_reason: str = ""
 
@@ -70,6 +77,10 @@ class Program:
         self.phase_of: Dict[str, str] = dict(tables.get("hooks", {}).get("phases", {}))
         plug = tables.get("hotplug", {})
         self.unpluggable_bases = set(plug.get("unpluggable_bases", []))
+        self.default_setters = set(plug.get("default_setters", []))
+        # QOM type names defined more than once in the run: name -> files,
+        # the first (by path) is the one used
+        self.duplicate_types: Dict[str, List[str]] = {}
         self.managed_calls = {m["function"] for m in tables.get("framework", {}).get("managed", [])}
         self.functions: Dict[FunctionKey, Function] = {}
         self.by_name: Dict[str, List[FunctionKey]] = {}
@@ -107,8 +118,12 @@ class Program:
         for unit in self.units:
             for b in unit.bindings:
                 bindings_by_fn.setdefault((unit.file, b.function), []).append(b)
-        for unit in self.units:
+        for unit in self.units:  # sorted by file: the first definition of a name wins
             for rec in unit.types:
+                if rec.name in self.types:
+                    files = self.duplicate_types.setdefault(rec.name, [self.types[rec.name].file])
+                    files.append(unit.file)
+                    continue
                 dev = DeviceType(name=rec.name, parent=rec.parent, record=rec, file=unit.file)
                 if rec.instance_init:
                     self._add_hook(dev, "instance_init", unit.file, rec.instance_init, rec.loc,
@@ -119,12 +134,13 @@ class Program:
                 if rec.class_init:
                     for b in self._class_bindings(unit.file, rec.class_init, bindings_by_fn):
                         self._bind(dev, unit.file, b)
-                self.types.setdefault(rec.name, dev)
+                self.types[rec.name] = dev
                 self.type_graph.add_node(rec.name)
                 if rec.parent:
                     self.type_graph.add_edge(rec.name, rec.parent)
         for dev in self.types.values():
             self._inherit(dev)
+        for dev in self.types.values():
             dev.unpluggable, dev.unplug_reason = self._unpluggable(dev)
 
     def _class_bindings(self, file: str, class_init: str, by_fn) -> List[HookBinding]:
@@ -144,16 +160,25 @@ class Program:
             return
         refs = dev.hooks.setdefault(phase, [])
         if all(r.function != key for r in refs):
-            refs.append(HookRef(phase, key, loc, bound_by))
+            refs.append(HookRef(phase, key, loc, bound_by, dev.name))
 
     def _bind(self, dev: DeviceType, file: str, b: HookBinding) -> None:
         phase = self.phase_of.get(f"{b.class_type}.{b.field}")
         if phase is None and b.class_type == "":
             phase = {"realize": "realize", "unrealize": "unrealize"}.get(b.field)
-        if phase is not None and b.target:
-            self._add_hook(dev, phase, file, b.target, b.loc, f"{b.class_type}.{b.field}")
-        elif b.target is None:
+        target = b.target
+        data = dict(dev.record.class_data) if dev.record.class_data else None
+        if data is not None:
+            # bound from the table entry the type was registered with
+            if b.data_cond and _truthy(data.get(b.data_cond.lstrip("!"))) == b.data_cond.startswith("!"):
+                return
+            if b.data_field and self.resolve(file, data.get(b.data_field)) is not None:
+                target = data[b.data_field]
+        if phase is not None and target:
+            self._add_hook(dev, phase, file, target, b.loc, f"{b.class_type}.{b.field}")
+        elif target is None and not (b.data_field and data is None):
             dev.settings[b.field] = b.value
+            dev.settings_from[b.field] = dev.name
 
     def _inherit(self, dev: DeviceType) -> None:
         """Hooks a type does not bind itself come from its parents; QOM also
@@ -170,7 +195,9 @@ class Program:
                         if all(m.function != r.function for m in mine):
                             mine.append(r)
             for k, v in pdev.settings.items():
-                dev.settings.setdefault(k, v)
+                if k not in dev.settings:
+                    dev.settings[k] = v
+                    dev.settings_from[k] = pdev.settings_from.get(k, pdev.name)
             parent = pdev.parent
 
     def ancestors(self, name: str) -> List[str]:
@@ -183,13 +210,24 @@ class Program:
         return chain
 
     def _unpluggable(self, dev: DeviceType) -> Tuple[bool, str]:
-        if dev.settings.get("hotpluggable") in ("false", "0"):
-            return False, "class sets hotpluggable = false"
-        if dev.settings.get("user_creatable") in ("false", "0"):
-            return False, "class sets user_creatable = false"
+        """A device can be unplugged when it is user-creatable and either
+        descends from a hot-unpluggable base (rules/tables/hotplug.toml) or
+        its class sets ``hotpluggable = true`` itself (beyond the default
+        that TYPE_DEVICE sets for everyone)."""
+        def setting(name: str) -> Optional[str]:
+            if dev.settings_from.get(name) in self.default_setters:
+                return None
+            return dev.settings.get(name)
+
+        if setting("hotpluggable") in ("false", "0"):
+            return False, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = false"
+        if setting("user_creatable") in ("false", "0"):
+            return False, f"{dev.settings_from.get('user_creatable', dev.name)} sets user_creatable = false"
         for anc in [dev.name] + self.ancestors(dev.name):
             if anc in self.unpluggable_bases:
                 return True, f"descends from {anc}"
+        if setting("hotpluggable") in ("true", "1"):
+            return True, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = true"
         return False, "no hot-unpluggable ancestor"
 
     # -- lifecycle events --------------------------------------------------
@@ -201,11 +239,23 @@ class Program:
         out: List[Event] = []
         for ref in dev.hooks.get(phase, ()):
             env = {0: AccessPath(SELF)}
-            self._walk(phase, ref.function, env, (ref.function[1],), out, {ref.function})
+            self._walk(phase, ref.function, env, (ref.function[1],), out, {ref.function},
+                       ref.owner or dev.name)
         self._event_cache[cache_key] = out
         return out
 
-    def _walk(self, phase, key, env, via, out, stack) -> None:
+    def parent_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
+        """What ``xc->parent_<hook_field>(...)`` runs inside a hook bound by
+        ``owner``: the hooks its parent type has for that phase (its own or
+        inherited), which is what class_init saved in the field."""
+        phases = {p for k, p in self.phase_of.items() if k.rsplit(".", 1)[-1] == hook_field}
+        dev = self.types.get(owner)
+        parent = self.types.get(dev.parent) if dev is not None and dev.parent else None
+        if parent is None or len(phases) != 1:
+            return []
+        return list(parent.hooks.get(phases.pop(), ()))
+
+    def _walk(self, phase, key, env, via, out, stack, owner: str = "") -> None:
         fn = self.functions[key]
         for site in fn.calls:
             args = tuple(_translate_expr(a, env) for a in site.args)
@@ -213,13 +263,25 @@ class Program:
             out.append(Event(phase, site, key, args, result, via))
             if site.callee in self.managed_calls:
                 continue  # the framework releases what these acquire
+            callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
+            if site.callee is None:
+                m = _PARENT_HOOK_CALL_RE.search(site.callee_text or "")
+                if m and callee_env and len(via) < MAX_CALL_DEPTH:
+                    for ref in self.parent_hooks(owner, m.group(1)):
+                        if ref.function not in stack:
+                            self._walk(phase, ref.function, callee_env, via + (ref.function[1],),
+                                       out, stack | {ref.function}, ref.owner)
+                continue
             target = self.resolve(key[0], site.callee)
             if target is None or target in stack or len(via) >= MAX_CALL_DEPTH:
                 continue
-            callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
             if not callee_env:
                 continue
-            self._walk(phase, target, callee_env, via + (target[1],), out, stack | {target})
+            self._walk(phase, target, callee_env, via + (target[1],), out, stack | {target}, owner)
+
+
+def _truthy(text: Optional[str]) -> bool:
+    return text not in (None, "", "0", "false", "NULL")
 
 
 def _translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:

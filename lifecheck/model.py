@@ -188,6 +188,13 @@ class TypeInfoRecord:
     instance_finalize: Optional[str] = None
     class_init: Optional[str] = None
     abstract: bool = False
+    # The fields of the class_data the type is registered with, when that is
+    # a table entry or a static struct: (field, value) with value a function
+    # name, a string's text or a constant's text.
+    class_data: Tuple[Tuple[str, str], ...] = ()
+    # How it was registered: "" for a static TypeInfo, else e.g.
+    # "e1000_register_types: e1000_devices[1]" (a loop over a table).
+    registered_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,13 @@ class HookBinding:
     value: str
     loc: Location
     chained: bool = False  # bound with device_class_set_parent_*
+    # Bindings that depend on the class_data a class_init receives (types
+    # registered from a table): ``k->realize = info->realize ?: default``
+    # gives data_field "realize" (the entry's function wins over target);
+    # ``k->exit = info->unplug ? f : NULL`` or ``if (!info->unplug) {...}``
+    # give data_cond "unplug" / "!unplug" (bound only when it holds).
+    data_field: Optional[str] = None
+    data_cond: Optional[str] = None
 
 
 @dataclass(frozen=True)
