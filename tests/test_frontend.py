@@ -275,3 +275,62 @@ DEFINE_TYPES(types)
     assert not p.types["plain-sysbus"].unpluggable        # the default from TYPE_DEVICE
     assert p.types["hot-sysbus"].unpluggable
     assert p.types["hot-sysbus"].unplug_reason == "hot-sysbus sets hotpluggable = true"
+
+
+# -- per-target files ----------------------------------------------------------
+
+import re  # noqa: E402
+
+from lifecheck.frontend.preprocess import Preprocessor  # noqa: E402
+
+
+def _code(text):
+    """Preprocessed text without line markers."""
+    return " ".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+def _target_tree(tmp_path, mak_dir="configs/targets"):
+    root = tmp_path / "t"
+    (root / "include" / "qemu").mkdir(parents=True)
+    (root / "VERSION").write_text("10.2.2\n")
+    # as QEMU's osdep.h does (10.x spelling; 5.2/7.2 test NEED_CPU_H)
+    (root / "include" / "qemu" / "osdep.h").write_text(
+        "#ifdef COMPILING_PER_TARGET\n#include CONFIG_TARGET\n#endif\n")
+    for arch, header, text in (("arm", "kvm_arm.h", "#define WIDTH TARGET_LONG_BITS\n"),
+                               ("i386", "cpu.h", "#define WIDTH (TARGET_LONG_BITS + 1)\n"),
+                               ("arm", "cpu.h", "#define WIDTH (TARGET_LONG_BITS + 2)\n")):
+        (root / "target" / arch).mkdir(parents=True, exist_ok=True)
+        (root / "target" / arch / header).write_text(text)
+    mak = root / mak_dir
+    mak.mkdir(parents=True)
+    (mak / "arm-softmmu.mak").write_text("TARGET_ARCH=arm\nTARGET_LONG_BITS=32\n")
+    (mak / "aarch64-softmmu.mak").write_text(
+        "TARGET_ARCH=aarch64\nTARGET_BASE_ARCH=arm\nTARGET_XML_FILES= a.xml b.xml\n"
+        "TARGET_NEED_FDT=y\nTARGET_LONG_BITS=64\n")
+    (mak / "x86_64-softmmu.mak").write_text("TARGET_ARCH=x86_64\nTARGET_BASE_ARCH=i386\n"
+                                             "TARGET_LONG_BITS=64\n")
+    return root
+
+
+def test_a_header_only_one_target_has_picks_that_target(tmp_path):
+    root = _target_tree(tmp_path)
+    src = root / "hw" / "intc" / "gic_kvm.c"
+    src.parent.mkdir(parents=True)
+    src.write_text('#include "qemu/osdep.h"\n#include "kvm_arm.h"\nint width(void) { return WIDTH; }\n'
+                   "#if defined(TARGET_AARCH64) && defined(TARGET_ARM) && TARGET_NEED_FDT\n"
+                   "int fdt(void) { return 1; }\n#endif\n")
+    pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs")
+    out = pre.run(src)
+    assert out.target == "arm"
+    assert re.search(r"return\s+64\s*;", _code(out.text)) and "int fdt(void)" in out.text
+    assert not (tmp_path / "stubs" / "kvm_arm.h").exists()   # never answered by a stub
+
+
+def test_cpu_h_in_a_board_folder_uses_that_folder_target_5_2_layout(tmp_path):
+    root = _target_tree(tmp_path, "default-configs/targets")
+    src = root / "hw" / "i386" / "board.c"
+    src.parent.mkdir(parents=True)
+    src.write_text('#include "qemu/osdep.h"\n#include "cpu.h"\nint width(void) { return WIDTH; }\n')
+    out = Preprocessor(QemuTree.open(root), tmp_path / "stubs").run(src)
+    assert out.target == "i386"
+    assert re.search(r"return\s+\(\s*64\s*\+\s*1\s*\)", _code(out.text))

@@ -224,6 +224,16 @@ class Preprocessor:
         self._target_headers: Optional[Dict[str, List[str]]] = None
         self._prepare_stubs()
 
+    def _config_host(self) -> str:
+        """The build's config-host.h: POSIX on Linux, and the version macros
+        it (or qemu-version.h) defines."""
+        v = self.tree.version or (0, 0, 0)
+        v = tuple(v) + (0,) * (3 - len(v))
+        return ("/* lifecheck stub */\n#define CONFIG_POSIX 1\n#define CONFIG_LINUX 1\n"
+                f'#define QEMU_VERSION "{self.tree.version_text}"\n'
+                f"#define QEMU_VERSION_MAJOR {v[0]}\n#define QEMU_VERSION_MINOR {v[1]}\n"
+                f"#define QEMU_VERSION_MICRO {v[2]}\n")
+
     def target_headers(self) -> Dict[str, List[str]]:
         """Header paths (relative to target/<arch>/) -> the archs having them.
         A common build must never answer these with an empty stub."""
@@ -245,7 +255,7 @@ class Preprocessor:
 
     def _prepare_stubs(self) -> None:
         stubs = {
-            "config-host.h": "/* lifecheck stub */\n#define CONFIG_POSIX 1\n#define CONFIG_LINUX 1\n",
+            "config-host.h": self._config_host(),
             "lifecheck-config-devices.h": "/* lifecheck stub */\n",
             "lifecheck-config-target.h": "/* lifecheck stub */\n",
             "lifecheck-qapi.h": qapi_typedefs(self.tree.root),
