@@ -50,7 +50,6 @@ def test_findings_point_into_the_checked_folders(run_10_2):
 # -- every supported QEMU version: a sample that exercises per-target files of
 # both eras, registration loops and the framework table -----------------------
 
-from pathlib import Path  # noqa: E402
 
 from lifecheck.analysis import build_units, collect_files  # noqa: E402
 from lifecheck.frontend.tree import QemuTree  # noqa: E402
