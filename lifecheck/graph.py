@@ -46,6 +46,9 @@ class DeviceType:
     settings_from: Dict[str, str] = field(default_factory=dict)  # setting -> type that made it
     unpluggable: bool = False
     unplug_reason: str = ""
+    # where its functions are looked up: its own file, then (for a type a
+    # registration helper built) the helper's file
+    search_files: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,44 +121,103 @@ class Program:
         for unit in self.units:
             for b in unit.bindings:
                 bindings_by_fn.setdefault((unit.file, b.function), []).append(b)
+        self._bindings_by_fn = bindings_by_fn
         for unit in self.units:  # sorted by file: the first definition of a name wins
             for rec in unit.types:
-                if rec.name in self.types:
-                    files = self.duplicate_types.setdefault(rec.name, [self.types[rec.name].file])
-                    files.append(unit.file)
-                    continue
-                dev = DeviceType(name=rec.name, parent=rec.parent, record=rec, file=unit.file)
-                if rec.instance_init:
-                    self._add_hook(dev, "instance_init", unit.file, rec.instance_init, rec.loc,
-                                   "TypeInfo.instance_init")
-                if rec.instance_finalize:
-                    self._add_hook(dev, "instance_finalize", unit.file, rec.instance_finalize,
-                                   rec.loc, "TypeInfo.instance_finalize")
-                if rec.class_init:
-                    for b in self._class_bindings(unit.file, rec.class_init, bindings_by_fn):
-                        self._bind(dev, unit.file, b)
-                self.types[rec.name] = dev
-                self.type_graph.add_node(rec.name)
-                if rec.parent:
-                    self.type_graph.add_edge(rec.name, rec.parent)
+                self._add_type(rec, unit.file, (unit.file,))
+            for rec, files in self._instantiate(unit):
+                self._add_type(rec, unit.file, files)
         for dev in self.types.values():
             self._inherit(dev)
         for dev in self.types.values():
             dev.unpluggable, dev.unplug_reason = self._unpluggable(dev)
 
-    def _class_bindings(self, file: str, class_init: str, by_fn) -> List[HookBinding]:
-        """Bindings made in class_init and in the helpers it calls."""
-        start = self.resolve(file, class_init)
-        if start is None:
+    def _add_type(self, rec: TypeInfoRecord, file: str, files: Tuple[str, ...]) -> None:
+        if rec.name in self.types:
+            names = self.duplicate_types.setdefault(rec.name, [self.types[rec.name].file])
+            names.append(file)
+            return
+        dev = DeviceType(name=rec.name, parent=rec.parent, record=rec, file=file, search_files=files)
+        if rec.instance_init:
+            self._add_hook(dev, "instance_init", file, rec.instance_init, rec.loc,
+                           "TypeInfo.instance_init")
+        if rec.instance_finalize:
+            self._add_hook(dev, "instance_finalize", file, rec.instance_finalize,
+                           rec.loc, "TypeInfo.instance_finalize")
+        if rec.class_init:
+            for b in self._class_bindings(dev, rec.class_init):
+                self._bind(dev, file, b)
+        self.types[rec.name] = dev
+        self.type_graph.add_node(rec.name)
+        if rec.parent:
+            self.type_graph.add_edge(rec.name, rec.parent)
+
+    def _instantiate(self, unit: TranslationUnit):
+        """Types a registration helper makes from the structs this unit
+        passes it (``virtio_pci_types_register(&virtio_net_pci_info)``)."""
+        for call in unit.template_calls:
+            helper = self.resolve(unit.file, call.callee)
+            if helper is None:
+                continue
+            templates = [t for t in self._templates_of(helper[0]) if t.function == helper[1]
+                         and t.param == call.arg]
+            row = dict(call.row)
+            for t in templates:
+                values: Dict[str, Optional[str]] = {}
+                class_data: Tuple[Tuple[str, str], ...] = ()
+                for fname, kind, value, default in t.fields:
+                    if kind == "const":
+                        values[fname] = value
+                    elif kind == "param":
+                        values[fname] = row.get(value)
+                    elif kind == "param_or":
+                        values[fname] = row.get(value) or default
+                    elif kind == "param_self" and fname == "class_data":
+                        class_data = call.row
+                if not values.get("name"):
+                    continue
+                rec = TypeInfoRecord(
+                    name=values["name"], parent=values.get("parent"), loc=call.loc,
+                    instance_init=values.get("instance_init"),
+                    instance_finalize=values.get("instance_finalize"),
+                    class_init=values.get("class_init"),
+                    abstract=_truthy(values.get("abstract")), class_data=class_data,
+                    registered_by=f"{call.function}: {call.callee}(&{call.struct})")
+                yield rec, (unit.file, helper[0])
+
+    def _templates_of(self, file: str):
+        if not hasattr(self, "_templates"):
+            self._templates = {u.file: u.type_templates for u in self.units}
+        return self._templates.get(file, ())
+
+    def _resolve_for(self, dev: DeviceType, name: Optional[str]) -> Optional[FunctionKey]:
+        for file in dev.search_files or (dev.file,):
+            key = self.resolve(file, name)
+            if key is not None:
+                return key
+        return None
+
+    def _class_bindings(self, dev: DeviceType, class_init: str, depth: int = 0) -> List[HookBinding]:
+        """Bindings made in class_init and in the helpers it calls; a call
+        of a class_data function (``t->class_init(klass, NULL)``) adds what
+        that function binds."""
+        start = self._resolve_for(dev, class_init)
+        if start is None or depth > 4:
             return []
+        data = dict(dev.record.class_data)
         out: List[HookBinding] = []
-        for key in [start] + [k for k in nx.descendants(self.call_graph, start)]:
-            out.extend(by_fn.get(key, ()))
+        for key in [start] + sorted(nx.descendants(self.call_graph, start)):
+            for b in self._bindings_by_fn.get(key, ()):
+                if b.field == "" and b.data_field:
+                    if data.get(b.data_field):
+                        out.extend(self._class_bindings(dev, data[b.data_field], depth + 1))
+                else:
+                    out.append(b)
         return out
 
     def _add_hook(self, dev: DeviceType, phase: str, file: str, name: str, loc: Location,
                   bound_by: str) -> None:
-        key = self.resolve(file, name)
+        key = self.resolve(file, name) or self._resolve_for(dev, name)
         if key is None:
             return
         refs = dev.hooks.setdefault(phase, [])
@@ -172,7 +234,7 @@ class Program:
             # bound from the table entry the type was registered with
             if b.data_cond and _truthy(data.get(b.data_cond.lstrip("!"))) == b.data_cond.startswith("!"):
                 return
-            if b.data_field and self.resolve(file, data.get(b.data_field)) is not None:
+            if b.data_field and self._resolve_for(dev, data.get(b.data_field)) is not None:
                 target = data[b.data_field]
         if phase is not None and target:
             self._add_hook(dev, phase, file, target, b.loc, f"{b.class_type}.{b.field}")

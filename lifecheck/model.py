@@ -220,6 +220,36 @@ class HookBinding:
 
 
 @dataclass(frozen=True)
+class TypeTemplate:
+    """A TypeInfo that a registration helper builds from its parameter:
+    ``void virtio_pci_types_register(const VirtioPCIDeviceTypeInfo *t)``
+    registers ``{.name = t->generic_name, .parent = t->base_name, ...}``.
+    ``fields`` holds (TypeInfo field, kind, value, default): kind "const"
+    (value is the text), "param" (value names a field of the parameter),
+    "param_or" (that field, else ``default``), "param_self" (the parameter
+    itself, used as class_data)."""
+
+    function: str
+    param: int
+    fields: Tuple[Tuple[str, str, str, str], ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class TemplateCall:
+    """A call of a registration helper with a file-scope struct:
+    ``virtio_pci_types_register(&virtio_net_pci_info)``; ``row`` holds that
+    struct's (field, value) pairs."""
+
+    callee: str
+    function: str   # the caller
+    arg: int
+    struct: str     # the struct's name
+    row: Tuple[Tuple[str, str], ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something that could not be fully analysed; never a finding."""
 
@@ -245,5 +275,7 @@ class TranslationUnit:
     types: List[TypeInfoRecord] = field(default_factory=list)
     bindings: List[HookBinding] = field(default_factory=list)
     qom_casts: Tuple[str, ...] = ()  # names of QOM cast functions seen
+    type_templates: List[TypeTemplate] = field(default_factory=list)
+    template_calls: List[TemplateCall] = field(default_factory=list)
     notices: List[Notice] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)

@@ -334,3 +334,71 @@ def test_cpu_h_in_a_board_folder_uses_that_folder_target_5_2_layout(tmp_path):
     out = Preprocessor(QemuTree.open(root), tmp_path / "stubs").run(src)
     assert out.target == "i386"
     assert re.search(r"return\s+\(\s*64\s*\+\s*1\s*\)", _code(out.text))
+
+
+HELPER = QOM_HEAD + """
+typedef struct ProxyTypeInfo { const char *base_name; const char *generic_name; const char *parent;
+                               void (*instance_init)(Object *obj);
+                               void (*class_init)(ObjectClass *klass, const void *data); } ProxyTypeInfo;
+void proxy_types_register(const ProxyTypeInfo *t);
+static void proxy_base_class_init(ObjectClass *klass, const void *data)
+{
+    const ProxyTypeInfo *t = data;
+    if (t->class_init) {
+        t->class_init(klass, NULL);
+    }
+}
+void proxy_types_register(const ProxyTypeInfo *t)
+{
+    TypeInfo base_type_info = {
+        .name = t->base_name,
+        .parent = t->parent ? t->parent : TYPE_PCI_DEVICE,
+        .instance_init = t->instance_init,
+        .abstract = true,
+    };
+    TypeInfo generic_type_info = { .name = t->generic_name, .parent = base_type_info.name };
+    base_type_info.class_init = proxy_base_class_init;
+    base_type_info.class_data = t;
+    type_register_static(&base_type_info);
+    if (generic_type_info.name) {
+        type_register_static(&generic_type_info);
+    }
+}
+"""
+
+USER = QOM_HEAD + """
+typedef struct ProxyTypeInfo { const char *base_name; const char *generic_name; const char *parent;
+                               void (*instance_init)(Object *obj);
+                               void (*class_init)(ObjectClass *klass, const void *data); } ProxyTypeInfo;
+void proxy_types_register(const ProxyTypeInfo *t);
+static void net_proxy_realize(PCIDevice *dev, Error **errp) { }
+static void net_proxy_init(Object *obj) { }
+static void net_proxy_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    k->realize = net_proxy_realize;
+}
+static const ProxyTypeInfo net_proxy_info = {
+    .base_name = "net-proxy-base", .generic_name = "net-proxy",
+    .instance_init = net_proxy_init, .class_init = net_proxy_class_init,
+};
+static void net_proxy_register(void)
+{
+    proxy_types_register(&net_proxy_info);
+}
+type_init(net_proxy_register)
+"""
+
+
+def test_types_a_registration_helper_builds_from_a_callers_struct(program_of):
+    p = program_of({"hw/virtio/proxy.c": HELPER, "hw/virtio/net-proxy.c": USER})
+    base, generic = p.types["net-proxy-base"], p.types["net-proxy"]
+    assert (base.parent, base.record.abstract, generic.parent) == ("pci-device", True, "net-proxy-base")
+    assert base.file == "hw/virtio/net-proxy.c"
+    assert base.record.registered_by == "net_proxy_register: proxy_types_register(&net_proxy_info)"
+    assert base.record.loc.line == _line(USER, "proxy_types_register(&net_proxy_info);")
+    # the class_init the struct names runs from the helper's class_init
+    assert _hooks(p, "net-proxy-base", "realize") == ["net_proxy_realize"]
+    assert _hooks(p, "net-proxy", "realize") == ["net_proxy_realize"]
+    assert _hooks(p, "net-proxy", "instance_init") == ["net_proxy_init"]
+    assert generic.unpluggable

@@ -20,7 +20,8 @@ from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
 from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
-                     Function, HookBinding, LocalVar, Location, Param, TypeInfoRecord)
+                     Function, HookBinding, LocalVar, Location, Param, TemplateCall,
+                     TypeInfoRecord, TypeTemplate)
 
 _CAST_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Calls whose result is their first argument, seen through.
@@ -92,6 +93,8 @@ class Extractor:
         self.functions: Dict[str, Function] = {}
         self.types: List[TypeInfoRecord] = []
         self.bindings: List[HookBinding] = []
+        self.templates: List[TypeTemplate] = []
+        self.template_calls: List[TemplateCall] = []
         # file-scope struct initialisers (tables a registration loop or a
         # TypeInfo's class_data may refer to): name -> (rows, is_array)
         self.tables: Dict[str, Tuple[List[_Row], bool]] = {}
@@ -125,7 +128,8 @@ class Extractor:
             inits = decl.init.exprs if isinstance(decl.type, c_ast.ArrayDecl) else [decl.init]
             for init in inits or ():
                 if isinstance(init, c_ast.InitList):
-                    rec = self._typeinfo(_named_fields(init), self._init_loc(init))
+                    rec = self._typeinfo({k: [v] for k, v in _named_fields(init).items()},
+                                         self._init_loc(init))
                     if rec is not None:
                         self.types.append(rec)
         elif isinstance(decl.init, c_ast.InitList) and decl.name:
@@ -148,22 +152,23 @@ class Extractor:
 
     def _typeinfo(self, fields: Dict[str, c_ast.Node], loc: Location, scope: Optional[_Scope] = None,
                   row: Optional[_Row] = None, table: Optional[str] = None,
-                  registered_by: str = "") -> Optional[TypeInfoRecord]:
-        """A TypeInfoRecord from a TypeInfo's fields.  In a registration loop
-        ``row`` is the table entry the loop is at (``table[i]``)."""
-        ev = _RegistrationValues(self.tables, scope, table, row)
+                  registered_by: str = "", infos=None) -> Optional[TypeInfoRecord]:
+        """A TypeInfoRecord from a TypeInfo's fields (a node, or in a
+        registration function the list of values assigned, latest last).
+        In a registration loop ``row`` is the table entry the loop is at."""
+        ev = _RegistrationValues(self.tables, scope, table, row, infos)
         name = ev.string(fields.get("name"))
         if name is None:
             return None
         class_data: Tuple[Tuple[str, str], ...] = ()
-        data = ev.value(fields.get("class_data"))
+        data = ev.field(fields.get("class_data"))
         if data is _ROW and row is not None:
             class_data = _row_values(self.tables, row)
         elif isinstance(data, tuple) and data[0] == "id" and data[1] in self.tables:
             rows, is_array = self.tables[data[1]]
             if not is_array:
                 class_data = _row_values(self.tables, rows[0])
-        abstract = ev.value(fields.get("abstract"))
+        abstract = ev.field(fields.get("abstract"))
         return TypeInfoRecord(
             name=name, parent=ev.string(fields.get("parent")), loc=loc,
             instance_init=ev.function(fields.get("instance_init")),
@@ -176,43 +181,96 @@ class Extractor:
     def _registrations(self, func: Function, body: c_ast.Node, scope: _Scope) -> None:
         """Types registered at run time from a local TypeInfo:
         ``TypeInfo ti = {...}; ti.name = table[i].name; type_register_static(&ti);``,
-        usually in a loop over a table of variants (e1000, UHCI, EHCI, ...).
-        Each table entry becomes its own type."""
-        infos: Dict[str, Dict[str, c_ast.Node]] = {}
+        usually in a loop over a table of variants (e1000, UHCI, EHCI, ...):
+        each table entry becomes its own type.  When the fields come from a
+        parameter (``t->base_name``), the function is a registration helper
+        and a TypeTemplate is recorded for its callers' structs."""
+        infos: Dict[str, Dict[str, List[c_ast.Node]]] = {}
         for node in _walk(body):
             if isinstance(node, c_ast.Decl) and node.name and \
                     not isinstance(node.type, (c_ast.ArrayDecl, c_ast.PtrDecl, c_ast.FuncDecl)) and \
                     base_type_name(type_text(node.type)) == "TypeInfo":
-                infos[node.name] = _named_fields(node.init) if isinstance(node.init, c_ast.InitList) else {}
+                init = _named_fields(node.init) if isinstance(node.init, c_ast.InitList) else {}
+                infos[node.name] = {k: [v] for k, v in init.items()}
             elif isinstance(node, c_ast.Assignment) and node.op == "=" and \
                     isinstance(node.lvalue, c_ast.StructRef) and node.lvalue.type == "." and \
                     isinstance(node.lvalue.name, c_ast.ID) and node.lvalue.name.name in infos:
-                infos[node.lvalue.name.name][node.lvalue.field.name] = node.rvalue
+                infos[node.lvalue.name.name].setdefault(node.lvalue.field.name, []).append(node.rvalue)
             elif isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and \
                     node.name.name in _REGISTER_CALLS:
                 args = _call_args(node)
                 arg = _strip_casts(args[0]) if args else None
                 if isinstance(arg, c_ast.UnaryOp) and arg.op == "&" and \
                         isinstance(arg.expr, c_ast.ID) and arg.expr.name in infos:
-                    self._register_local(func, dict(infos[arg.expr.name]), scope, node)
+                    fields = {k: list(v) for k, v in infos[arg.expr.name].items()}
+                    self._register_local(func, fields, scope, node, infos)
+        if not func.params:
+            self._template_calls(func, body)
 
-    def _register_local(self, func: Function, fields: Dict[str, c_ast.Node], scope: _Scope,
-                        call: c_ast.FuncCall) -> None:
+    def _register_local(self, func: Function, fields, scope: _Scope, call: c_ast.FuncCall,
+                        infos) -> None:
+        probe = _RegistrationValues(self.tables, scope, None, None, infos)
         tables = set()
-        for node in fields.values():
-            tables.update(_RegistrationValues(self.tables, scope, None, None).tables_in(node))
+        for nodes in fields.values():
+            for node in nodes:
+                tables.update(probe.tables_in(node))
         arrays = sorted(t for t in tables if self.tables[t][1])
         if len(arrays) == 1:
             table = arrays[0]
             for i, row in enumerate(self.tables[table][0]):
                 rec = self._typeinfo(fields, row.loc, scope, row, table,
-                                     f"{func.name}: {table}[{i}]")
+                                     f"{func.name}: {table}[{i}]", infos)
                 if rec is not None:
                     self.types.append(rec)
             return
-        rec = self._typeinfo(fields, self.loc(call), scope, None, None, func.name)
+        rec = self._typeinfo(fields, self.loc(call), scope, None, None, func.name, infos)
         if rec is not None:
             self.types.append(rec)
+            return
+        name = probe.field(fields.get("name"))
+        if isinstance(name, tuple) and name[0] == "param":
+            out = []
+            for key in sorted(fields):
+                v = probe.field(fields[key])
+                if isinstance(v, tuple) and v[0] in ("str", "id", "const"):
+                    out.append((key, "const", v[1], ""))
+                elif isinstance(v, tuple) and v[0] == "param" and v[1] == name[1]:
+                    out.append((key, "param", v[2], ""))
+                elif isinstance(v, tuple) and v[0] == "param_or" and v[1] == name[1]:
+                    out.append((key, "param_or", v[2], v[3]))
+                elif isinstance(v, tuple) and v[0] == "param_self" and v[1] == name[1]:
+                    out.append((key, "param_self", "", ""))
+            self.templates.append(TypeTemplate(func.name, name[1], tuple(out), self.loc(call)))
+
+    def _template_calls(self, func: Function, body) -> None:
+        """Calls a registration function (no parameters, run by type_init)
+        makes with a file-scope struct: maybe a registration helper's."""
+        for node in _walk(body):
+            if not (isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID)):
+                continue
+            for i, arg in enumerate(_call_args(node)):
+                arg = _strip_casts(arg)
+                if isinstance(arg, c_ast.UnaryOp) and arg.op == "&":
+                    arg = arg.expr
+                if isinstance(arg, c_ast.ID) and arg.name in self.tables and not self.tables[arg.name][1]:
+                    row = self.tables[arg.name][0][0]
+                    self.template_calls.append(TemplateCall(
+                        node.name.name, func.name, i, arg.name, _row_values(self.tables, row),
+                        self.loc(node)))
+
+    def _class_data_calls(self, func: Function, body, scope: _Scope) -> None:
+        """A class_init that calls a function of its class_data
+        (``t->class_init(klass, NULL)``) binds what that function binds:
+        recorded as a binding with no field, naming the class_data field."""
+        if body is None or not _is_class_init(func):
+            return
+        for node in _walk(body):
+            if isinstance(node, c_ast.FuncCall) and not isinstance(node.name, c_ast.ID):
+                data_field = self._data_field(node.name, scope)
+                if data_field:
+                    self.bindings.append(HookBinding(
+                        function=func.name, class_type="", field="", target=None,
+                        value=c_text(node.name, 80), loc=self.loc(node), data_field=data_field))
 
     # -- functions ---------------------------------------------------------
     def _function(self, fdef: c_ast.FuncDef) -> None:
@@ -285,6 +343,7 @@ class Extractor:
                         target=_function_name(target_fn), value=target_fn.text,
                         loc=site.loc, chained=True))
         self._registrations(func, body, scope)
+        self._class_data_calls(func, body, scope)
         self.functions[func.name] = func
 
     def _binding(self, func: Function, node: c_ast.Assignment, scope: _Scope) -> None:
@@ -476,14 +535,31 @@ _ROW = ("row",)  # value of table[i], &table[i], table + i: the current entry
 class _RegistrationValues:
     """Evaluates the fields of a TypeInfo built at registration time, for
     one table entry: ``table[i].name``, ``info->name`` with ``info =
-    &table[i]``, ``table + i``, ``c ? a : b`` and locals with one value.
-    Values: ("str", s), ("id", name), ("const", text), _ROW or None."""
+    &table[i]``, ``table + i``, ``c ? a : b``, locals with one value and
+    fields of another local TypeInfo.  Values: ("str", s), ("id", name),
+    ("const", text), _ROW, or, for what comes from a pointer parameter N,
+    ("param_self", N), ("param", N, field), ("param_or", N, field, default);
+    None when unknown."""
 
-    def __init__(self, tables, scope: Optional[_Scope], table: Optional[str], row: Optional[_Row]):
+    def __init__(self, tables, scope: Optional[_Scope], table: Optional[str], row: Optional[_Row],
+                 infos=None):
         self.tables = tables
         self.scope = scope
         self.table = table
         self.row = row
+        self.infos = infos or {}
+
+    def field(self, nodes, depth: int = 0):
+        """The latest of the values assigned to a field that is known."""
+        if nodes is None:
+            return None
+        if not isinstance(nodes, list):
+            nodes = [nodes]
+        for node in reversed(nodes):
+            v = self.value(node, depth)
+            if v is not None:
+                return v
+        return None
 
     def value(self, node, depth: int = 0):
         if node is None or depth > 20:
@@ -503,7 +579,7 @@ class _RegistrationValues:
                 defs = scope.definitions.get(node.name, [])
                 return self.value(defs[0], depth + 1) if len(defs) == 1 else None
             if scope is not None and node.name in scope.param_index:
-                return None
+                return ("param_self", scope.param_index[node.name])
             return ("id", node.name)
         if self._is_entry(node):
             return _ROW if self.row is not None else None
@@ -511,13 +587,23 @@ class _RegistrationValues:
             inner = self.value(node.expr, depth + 1)
             return inner if inner is _ROW or (inner and inner[0] == "id") else None
         if isinstance(node, c_ast.StructRef):
+            base_node = _strip_casts(node.name)
+            if node.type == "." and isinstance(base_node, c_ast.ID) and base_node.name in self.infos:
+                return self.field(self.infos[base_node.name].get(node.field.name), depth + 1)
             base = self.value(node.name, depth + 1)
             if base is _ROW and self.row is not None:
                 entry = _RegistrationValues(self.tables, None, None, None)
                 return entry.value(self.row.fields.get(node.field.name), depth + 1)
+            if isinstance(base, tuple) and base[0] == "param_self":
+                return ("param", base[1], node.field.name)
             return None
         if isinstance(node, c_ast.TernaryOp):
             cond = self.value(node.cond, depth + 1)  # unknown counts as false
+            if isinstance(cond, tuple) and cond[0] == "param":
+                then, other = self.value(node.iftrue, depth + 1), self.value(node.iffalse, depth + 1)
+                if then == cond and isinstance(other, tuple) and other[0] in ("str", "id", "const"):
+                    return ("param_or", cond[1], cond[2], other[1])
+                return None
             truth = cond is _ROW or (cond is not None and _truthy(cond[1]))
             return self.value(node.iftrue if truth else node.iffalse, depth + 1)
         return None
@@ -546,12 +632,12 @@ class _RegistrationValues:
                     out |= self.tables_in(d, depth + 1)
         return out
 
-    def string(self, node) -> Optional[str]:
-        v = self.value(node)
+    def string(self, nodes) -> Optional[str]:
+        v = self.field(nodes)
         return v[1] if isinstance(v, tuple) and v and v[0] == "str" else None
 
-    def function(self, node) -> Optional[str]:
-        v = self.value(node)
+    def function(self, nodes) -> Optional[str]:
+        v = self.field(nodes)
         return v[1] if isinstance(v, tuple) and v and v[0] == "id" else None
 
 

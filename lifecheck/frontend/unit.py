@@ -57,6 +57,8 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
     unit.functions = extractor.functions
     unit.types = extractor.types
     unit.bindings = extractor.bindings
+    unit.type_templates = extractor.templates
+    unit.template_calls = extractor.template_calls
     unit.qom_casts = tuple(sorted(result.qom_casts))
     unit.stats = stats
     return unit
