@@ -154,4 +154,15 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
             lost[reason] = lost.get(reason, 0) + n
     report.files = len(units)
     report.lost_reasons = lost
+    for unit in units:
+        failed = any(n.kind in ("preprocess", "internal") for n in unit.notices)
+        if unit.stats.functions_recovered == 0:
+            if unit.stats.functions_found or failed:
+                report.empty_files.append(unit.file)
+            else:
+                report.files_without_functions += 1
+    for name, files in sorted(program.duplicate_types.items()):
+        # per-target variants of one device, or two devices with one name
+        report.notices.append(Notice(files[1], 0, f"QOM type '{name}' is also defined in {files[0]}; "
+                                     f"using that one ({len(files)} definitions)", kind="model"))
     return Analysis(report, internal, program)

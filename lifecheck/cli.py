@@ -209,7 +209,13 @@ def _print_stats(report) -> None:
     share = 100.0 * recovered / found if found else 100.0
     empty = sum(1 for n in report.notices if n.kind == "preprocess")
     print(f"lifecheck: {report.files} files, {found} function definitions found, "
-          f"{recovered} recovered ({share:.2f}%), {empty} files not preprocessed", file=sys.stderr)
+          f"{recovered} recovered ({share:.2f}%), {empty} files not preprocessed, "
+          f"{len(report.empty_files)} files yielding nothing, "
+          f"{report.files_without_functions} files without functions", file=sys.stderr)
+    for name in report.empty_files[:20]:
+        print(f"lifecheck:   yields nothing: {name}", file=sys.stderr)
+    if len(report.empty_files) > 20:
+        print(f"lifecheck:   ... and {len(report.empty_files) - 20} more", file=sys.stderr)
     lost = sorted((report.lost_reasons or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     for reason, count in lost[:10]:
         print(f"lifecheck:   {count:5} lost: {reason}", file=sys.stderr)

@@ -66,3 +66,7 @@ class Report:
     rules: list = field(default_factory=list)  # rules.RuleSpec of the rules that ran
     tool_version: str = ""
     lost_reasons: Optional[dict] = None
+    # files that yielded no function although they have some (or could not
+    # be preprocessed), and files that truly define none
+    empty_files: List[str] = field(default_factory=list)
+    files_without_functions: int = 0

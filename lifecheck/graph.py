@@ -7,6 +7,7 @@ does to the device, with every access path re-based on the device object.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -25,6 +26,10 @@ MAX_CALL_DEPTH = 12
 MAX_PHASE_EVENTS = 20000
 
 FunctionKey = Tuple[str, str]  # (file, function name)
+# A call through a class's saved parent hook: ``xc->parent_realize(dev, errp)``,
+# ``(*k->parent_exit)(d)``.  The field was filled by
+# device_class_set_parent_realize() or by hand with the parent class's hook.
+_PARENT_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_(\w+)\s*\)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class HookRef:
     function: FunctionKey
     loc: Location          # where the hook is bound (class_init line or TypeInfo)
     bound_by: str          # "DeviceClass.realize", "TypeInfo.instance_finalize", ...
+    owner: str = ""        # the type whose TypeInfo or class_init binds it
 
 
 @dataclass
@@ -43,9 +49,13 @@ class DeviceType:
     file: str
     hooks: Dict[str, List[HookRef]] = field(default_factory=dict)
     settings: Dict[str, str] = field(default_factory=dict)   # e.g. hotpluggable = "false"
+    settings_from: Dict[str, str] = field(default_factory=dict)  # setting -> type that made it
     unpluggable: bool = False
     unplug_reason: str = ""
     props: List[Tuple[str, str]] = field(default_factory=list)   # (file, Property array)
+    # where its functions are looked up: its own file, then (for a type a
+    # registration helper built) the helper's file
+    search_files: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,10 @@ class Program:
         self.phase_of: Dict[str, str] = dict(tables.get("hooks", {}).get("phases", {}))
         plug = tables.get("hotplug", {})
         self.unpluggable_bases = set(plug.get("unpluggable_bases", []))
+        self.default_setters = set(plug.get("default_setters", []))
+        # QOM type names defined more than once in the run: name -> files,
+        # the first (by path) is the one used
+        self.duplicate_types: Dict[str, List[str]] = {}
         self.managed_calls = {m["function"] for m in tables.get("framework", {}).get("managed", [])}
         self.functions: Dict[FunctionKey, Function] = {}
         self.by_name: Dict[str, List[FunctionKey]] = {}
@@ -138,44 +152,108 @@ class Program:
         for unit in self.units:
             for b in unit.bindings:
                 bindings_by_fn.setdefault((unit.file, b.function), []).append(b)
-        for unit in self.units:
+        self._bindings_by_fn = bindings_by_fn
+        for unit in self.units:  # sorted by file: the first definition of a name wins
             for rec in unit.types:
-                dev = DeviceType(name=rec.name, parent=rec.parent, record=rec, file=unit.file)
-                if rec.instance_init:
-                    self._add_hook(dev, "instance_init", unit.file, rec.instance_init, rec.loc,
-                                   "TypeInfo.instance_init")
-                if rec.instance_finalize:
-                    self._add_hook(dev, "instance_finalize", unit.file, rec.instance_finalize,
-                                   rec.loc, "TypeInfo.instance_finalize")
-                if rec.class_init:
-                    for b in self._class_bindings(unit.file, rec.class_init, bindings_by_fn):
-                        self._bind(dev, unit.file, b)
-                self.types.setdefault(rec.name, dev)
-                self.type_graph.add_node(rec.name)
-                if rec.parent:
-                    self.type_graph.add_edge(rec.name, rec.parent)
+                self._add_type(rec, unit.file, (unit.file,))
+            for rec, files in self._instantiate(unit):
+                self._add_type(rec, unit.file, files)
         for dev in self.types.values():
             self._inherit(dev)
+        for dev in self.types.values():
             dev.unpluggable, dev.unplug_reason = self._unpluggable(dev)
 
-    def _class_bindings(self, file: str, class_init: str, by_fn) -> List[HookBinding]:
-        """Bindings made in class_init and in the helpers it calls."""
-        start = self.resolve(file, class_init)
-        if start is None:
+    def _add_type(self, rec: TypeInfoRecord, file: str, files: Tuple[str, ...]) -> None:
+        if rec.name in self.types:
+            names = self.duplicate_types.setdefault(rec.name, [self.types[rec.name].file])
+            names.append(file)
+            return
+        dev = DeviceType(name=rec.name, parent=rec.parent, record=rec, file=file, search_files=files)
+        if rec.instance_init:
+            self._add_hook(dev, "instance_init", file, rec.instance_init, rec.loc,
+                           "TypeInfo.instance_init")
+        if rec.instance_finalize:
+            self._add_hook(dev, "instance_finalize", file, rec.instance_finalize,
+                           rec.loc, "TypeInfo.instance_finalize")
+        if rec.class_init:
+            for b in self._class_bindings(dev, rec.class_init):
+                self._bind(dev, file, b)
+        self.types[rec.name] = dev
+        self.type_graph.add_node(rec.name)
+        if rec.parent:
+            self.type_graph.add_edge(rec.name, rec.parent)
+
+    def _instantiate(self, unit: TranslationUnit):
+        """Types a registration helper makes from the structs this unit
+        passes it (``virtio_pci_types_register(&virtio_net_pci_info)``)."""
+        for call in unit.template_calls:
+            helper = self.resolve(unit.file, call.callee)
+            if helper is None:
+                continue
+            templates = [t for t in self._templates_of(helper[0]) if t.function == helper[1]
+                         and t.param == call.arg]
+            row = dict(call.row)
+            for t in templates:
+                values: Dict[str, Optional[str]] = {}
+                class_data: Tuple[Tuple[str, str], ...] = ()
+                for fname, kind, value, default in t.fields:
+                    if kind == "const":
+                        values[fname] = value
+                    elif kind == "param":
+                        values[fname] = row.get(value)
+                    elif kind == "param_or":
+                        values[fname] = row.get(value) or default
+                    elif kind == "param_self" and fname == "class_data":
+                        class_data = call.row
+                if not values.get("name"):
+                    continue
+                rec = TypeInfoRecord(
+                    name=values["name"], parent=values.get("parent"), loc=call.loc,
+                    instance_init=values.get("instance_init"),
+                    instance_finalize=values.get("instance_finalize"),
+                    class_init=values.get("class_init"),
+                    abstract=_truthy(values.get("abstract")), class_data=class_data,
+                    registered_by=f"{call.function}: {call.callee}(&{call.struct})")
+                yield rec, (unit.file, helper[0])
+
+    def _templates_of(self, file: str):
+        if not hasattr(self, "_templates"):
+            self._templates = {u.file: u.type_templates for u in self.units}
+        return self._templates.get(file, ())
+
+    def _resolve_for(self, dev: DeviceType, name: Optional[str]) -> Optional[FunctionKey]:
+        for file in dev.search_files or (dev.file,):
+            key = self.resolve(file, name)
+            if key is not None:
+                return key
+        return None
+
+    def _class_bindings(self, dev: DeviceType, class_init: str, depth: int = 0) -> List[HookBinding]:
+        """Bindings made in class_init and in the helpers it calls; a call
+        of a class_data function (``t->class_init(klass, NULL)``) adds what
+        that function binds."""
+        start = self._resolve_for(dev, class_init)
+        if start is None or depth > 4:
             return []
+        data = dict(dev.record.class_data)
         out: List[HookBinding] = []
-        for key in [start] + [k for k in nx.descendants(self.call_graph, start)]:
-            out.extend(by_fn.get(key, ()))
+        for key in [start] + sorted(nx.descendants(self.call_graph, start)):
+            for b in self._bindings_by_fn.get(key, ()):
+                if b.field == "" and b.data_field:
+                    if data.get(b.data_field):
+                        out.extend(self._class_bindings(dev, data[b.data_field], depth + 1))
+                else:
+                    out.append(b)
         return out
 
     def _add_hook(self, dev: DeviceType, phase: str, file: str, name: str, loc: Location,
                   bound_by: str) -> None:
-        key = self.resolve(file, name)
+        key = self.resolve(file, name) or self._resolve_for(dev, name)
         if key is None:
             return
         refs = dev.hooks.setdefault(phase, [])
         if all(r.function != key for r in refs):
-            refs.append(HookRef(phase, key, loc, bound_by))
+            refs.append(HookRef(phase, key, loc, bound_by, dev.name))
 
     def _bind(self, dev: DeviceType, file: str, b: HookBinding) -> None:
         phase = self.phase_of.get(f"{b.class_type}.{b.field}")
@@ -184,10 +262,20 @@ class Program:
         if b.field in ("props", "props_") and b.target:
             if (file, b.target) not in dev.props:
                 dev.props.append((file, b.target))
-        elif phase is not None and b.target:
-            self._add_hook(dev, phase, file, b.target, b.loc, f"{b.class_type}.{b.field}")
-        elif b.target is None:
+            return
+        target = b.target
+        data = dict(dev.record.class_data) if dev.record.class_data else None
+        if data is not None:
+            # bound from the table entry the type was registered with
+            if b.data_cond and _truthy(data.get(b.data_cond.lstrip("!"))) == b.data_cond.startswith("!"):
+                return
+            if b.data_field and self._resolve_for(dev, data.get(b.data_field)) is not None:
+                target = data[b.data_field]
+        if phase is not None and target:
+            self._add_hook(dev, phase, file, target, b.loc, f"{b.class_type}.{b.field}")
+        elif target is None and not (b.data_field and data is None):
             dev.settings[b.field] = b.value
+            dev.settings_from[b.field] = dev.name
 
     def _inherit(self, dev: DeviceType) -> None:
         """Hooks a type does not bind itself come from its parents; QOM also
@@ -204,7 +292,9 @@ class Program:
                         if all(m.function != r.function for m in mine):
                             mine.append(r)
             for k, v in pdev.settings.items():
-                dev.settings.setdefault(k, v)
+                if k not in dev.settings:
+                    dev.settings[k] = v
+                    dev.settings_from[k] = pdev.settings_from.get(k, pdev.name)
             for p in pdev.props:
                 if p not in dev.props:
                     dev.props.append(p)
@@ -220,13 +310,24 @@ class Program:
         return chain
 
     def _unpluggable(self, dev: DeviceType) -> Tuple[bool, str]:
-        if dev.settings.get("hotpluggable") in ("false", "0"):
-            return False, "class sets hotpluggable = false"
-        if dev.settings.get("user_creatable") in ("false", "0"):
-            return False, "class sets user_creatable = false"
+        """A device can be unplugged when it is user-creatable and either
+        descends from a hot-unpluggable base (rules/tables/hotplug.toml) or
+        its class sets ``hotpluggable = true`` itself (beyond the default
+        that TYPE_DEVICE sets for everyone)."""
+        def setting(name: str) -> Optional[str]:
+            if dev.settings_from.get(name) in self.default_setters:
+                return None
+            return dev.settings.get(name)
+
+        if setting("hotpluggable") in ("false", "0"):
+            return False, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = false"
+        if setting("user_creatable") in ("false", "0"):
+            return False, f"{dev.settings_from.get('user_creatable', dev.name)} sets user_creatable = false"
         for anc in [dev.name] + self.ancestors(dev.name):
             if anc in self.unpluggable_bases:
                 return True, f"descends from {anc}"
+        if setting("hotpluggable") in ("true", "1"):
+            return True, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = true"
         return False, "no hot-unpluggable ancestor"
 
     def property_acquisitions(self, dev: DeviceType, api) -> list:
@@ -263,7 +364,8 @@ class Program:
         stores: List[Store] = []
         for ref in dev.hooks.get(phase, ()):
             env = {0: AccessPath(SELF)}
-            self._walk(phase, ref.function, env, (ref.function[1],), (), out, stores, {ref.function})
+            self._walk(phase, ref.function, env, (ref.function[1],), (), out, stores, {ref.function},
+                       ref.owner or dev.name)
         self._event_cache[cache_key] = out
         self._store_cache[cache_key] = stores
         return out
@@ -273,7 +375,18 @@ class Program:
         self.events(dev, phase)
         return self._store_cache[(dev.name, phase)]
 
-    def _walk(self, phase, key, env, via, frames, out, stores, stack) -> None:
+    def parent_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
+        """What ``xc->parent_<hook_field>(...)`` runs inside a hook bound by
+        ``owner``: the hooks its parent type has for that phase (its own or
+        inherited), which is what class_init saved in the field."""
+        phases = {p for k, p in self.phase_of.items() if k.rsplit(".", 1)[-1] == hook_field}
+        dev = self.types.get(owner)
+        parent = self.types.get(dev.parent) if dev is not None and dev.parent else None
+        if parent is None or len(phases) != 1:
+            return []
+        return list(parent.hooks.get(phases.pop(), ()))
+
+    def _walk(self, phase, key, env, via, frames, out, stores, stack, owner: str = "") -> None:
         fn = self.functions[key]
         for i, a in enumerate(fn.assignments):
             lhs = _translate_path(a.lhs.path, env) if a.lhs.path is not None else None
@@ -285,15 +398,27 @@ class Program:
             out.append(Event(phase, site, key, args, result, via, here))
             if site.callee in self.managed_calls or site.callee in self.opaque_calls:
                 continue  # the framework releases what these acquire; the API table says what they do
+            callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
+            if site.callee is None:
+                m = _PARENT_HOOK_CALL_RE.search(site.callee_text or "")
+                if m and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
+                    for ref in self.parent_hooks(owner, m.group(1)):
+                        if ref.function not in stack:
+                            self._walk(phase, ref.function, callee_env, via + (ref.function[1],), here,
+                                       out, stores, stack | {ref.function}, ref.owner)
+                continue
             target = self.resolve(key[0], site.callee)
             if target is None or target in stack or len(via) >= MAX_CALL_DEPTH \
                     or len(out) >= MAX_PHASE_EVENTS:
                 continue
-            callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
             if not callee_env:
                 continue
             self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
-                       stack | {target})
+                       stack | {target}, owner)
+
+
+def _truthy(text: Optional[str]) -> bool:
+    return text not in (None, "", "0", "false", "NULL")
 
 
 def _translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:

@@ -203,8 +203,11 @@ class _DeviceBuilder:
         self.site_families: Dict[str, List[str]] = {}
 
     # nodes and edges
+    def _node_id(self, key: Tuple) -> str:
+        return f"{self.prefix}__{_ident('_'.join(str(k) for k in key))}"
+
     def _node(self, key: Tuple, kind: str, phase: str, lines: Sequence[str], **kw) -> str:
-        node_id = f"{self.prefix}__{_ident('_'.join(str(k) for k in key))}"
+        node_id = self._node_id(key)
         if node_id not in self.nodes:
             self.nodes[node_id] = Node(node_id, kind, phase, tuple(lines), **kw)
         return node_id
@@ -214,9 +217,17 @@ class _DeviceBuilder:
 
     def build(self) -> DeviceGraph:
         dev = self.dev
+        added = []
         for phase in DRAWN_PHASES:
             for entry in self._hook_entries(phase):
-                self._add_hook(phase, entry)
+                added.append((phase, entry, self._add_hook(phase, entry)))
+        # events after every hook exists: a parent's hook reached through
+        # parent_realize() is drawn as that hook, not as a helper
+        for phase, entry, hook_id in added:
+            ref = entry.ref
+            for ev in self.program.events(self.program.types[entry.owner], phase):
+                if ev.via and ev.via[0] == ref.function[1]:
+                    self._add_event(phase, ref, hook_id, ev)
         for f in self.findings:
             self._add_finding(f)
         out = DeviceGraph(device=dev.name, file=dev.file,
@@ -293,7 +304,7 @@ class _DeviceBuilder:
     def _hook_id(self, phase: str, ref: HookRef) -> str:
         return f"{self.prefix}__{_ident('_'.join(('hook', phase, ref.function[0], ref.function[1])))}"
 
-    def _add_hook(self, phase: str, entry: _HookEntry) -> None:
+    def _add_hook(self, phase: str, entry: _HookEntry) -> str:
         ref = entry.ref
         fn = self.program.functions[ref.function]
         binding = ref.bound_by.lstrip(".") if ref.bound_by.startswith(".") else ref.bound_by
@@ -311,9 +322,7 @@ class _DeviceBuilder:
             self._edge(entry.chained_from, hook_id, label=f"parent_{field_name}", style="chained")
         else:
             self._add_entry_chain(phase, ref.bound_by, hook_id)
-        for ev in self.program.events(self.program.types[entry.owner], phase):
-            if ev.via and ev.via[0] == ref.function[1]:
-                self._add_event(phase, ref, hook_id, ev)
+        return hook_id
 
     def _add_entry_chain(self, phase: str, binding: str, hook_id: str) -> None:
         target, seen = hook_id, set()
@@ -337,17 +346,17 @@ class _DeviceBuilder:
             return
         # the chain of functions from the hook to the caller, as node ids
         chain = [hook_id]
-        key = ref.function
-        for name in ev.via[1:]:
-            nxt = self.program.resolve(key[0], name)
-            if nxt is None:
-                break
-            key = nxt
+        for key, _ in ev.frames[1:]:
             fn = self.program.functions[key]
-            helper = self._node(("helper", phase, key[0], key[1]), "helper", phase,
-                                [f"{fn.name}()", _where(fn.loc)], loc=fn.loc)
-            self._edge(chain[-1], helper)
-            chain.append(helper)
+            hook_node = self._node_id(("hook", phase, key[0], key[1]))
+            if hook_node in self.nodes:
+                step = hook_node   # a parent's hook reached through parent_realize()
+            else:
+                step = self._node(("helper", phase, key[0], key[1]), "helper", phase,
+                                  [f"{fn.name}()", _where(fn.loc)], loc=fn.loc)
+            if step != chain[-1] and not any(e.src == chain[-1] and e.dst == step for e in self.edges):
+                self._edge(chain[-1], step)
+            chain.append(step)
         roles = sorted({c.role for _, c in calls}, key=_role_rank)
         families = sorted({fam for fam, _ in calls})
         first = sorted(calls, key=lambda fc: (_role_rank(fc[1].role), fc[0]))[0][1]

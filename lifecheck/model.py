@@ -212,6 +212,13 @@ class TypeInfoRecord:
     instance_finalize: Optional[str] = None
     class_init: Optional[str] = None
     abstract: bool = False
+    # The fields of the class_data the type is registered with, when that is
+    # a table entry or a static struct: (field, value) with value a function
+    # name, a string's text or a constant's text.
+    class_data: Tuple[Tuple[str, str], ...] = ()
+    # How it was registered: "" for a static TypeInfo, else e.g.
+    # "e1000_register_types: e1000_devices[1]" (a loop over a table).
+    registered_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,43 @@ class HookBinding:
     value: str
     loc: Location
     chained: bool = False  # bound with device_class_set_parent_*
+    # Bindings that depend on the class_data a class_init receives (types
+    # registered from a table): ``k->realize = info->realize ?: default``
+    # gives data_field "realize" (the entry's function wins over target);
+    # ``k->exit = info->unplug ? f : NULL`` or ``if (!info->unplug) {...}``
+    # give data_cond "unplug" / "!unplug" (bound only when it holds).
+    data_field: Optional[str] = None
+    data_cond: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TypeTemplate:
+    """A TypeInfo that a registration helper builds from its parameter:
+    ``void virtio_pci_types_register(const VirtioPCIDeviceTypeInfo *t)``
+    registers ``{.name = t->generic_name, .parent = t->base_name, ...}``.
+    ``fields`` holds (TypeInfo field, kind, value, default): kind "const"
+    (value is the text), "param" (value names a field of the parameter),
+    "param_or" (that field, else ``default``), "param_self" (the parameter
+    itself, used as class_data)."""
+
+    function: str
+    param: int
+    fields: Tuple[Tuple[str, str, str, str], ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class TemplateCall:
+    """A call of a registration helper with a file-scope struct:
+    ``virtio_pci_types_register(&virtio_net_pci_info)``; ``row`` holds that
+    struct's (field, value) pairs."""
+
+    callee: str
+    function: str   # the caller
+    arg: int
+    struct: str     # the struct's name
+    row: Tuple[Tuple[str, str], ...]
+    loc: Location
 
 
 @dataclass(frozen=True)
@@ -267,5 +311,7 @@ class TranslationUnit:
     qom_casts: Tuple[str, ...] = ()  # names of QOM cast functions seen
     # Property arrays (``static Property foo_props[]``) -> their entries
     properties: Dict[str, List["PropertyEntry"]] = field(default_factory=dict)
+    type_templates: List[TypeTemplate] = field(default_factory=list)
+    template_calls: List[TemplateCall] = field(default_factory=list)
     notices: List[Notice] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)

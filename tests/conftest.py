@@ -23,6 +23,14 @@ QEMU_RELEASES = {
     "10.2.2": "1:10.2.2+ds-1",
     "10.0.13": "1:10.0.13+ds-0+deb13u1",
     "7.2": "1:7.2+dfsg-7+deb12u18",
+    "5.2": "1:5.2+dfsg-11+deb11u5",
+}
+# The Debian suites that carry each release's source package.
+_SUITES = {
+    "10.2.2": "bookworm trixie sid",
+    "10.0.13": "bookworm trixie sid",
+    "7.2": "bookworm trixie sid",
+    "5.2": "bullseye",  # and bullseye-security, which has the deb11u* updates
 }
 
 
@@ -68,22 +76,44 @@ def _cache_dir() -> Path:
     return Path(base) / "lifecheck-tests"
 
 
-def _debian_sources() -> str:
+def _debian_sources(suites: str = "bookworm trixie sid") -> str:
+    """A deb-src entry for ``suites`` with the URIs and key of the
+    machine's debian.sources; for a suite with security updates
+    (bullseye) also one for <suite>-security."""
     src = Path("/etc/apt/sources.list.d/debian.sources")
     if not src.is_file():
         raise RuntimeError("no /etc/apt/sources.list.d/debian.sources to derive a deb-src entry from")
     text = src.read_text()
-    uris = keys = None
+    uris = keys = security = None
     for block in text.split("\n\n"):
         fields = dict(line.split(":", 1) for line in block.splitlines()
                       if ":" in line and not line.startswith("#"))
-        if fields.get("Suites", "").split()[:1] and "security" not in fields.get("Suites", ""):
+        if not fields.get("Suites", "").split()[:1]:
+            continue
+        if "security" in fields.get("Suites", ""):
+            security = security or fields.get("URIs", "").strip()
+        elif uris is None:
             uris, keys = fields.get("URIs", "").strip(), fields.get("Signed-By", "").strip()
-            break
     if not uris:
         raise RuntimeError("cannot find the Debian archive URI in debian.sources")
-    return (f"Types: deb-src\nURIs: {uris}\nSuites: bookworm trixie sid\n"
-            f"Components: main\nSigned-By: {keys}\n")
+    out = f"Types: deb-src\nURIs: {uris}\nSuites: {suites}\nComponents: main\nSigned-By: {keys}\n"
+    if suites == "bullseye" and security:
+        out += (f"\nTypes: deb-src\nURIs: {security}\nSuites: bullseye-security\n"
+                f"Components: main\nSigned-By: {keys}\n")
+    return out
+
+
+def _local_tree(version: str):
+    """A tree the user already has: LIFECHECK_QEMU_<version> (dots as
+    underscores), or qemu-<version>[.0] under LIFECHECK_QEMU_TREES."""
+    env_tree = os.environ.get("LIFECHECK_QEMU_" + version.replace(".", "_"))
+    if env_tree and (Path(env_tree) / "VERSION").is_file():
+        return Path(env_tree)
+    trees = os.environ.get("LIFECHECK_QEMU_TREES")
+    for name in (f"qemu-{version}", f"qemu-{version}.0"):
+        if trees and (Path(trees) / name / "VERSION").is_file():
+            return Path(trees) / name
+    return None
 
 
 def fetch_qemu(version: str) -> Path:
@@ -94,16 +124,20 @@ def fetch_qemu(version: str) -> Path:
     dest = cache / f"qemu-{version}"
     if (dest / "VERSION").is_file():
         return dest
-    env_tree = os.environ.get("LIFECHECK_QEMU_" + version.replace(".", "_"))
-    if env_tree and (Path(env_tree) / "VERSION").is_file():
-        return Path(env_tree)
+    local = _local_tree(version)
+    if local is not None:
+        return local
+    if version not in QEMU_RELEASES:
+        raise RuntimeError(f"no Debian source package known for QEMU {version}")
     if shutil.which("apt-get") is None:
         raise RuntimeError("apt-get is not available to fetch the Debian source package")
     if os.geteuid() != 0:
         raise RuntimeError("fetching the QEMU source package needs root (apt-get update)")
-    src_list = Path("/etc/apt/sources.list.d/lifecheck-deb-src.sources")
+    suites = _SUITES[version]
+    name = "lifecheck-deb-src.sources" if suites.startswith("bookworm") else f"lifecheck-deb-src-{suites}.sources"
+    src_list = Path("/etc/apt/sources.list.d") / name
     if not src_list.exists():
-        src_list.write_text(_debian_sources())
+        src_list.write_text(_debian_sources(suites))
         subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True, timeout=600)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
@@ -121,6 +155,24 @@ def fetch_qemu(version: str) -> Path:
             raise RuntimeError(f"{origs[0].name} did not unpack to a QEMU tree")
         unpacked.rename(dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def qemu_tree():
+    """qemu_tree(version) -> the tree's root, or skip saying why not."""
+    cache = {}
+
+    def _tree(version: str) -> Path:
+        if version not in cache:
+            try:
+                cache[version] = fetch_qemu(version)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                cache[version] = exc
+        got = cache[version]
+        if isinstance(got, Exception):
+            pytest.skip(f"QEMU {version} source tree not available: {got}")
+        return got
+    return _tree
 
 
 @pytest.fixture(scope="session")

@@ -103,3 +103,27 @@ def test_stats_report_parse_coverage():
     assert proc.returncode == 1
     n_files = len(list(EXAMPLES.rglob("*.c")))
     assert f"{n_files} files" in proc.stderr and "(100.00%)" in proc.stderr
+
+
+def test_stats_name_files_that_yield_nothing(tmp_path):
+    import shutil as _shutil
+    root = tmp_path / "tree"
+    _shutil.copytree(EXAMPLES / "include", root / "include")
+    (root / "VERSION").write_text("10.2.2\n")
+    (root / "hw").mkdir()
+    (root / "hw" / "broken.c").write_text('#include "no/such/dir/../x.h"\nint f(void) { return 0; }\n')
+    (root / "hw" / "lost.c").write_text("int g(void) { return 1 +; }\n")
+    (root / "hw" / "none.c").write_text("int x = 1;\n")
+    (root / "hw" / "ok.c").write_text("int h(void) { return 0; }\n")
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "lifecheck", "check", "--stats", "--root", str(root),
+                           str(root / "hw"), "--format", "json", "-o", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "yields nothing: hw/broken.c" in proc.stderr
+    assert "yields nothing: hw/lost.c" in proc.stderr
+    assert "2 files yielding nothing, 1 files without functions" in proc.stderr
+    stats = json.loads(out.read_text())["stats"]
+    assert stats["files_yielding_nothing"] == ["hw/broken.c", "hw/lost.c"]
+    assert stats["files_without_functions"] == 1
+    assert stats["lost_reasons"] == {"Invalid expression": 1, "preprocessing failed": 1}

@@ -50,3 +50,355 @@ def test_unknown_library_types_are_guessed():
     text = '# 5 "/t/a.c"\nint f(cbor_item_t *map) { cbor_item_t *k = 0; return map == k; }\n'
     result = parse_preprocessed(text, lambda f: True)
     assert result.functions_recovered == 1
+
+
+# -- the QOM model: TypeInfo forms, class_data, parent hooks, hotplug --------
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from lifecheck.analysis import build_units  # noqa: E402
+from lifecheck.frontend.tree import QemuTree  # noqa: E402
+from lifecheck.graph import Program  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+QOM_HEAD = """\
+#include "qemu/osdep.h"
+#include "hw/pci/pci_device.h"
+#include "system/memory.h"
+#include "qom/object.h"
+void type_register(const TypeInfo *info);
+typedef struct FooState { PCIDevice parent_obj; MemoryRegion io; } FooState;
+typedef struct FooClass { PCIDeviceClass parent_class; DeviceRealize parent_realize;
+                          DeviceUnrealize parent_unrealize; } FooClass;
+#define FOO(obj) ((FooState *)(obj))
+#define FOO_GET_CLASS(obj) ((FooClass *)object_get_class(OBJECT(obj)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+"""
+
+
+@pytest.fixture
+def program_of(tmp_path, catalog):
+    """program_of({"hw/misc/a.c": code, ...}) -> graph.Program of those files
+    in a throw-away tree that has the examples' headers."""
+    def _program(files):
+        root = tmp_path / "tree"
+        shutil.copytree(EXAMPLES / "include", root / "include")
+        (root / "VERSION").write_text("10.2.2\n")
+        paths = []
+        for name, code in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(code)
+            paths.append(path)
+        units, internal = build_units(QemuTree.open(root), paths, jobs=1)
+        assert not internal
+        return Program(units, catalog.tables)
+    return _program
+
+
+def _line(code, needle):
+    return next(i for i, line in enumerate(code.splitlines(), 1) if needle in line)
+
+
+def _hooks(program, name, phase):
+    return sorted(r.function[1] for r in program.types[name].hooks.get(phase, ()))
+
+
+def test_static_typeinfo_array_and_define_types(program_of):
+    code = QOM_HEAD + """
+static void a_init(Object *obj) { }
+static void a_fin(Object *obj) { }
+static void a_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    dc->user_creatable = false;
+}
+static const TypeInfo types[] = {
+    { .name = "dev-a", .parent = TYPE_PCI_DEVICE, .instance_init = a_init,
+      .instance_finalize = a_fin, .class_init = a_class_init },
+    { .name = "dev-b", .parent = "dev-a" },
+};
+DEFINE_TYPES(types)
+"""
+    p = program_of({"hw/misc/a.c": code})
+    a, b = p.types["dev-a"], p.types["dev-b"]
+    assert (a.parent, a.record.class_init) == ("pci-device", "a_class_init")
+    assert (a.record.loc.line, b.record.loc.line) == (_line(code, '"dev-a"'), _line(code, '"dev-b"'))
+    assert _hooks(p, "dev-b", "instance_init") == ["a_init"]          # inherited
+    assert _hooks(p, "dev-b", "instance_finalize") == ["a_fin"]
+    assert (b.unpluggable, b.unplug_reason) == (False, "dev-a sets user_creatable = false")
+
+
+LOOP = QOM_HEAD + """
+typedef struct VariantInfo { const char *name; uint16_t device_id; bool unplug;
+                             void (*realize)(PCIDevice *dev, Error **errp); } VariantInfo;
+static void common_realize(PCIDevice *dev, Error **errp) { }
+static void special_realize(PCIDevice *dev, Error **errp) { }
+static void var_exit(PCIDevice *dev) { }
+static void var_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    const VariantInfo *info = data;
+    k->realize = info->realize ? info->realize : common_realize;
+    k->exit = info->unplug ? var_exit : NULL;
+    k->device_id = info->device_id;
+    if (!info->unplug) {
+        dc->hotpluggable = false;
+    }
+}
+static const VariantInfo variants[] = {
+    { .name = "var-plain", .device_id = 1, .unplug = true },
+    { .name = "var-special", .device_id = 2, .unplug = true, .realize = special_realize },
+    { .name = "var-fixed", .device_id = 3, .unplug = false },
+};
+static void var_register_types(void)
+{
+    int i;
+    for (i = 0; i < ARRAY_SIZE(variants); i++) {
+        const VariantInfo *info = &variants[i];
+        TypeInfo type_info = {};
+        type_info.name = info->name;
+        type_info.parent = TYPE_PCI_DEVICE;
+        type_info.class_data = info;
+        type_info.class_init = var_class_init;
+        type_register(&type_info);
+    }
+}
+static void var2_register_types(void)
+{
+    TypeInfo ti = { .parent = "var-plain", .class_init = var_class_init };
+    int i;
+    for (i = 0; i < ARRAY_SIZE(variants); i++) {
+        ti.name = variants[i].name[0] ? "var2" : "never";
+        ti.class_data = variants + i;
+        type_register_static(&ti);
+    }
+}
+type_init(var_register_types)
+"""
+
+
+def test_registration_loop_makes_one_type_per_table_entry(program_of):
+    p = program_of({"hw/net/var.c": LOOP})
+    names = sorted(n for n in p.types if n.startswith("var-"))
+    assert names == ["var-fixed", "var-plain", "var-special"]
+    special = p.types["var-special"]
+    assert special.record.registered_by == "var_register_types: variants[1]"
+    assert special.record.loc.line == _line(LOOP, '{ .name = "var-special"')
+    assert dict(special.record.class_data)["device_id"] == "2"
+    # the entry's realize wins over the default; exit only where unplug is set
+    assert _hooks(p, "var-plain", "realize") == ["common_realize"]
+    assert _hooks(p, "var-special", "realize") == ["special_realize"]
+    assert _hooks(p, "var-plain", "unrealize") == ["var_exit"]
+    assert _hooks(p, "var-fixed", "unrealize") == []
+    # hotpluggable = false under if (!info->unplug)
+    assert p.types["var-plain"].unpluggable
+    assert not p.types["var-fixed"].unpluggable
+    assert p.types["var-fixed"].unplug_reason == "var-fixed sets hotpluggable = false"
+
+
+PARENT = QOM_HEAD + """
+static void base_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    memory_region_init_io(&s->io, OBJECT(s), NULL, s, "io", 16);
+}
+static void base_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    k->realize = base_realize;
+}
+static void child_realize(DeviceState *dev, Error **errp)
+{
+    FooClass *fc = FOO_GET_CLASS(dev);
+    fc->parent_realize(dev, errp);
+}
+static void child_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    FooClass *fc = (FooClass *)klass;
+    device_class_set_parent_realize(dc, child_realize, &fc->parent_realize);
+}
+static const TypeInfo types[] = {
+    { .name = "foo-base", .parent = TYPE_PCI_DEVICE, .class_init = base_class_init },
+    { .name = "foo-child", .parent = "foo-base", .class_init = child_class_init },
+    { .name = "foo-grandchild", .parent = "foo-child" },
+};
+DEFINE_TYPES(types)
+"""
+
+
+def test_parent_realize_call_runs_the_parent_types_realize(program_of):
+    p = program_of({"hw/misc/foo.c": PARENT})
+    for name in ("foo-child", "foo-grandchild"):
+        dev = p.types[name]
+        assert _hooks(p, name, "realize") == ["child_realize"]
+        events = [(e.site.callee, e.via) for e in p.events(dev, "realize")]
+        assert ("memory_region_init_io", ("child_realize", "base_realize")) in events
+        init = next(e for e in p.events(dev, "realize") if e.site.callee == "memory_region_init_io")
+        assert init.args[0].path.key() == "self.io"
+
+
+def test_duplicate_type_names_first_file_wins_and_is_recorded(program_of):
+    one = QOM_HEAD + 'static const TypeInfo t = { .name = "dup", .parent = TYPE_PCI_DEVICE };\n'
+    two = QOM_HEAD + 'static const TypeInfo t = { .name = "dup", .parent = "sys-bus-device" };\n'
+    p = program_of({"hw/b/x.c": two, "hw/a/x.c": one})
+    assert p.types["dup"].file == "hw/a/x.c"
+    assert p.duplicate_types == {"dup": ["hw/a/x.c", "hw/b/x.c"]}
+
+
+def test_hotpluggable_true_set_by_the_device_makes_it_unpluggable(program_of):
+    code = QOM_HEAD + """
+static void d_class_init(ObjectClass *klass, const void *data)
+{
+    DEVICE_CLASS(klass)->hotpluggable = true;
+}
+static void dev_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    dc->hotpluggable = true;
+    dc->user_creatable = true;
+}
+static const TypeInfo types[] = {
+    { .name = "device", .parent = "object", .class_init = dev_class_init },
+    { .name = "plain-sysbus", .parent = "device" },
+    { .name = "hot-sysbus", .parent = "device", .class_init = d_class_init },
+};
+DEFINE_TYPES(types)
+"""
+    p = program_of({"hw/core/d.c": code})
+    assert not p.types["plain-sysbus"].unpluggable        # the default from TYPE_DEVICE
+    assert p.types["hot-sysbus"].unpluggable
+    assert p.types["hot-sysbus"].unplug_reason == "hot-sysbus sets hotpluggable = true"
+
+
+# -- per-target files ----------------------------------------------------------
+
+import re  # noqa: E402
+
+from lifecheck.frontend.preprocess import Preprocessor  # noqa: E402
+
+
+def _code(text):
+    """Preprocessed text without line markers."""
+    return " ".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+def _target_tree(tmp_path, mak_dir="configs/targets"):
+    root = tmp_path / "t"
+    (root / "include" / "qemu").mkdir(parents=True)
+    (root / "VERSION").write_text("10.2.2\n")
+    # as QEMU's osdep.h does (10.x spelling; 5.2/7.2 test NEED_CPU_H)
+    (root / "include" / "qemu" / "osdep.h").write_text(
+        "#ifdef COMPILING_PER_TARGET\n#include CONFIG_TARGET\n#endif\n")
+    for arch, header, text in (("arm", "kvm_arm.h", "#define WIDTH TARGET_LONG_BITS\n"),
+                               ("i386", "cpu.h", "#define WIDTH (TARGET_LONG_BITS + 1)\n"),
+                               ("arm", "cpu.h", "#define WIDTH (TARGET_LONG_BITS + 2)\n")):
+        (root / "target" / arch).mkdir(parents=True, exist_ok=True)
+        (root / "target" / arch / header).write_text(text)
+    mak = root / mak_dir
+    mak.mkdir(parents=True)
+    (mak / "arm-softmmu.mak").write_text("TARGET_ARCH=arm\nTARGET_LONG_BITS=32\n")
+    (mak / "aarch64-softmmu.mak").write_text(
+        "TARGET_ARCH=aarch64\nTARGET_BASE_ARCH=arm\nTARGET_XML_FILES= a.xml b.xml\n"
+        "TARGET_NEED_FDT=y\nTARGET_LONG_BITS=64\n")
+    (mak / "x86_64-softmmu.mak").write_text("TARGET_ARCH=x86_64\nTARGET_BASE_ARCH=i386\n"
+                                             "TARGET_LONG_BITS=64\n")
+    return root
+
+
+def test_a_header_only_one_target_has_picks_that_target(tmp_path):
+    root = _target_tree(tmp_path)
+    src = root / "hw" / "intc" / "gic_kvm.c"
+    src.parent.mkdir(parents=True)
+    src.write_text('#include "qemu/osdep.h"\n#include "kvm_arm.h"\nint width(void) { return WIDTH; }\n'
+                   "#if defined(TARGET_AARCH64) && defined(TARGET_ARM) && TARGET_NEED_FDT\n"
+                   "int fdt(void) { return 1; }\n#endif\n")
+    pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs")
+    out = pre.run(src)
+    assert out.target == "arm"
+    assert re.search(r"return\s+64\s*;", _code(out.text)) and "int fdt(void)" in out.text
+    assert not (tmp_path / "stubs" / "kvm_arm.h").exists()   # never answered by a stub
+
+
+def test_cpu_h_in_a_board_folder_uses_that_folder_target_5_2_layout(tmp_path):
+    root = _target_tree(tmp_path, "default-configs/targets")
+    src = root / "hw" / "i386" / "board.c"
+    src.parent.mkdir(parents=True)
+    src.write_text('#include "qemu/osdep.h"\n#include "cpu.h"\nint width(void) { return WIDTH; }\n')
+    out = Preprocessor(QemuTree.open(root), tmp_path / "stubs").run(src)
+    assert out.target == "i386"
+    assert re.search(r"return\s+\(\s*64\s*\+\s*1\s*\)", _code(out.text))
+
+
+HELPER = QOM_HEAD + """
+typedef struct ProxyTypeInfo { const char *base_name; const char *generic_name; const char *parent;
+                               void (*instance_init)(Object *obj);
+                               void (*class_init)(ObjectClass *klass, const void *data); } ProxyTypeInfo;
+void proxy_types_register(const ProxyTypeInfo *t);
+static void proxy_base_class_init(ObjectClass *klass, const void *data)
+{
+    const ProxyTypeInfo *t = data;
+    if (t->class_init) {
+        t->class_init(klass, NULL);
+    }
+}
+void proxy_types_register(const ProxyTypeInfo *t)
+{
+    TypeInfo base_type_info = {
+        .name = t->base_name,
+        .parent = t->parent ? t->parent : TYPE_PCI_DEVICE,
+        .instance_init = t->instance_init,
+        .abstract = true,
+    };
+    TypeInfo generic_type_info = { .name = t->generic_name, .parent = base_type_info.name };
+    base_type_info.class_init = proxy_base_class_init;
+    base_type_info.class_data = t;
+    type_register_static(&base_type_info);
+    if (generic_type_info.name) {
+        type_register_static(&generic_type_info);
+    }
+}
+"""
+
+USER = QOM_HEAD + """
+typedef struct ProxyTypeInfo { const char *base_name; const char *generic_name; const char *parent;
+                               void (*instance_init)(Object *obj);
+                               void (*class_init)(ObjectClass *klass, const void *data); } ProxyTypeInfo;
+void proxy_types_register(const ProxyTypeInfo *t);
+static void net_proxy_realize(PCIDevice *dev, Error **errp) { }
+static void net_proxy_init(Object *obj) { }
+static void net_proxy_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    k->realize = net_proxy_realize;
+}
+static const ProxyTypeInfo net_proxy_info = {
+    .base_name = "net-proxy-base", .generic_name = "net-proxy",
+    .instance_init = net_proxy_init, .class_init = net_proxy_class_init,
+};
+static void net_proxy_register(void)
+{
+    proxy_types_register(&net_proxy_info);
+}
+type_init(net_proxy_register)
+"""
+
+
+def test_types_a_registration_helper_builds_from_a_callers_struct(program_of):
+    p = program_of({"hw/virtio/proxy.c": HELPER, "hw/virtio/net-proxy.c": USER})
+    base, generic = p.types["net-proxy-base"], p.types["net-proxy"]
+    assert (base.parent, base.record.abstract, generic.parent) == ("pci-device", True, "net-proxy-base")
+    assert base.file == "hw/virtio/net-proxy.c"
+    assert base.record.registered_by == "net_proxy_register: proxy_types_register(&net_proxy_info)"
+    assert base.record.loc.line == _line(USER, "proxy_types_register(&net_proxy_info);")
+    # the class_init the struct names runs from the helper's class_init
+    assert _hooks(p, "net-proxy-base", "realize") == ["net_proxy_realize"]
+    assert _hooks(p, "net-proxy", "realize") == ["net_proxy_realize"]
+    assert _hooks(p, "net-proxy", "instance_init") == ["net_proxy_init"]
+    assert generic.unpluggable

@@ -135,7 +135,9 @@ def test_json_document():
     assert set(doc) == {"version", "qemu_version", "findings", "notices", "stats"}
     assert doc["version"] == "0.1.0"
     assert doc["qemu_version"] == "10.2.2"
-    assert doc["stats"] == {"files": 3, "functions_found": 40, "functions_recovered": 39}
+    assert doc["stats"] == {"files": 3, "functions_found": 40, "functions_recovered": 39,
+                            "files_yielding_nothing": [], "files_without_functions": 0,
+                            "lost_reasons": {}}
     assert [(f["file"], f["line"], f["rule"]) for f in doc["findings"]] == [
         ("hw/display/bar.c", 42, "subregion-not-deleted"),
         ("hw/misc/foo.c", 120, "subregion-not-deleted"),

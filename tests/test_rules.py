@@ -185,3 +185,15 @@ static const TypeInfo foo_info = { .name = NAME, .parent = PARENT, .class_init =
     (root / "hw" / "b.c").write_text(head + body.replace("PARENT", "TYPE_SYS_BUS_DEVICE").replace("NAME", '"foo-sysbus"'))
     report = check_tree(root, [root / "hw"], catalog)
     assert {(f.loc.file, f.severity) for f in report.findings} == {("hw/a.c", "error"), ("hw/b.c", "warning")}
+
+
+def test_framework_table_entries_name_the_qemu_code_that_releases(catalog):
+    fw = catalog.tables["framework"]
+    assert {m["function"] for m in fw["managed"]} >= {"pci_register_bar", "sysbus_init_mmio"}
+    for entry in fw["managed"] + fw["released"]:
+        assert entry["phase"] in ("unrealize", "instance_finalize", "board"), entry
+        path, _, what = entry["released_by"].partition(": ")
+        assert path.startswith(("hw/", "qom/", "system/")) and path.endswith(".c"), entry
+        assert "(" in what, entry
+    for entry in fw["released"]:
+        assert entry["resource"].startswith(("self.", "arg")), entry

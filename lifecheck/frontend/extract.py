@@ -20,14 +20,16 @@ from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
 from .cfg import CfgBuilder
-from ..model import (PropertyEntry, CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
-                     Function, HookBinding, LocalVar, Location, Param, TypeInfoRecord)
+from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
+                     Function, HookBinding, LocalVar, Location, Param, PropertyEntry, TemplateCall,
+                     TypeInfoRecord, TypeTemplate)
 
 _CAST_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Calls whose result is their first argument, seen through.
 _TRANSPARENT_CALLS = frozenset({
     "object_dynamic_cast_assert", "object_dynamic_cast", "g_steal_pointer",
 })
+_REGISTER_CALLS = frozenset({"type_register_static", "type_register"})
 _PARENT_CHAIN_CALLS = {
     "device_class_set_parent_realize": "realize",
     "device_class_set_parent_unrealize": "unrealize",
@@ -97,6 +99,14 @@ class Extractor:
         self.types: List[TypeInfoRecord] = []
         self.bindings: List[HookBinding] = []
         self.properties: Dict[str, List[PropertyEntry]] = {}
+        self.templates: List[TypeTemplate] = []
+        self.template_calls: List[TemplateCall] = []
+        # file-scope struct initialisers (tables a registration loop or a
+        # TypeInfo's class_data may refer to): name -> (rows, is_array)
+        self.tables: Dict[str, Tuple[List[_Row], bool]] = {}
+        # assignments of the current class_init that hold only under a test
+        # of its class_data: id(node) -> "field" or "!field"
+        self._guards: Dict[int, str] = {}
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
@@ -128,12 +138,22 @@ class Extractor:
             if entries:
                 self.properties[decl.name] = entries
         if tname == "TypeInfo":
+            # static TypeInfo, arrays for DEFINE_TYPES / type_register_static_array,
+            # and what OBJECT_DEFINE_TYPE*() expand to
             inits = decl.init.exprs if isinstance(decl.type, c_ast.ArrayDecl) else [decl.init]
             for init in inits or ():
                 if isinstance(init, c_ast.InitList):
-                    rec = self._typeinfo(init)
+                    rec = self._typeinfo({k: [v] for k, v in _named_fields(init).items()},
+                                         self._init_loc(init))
                     if rec is not None:
                         self.types.append(rec)
+        elif isinstance(decl.init, c_ast.InitList) and decl.name:
+            is_array = isinstance(decl.type, c_ast.ArrayDecl)
+            items = (decl.init.exprs or []) if is_array else [decl.init]
+            rows = [_Row(self._init_loc(i), _named_fields(i))
+                    for i in items if isinstance(i, c_ast.InitList)]
+            if rows and any(r.fields for r in rows):
+                self.tables[decl.name] = (rows, is_array)
 
     def _first_loc(self, node: c_ast.Node) -> Location:
         """Where an initialiser starts: the first of its parts with a line
@@ -143,31 +163,137 @@ class Extractor:
                 return self.loc(n)
         return self._decl_loc
 
-    def _typeinfo(self, init: c_ast.InitList) -> Optional[TypeInfoRecord]:
-        fields: Dict[str, c_ast.Node] = {}
+    def _init_loc(self, init: c_ast.InitList) -> Location:
+        """Where an initialiser's entry is written: pycparser gives nested
+        initialiser lists the coordinates of the outermost one, so use its
+        first value's."""
         for item in init.exprs or ():
-            if isinstance(item, c_ast.NamedInitializer) and item.name:
-                name = item.name[-1]
-                if isinstance(name, c_ast.ID):
-                    fields[name.name] = item.expr
-        name = _string_value(fields.get("name"))
+            node = item.expr if isinstance(item, c_ast.NamedInitializer) else item
+            if getattr(node, "coord", None) is not None:
+                return self.loc(node)
+        return self.loc(init) if init.coord else self._decl_loc
+
+    def _typeinfo(self, fields: Dict[str, c_ast.Node], loc: Location, scope: Optional[_Scope] = None,
+                  row: Optional[_Row] = None, table: Optional[str] = None,
+                  registered_by: str = "", infos=None) -> Optional[TypeInfoRecord]:
+        """A TypeInfoRecord from a TypeInfo's fields (a node, or in a
+        registration function the list of values assigned, latest last).
+        In a registration loop ``row`` is the table entry the loop is at."""
+        ev = _RegistrationValues(self.tables, scope, table, row, infos)
+        name = ev.string(fields.get("name"))
         if name is None:
             return None
-
-        def fn(key: str) -> Optional[str]:
-            node = fields.get(key)
-            while isinstance(node, c_ast.Cast):
-                node = node.expr
-            return node.name if isinstance(node, c_ast.ID) else None
-
-        abstract = fields.get("abstract")
+        class_data: Tuple[Tuple[str, str], ...] = ()
+        data = ev.field(fields.get("class_data"))
+        if data is _ROW and row is not None:
+            class_data = _row_values(self.tables, row)
+        elif isinstance(data, tuple) and data[0] == "id" and data[1] in self.tables:
+            rows, is_array = self.tables[data[1]]
+            if not is_array:
+                class_data = _row_values(self.tables, rows[0])
+        abstract = ev.field(fields.get("abstract"))
         return TypeInfoRecord(
-            name=name, parent=_string_value(fields.get("parent")),
-            loc=self.loc(init) if init.coord else self._decl_loc,
-            instance_init=fn("instance_init"), instance_finalize=fn("instance_finalize"),
-            class_init=fn("class_init"),
-            abstract=isinstance(abstract, c_ast.Constant) and abstract.value not in ("0", "false"),
+            name=name, parent=ev.string(fields.get("parent")), loc=loc,
+            instance_init=ev.function(fields.get("instance_init")),
+            instance_finalize=ev.function(fields.get("instance_finalize")),
+            class_init=ev.function(fields.get("class_init")),
+            abstract=_truthy(abstract[1] if isinstance(abstract, tuple) else None),
+            class_data=class_data, registered_by=registered_by,
         )
+
+    def _registrations(self, func: Function, body: c_ast.Node, scope: _Scope) -> None:
+        """Types registered at run time from a local TypeInfo:
+        ``TypeInfo ti = {...}; ti.name = table[i].name; type_register_static(&ti);``,
+        usually in a loop over a table of variants (e1000, UHCI, EHCI, ...):
+        each table entry becomes its own type.  When the fields come from a
+        parameter (``t->base_name``), the function is a registration helper
+        and a TypeTemplate is recorded for its callers' structs."""
+        infos: Dict[str, Dict[str, List[c_ast.Node]]] = {}
+        for node in _walk(body):
+            if isinstance(node, c_ast.Decl) and node.name and \
+                    not isinstance(node.type, (c_ast.ArrayDecl, c_ast.PtrDecl, c_ast.FuncDecl)) and \
+                    base_type_name(type_text(node.type)) == "TypeInfo":
+                init = _named_fields(node.init) if isinstance(node.init, c_ast.InitList) else {}
+                infos[node.name] = {k: [v] for k, v in init.items()}
+            elif isinstance(node, c_ast.Assignment) and node.op == "=" and \
+                    isinstance(node.lvalue, c_ast.StructRef) and node.lvalue.type == "." and \
+                    isinstance(node.lvalue.name, c_ast.ID) and node.lvalue.name.name in infos:
+                infos[node.lvalue.name.name].setdefault(node.lvalue.field.name, []).append(node.rvalue)
+            elif isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and \
+                    node.name.name in _REGISTER_CALLS:
+                args = _call_args(node)
+                arg = _strip_casts(args[0]) if args else None
+                if isinstance(arg, c_ast.UnaryOp) and arg.op == "&" and \
+                        isinstance(arg.expr, c_ast.ID) and arg.expr.name in infos:
+                    fields = {k: list(v) for k, v in infos[arg.expr.name].items()}
+                    self._register_local(func, fields, scope, node, infos)
+        if not func.params:
+            self._template_calls(func, body)
+
+    def _register_local(self, func: Function, fields, scope: _Scope, call: c_ast.FuncCall,
+                        infos) -> None:
+        probe = _RegistrationValues(self.tables, scope, None, None, infos)
+        tables = set()
+        for nodes in fields.values():
+            for node in nodes:
+                tables.update(probe.tables_in(node))
+        arrays = sorted(t for t in tables if self.tables[t][1])
+        if len(arrays) == 1:
+            table = arrays[0]
+            for i, row in enumerate(self.tables[table][0]):
+                rec = self._typeinfo(fields, row.loc, scope, row, table,
+                                     f"{func.name}: {table}[{i}]", infos)
+                if rec is not None:
+                    self.types.append(rec)
+            return
+        rec = self._typeinfo(fields, self.loc(call), scope, None, None, func.name, infos)
+        if rec is not None:
+            self.types.append(rec)
+            return
+        name = probe.field(fields.get("name"))
+        if isinstance(name, tuple) and name[0] == "param":
+            out = []
+            for key in sorted(fields):
+                v = probe.field(fields[key])
+                if isinstance(v, tuple) and v[0] in ("str", "id", "const"):
+                    out.append((key, "const", v[1], ""))
+                elif isinstance(v, tuple) and v[0] == "param" and v[1] == name[1]:
+                    out.append((key, "param", v[2], ""))
+                elif isinstance(v, tuple) and v[0] == "param_or" and v[1] == name[1]:
+                    out.append((key, "param_or", v[2], v[3]))
+                elif isinstance(v, tuple) and v[0] == "param_self" and v[1] == name[1]:
+                    out.append((key, "param_self", "", ""))
+            self.templates.append(TypeTemplate(func.name, name[1], tuple(out), self.loc(call)))
+
+    def _template_calls(self, func: Function, body) -> None:
+        """Calls a registration function (no parameters, run by type_init)
+        makes with a file-scope struct: maybe a registration helper's."""
+        for node in _walk(body):
+            if not (isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID)):
+                continue
+            for i, arg in enumerate(_call_args(node)):
+                arg = _strip_casts(arg)
+                if isinstance(arg, c_ast.UnaryOp) and arg.op == "&":
+                    arg = arg.expr
+                if isinstance(arg, c_ast.ID) and arg.name in self.tables and not self.tables[arg.name][1]:
+                    row = self.tables[arg.name][0][0]
+                    self.template_calls.append(TemplateCall(
+                        node.name.name, func.name, i, arg.name, _row_values(self.tables, row),
+                        self.loc(node)))
+
+    def _class_data_calls(self, func: Function, body, scope: _Scope) -> None:
+        """A class_init that calls a function of its class_data
+        (``t->class_init(klass, NULL)``) binds what that function binds:
+        recorded as a binding with no field, naming the class_data field."""
+        if body is None or not _is_class_init(func):
+            return
+        for node in _walk(body):
+            if isinstance(node, c_ast.FuncCall) and not isinstance(node.name, c_ast.ID):
+                data_field = self._data_field(node.name, scope)
+                if data_field:
+                    self.bindings.append(HookBinding(
+                        function=func.name, class_type="", field="", target=None,
+                        value=c_text(node.name, 80), loc=self.loc(node), data_field=data_field))
 
     # -- functions ---------------------------------------------------------
     def _function(self, fdef: c_ast.FuncDef) -> None:
@@ -201,6 +327,7 @@ class Extractor:
         func = Function(name=decl.name, loc=self.loc(decl), end_line=end_line,
                         static="static" in (decl.storage or []), params=tuple(params),
                         locals=locals_)
+        self._guards = self._class_data_guards(func, body, scope)
         # pass 2: calls and assignments, in source order
         results: Dict[int, c_ast.Node] = {}
         op_of: Dict[int, Tuple[str, int]] = {}
@@ -257,6 +384,8 @@ class Extractor:
             func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value)
         except RecursionError:
             func.cfg = []  # rules that need the graph skip this function
+        self._registrations(func, body, scope)
+        self._class_data_calls(func, body, scope)
         self.functions[func.name] = func
 
     def _binding(self, func: Function, node: c_ast.Assignment, scope: _Scope) -> None:
@@ -276,12 +405,59 @@ class Extractor:
         if not class_type.endswith("Class"):
             return
         value = _strip_casts(node.rvalue)
-        target = value.name if isinstance(value, c_ast.ID) else None
-        if isinstance(value, c_ast.UnaryOp) and value.op == "&" and isinstance(value.expr, c_ast.ID):
-            target = value.expr.name
+        target = _function_id(value)
+        data_field = data_cond = None
+        if _is_class_init(func):
+            guard = self._guards.get(id(node))
+            data_field = self._data_field(value, scope)
+            if isinstance(value, c_ast.TernaryOp):
+                cond = self._data_field(value.cond, scope, negation=True)
+                then, other = _function_id(value.iftrue), _function_id(value.iffalse)
+                if cond is not None and self._data_field(value.iftrue, scope) == cond:
+                    data_field, target = cond, other          # info->f ? info->f : g
+                elif cond is not None and then and _is_null(_strip_casts_keep_null(value.iffalse)):
+                    data_cond, target = cond, then             # info->c ? f : NULL
+                elif cond is not None and other and _is_null(_strip_casts_keep_null(value.iftrue)):
+                    data_cond, target = _negate(cond), other   # info->c ? NULL : f
+            if guard is not None:
+                data_cond = guard if data_cond is None else data_cond
         self.bindings.append(HookBinding(
             function=func.name, class_type=class_type, field=lhs.field.name,
-            target=target, value=c_text(node.rvalue, 80), loc=self.loc(node)))
+            target=target, value=c_text(node.rvalue, 80), loc=self.loc(node),
+            data_field=data_field, data_cond=data_cond))
+
+    def _data_field(self, node, scope: _Scope, negation: bool = False) -> Optional[str]:
+        """``info->f`` where ``info`` is the class_init's class_data -> "f";
+        with ``negation``, ``!info->f`` -> "!f"."""
+        node = _strip_casts(node)
+        if negation and isinstance(node, c_ast.UnaryOp) and node.op == "!":
+            inner = self._data_field(node.expr, scope)
+            return _negate(inner) if inner else None
+        if not isinstance(node, c_ast.StructRef):
+            return None
+        e = self.expr(node, scope)
+        if e.path is not None and e.path.root == f"{PARAM}:1" and len(e.path.steps) == 1 \
+                and e.path.steps[0][0] == "->":
+            return e.path.steps[0][1]
+        return None
+
+    def _class_data_guards(self, func: Function, body, scope: _Scope) -> Dict[int, str]:
+        """Assignments under ``if (info->f)`` / ``if (!info->f)`` in a
+        class_init whose ``info`` is its class_data."""
+        guards: Dict[int, str] = {}
+        if body is None or not _is_class_init(func):
+            return guards
+        for node in _walk(body):
+            if not isinstance(node, c_ast.If):
+                continue
+            cond = self._data_field(node.cond, scope, negation=True)
+            if cond is None:
+                continue
+            for branch, test in ((node.iftrue, cond), (node.iffalse, _negate(cond))):
+                for inner in _walk(branch):
+                    if isinstance(inner, c_ast.Assignment):
+                        guards.setdefault(id(inner), test)
+        return guards
 
     def _value_calls(self, node) -> List[c_ast.FuncCall]:
         """The calls whose value an expression is: ``f()``, ``(T *)f()``,
@@ -411,6 +587,169 @@ class Extractor:
         if len(stores) == 1:
             return stores.pop()
         return None
+
+
+# -- registration tables ------------------------------------------------------
+
+class _Row:
+    """One entry of a file-scope table (or a single struct initialiser)."""
+
+    def __init__(self, loc: Location, fields: Dict[str, c_ast.Node]):
+        self.loc = loc
+        self.fields = fields
+
+
+_ROW = ("row",)  # value of table[i], &table[i], table + i: the current entry
+
+
+class _RegistrationValues:
+    """Evaluates the fields of a TypeInfo built at registration time, for
+    one table entry: ``table[i].name``, ``info->name`` with ``info =
+    &table[i]``, ``table + i``, ``c ? a : b``, locals with one value and
+    fields of another local TypeInfo.  Values: ("str", s), ("id", name),
+    ("const", text), _ROW, or, for what comes from a pointer parameter N,
+    ("param_self", N), ("param", N, field), ("param_or", N, field, default);
+    None when unknown."""
+
+    def __init__(self, tables, scope: Optional[_Scope], table: Optional[str], row: Optional[_Row],
+                 infos=None):
+        self.tables = tables
+        self.scope = scope
+        self.table = table
+        self.row = row
+        self.infos = infos or {}
+
+    def field(self, nodes, depth: int = 0):
+        """The latest of the values assigned to a field that is known."""
+        if nodes is None:
+            return None
+        if not isinstance(nodes, list):
+            nodes = [nodes]
+        for node in reversed(nodes):
+            v = self.value(node, depth)
+            if v is not None:
+                return v
+        return None
+
+    def value(self, node, depth: int = 0):
+        if node is None or depth > 20:
+            return None
+        node = _strip_casts(node)
+        if isinstance(node, c_ast.Constant):
+            if node.type == "string":
+                return ("str", _string_value(node))
+            return ("const", node.value)
+        if isinstance(node, c_ast.ID):
+            if node.name == "NULL":
+                return None
+            if node.name in ("true", "false"):
+                return ("const", node.name)
+            scope = self.scope
+            if scope is not None and node.name in scope.locals:
+                defs = scope.definitions.get(node.name, [])
+                return self.value(defs[0], depth + 1) if len(defs) == 1 else None
+            if scope is not None and node.name in scope.param_index:
+                return ("param_self", scope.param_index[node.name])
+            return ("id", node.name)
+        if self._is_entry(node):
+            return _ROW if self.row is not None else None
+        if isinstance(node, c_ast.UnaryOp) and node.op == "&":
+            inner = self.value(node.expr, depth + 1)
+            return inner if inner is _ROW or (inner and inner[0] == "id") else None
+        if isinstance(node, c_ast.StructRef):
+            base_node = _strip_casts(node.name)
+            if node.type == "." and isinstance(base_node, c_ast.ID) and base_node.name in self.infos:
+                return self.field(self.infos[base_node.name].get(node.field.name), depth + 1)
+            base = self.value(node.name, depth + 1)
+            if base is _ROW and self.row is not None:
+                entry = _RegistrationValues(self.tables, None, None, None)
+                return entry.value(self.row.fields.get(node.field.name), depth + 1)
+            if isinstance(base, tuple) and base[0] == "param_self":
+                return ("param", base[1], node.field.name)
+            return None
+        if isinstance(node, c_ast.TernaryOp):
+            cond = self.value(node.cond, depth + 1)  # unknown counts as false
+            if isinstance(cond, tuple) and cond[0] == "param":
+                then, other = self.value(node.iftrue, depth + 1), self.value(node.iffalse, depth + 1)
+                if then == cond and isinstance(other, tuple) and other[0] in ("str", "id", "const"):
+                    return ("param_or", cond[1], cond[2], other[1])
+                return None
+            truth = cond is _ROW or (cond is not None and _truthy(cond[1]))
+            return self.value(node.iftrue if truth else node.iffalse, depth + 1)
+        return None
+
+    def _is_entry(self, node) -> bool:
+        if isinstance(node, c_ast.ArrayRef):
+            base = _strip_casts(node.name)
+            return isinstance(base, c_ast.ID) and base.name == self.table
+        if isinstance(node, c_ast.BinaryOp) and node.op == "+":
+            base = _strip_casts(node.left)
+            return isinstance(base, c_ast.ID) and base.name == self.table
+        return False
+
+    def tables_in(self, node, depth: int = 0) -> Set[str]:
+        """Names of file-scope tables a field's value indexes."""
+        out: Set[str] = set()
+        if node is None or depth > 20:
+            return out
+        for n in _walk(node):
+            if isinstance(n, (c_ast.ArrayRef, c_ast.BinaryOp)):
+                base = _strip_casts(n.name if isinstance(n, c_ast.ArrayRef) else n.left)
+                if isinstance(base, c_ast.ID) and base.name in self.tables:
+                    out.add(base.name)
+            elif isinstance(n, c_ast.ID) and self.scope is not None and n.name in self.scope.locals:
+                for d in self.scope.definitions.get(n.name, []):
+                    out |= self.tables_in(d, depth + 1)
+        return out
+
+    def string(self, nodes) -> Optional[str]:
+        v = self.field(nodes)
+        return v[1] if isinstance(v, tuple) and v and v[0] == "str" else None
+
+    def function(self, nodes) -> Optional[str]:
+        v = self.field(nodes)
+        return v[1] if isinstance(v, tuple) and v and v[0] == "id" else None
+
+
+def _row_values(tables, row: _Row) -> Tuple[Tuple[str, str], ...]:
+    ev = _RegistrationValues(tables, None, None, None)
+    out = []
+    for name in sorted(row.fields):
+        v = ev.value(row.fields[name])
+        if isinstance(v, tuple) and len(v) == 2 and v[1] is not None:
+            out.append((name, v[1]))
+    return tuple(out)
+
+
+def _named_fields(init: c_ast.InitList) -> Dict[str, c_ast.Node]:
+    fields: Dict[str, c_ast.Node] = {}
+    for item in init.exprs or ():
+        if isinstance(item, c_ast.NamedInitializer) and item.name:
+            name = item.name[-1]
+            if isinstance(name, c_ast.ID):
+                fields[name.name] = item.expr
+    return fields
+
+
+def _truthy(text: Optional[str]) -> bool:
+    return text not in (None, "", "0", "false", "NULL")
+
+
+def _negate(cond: str) -> str:
+    return cond[1:] if cond.startswith("!") else "!" + cond
+
+
+def _is_class_init(func: Function) -> bool:
+    """class_init(ObjectClass *klass, [const] void *data)"""
+    return len(func.params) == 2 and base_type_name(func.params[1].type) == "void" \
+        and "*" in func.params[1].type
+
+
+def _function_id(node) -> Optional[str]:
+    node = _strip_casts(node)
+    if isinstance(node, c_ast.UnaryOp) and node.op == "&":
+        node = node.expr
+    return node.name if isinstance(node, c_ast.ID) and node.name != "NULL" else None
 
 
 # -- AST helpers ------------------------------------------------------------

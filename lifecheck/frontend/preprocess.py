@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .tree import QemuTree
 
@@ -31,6 +31,9 @@ _QAPI_BUILTIN_LISTS = (
     "uint32", "uint64", "size", "bool", "any", "null",
 )
 MAX_STUB_ROUNDS = 64
+# Bumped when what goes into the stub folder changes (2: never stub a
+# target header such as cpu.h), so caches of older layouts are not reused.
+_STUB_LAYOUT = 2
 # A common build of a per-target file stops at an #error: cpu.h's "included
 # from common code", or the file's own check of a TARGET_* macro.
 _PER_TARGET_RE = re.compile(r"cpu\.h included from common code|#error")
@@ -75,7 +78,63 @@ def guess_arch(rel_path: str) -> str:
     return "i386"
 
 
-def config_target(arch: str) -> str:
+def _target_mak(root: Path, arch: str) -> Optional[Dict[str, str]]:
+    """The settings of the tree's softmmu target for ``arch``, from
+    configs/targets/*-softmmu.mak (7.2 and later) or
+    default-configs/targets/*-softmmu.mak (5.2): the 64-bit variant when
+    there is one, else the one named like the folder, else the first."""
+    candidates = []
+    for folder in (root / "configs" / "targets", root / "default-configs" / "targets"):
+        for path in sorted(folder.glob("*-softmmu.mak")) if folder.is_dir() else ():
+            values: Dict[str, str] = {}
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            for line in text.splitlines():
+                m = re.match(r"\s*([A-Z][A-Z0-9_]*)\s*=\s*(.*?)\s*$", line)
+                if m:
+                    values[m.group(1)] = m.group(2)
+            name = values.get("TARGET_ARCH", "")
+            if values.get("TARGET_BASE_ARCH", name) == arch or name == arch:
+                candidates.append(values)
+        if candidates:
+            break
+    if not candidates:
+        return None
+    wide = _TARGET_64.get(arch, "").lower()
+
+    def rank(values: Dict[str, str]) -> Tuple[int, str]:
+        name = values.get("TARGET_ARCH", "")
+        return (0 if wide and name == wide else 1 if name == arch else 2, name)
+    return sorted(candidates, key=rank)[0]
+
+
+def config_target(arch: str, root: Optional[Path] = None) -> str:
+    """What a build's <target>-config-target.h says, rebuilt from the
+    tree's target .mak file the way meson.build does (TARGET_<ARCH>,
+    TARGET_<BASE_ARCH>, y -> 1, n -> 0, TARGET_NAME quoted), or a plausible
+    default when the tree has none."""
+    mak = _target_mak(root, arch) if root is not None else None
+    if mak is not None:
+        name = mak.get("TARGET_ARCH", arch)
+        base = mak.get("TARGET_BASE_ARCH", name)
+        lines = ["/* lifecheck stub: per-target configuration from the tree's target .mak */",
+                 f"#define TARGET_{name.upper()} 1", f"#define TARGET_{base.upper()} 1",
+                 f'#define TARGET_NAME "{name}"', f"#define QEMU_ARCH QEMU_ARCH_{base.upper()}",
+                 "#define CONFIG_SOFTMMU 1"]
+        if "TARGET_BIG_ENDIAN" not in mak:
+            lines.append("#define TARGET_BIG_ENDIAN 0")
+        for key, value in sorted(mak.items()):
+            if key in ("TARGET_ARCH", "TARGET_BASE_ARCH", "TARGET_NAME") or not value or " " in value:
+                continue
+            if not (key.startswith("TARGET_") or key.startswith("CONFIG_")):
+                continue
+            if value in ("y", "n"):
+                lines.append(f"#define {key} {1 if value == 'y' else 0}")
+            elif re.fullmatch(r"[A-Za-z0-9_]+", value):
+                lines.append(f"#define {key} {value}")
+        return "\n".join(lines) + "\n"
     lines = ["/* lifecheck stub: per-target configuration */",
              f"#define TARGET_{arch.upper()} 1",
              f'#define TARGET_NAME "{arch}"']
@@ -91,6 +150,15 @@ def config_target(arch: str) -> str:
 
 class PreprocessError(Exception):
     """The file could not be preprocessed; the message says why."""
+
+
+class _NeedsTarget(PreprocessError):
+    """A common build of the file asked for a header only a target folder
+    has (``cpu.h``, ``kvm_arm.h``, ...): it is a per-target file."""
+
+    def __init__(self, header: str):
+        super().__init__(f"per-target header {header} not found")
+        self.header = header
 
 
 @dataclass
@@ -153,11 +221,41 @@ class Preprocessor:
         self.stub_dir = Path(stub_dir)
         self.timeout = timeout
         self.cc = cc
+        self._target_headers: Optional[Dict[str, List[str]]] = None
         self._prepare_stubs()
+
+    def _config_host(self) -> str:
+        """The build's config-host.h: POSIX on Linux, and the version macros
+        it (or qemu-version.h) defines."""
+        v = self.tree.version or (0, 0, 0)
+        v = tuple(v) + (0,) * (3 - len(v))
+        return ("/* lifecheck stub */\n#define CONFIG_POSIX 1\n#define CONFIG_LINUX 1\n"
+                f'#define QEMU_VERSION "{self.tree.version_text}"\n'
+                f"#define QEMU_VERSION_MAJOR {v[0]}\n#define QEMU_VERSION_MINOR {v[1]}\n"
+                f"#define QEMU_VERSION_MICRO {v[2]}\n")
+
+    def target_headers(self) -> Dict[str, List[str]]:
+        """Header paths (relative to target/<arch>/) -> the archs having them.
+        A common build must never answer these with an empty stub."""
+        if self._target_headers is None:
+            found: Dict[str, List[str]] = {}
+            target = self.tree.root / "target"
+            for arch_dir in sorted(target.iterdir()) if target.is_dir() else ():
+                if not arch_dir.is_dir():
+                    continue
+                for dirpath, dirnames, filenames in os.walk(arch_dir):
+                    dirnames.sort()
+                    for name in sorted(filenames):
+                        # trace.h is every folder's own generated header
+                        if name.endswith(".h") and not name.startswith("trace"):
+                            rel = (Path(dirpath) / name).relative_to(arch_dir).as_posix()
+                            found.setdefault(rel, []).append(arch_dir.name)
+            self._target_headers = found
+        return self._target_headers
 
     def _prepare_stubs(self) -> None:
         stubs = {
-            "config-host.h": "/* lifecheck stub */\n#define CONFIG_POSIX 1\n#define CONFIG_LINUX 1\n",
+            "config-host.h": self._config_host(),
             "lifecheck-config-devices.h": "/* lifecheck stub */\n",
             "lifecheck-config-target.h": "/* lifecheck stub */\n",
             "lifecheck-qapi.h": qapi_typedefs(self.tree.root),
@@ -171,7 +269,7 @@ class Preprocessor:
         root = self.tree.root
         dirs = [root / "include", root, root / "host" / "include" / "x86_64",
                 root / "host" / "include" / "generic", root / "linux-headers",
-                root / "linux-headers" / "asm-x86"]
+                root / "linux-headers" / "asm-x86", root / "tcg" / "i386"]
         return [str(d) for d in dirs if d.is_dir()]
 
     def command(self, source: Path, arch: Optional[str] = None) -> List[str]:
@@ -209,18 +307,31 @@ class Preprocessor:
         return True
 
     def run(self, source: Path) -> Preprocessed:
+        header = None
         try:
             return self._run(source, None)
+        except _NeedsTarget as exc:
+            header = exc.header
         except PreprocessError as exc:
             if not _PER_TARGET_RE.search(str(exc)):
                 raise
-        arch = guess_arch(self.tree.relative(source))
+        arch = self.choose_arch(self.tree.relative(source), header)
         path = self.stub_dir / f"lifecheck-config-target-{arch}.h"
         if not path.exists():
-            _atomic_write(path, config_target(arch))
+            _atomic_write(path, config_target(arch, self.tree.root))
         result = self._run(source, arch)
         result.target = arch
         return result
+
+    def choose_arch(self, rel: str, header: Optional[str] = None) -> str:
+        """The target a per-target file is preprocessed for: its folder's or
+        name's architecture, unless only other targets have the header it
+        asked for (``kvm_arm.h`` from hw/intc: arm)."""
+        arch = guess_arch(rel)
+        having = self.target_headers().get(header or "", [])
+        if having and arch not in having:
+            arch = "i386" if "i386" in having else having[0]
+        return arch
 
     def _run(self, source: Path, arch: Optional[str]) -> Preprocessed:
         stubbed: List[str] = []
@@ -241,6 +352,8 @@ class Preprocessor:
             progress = False
             for header in missing:
                 header = header.strip()
+                if arch is None and header in self.target_headers():
+                    raise _NeedsTarget(header)
                 if header not in tried and self._stub_for(header):
                     tried.add(header)
                     stubbed.append(header)
@@ -252,5 +365,6 @@ class Preprocessor:
 
 
 def stub_dir_for(tree: QemuTree, cache_root: Path, tool_version: str) -> Path:
-    key = hashlib.sha256(f"{tree.root}\0{tree.version_text}\0{tool_version}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{tree.root}\0{tree.version_text}\0{tool_version}\0{_STUB_LAYOUT}"
+                         .encode()).hexdigest()[:16]
     return cache_root / "stubs" / key

@@ -58,6 +58,8 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
     unit.types = extractor.types
     unit.bindings = extractor.bindings
     unit.properties = extractor.properties
+    unit.type_templates = extractor.templates
+    unit.template_calls = extractor.template_calls
     unit.qom_casts = tuple(sorted(result.qom_casts))
     unit.stats = stats
     return unit

@@ -50,6 +50,9 @@ def document(rep: Report) -> dict:
             "files": rep.files,
             "functions_found": rep.functions_found,
             "functions_recovered": rep.functions_recovered,
+            "files_yielding_nothing": list(rep.empty_files),
+            "files_without_functions": rep.files_without_functions,
+            "lost_reasons": dict(sorted((rep.lost_reasons or {}).items())),
         },
     }
 

@@ -16,6 +16,7 @@ no code that could release it was found.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
@@ -461,12 +462,23 @@ def _error_finding(ctx, spec, dev, fn: Function, op: Op, ret_line: int, phase: s
                                           f"{_describe(op)} behind", "error-exit"),))
 
 
+_ERROR_ARG_RE = re.compile(r"(\berrp\b|&\s*(local_err|err|error|local_error)\b)")
+
+
+def _takes_errp(site) -> bool:
+    return any(_ERROR_ARG_RE.search(a.text or "") for a in site.args)
+
+
 def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str, str, Op], int]:
     """Forward may-analysis over ``fn.cfg``.  State: set of (family, key,
-    acquiring op, path-has-failed).  Returns {(family, key, op): line of
-    the first error exit that leaves it unreleased}."""
+    acquiring op, path-has-failed, fresh).  ``fresh`` marks what the latest
+    call taking an Error argument acquired: when the next error branch is
+    taken, that call is the one that failed, and a failing call undoes its
+    own work (include/qapi/error.h), so on that branch it acquired nothing.
+    Returns {(family, key, op): line of the first error exit that leaves it
+    unreleased}."""
     cfg = fn.cfg
-    start = frozenset({(None, None, None, False)})
+    start = frozenset({(None, None, None, False, False)})
     state_in: Dict[int, frozenset] = {0: start}
     work = [0]
     leaks: Dict[Tuple[str, str, Op], int] = {}
@@ -477,8 +489,7 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
         node = cfg[n]
         st = set(state_in.get(n, ()))
         if node.error:
-            st = {(f, k, o, True) for (f, k, o, _) in st}
-        before = st   # a condition's calls that fail acquire nothing (see below)
+            st = {(f, k, o, True, fr) for (f, k, o, _, fr) in st}
         for kind, idx in node.ops:
             if kind == "a":
                 a = fn.assignments[idx]
@@ -488,6 +499,11 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
                     k = rhs.key()
                     st = {e for e in st if e[1] != k}      # stored away: owned elsewhere now
                 continue
+            if 0 <= idx < len(fn.calls) and _takes_errp(fn.calls[idx]):
+                st = {(f, k, o, fl, False) for (f, k, o, fl, _) in st}
+                fresh = True
+            else:
+                fresh = None   # keeps whatever freshness it adds to
             for op in ops_at(idx):
                 if op.family not in families:
                     continue
@@ -497,20 +513,16 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
                     st = {e for e in st if not (e[1] == op.key and e[0] == op.family)}
                 elif op.role == "acquire" and op.path is not None and _root_ok(op.path, roots):
                     flags = {e[3] for e in st} or {False}
-                    st |= {(op.family, op.key, op, f) for f in flags}
+                    st |= {(op.family, op.key, op, f, bool(fresh)) for f in flags}
         if node.kind == "return":
             returned = node.value.path.key() if node.value is not None and node.value.path else None
-            for (f, k, o, failed) in st:
+            for (f, k, o, failed, _) in st:
                 if failed and o is not None and k != returned:
                     leaks.setdefault((f, k, o), node.line)
-        # ``if (!f(..., errp)) goto fail;``: on the error branch f failed,
-        # and a failing call undoes its own work (include/qapi/error.h), so
-        # what f acquires only exists on the other branch
-        acquired_here = {e for e in st if e[2] is not None and e not in before}
         for s in node.succ:
             out = st
-            if node.kind == "cond" and cfg[s].error and not node.error and acquired_here:
-                out = st - acquired_here
+            if node.kind == "cond" and cfg[s].error and not node.error:
+                out = {e for e in st if not e[4]}   # the call that failed acquired nothing
             old = state_in.get(s)
             new = frozenset(out) if old is None else old | out
             if new != old:
