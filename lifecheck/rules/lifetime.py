@@ -44,7 +44,25 @@ class Op:
 
     @property
     def key(self) -> Optional[str]:
-        return self.path.key() if self.path is not None else None
+        return list_key(self.path) if self.path is not None else None
+
+
+# include/qemu/queue.h: the fields of list heads and links.  An element
+# inserted into ``s->list`` (stored through ``tqh_circ.tql_prev->tql_next``)
+# and one freed while iterating it (``d = s->list.tqh_first``) are both
+# "an element of s->list".
+_QUEUE_FIELDS = frozenset({
+    "lh_first", "le_next", "le_prev", "sqh_first", "sqh_last", "sqe_next",
+    "slh_first", "sle_next", "tqh_first", "tqh_circ", "tql_next", "tql_prev",
+    "tqe_next", "tqe_circ", "sqh_circ",
+})
+
+
+def list_key(path: AccessPath) -> str:
+    for i, (_, name) in enumerate(path.steps):
+        if name in _QUEUE_FIELDS:
+            return AccessPath(path.root, path.steps[:i]).key() + "{}"
+    return path.key()
 
 
 def _root_ok(path: Optional[AccessPath], roots: Iterable[str]) -> bool:
