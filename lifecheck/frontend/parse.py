@@ -18,7 +18,7 @@ import pycparser
 from pycparser import c_ast
 from pycparserext.ext_c_parser import GnuCParser
 
-from .chunks import FUNCTION, TYPEDEF, Chunk, iter_typedef_names_fallback, split_chunks
+from .chunks import FUNCTION, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
 
@@ -74,6 +74,8 @@ class _CarryingParser(GnuCParser):
 _PARSER: Optional[_CarryingParser] = None
 # header typedef chunk text -> typedef names it declares (process-wide)
 _TYPEDEF_CACHE: Dict[str, Tuple[str, ...]] = {}
+# header segment text -> its chunks (process-wide, see split_chunks)
+_SEGMENT_CACHE: SegmentCache = {}
 
 
 def _parser() -> _CarryingParser:
@@ -141,7 +143,13 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
     parser.file_scope = {}
     result = ResultBuilder(parser)
     main_cache: Dict[str, bool] = {}
-    for chunk in split_chunks(text):
+
+    def is_header(name: str) -> bool:
+        main = main_cache.get(name)
+        if main is None:
+            main = main_cache[name] = bool(is_main(name))
+        return not main
+    for chunk in split_chunks(text, _SEGMENT_CACHE, is_header):
         main = main_cache.get(chunk.file)
         if main is None:
             main = main_cache[chunk.file] = bool(is_main(chunk.file))
