@@ -193,6 +193,18 @@ def _ident(v: Any) -> Any:
     return v
 
 
+_PRIMITIVES = (str, int, bool)
+
+
+def _optional_of(hint: Any) -> Any:
+    """X for Optional[X], else None."""
+    if typing.get_origin(hint) is typing.Union:
+        args = typing.get_args(hint)
+        if len(args) == 2 and type(None) in args:
+            return args[0] if args[1] is type(None) else args[1]
+    return None
+
+
 class _Codec:
     """Encoders and decoders for the model's dataclasses, built from their
     type hints, so a field added to the model is handled without touching
@@ -241,6 +253,17 @@ class _Codec:
             holder.append(self.decoder(inner_hint))
             return dec_optional
         if origin in (tuple, list) and args:
+            if args[0] in _PRIMITIVES and (origin is list or (len(args) == 2 and args[1] is Ellipsis)):
+                prim, make = args[0], (list if origin is list else tuple)
+
+                def dec_prim_seq(v: Any) -> Any:
+                    if type(v) is not list:
+                        _fail("list")
+                    for x in v:
+                        if type(x) is not prim:
+                            _fail(prim.__name__)
+                    return make(v)
+                return dec_prim_seq
             if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
                 item = self._lazy(args[0])
 
@@ -295,19 +318,39 @@ class _Codec:
         return get
 
     def _dataclass_decoder(self, cls: type) -> Decoder:
+        """A decoder written for ``cls``: type checks of str/int/bool
+        fields inline, one call per nested value.  Decoding thousands of
+        units is most of a warm run, so this is generated once per class
+        from the class's own type hints (never from cache data)."""
         hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
         fields = [f for f in dataclasses.fields(cls) if f.init]
-        decs: List[Decoder] = []
-        n = len(fields)
+        holder: List[Decoder] = []
 
-        def dec_dataclass(v: Any) -> Any:
-            if type(v) is not list or len(v) != n:
-                _fail(cls.__name__)
-            return cls(*[d(x) for d, x in zip(decs, v)])
-        self._dec[cls] = dec_dataclass  # before the fields: recursion
-        for f in fields:
-            decs.append(self.decoder(hints[f.name]))
-        return dec_dataclass
+        def trampoline(v: Any) -> Any:  # for recursive fields, until built
+            return holder[0](v)
+        self._dec[cls] = trampoline
+        ns: Dict[str, Any] = {"_cls": cls, "_fail": _fail}
+        lines = ["def dec(v):",
+                 f"    if type(v) is not list or len(v) != {len(fields)}:",
+                 f"        _fail({cls.__name__!r})"]
+        for i, f in enumerate(fields):
+            hint = hints[f.name]
+            inner = _optional_of(hint)
+            lines.append(f"    a{i} = v[{i}]")
+            if hint in _PRIMITIVES:
+                lines.append(f"    if type(a{i}) is not {hint.__name__}: _fail({f.name!r})")
+            elif inner in _PRIMITIVES:
+                lines.append(f"    if a{i} is not None and type(a{i}) is not {inner.__name__}: "
+                             f"_fail({f.name!r})")
+            else:
+                ns[f"d{i}"] = self.decoder(hint)
+                lines.append(f"    a{i} = d{i}(a{i})")
+        lines.append("    return _cls(" + ", ".join(f"a{i}" for i in range(len(fields))) + ")")
+        exec("\n".join(lines), ns)  # our own source text, built from type hints above
+        dec = ns["dec"]
+        holder.append(dec)
+        self._dec[cls] = dec
+        return dec
 
     # encoders
     def _build_encoder(self, hint: Any) -> Encoder:
