@@ -167,7 +167,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="file (relative to the root) changed for the single-file step "
                          "(default: hw/misc/edu.c if checked, else the first file)")
     ap.add_argument("--lifecheck", default=None,
-                    help="command to run lifecheck (default: this Python with -m lifecheck from this checkout)")
+                    help="command to run lifecheck (default: this Python with -m lifecheck, from a "
+                         "snapshot of this checkout taken at the start)")
     args = ap.parse_args(argv)
 
     src_root = Path(args.root).resolve()
@@ -192,7 +193,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"gcc -E alone: {gcc_wall:.1f} s", flush=True)
 
         cache_dir = work / "cache"
-        env = dict(os.environ, LIFECHECK_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
+        # run a snapshot of the code: editing the checkout during a long
+        # benchmark must not change the tool hash between cold and warm
+        src = work / "src"
+        shutil.copytree(REPO / "lifecheck", src / "lifecheck",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / "rules", src / "rules")
+        env = dict(os.environ, LIFECHECK_CACHE_DIR=str(cache_dir), PYTHONPATH=str(src))
         base = args.lifecheck.split() if args.lifecheck else [sys.executable, "-m", "lifecheck"]
         whole = base + ["check", "--root", str(tree_copy), "-j", str(args.jobs), "--stats", "-q",
                         *[str(tree_copy / p) for p in args.paths]]
