@@ -339,7 +339,7 @@ class Program:
         for entry, file, var in self.properties_of(dev):
             if entry.array_field is None:
                 continue
-            path = AccessPath(SELF, (("->", entry.array_field),))
+            path = field_path(entry.array_field)
             site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=entry.loc, result=path,
                             callee_text="DEFINE_PROP_ARRAY", index=-1)
             ev = Event("realize", site, (file, var), (), path, (var,), ())
@@ -415,6 +415,12 @@ class Program:
                 continue
             self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
                        stack | {target}, owner)
+
+
+def field_path(dotted: str) -> AccessPath:
+    """``params.serial`` -> self->params.serial"""
+    names = dotted.split(".")
+    return AccessPath(SELF, (("->", names[0]),) + tuple((".", n) for n in names[1:]))
 
 
 def _truthy(text: Optional[str]) -> bool:
