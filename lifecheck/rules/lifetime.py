@@ -59,9 +59,14 @@ _QUEUE_FIELDS = frozenset({
 
 
 def list_key(path: AccessPath) -> str:
-    for i, (_, name) in enumerate(path.steps):
+    steps = path.steps
+    for i, (_, name) in enumerate(steps):
         if name in _QUEUE_FIELDS:
-            return AccessPath(path.root, path.steps[:i]).key() + "{}"
+            j = i
+            while j < len(steps) and steps[j][1] in _QUEUE_FIELDS:
+                j += 1
+            # s->list.lh_first->name: the name of an element of s->list
+            return AccessPath(path.root, steps[:i]).key() + "{}" + AccessPath("", steps[j:]).key()
     return path.key()
 
 
@@ -328,7 +333,7 @@ def double_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             if second.family != first.family:
                 continue
-            if "[]" in first.key and first.event.phase == second.event.phase:
+            if "{}" in first.key or ("[]" in first.key and first.event.phase == second.event.phase):
                 continue  # a loop over elements releases each once
             if not order.after(first.event, second.event) or _cleared(ctx, dev, first.key):
                 continue
@@ -357,7 +362,7 @@ def use_after_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     out = []
     reported: Set[Tuple[str, Location]] = set()
     for rel in releases:
-        if "[]" in rel.key or _cleared(ctx, dev, rel.key):
+        if "[]" in rel.key or "{}" in rel.key or _cleared(ctx, dev, rel.key):
             continue
         if rel.path.address_of:
             # unregistering an embedded object (&s->vbasedev) frees nothing
