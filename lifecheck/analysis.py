@@ -175,11 +175,26 @@ def _build(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[Uni
     return built
 
 
-def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache]) -> List[TranslationUnit]:
-    """Every unit, decoding cached ones; an entry whose unit cannot be
-    decoded is analysed again (in this process)."""
+def _mentions_lifecheck(path: Path) -> bool:
+    """The source has a ``lifecheck:`` comment (a suppression)."""
+    try:
+        with open(path, "rb") as fh:
+            return b"lifecheck:" in fh.read()
+    except OSError:
+        return False
+
+
+def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache],
+                 only: Optional[Set[str]] = None) -> List[TranslationUnit]:
+    """Every unit (or those of the files in ``only``), decoding cached ones;
+    an entry whose unit cannot be decoded is analysed again (in this
+    process)."""
     units: List[TranslationUnit] = []
     for i, unit in enumerate(built.units):
+        if unit is None and only is not None:
+            hit = built.cached[i]
+            if hit is not None and hit.file not in only:
+                continue
         if unit is None:
             hit = built.cached[i]
             assert hit is not None
@@ -275,9 +290,14 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
                             program_notices, Finding)
     report = Report(root=str(tree.root), version=tree.version_text, findings=number_findings(findings),
                     rules=specs, tool_version=__version__)
-    # function extents for suppressions and --diff (units are decoded from
-    # the cache when the findings came from it)
-    units = [u for u in (built.units if answer is None else _materialise(tree, built, cache)) if u is not None]
+    # function extents for suppressions and --diff: needed where there are
+    # findings or suppression comments (when the findings came from the
+    # cache, only those units are decoded)
+    if answer is not None:
+        wanted = {f.loc.file for f in findings} | {rel for rel, path in zip(rels, fileset.files)
+                                                   if _mentions_lifecheck(path)}
+        units = _materialise(tree, built, cache, only=wanted)
+    units = [u for u in units if u is not None]
     report.analysed_files = sorted(tree.relative(f) for f in fileset.files)
     report.spans = function_spans(tree.root, ((fn.name, fn.loc.file, fn.loc.line, fn.end_line)
                                               for unit in units for fn in unit.functions.values()))
