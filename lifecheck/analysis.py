@@ -6,12 +6,17 @@ style).  The result does not depend on the number of workers.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import stat
+import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__
 from .findings import Report
@@ -19,7 +24,9 @@ from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file
 from .graph import Program
-from .model import Notice, TranslationUnit
+from .frontend.parse import discard_parser
+from .limits import FileTimeout, Limits, arm_cpu_backstop, deadline, limit_worker_memory, megabytes
+from .model import Notice, ParseStats, TranslationUnit
 from .rules.catalog import Catalog
 from .rules.engine import run_rules
 
@@ -38,81 +45,237 @@ class FileSet:
     notices: List[Notice] = field(default_factory=list)
 
 
-def collect_files(tree: QemuTree, paths: Sequence[Path]) -> FileSet:
+def collect_files(tree: QemuTree, paths: Sequence[Path], limits: Optional[Limits] = None) -> FileSet:
     """The .c files named by ``paths`` (files or folders), sorted, each once.
-    Paths outside the tree and unreadable folders become notices."""
+    Paths outside the tree, links that lead outside it or nowhere, what is
+    not a regular file, files too large and unreadable files or folders
+    become notices (one each, naming the path and the reason)."""
+    limits = limits or Limits()
     out = FileSet()
     seen: Set[str] = set()
+    root = str(tree.root)
+
+    def shown(path) -> str:
+        # a name that is not UTF-8 is shown escaped, never crashes a reporter
+        text = os.fsdecode(path)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = os.fsencode(text).decode("utf-8", errors="backslashreplace")
+        absolute = os.path.abspath(text)
+        return absolute[len(root) + 1:] if absolute.startswith(root + os.sep) else text
+
+    def skip(path, reason: str) -> None:
+        out.notices.append(Notice(shown(path), 0, reason, kind="input"))
+
+    def inside(real: str) -> bool:
+        return real == root or real.startswith(root + os.sep)
 
     def add(path: Path) -> None:
+        name = os.fsdecode(path)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            skip(path, "file name is not valid UTF-8; skipped")
+            return
         real = os.path.realpath(path)
         if real in seen:
+            return
+        if not inside(real):
+            skip(path, "a link to a file outside the tree root; skipped")
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            skip(path, f"cannot read: {exc.strerror}; skipped")
+            return
+        if not stat.S_ISREG(st.st_mode):
+            skip(path, "not a regular file; skipped")
+            return
+        if limits.max_file_size and st.st_size > limits.max_file_size:
+            skip(path, f"{megabytes(st.st_size)} is larger than the limit of "
+                       f"{megabytes(limits.max_file_size)} (--max-file-size); skipped")
+            return
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            skip(path, f"cannot read: {exc.strerror}; skipped")
             return
         seen.add(real)
         out.files.append(path)
 
     for raw in paths:
-        path = Path(raw).absolute()
-        rel = tree.relative(path)
-        try:
-            Path(os.path.realpath(path)).relative_to(tree.root)
-        except ValueError:
-            out.notices.append(Notice(str(raw), 0, f"outside the tree root {tree.root}; skipped", kind="input"))
+        path = Path(os.path.abspath(raw))
+        if not inside(os.path.realpath(path)):
+            out.notices.append(Notice(shown(raw), 0, f"outside the tree root {tree.root}; skipped",
+                                      kind="input"))
             continue
         if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: out.notices.append(
-                    Notice(tree.relative(Path(e.filename)), 0, f"cannot read folder: {e.strerror}", kind="input"))):
+            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: skip(
+                    e.filename, f"cannot read folder: {e.strerror}; skipped")):
                 dirnames.sort()
                 for name in sorted(filenames):
                     if name.endswith(".c"):
                         add(Path(dirpath) / name)
-        elif path.is_file():
-            if path.suffix != ".c":
-                out.notices.append(Notice(rel, 0, "not a .c file; skipped", kind="input"))
-                continue
+        elif os.path.lexists(path) and path.suffix == ".c":
             add(path)
+        elif path.exists() or os.path.lexists(path):
+            skip(path, "not a .c file; skipped")
         else:
-            out.notices.append(Notice(rel, 0, "no such file or folder", kind="input"))
+            skip(path, "no such file or folder")
     out.files.sort(key=lambda p: tree.relative(p))
     return out
 
 
 _WORKER_PRE: Optional[Preprocessor] = None
+_WORKER_LIMITS = Limits()
+_WORKER_MARK: Optional[str] = None  # in a worker process: the file naming its current input
 
 
-def _init_worker(root: str, stub_dir: str) -> None:
-    global _WORKER_PRE
-    _WORKER_PRE = Preprocessor(QemuTree.open(Path(root)), Path(stub_dir))
+def _init_worker(root: str, stub_dir: str, limits: Limits = Limits(), marks: Optional[str] = None) -> None:
+    global _WORKER_PRE, _WORKER_LIMITS, _WORKER_MARK
+    _WORKER_LIMITS = limits
+    _WORKER_PRE = Preprocessor(QemuTree.open(Path(root)), Path(stub_dir), max_output=limits.max_preprocessed)
+    if marks is not None:  # a worker process of our own: its limits bind only itself
+        limit_worker_memory(limits)
+        _WORKER_MARK = os.path.join(marks, str(os.getpid()))
+
+
+def _unit_with_notice(rel: str, message: str, kind: str) -> TranslationUnit:
+    unit = TranslationUnit(file=rel)
+    unit.notices.append(Notice(rel, 0, message, kind=kind))
+    unit.stats = ParseStats(lost_reasons={f"{kind}: file not analysed": 1})
+    return unit
+
+
+def _internal_error(rel: str, exc: BaseException) -> TranslationUnit:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})" if tb else ""
+    return _unit_with_notice(rel, f"internal error: {type(exc).__name__}: {exc}{where}", "internal")
 
 
 def _analyse_one(path: str) -> Tuple[TranslationUnit, bool]:
-    """Analyse one file; never raises.  The flag says an internal error
-    (a bug in lifecheck, not in the input) happened."""
+    """Analyse one file within the per-file limits; never raises.  The flag
+    says an internal error (a bug in lifecheck, not in the input) happened."""
     assert _WORKER_PRE is not None
+    limits = _WORKER_LIMITS
+    rel = _WORKER_PRE.tree.relative(Path(path))
+    if _WORKER_MARK is not None:
+        with open(_WORKER_MARK, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(path)
+        arm_cpu_backstop(limits)
     try:
-        return analyse_file(_WORKER_PRE, Path(path)), False
+        with deadline(limits.file_timeout):
+            return analyse_file(_WORKER_PRE, Path(path)), False
+    except FileTimeout:
+        discard_parser()
+        return _unit_with_notice(rel, f"analysis did not finish within {limits.file_timeout:g} s "
+                                       "(--file-timeout); not analysed", "limit"), False
+    except MemoryError:
+        discard_parser()
+        return _unit_with_notice(rel, "ran out of memory"
+                                 + (f" (limit {megabytes(limits.worker_memory)} per worker, --max-memory)"
+                                    if limits.worker_memory and _WORKER_MARK else "")
+                                 + "; not analysed", "limit"), False
     except Exception as exc:  # a bug in lifecheck must not cost other files
-        rel = _WORKER_PRE.tree.relative(Path(path))
-        unit = TranslationUnit(file=rel)
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        unit.notices.append(Notice(rel, 0, f"internal error: {type(exc).__name__}: {exc} "
-                                           f"(at {os.path.basename(last.filename)}:{last.lineno})",
-                                   kind="internal"))
-        return unit, True
+        return _internal_error(rel, exc), True
+    finally:
+        if _WORKER_MARK is not None:
+            open(_WORKER_MARK, "w").close()
 
 
-def build_units(tree: QemuTree, files: Sequence[Path], jobs: int) -> Tuple[List[TranslationUnit], bool]:
+def _analyse_alone_main(conn, path: str, args: tuple) -> None:
+    _init_worker(*args)
+    conn.send(_analyse_one(path))
+    conn.close()
+
+
+def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Tuple[TranslationUnit, bool]:
+    """Analyse one file in a process of its own, to learn whether it is the
+    one that killed a worker, and why."""
+    ctx = multiprocessing.get_context()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_analyse_alone_main, args=(send, path, args), daemon=True)
+    proc.start()
+    send.close()
+    result = None
+    wall = 3 * limits.file_timeout + 30 if limits.file_timeout else None
+    try:
+        if receive.poll(wall):
+            result = receive.recv()
+    except (EOFError, OSError):
+        pass  # the process died before it answered
+    proc.join(5)
+    hung = proc.is_alive()
+    if hung:
+        proc.kill()
+        proc.join()
+    receive.close()
+    if result is not None:
+        return result
+    code = proc.exitcode
+    if hung:
+        why = f"did not finish within {wall:g} s (--file-timeout)"
+    elif code == -signal.SIGXCPU:
+        why = f"used more CPU time than the limit of about {2 * limits.file_timeout:g} s (--file-timeout)"
+    elif code == -signal.SIGKILL:
+        why = "its worker was killed (SIGKILL), most likely by the system for using too much memory"
+    else:
+        return _unit_with_notice(rel, "internal error: the worker analysing this file died "
+                                      f"(exit status {code})", "internal"), True
+    return _unit_with_notice(rel, why + "; not analysed", "limit"), False
+
+
+def _analyse_in_workers(tree: QemuTree, paths: List[str], jobs: int, args: tuple,
+                        limits: Limits) -> Dict[str, Tuple[TranslationUnit, bool]]:
+    """Analyse ``paths`` in a pool of worker processes.  A worker that dies
+    (killed by a limit, or crashed) costs only the file it was analysing:
+    the pool is started again for the files that were not finished, and the
+    files the dead workers held are analysed alone to find out which."""
+    results: Dict[str, Tuple[TranslationUnit, bool]] = {}
+    pending = list(paths)
+    with tempfile.TemporaryDirectory(prefix="lifecheck-") as marks:
+        while pending:
+            lost: List[str] = []
+            with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_init_worker,
+                                     initargs=args + (limits, marks)) as pool:
+                futures = [(p, pool.submit(_analyse_one, p)) for p in pending]
+                for p, future in futures:
+                    try:
+                        results[p] = future.result()
+                    except BrokenProcessPool:
+                        lost.append(p)
+                    except Exception as exc:  # e.g. the result could not be sent back
+                        results[p] = _internal_error(tree.relative(Path(p)), exc), True
+            held = set()
+            for name in os.listdir(marks):
+                with open(os.path.join(marks, name), encoding="utf-8", errors="surrogateescape") as fh:
+                    held.add(fh.read())
+                os.unlink(os.path.join(marks, name))
+            suspects = [p for p in lost if p in held] or lost
+            for p in suspects:
+                results[p] = _analyse_alone(p, tree.relative(Path(p)), args + (limits, marks), limits)
+            pending = [p for p in lost if p not in results]
+    return results
+
+
+def build_units(tree: QemuTree, files: Sequence[Path], jobs: int,
+                limits: Optional[Limits] = None) -> Tuple[List[TranslationUnit], bool]:
+    limits = limits or Limits()
     stub_dir = stub_dir_for(tree, cache_root(), __version__)
     args = (str(tree.root), str(stub_dir))
     paths = [str(f) for f in files]
-    if jobs <= 1 or len(paths) <= 1:
-        _init_worker(*args)
+    if not paths:
+        return [], False
+    if (jobs <= 1 or len(paths) <= 1) and not limits.isolate:
+        _init_worker(*args, limits)
         results = [_analyse_one(p) for p in paths]
     else:
         # the stub folder is prepared once here so workers do not race on it
         Preprocessor(tree, stub_dir)
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=args) as pool:
-            results = list(pool.map(_analyse_one, paths, chunksize=1))
+        done = _analyse_in_workers(tree, paths, max(1, jobs), args, limits)
+        results = [done[p] for p in paths]
     return [u for u, _ in results], any(bad for _, bad in results)
 
 
@@ -128,18 +291,18 @@ class Analysis:
 
 
 def run(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
-        select: Optional[Set[str]] = None) -> Tuple[Report, bool]:
+        select: Optional[Set[str]] = None, limits: Optional[Limits] = None) -> Tuple[Report, bool]:
     """Analyse ``paths`` in ``tree``; returns the report and whether an
     internal error happened."""
-    result = analyse(tree, paths, catalog, jobs, select)
+    result = analyse(tree, paths, catalog, jobs, select, limits)
     return result.report, result.internal
 
 
 def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
-            select: Optional[Set[str]] = None) -> Analysis:
+            select: Optional[Set[str]] = None, limits: Optional[Limits] = None) -> Analysis:
     """Like ``run``, and also hand back the program."""
-    fileset = collect_files(tree, paths)
-    units, internal = build_units(tree, fileset.files, jobs)
+    fileset = collect_files(tree, paths, limits)
+    units, internal = build_units(tree, fileset.files, jobs, limits)
     program = Program(units, catalog.tables, catalog.api_functions())
     findings, specs = run_rules(program, catalog, tree.version, select)
     report = Report(root=str(tree.root), version=tree.version_text, findings=findings,

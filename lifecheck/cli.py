@@ -11,6 +11,7 @@ from typing import List, Optional
 from . import __version__
 from .findings import severity_rank
 from .frontend.tree import QemuTree, TreeError, find_root
+from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
 from .rules.catalog import RuleDataError, default_rules_dir, load_catalog
 
 FORMATS = ("text", "json", "sarif")
@@ -40,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print notices (what could not be analysed) and a summary")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but findings")
+    c.add_argument("--file-timeout", type=float, default=DEFAULT_FILE_TIMEOUT, metavar="SECONDS",
+                   help="time allowed for one file; a file that takes longer is a notice "
+                        f"(default: {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)")
+    c.add_argument("--max-file-size", type=float, default=DEFAULT_MAX_FILE_SIZE / MB, metavar="MB",
+                   help="skip, with a notice, source files larger than this "
+                        f"(default: {DEFAULT_MAX_FILE_SIZE // MB}; 0: no limit)")
+    c.add_argument("--max-memory", type=float, default=DEFAULT_WORKER_MEMORY / MB, metavar="MB",
+                   help="address space of each worker process; a file that needs more is a notice "
+                        f"(default: {DEFAULT_WORKER_MEMORY // MB}; 0: no limit)")
     c.add_argument("--stats", action="store_true",
                    help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
 
@@ -57,6 +67,11 @@ def _die(message: str) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        # a file name or message that the terminal cannot show is escaped,
+        # never a crash half-way through the report
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if args.command == "explain":
             return _explain(args)
@@ -90,6 +105,12 @@ def _check(args) -> int:
 
     if args.jobs < 1:
         return _die("-j must be at least 1")
+    if min(args.file_timeout, args.max_file_size, args.max_memory) < 0:
+        return _die("--file-timeout, --max-file-size and --max-memory must not be negative")
+    # every file is analysed in a worker process, even with -j 1, so that the
+    # limits hold and a file that kills its worker costs only that file
+    limits = Limits(file_timeout=args.file_timeout, max_file_size=int(args.max_file_size * MB),
+                    worker_memory=int(args.max_memory * MB), isolate=True)
     paths = [Path(p) for p in args.paths]
     if args.root:
         tree = QemuTree.open(Path(args.root))
@@ -108,7 +129,7 @@ def _check(args) -> int:
         unknown = select - set(catalog.rules)
         if unknown:
             return _die(f"unknown rule(s): {', '.join(sorted(unknown))}")
-    report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select)
+    report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select, limits=limits)
     reporter = {"text": text, "json": json_format, "sarif": sarif}[args.format]
     out = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
     try:
