@@ -25,7 +25,7 @@ from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file
 from .graph import Program
 from .frontend.parse import discard_parser
-from .limits import FileTimeout, Limits, arm_cpu_backstop, deadline, limit_worker_memory, megabytes
+from .limits import FileTimeout, Limits, arm_cpu_backstop, cpu_budget, deadline, limit_worker_memory, megabytes
 from .model import Notice, ParseStats, TranslationUnit
 from .rules.catalog import Catalog
 from .rules.engine import run_rules
@@ -97,10 +97,13 @@ def collect_files(tree: QemuTree, paths: Sequence[Path], limits: Optional[Limits
                        f"{megabytes(limits.max_file_size)} (--max-file-size); skipped")
             return
         try:
-            with open(path, "rb"):
-                pass
+            with open(path, "rb") as fh:
+                head = fh.read(8192)
         except OSError as exc:
             skip(path, f"cannot read: {exc.strerror}; skipped")
+            return
+        if b"\0" in head:  # the test git and grep use
+            skip(path, "a binary file (it holds NUL bytes); skipped")
             return
         seen.add(real)
         out.files.append(path)
@@ -218,7 +221,8 @@ def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Tuple[Tr
     if hung:
         why = f"did not finish within {wall:g} s (--file-timeout)"
     elif code == -signal.SIGXCPU:
-        why = f"used more CPU time than the limit of about {2 * limits.file_timeout:g} s (--file-timeout)"
+        why = (f"used more than {cpu_budget(limits):g} s of CPU time "
+               f"(twice --file-timeout {limits.file_timeout:g} s, plus 2 s)")
     elif code == -signal.SIGKILL:
         why = "its worker was killed (SIGKILL), most likely by the system for using too much memory"
     else:

@@ -99,6 +99,11 @@ def limit_worker_memory(limits: Limits) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (want, hard))
 
 
+def cpu_budget(limits: Limits) -> float:
+    """CPU seconds one file may use in a worker before it is killed."""
+    return 2 * limits.file_timeout + 2
+
+
 def arm_cpu_backstop(limits: Limits) -> None:
     """In a worker: allow this process about twice the file timeout of CPU
     time from now.  Code that never returns to the interpreter (so never
@@ -108,7 +113,7 @@ def arm_cpu_backstop(limits: Limits) -> None:
         return
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = usage.ru_utime + usage.ru_stime
-    soft = int(math.ceil(used + 2 * limits.file_timeout + 5))
+    soft = int(math.ceil(used + cpu_budget(limits)))
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -386,6 +385,10 @@ class Preprocessor:
                 raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None
             except OSError as exc:
                 raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
+            if self.max_output and os.fstat(out.fileno()).st_size >= self.max_output:
+                # the preprocessor (or its cc1) was stopped by RLIMIT_FSIZE
+                raise PreprocessError("preprocessed output exceeds the limit of "
+                                      f"{megabytes(self.max_output)}; not analysed")
             err.seek(0)
             errors = err.read(_MAX_ERROR_TEXT).decode("utf-8", errors="replace")
             if proc.returncode != 0:
@@ -403,9 +406,6 @@ class Preprocessor:
             if returncode == 0:
                 self.check_inputs(out)
                 return Preprocessed(out, stubbed)
-            if self.max_output and returncode == -signal.SIGXFSZ:
-                raise PreprocessError("preprocessed output exceeds the limit of "
-                                      f"{megabytes(self.max_output)}; not analysed")
             missing = _MISSING_RE.findall(err)
             progress = False
             for header in missing:
