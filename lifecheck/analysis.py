@@ -25,7 +25,8 @@ from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file
 from .graph import Program
 from .frontend.parse import discard_parser
-from .limits import FileTimeout, Limits, arm_cpu_backstop, cpu_budget, deadline, limit_worker_memory, megabytes
+from . import limits as _limits
+from .limits import FileTimeout, Limits, deadline, limit_worker_memory, megabytes
 from .model import Notice, ParseStats, TranslationUnit
 from .rules.catalog import Catalog
 from .rules.engine import run_rules
@@ -167,7 +168,7 @@ def _analyse_one(path: str) -> Tuple[TranslationUnit, bool]:
     if _WORKER_MARK is not None:
         with open(_WORKER_MARK, "w", encoding="utf-8", errors="surrogateescape") as fh:
             fh.write(path)
-        arm_cpu_backstop(limits)
+        _limits.arm_cpu_backstop(limits)
     try:
         with deadline(limits.file_timeout):
             return analyse_file(_WORKER_PRE, Path(path)), False
@@ -221,8 +222,8 @@ def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Tuple[Tr
     if hung:
         why = f"did not finish within {wall:g} s (--file-timeout)"
     elif code == -signal.SIGXCPU:
-        why = (f"used more than {cpu_budget(limits):g} s of CPU time "
-               f"(twice --file-timeout {limits.file_timeout:g} s, plus 2 s)")
+        why = (f"used more than {_limits.cpu_budget(limits):g} s of CPU time "
+               f"(the backstop of --file-timeout {limits.file_timeout:g} s)")
     elif code == -signal.SIGKILL:
         why = "its worker was killed (SIGKILL), most likely by the system for using too much memory"
     else:
