@@ -27,6 +27,13 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
         unit.notices.append(Notice(rel, 0, message, kind="preprocess"))
         unit.stats = ParseStats(lost_reasons={"preprocessing failed": 1})
         return unit
+    return model_from_preprocessed(rel, path, pp.text)
+
+
+def model_from_preprocessed(rel: str, path: Path, text: str) -> TranslationUnit:
+    """The model of one preprocessed file; ``path`` is the main file as the
+    line markers name it, ``rel`` its name in findings and notices."""
+    unit = TranslationUnit(file=rel)
     real = os.path.realpath(path)
     names = {}
 
@@ -37,7 +44,7 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
         return hit
 
     try:
-        result = parse_preprocessed(pp.text, is_main)
+        result = parse_preprocessed(text, is_main)
     except RecursionError:
         unit.notices.append(Notice(rel, 0, "too deeply nested to parse", kind="parse"))
         return unit
