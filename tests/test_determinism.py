@@ -85,3 +85,43 @@ def test_cli_output_identical_across_hash_seeds_jobs_and_caches(tree, tmp_path):
         b = _cli(tree, *extra, "-j", "2", cache=tmp_path / f"{fmt}-b", seed="2")
         c = _cli(tree, *extra, "-j", "2", cache=tmp_path / f"{fmt}-b", seed="3")  # warm
         assert a == b == c, fmt
+
+
+def _spawn(tree: Path, cache: Path, *args) -> subprocess.Popen:
+    env = dict(os.environ, LIFECHECK_CACHE_DIR=str(cache))
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.Popen([sys.executable, "-m", "lifecheck", "check", "hw", "--format", "json", "-v",
+                             "-j", "1", *args], cwd=tree, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def _finish(proc: subprocess.Popen) -> bytes:
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, err
+    return out
+
+
+def test_two_concurrent_runs_share_a_cache_and_a_damaged_cache_changes_nothing(tree, tmp_path):
+    reference = _finish(_spawn(tree, tmp_path / "reference"))
+    shared = tmp_path / "shared"
+    first, second = _spawn(tree, shared), _spawn(tree, shared)
+    assert _finish(first) == reference
+    assert _finish(second) == reference
+    # damage every file of the cache: truncate half of them, fill the others
+    # with garbage; the next run must rebuild or ignore what it cannot trust
+    damaged = 0
+    for i, path in enumerate(sorted(p for p in shared.rglob("*") if p.is_file())):
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if i % 2 else b"\x00garbage{{{;" * 7)
+        damaged += 1
+    assert damaged
+    assert _finish(_spawn(tree, shared)) == reference
+
+
+def test_a_cache_filled_with_other_rules_gives_the_same_findings(tree, tmp_path):
+    cache = tmp_path / "cache"
+    select = ("--select", "subregion-not-deleted", "--fail-on", "warning")
+    _finish(_spawn(tree, cache))  # warm, with every rule
+    cold = _finish(_spawn(tree, tmp_path / "cold", *select))
+    assert _finish(_spawn(tree, cache, *select)) == cold
+    assert b"subregion-not-deleted" in cold and b"freed-in-unrealize" not in cold

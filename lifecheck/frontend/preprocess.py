@@ -312,11 +312,14 @@ class Preprocessor:
         if rel.is_absolute() or ".." in rel.parts:
             return False
         path = self.stub_dir / rel
-        if path.exists():
-            return True
         text = "/* lifecheck stub for a generated or system header */\n"
         if rel.parts[0] == "qapi" or rel.name.startswith("qapi-"):
             text += '#include "lifecheck-qapi.h"\n'
+        try:  # another worker may have written it; a damaged cache is rewritten
+            if path.read_text(encoding="utf-8", errors="replace") == text:
+                return True
+        except OSError:
+            pass
         _atomic_write(path, text)
         return True
 
