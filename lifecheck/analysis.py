@@ -313,6 +313,9 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
     report = Report(root=str(tree.root), version=tree.version_text, findings=findings,
                     rules=specs, tool_version=__version__)
     report.notices = list(fileset.notices)
+    if tree.version is None:
+        report.notices.append(Notice("VERSION", 1, "names no QEMU version; every rule is run, "
+                                     "whatever versions it applies to", kind="input"))
     lost = {}
     for unit in units:
         report.notices.extend(unit.notices)

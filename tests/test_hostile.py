@@ -362,6 +362,8 @@ def test_garbage_version_still_checks_with_every_rule(tmp_path, good_findings):
     doc = json.loads(proc.stdout)
     assert findings(doc) == good_findings
     assert doc["qemu_version"] == "\ufffd\ufffd not a version \x00"
+    assert notices_by_file(doc) == {
+        "VERSION": ["names no QEMU version; every rule is run, whatever versions it applies to"]}
 
 
 def test_path_outside_the_root_is_a_notice(tmp_path, good_findings):
