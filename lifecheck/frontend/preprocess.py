@@ -221,6 +221,14 @@ def qapi_typedefs(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stub_text(rel: Path) -> str:
+    """What the stub of a missing header holds (depends only on its name)."""
+    text = "/* lifecheck stub for a generated or system header */\n"
+    if rel.parts[0] == "qapi" or rel.name.startswith("qapi-"):
+        text += '#include "lifecheck-qapi.h"\n'
+    return text
+
+
 class Preprocessor:
     """Preprocesses files of one tree; stubs are shared by all its runs."""
 
@@ -277,6 +285,25 @@ class Preprocessor:
             path = self.stub_dir / name
             if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != text:
                 _atomic_write(path, text)
+        # The stub folder is a cache: whatever is in it (written by a run
+        # that was killed, by another version, or damaged) is checked
+        # against what it must hold before the preprocessor may read it.
+        for dirpath, _, filenames in os.walk(self.stub_dir):
+            for name in filenames:
+                path = Path(dirpath) / name
+                rel = path.relative_to(self.stub_dir)
+                if name.startswith(".tmp-"):
+                    continue  # another process's write in progress
+                if str(rel) in stubs:
+                    continue
+                m = re.fullmatch(r"lifecheck-config-target-(\w+)\.h", str(rel))
+                want = config_target(m.group(1), self.tree.root) if m else _stub_text(rel)
+                try:
+                    ok = path.read_text(encoding="utf-8", errors="replace") == want
+                except OSError:
+                    ok = False
+                if not ok:
+                    _atomic_write(path, want)
 
     def include_dirs(self, source: Path) -> List[str]:
         root = self.tree.root
@@ -312,9 +339,7 @@ class Preprocessor:
         if rel.is_absolute() or ".." in rel.parts:
             return False
         path = self.stub_dir / rel
-        text = "/* lifecheck stub for a generated or system header */\n"
-        if rel.parts[0] == "qapi" or rel.name.startswith("qapi-"):
-            text += '#include "lifecheck-qapi.h"\n'
+        text = _stub_text(rel)
         try:  # another worker may have written it; a damaged cache is rewritten
             if path.read_text(encoding="utf-8", errors="replace") == text:
                 return True
@@ -334,8 +359,9 @@ class Preprocessor:
                 raise
         arch = self.choose_arch(self.tree.relative(source), header)
         path = self.stub_dir / f"lifecheck-config-target-{arch}.h"
-        if not path.exists():
-            _atomic_write(path, config_target(arch, self.tree.root))
+        want = config_target(arch, self.tree.root)
+        if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != want:
+            _atomic_write(path, want)
         result = self._run(source, arch)
         result.target = arch
         return result
