@@ -213,6 +213,49 @@ def test_deep_nesting_costs_the_function_not_the_file(tmp_path, catalog, good_fi
     assert report.functions_found - report.functions_recovered == 3  # the long flat chain is kept
 
 
+CYCLES = r"""#include "qemu/osdep.h"
+#include "hw/sysbus.h"
+#include "system/memory.h"
+#include "qemu/module.h"
+#include "qom/object.h"
+
+typedef struct CycState { SysBusDevice parent_obj; MemoryRegion mmio; MemoryRegion *p; } CycState;
+static void rec_a(CycState *s, int n);
+static void rec_b(CycState *s, int n) { rec_a(s, n - 1); memory_region_add_subregion(get_system_memory(), 0, &s->mmio); }
+static void rec_a(CycState *s, int n) { if (n) rec_b(s, n); rec_a(s, n); }
+static void cyc_realize(DeviceState *dev, Error **errp) { CycState *s = (CycState *)dev; rec_a(s, 3); cyc_realize(dev, errp); s->p = &s->mmio; memory_region_add_subregion(s->p, 0, s->p); }
+static void cyc_unrealize(DeviceState *dev) { CycState *s = (CycState *)dev; object_unparent(OBJECT(&s->mmio)); object_unparent(OBJECT(&s->mmio)); }
+static void cyc_finalize(Object *obj) { CycState *s = (CycState *)obj; g_free(s); g_free(s); timer_free(s->p); }
+static void cyc_class_init(ObjectClass *klass, const void *data) {
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    dc->realize = cyc_realize; dc->realize = dc->realize; dc->unrealize = 0; dc->unrealize = cyc_unrealize;
+    device_class_set_parent_realize(dc, cyc_realize, (DeviceRealize *)&dc->realize);
+}
+static const TypeInfo types[] = {
+    { .name = "cyc-a", .parent = "cyc-b", .instance_size = sizeof(CycState), .class_init = cyc_class_init, .instance_finalize = cyc_finalize },
+    { .name = "cyc-b", .parent = "cyc-a", .class_init = cyc_class_init },
+    { .name = "cyc-self", .parent = "cyc-self", .class_init = cyc_class_init, .instance_init = (void *)cyc_class_init },
+    { .name = "cyc-c", .parent = "cyc-self", .abstract = 1 },
+    { .name = "cyc-a", .parent = "sys-bus-device" },
+};
+DEFINE_TYPES(types)
+"""
+
+
+def test_cycles_in_calls_and_types_terminate(tmp_path, catalog):
+    # recursion, mutual recursion, a type that is its own parent, two types
+    # each the other's parent, a name defined twice, hooks bound twice
+    root = make_tree(tmp_path)
+    (root / "hw" / "bad" / "cycles.c").write_text(CYCLES)
+    report, internal = run(QemuTree.open(root), [root / "hw" / "bad"], catalog,
+                           limits=Limits(file_timeout=120))
+    assert not internal and report.notices == []
+    found = {(f.loc.line, f.rule) for f in report.findings}
+    # reached through the mutually recursive helpers rec_a -> rec_b
+    assert (9, "subregion-not-deleted") in found
+    assert all(f.loc.file == "hw/bad/cycles.c" for f in report.findings)
+
+
 # -- limits --------------------------------------------------------------------
 
 def test_large_file_limit_is_configurable(tmp_path, good_findings):
