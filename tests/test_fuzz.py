@@ -44,7 +44,7 @@ from lifecheck.report import json_format, sarif, text  # noqa: E402
 from lifecheck.rules.engine import run_rules  # noqa: E402
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
-BUDGET = int(os.environ.get("LIFECHECK_FUZZ_EXAMPLES", "40"))
+BUDGET = int(os.environ.get("LIFECHECK_FUZZ_EXAMPLES", "25"))
 RANDOM = bool(os.environ.get("LIFECHECK_FUZZ_RANDOM"))
 
 FUZZ_SETTINGS = dict(
@@ -183,7 +183,7 @@ def test_fuzz_after_preprocessing(corpus, data):
     analyse_everything(tree, catalog, units, rel, path, mutate(original, path, edits))
 
 
-@settings(max_examples=max(4, BUDGET // 8), **FUZZ_SETTINGS)
+@settings(max_examples=max(4, BUDGET // 6), **FUZZ_SETTINGS)
 @given(data=st.data())
 def test_fuzz_through_the_preprocessor(corpus, tmp_path_factory, data):
     tree, catalog, files, units = corpus

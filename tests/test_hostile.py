@@ -284,6 +284,9 @@ def test_preprocessor_that_never_finishes_is_stopped(tmp_path, good_findings):
     assert findings(doc) == good_findings
     assert notices_by_file(doc) == {
         "hw/bad/hang.c": ["analysis did not finish within 3 s (--file-timeout); not analysed"]}
+    # gcc's cc1 blocked on the pipe was killed too, not left behind
+    left = subprocess.run(["pgrep", "-f", str(bad / "hang.c")], capture_output=True, text=True)
+    assert left.stdout.split() == []
 
 
 def test_macro_bomb_is_bounded_by_the_output_limit(tmp_path, catalog, good_findings):
@@ -440,12 +443,12 @@ def test_preprocessor_argv_is_built_by_lifecheck_alone(tmp_path, monkeypatch, ca
         '#pragma GCC plugin "evil"\n_Pragma("GCC dependency \\"/etc/passwd\\"")\n'
         + (hostile / GOOD[0]).read_text())
     calls = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def record(cmd, *args, **kwargs):
         calls.append((cmd, kwargs.get("shell")))
-        return real_run(cmd, *args, **kwargs)
-    monkeypatch.setattr(preprocess.subprocess, "run", record)
+        return real_popen(cmd, *args, **kwargs)
+    monkeypatch.setattr(preprocess.subprocess, "Popen", record)
 
     def argvs(root):
         calls.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -221,6 +222,14 @@ def qapi_typedefs(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
+
+
 def _stub_text(rel: Path) -> str:
     """What the stub of a missing header holds (depends only on its name)."""
     text = "/* lifecheck stub for a generated or system header */\n"
@@ -407,13 +416,20 @@ class Preprocessor:
         macro bomb cannot fill this process's memory."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
-                proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                      timeout=self.timeout, shell=False,
-                                      preexec_fn=preprocessor_output_limit(self.max_output))
-            except subprocess.TimeoutExpired:
-                raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None
+                # a session of its own, so that gcc's cc1 goes when gcc goes
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                        shell=False, start_new_session=True,
+                                        preexec_fn=preprocessor_output_limit(self.max_output))
             except OSError as exc:
                 raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
+            try:
+                proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None
+            except BaseException:  # the file's time limit, an interrupt
+                _kill_group(proc)
+                raise
             if self.max_output and os.fstat(out.fileno()).st_size >= self.max_output:
                 # the preprocessor (or its cc1) was stopped by RLIMIT_FSIZE
                 raise PreprocessError("preprocessed output exceeds the limit of "
