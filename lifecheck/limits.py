@@ -37,13 +37,14 @@ except ImportError:  # pragma: no cover - not POSIX
 MB = 1024 * 1024
 
 # Measured on QEMU 10.2.2 hw/ (docs/robustness.md): the largest source is
-# 0.27 MB (hw/nvme/ctrl.c), the largest preprocessed output 1.2 MB, the
-# slowest file a few seconds and the largest worker under 400 MB.  The
-# defaults leave a wide margin above that.
+# 0.27 MB (hw/nvme/ctrl.c), the largest preprocessed output 1.2 MB
+# (hw/arm/virt.c), the costliest file 3.7 s of CPU and 35 MB resident
+# (39 MB of address space) analysed alone; the largest process of a whole
+# hw/ run peaks at 638 MB.  The defaults leave a wide margin above that.
 DEFAULT_FILE_TIMEOUT = 300.0
 DEFAULT_MAX_FILE_SIZE = 8 * MB
 DEFAULT_MAX_PREPROCESSED = 128 * MB
-DEFAULT_WORKER_MEMORY = 4096 * MB
+DEFAULT_WORKER_MEMORY = 2048 * MB
 
 
 @dataclass(frozen=True)
