@@ -191,7 +191,7 @@ def _graph(args) -> int:
     if args.format == "svg" and not dot.graphviz_available():
         return _die(dot.MISSING_GRAPHVIZ)
     catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
-    result = analyse(tree, paths, catalog, jobs=args.jobs)
+    result = analyse(tree, paths, catalog, jobs=args.jobs, limits=Limits(isolate=True))
     for notice in result.report.notices:
         if notice.kind == "input":   # a PATH that was not analysed
             print(f"lifecheck: {notice.file}: {notice.message}", file=sys.stderr)
