@@ -464,7 +464,7 @@ def test_preprocessor_argv_is_built_by_lifecheck_alone(tmp_path, monkeypatch, ca
     for cmd, shell in hostile_calls:
         assert isinstance(cmd, list) and shell is False
         source = cmd[-1]
-        assert source.startswith(str(hostile) + "/"), "the file is passed as an absolute name"
+        assert source.startswith(str(hostile) + "/"), "files are passed by absolute names"
         assert not any(a.startswith("-fplugin") or a.startswith("--help") for a in cmd)
     assert not marker.exists()
 
@@ -473,7 +473,7 @@ def test_a_file_named_like_an_option_is_passed_as_a_path(tmp_path):
     root = make_tree(tmp_path)
     pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs")
     cmd = pre.command(Path("-fplugin=x.c"))
-    assert cmd[-1] == os.path.join(os.getcwd(), "-fplugin=x.c")
+    assert cmd[-1] == "./-fplugin=x.c"
     with pytest.raises(PreprocessError):  # a missing file, not an option
         pre.run(Path("-fplugin=x.c"))
 

@@ -337,8 +337,11 @@ class Preprocessor:
                 cmd += ["-I", str(target)]
         for d in self.include_dirs(source):
             cmd += ["-I", d]
-        # an absolute name, so that a file called "-fplugin=..." is never an option
-        cmd += ["-idirafter", str(self.stub_dir), os.path.abspath(source)]
+        # a file called "-fplugin=..." must never be read as an option
+        name = str(source)
+        if name.startswith("-"):
+            name = os.path.join(".", name)
+        cmd += ["-idirafter", str(self.stub_dir), name]
         return cmd
 
     def _stub_for(self, header: str) -> bool:
