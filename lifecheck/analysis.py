@@ -12,17 +12,18 @@ import signal
 import stat
 import tempfile
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__
-from .findings import Report
+from .cache import CachedFile, UnitCache, cache_root, make_key
+from .findings import Finding, Report
 from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
-from .frontend.unit import analyse_file
+from .frontend.unit import analyse_file_with_closure
 from .graph import Program
 from .frontend.parse import discard_parser
 from . import limits as _limits
@@ -30,14 +31,6 @@ from .limits import FileTimeout, Limits, deadline, limit_worker_memory, megabyte
 from .model import Notice, ParseStats, TranslationUnit
 from .rules.catalog import Catalog
 from .rules.engine import run_rules
-
-
-def cache_root() -> Path:
-    env = os.environ.get("LIFECHECK_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lifecheck"
 
 
 @dataclass
@@ -132,15 +125,25 @@ def collect_files(tree: QemuTree, paths: Sequence[Path], limits: Optional[Limits
     return out
 
 
+# One per worker process (and one in the main process for -j 1).
 _WORKER_PRE: Optional[Preprocessor] = None
+_WORKER_CACHE: Optional[UnitCache] = None
 _WORKER_LIMITS = Limits()
 _WORKER_MARK: Optional[str] = None  # in a worker process: the file naming its current input
 
+# What ``_analyse_one`` returns: the unit, whether an internal error (a bug
+# in lifecheck, not in the input) happened, and the digest of its cache
+# entry (None when not cached).
+Result = Tuple[TranslationUnit, bool, Optional[str]]
 
-def _init_worker(root: str, stub_dir: str, limits: Limits = Limits(), marks: Optional[str] = None) -> None:
-    global _WORKER_PRE, _WORKER_LIMITS, _WORKER_MARK
+
+def _init_worker(root: str, stub_dir: str, cache_dir: Optional[str], key: Optional[Dict[str, str]],
+                 limits: Limits = Limits(), marks: Optional[str] = None) -> None:
+    global _WORKER_PRE, _WORKER_CACHE, _WORKER_LIMITS, _WORKER_MARK
     _WORKER_LIMITS = limits
-    _WORKER_PRE = Preprocessor(QemuTree.open(Path(root)), Path(stub_dir), max_output=limits.max_preprocessed)
+    tree = QemuTree.open(Path(root))
+    _WORKER_PRE = Preprocessor(tree, Path(stub_dir), max_output=limits.max_preprocessed)
+    _WORKER_CACHE = UnitCache(Path(cache_dir), tree.root, key) if cache_dir and key is not None else None
     if marks is not None:  # a worker process of our own: its limits bind only itself
         limit_worker_memory(limits)
         _WORKER_MARK = os.path.join(marks, str(os.getpid()))
@@ -159,9 +162,10 @@ def _internal_error(rel: str, exc: BaseException) -> TranslationUnit:
     return _unit_with_notice(rel, f"internal error: {type(exc).__name__}: {exc}{where}", "internal")
 
 
-def _analyse_one(path: str) -> Tuple[TranslationUnit, bool]:
-    """Analyse one file within the per-file limits; never raises.  The flag
-    says an internal error (a bug in lifecheck, not in the input) happened."""
+def _analyse_one(path: str) -> Result:
+    """Analyse one file within the per-file limits and keep the result in
+    the cache; never raises.  Only a complete analysis is cached: a file
+    stopped by a limit or an internal error is analysed again next time."""
     assert _WORKER_PRE is not None
     limits = _WORKER_LIMITS
     rel = _WORKER_PRE.tree.relative(Path(path))
@@ -171,19 +175,26 @@ def _analyse_one(path: str) -> Tuple[TranslationUnit, bool]:
         _limits.arm_cpu_backstop(limits)
     try:
         with deadline(limits.file_timeout):
-            return analyse_file(_WORKER_PRE, Path(path)), False
+            unit, closure = analyse_file_with_closure(_WORKER_PRE, Path(path))
     except FileTimeout:
         discard_parser()
         return _unit_with_notice(rel, f"analysis did not finish within {limits.file_timeout:g} s "
-                                       "(--file-timeout); not analysed", "limit"), False
+                                       "(--file-timeout); not analysed", "limit"), False, None
     except MemoryError:
         discard_parser()
         return _unit_with_notice(rel, "ran out of memory"
                                  + (f" (limit {megabytes(limits.worker_memory)} per worker, --max-memory)"
                                     if limits.worker_memory and _WORKER_MARK else "")
-                                 + "; not analysed", "limit"), False
+                                 + "; not analysed", "limit"), False, None
     except Exception as exc:  # a bug in lifecheck must not cost other files
-        return _internal_error(rel, exc), True
+        return _internal_error(rel, exc), True, None
+    else:
+        digest = None
+        if _WORKER_CACHE is not None and closure:
+            deps = _WORKER_CACHE.include_hashes(closure)
+            if deps is not None:
+                digest = _WORKER_CACHE.store(unit, deps)
+        return unit, False, digest
     finally:
         if _WORKER_MARK is not None:
             open(_WORKER_MARK, "w").close()
@@ -195,7 +206,7 @@ def _analyse_alone_main(conn, path: str, args: tuple) -> None:
     conn.close()
 
 
-def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Tuple[TranslationUnit, bool]:
+def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Result:
     """Analyse one file in a process of its own, to learn whether it is the
     one that killed a worker, and why."""
     ctx = multiprocessing.get_context()
@@ -228,60 +239,159 @@ def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Tuple[Tr
         why = "its worker was killed (SIGKILL), most likely by the system for using too much memory"
     else:
         return _unit_with_notice(rel, "internal error: the worker analysing this file died "
-                                      f"(exit status {code})", "internal"), True
-    return _unit_with_notice(rel, why + "; not analysed", "limit"), False
+                                      f"(exit status {code})", "internal"), True, None
+    return _unit_with_notice(rel, why + "; not analysed", "limit"), False, None
 
 
-def _analyse_in_workers(tree: QemuTree, paths: List[str], jobs: int, args: tuple,
-                        limits: Limits) -> Dict[str, Tuple[TranslationUnit, bool]]:
-    """Analyse ``paths`` in a pool of worker processes.  A worker that dies
+def _analyse_in_workers(tree: QemuTree, paths: List[str], jobs: int, args: tuple, limits: Limits,
+                        finish: Callable[[str, Result], None]) -> None:
+    """Analyse ``paths`` (in this order) in a pool of worker processes,
+    calling ``finish`` with each result as it arrives.  A worker that dies
     (killed by a limit, or crashed) costs only the file it was analysing:
     the pool is started again for the files that were not finished, and the
     files the dead workers held are analysed alone to find out which."""
-    results: Dict[str, Tuple[TranslationUnit, bool]] = {}
     pending = list(paths)
     with tempfile.TemporaryDirectory(prefix="lifecheck-") as marks:
         while pending:
-            lost: List[str] = []
+            lost: Set[str] = set()
             with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_init_worker,
                                      initargs=args + (limits, marks)) as pool:
-                futures = [(p, pool.submit(_analyse_one, p)) for p in pending]
-                for p, future in futures:
+                futures = {pool.submit(_analyse_one, p): p for p in pending}
+                for future in as_completed(futures):
+                    p = futures[future]
                     try:
-                        results[p] = future.result()
+                        result = future.result()
                     except BrokenProcessPool:
-                        lost.append(p)
+                        lost.add(p)
+                        continue
                     except Exception as exc:  # e.g. the result could not be sent back
-                        results[p] = _internal_error(tree.relative(Path(p)), exc), True
+                        result = _internal_error(tree.relative(Path(p)), exc), True, None
+                    finish(p, result)
             held = set()
             for name in os.listdir(marks):
                 with open(os.path.join(marks, name), encoding="utf-8", errors="surrogateescape") as fh:
                     held.add(fh.read())
                 os.unlink(os.path.join(marks, name))
-            suspects = [p for p in lost if p in held] or lost
+            lost_in_order = [p for p in pending if p in lost]
+            suspects = [p for p in lost_in_order if p in held] or lost_in_order
             for p in suspects:
-                results[p] = _analyse_alone(p, tree.relative(Path(p)), args + (limits, marks), limits)
-            pending = [p for p in lost if p not in results]
-    return results
+                finish(p, _analyse_alone(p, tree.relative(Path(p)), args + (limits, marks), limits))
+            alone = set(suspects)
+            pending = [p for p in lost_in_order if p not in alone]
 
 
-def build_units(tree: QemuTree, files: Sequence[Path], jobs: int,
-                limits: Optional[Limits] = None) -> Tuple[List[TranslationUnit], bool]:
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class BuiltFiles:
+    """The result of the frontend over the requested files, in their order.
+    A file is either analysed (``units[i]``) or a valid cache entry
+    (``cached[i]``) whose unit is decoded only if the rules must run."""
+
+    units: List[Optional[TranslationUnit]]
+    cached: List[Optional[CachedFile]]
+    digests: List[Optional[str]]
+    internal: bool = False
+
+    def files_notices_and_stats(self):
+        for unit, hit in zip(self.units, self.cached):
+            if unit is not None:
+                yield unit.file, unit.notices, unit.stats
+            elif hit is not None:
+                yield hit.file, hit.notices, hit.stats
+
+
+def _build(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[UnitCache],
+           progress: Optional[ProgressFn], limits: Optional[Limits] = None) -> BuiltFiles:
     limits = limits or Limits()
     stub_dir = stub_dir_for(tree, cache_root(), __version__)
-    args = (str(tree.root), str(stub_dir))
     paths = [str(f) for f in files]
-    if not paths:
-        return [], False
-    if (jobs <= 1 or len(paths) <= 1) and not limits.isolate:
+    total = len(paths)
+    built = BuiltFiles([None] * total, [None] * total, [None] * total)
+    done = 0
+    todo: List[int] = []
+    for i, path in enumerate(paths):
+        hit = cache.lookup(tree.relative(Path(path))) if cache is not None else None
+        if hit is None:
+            todo.append(i)
+            continue
+        built.cached[i] = hit
+        built.digests[i] = hit.digest
+        done += 1
+        if progress:
+            progress(done, total, hit.file)
+    args = (str(tree.root), str(stub_dir), str(cache.base) if cache else None,
+            cache.key if cache else None)
+
+    def finish(i: int, result: Result) -> None:
+        nonlocal done
+        built.units[i], bad, built.digests[i] = result
+        built.internal = built.internal or bad
+        done += 1
+        if progress:
+            progress(done, total, result[0].file)
+
+    if todo and (jobs <= 1 or len(todo) <= 1) and not limits.isolate:
         _init_worker(*args, limits)
-        results = [_analyse_one(p) for p in paths]
-    else:
+        for i in todo:
+            finish(i, _analyse_one(paths[i]))
+    elif todo:
         # the stub folder is prepared once here so workers do not race on it
         Preprocessor(tree, stub_dir)
-        done = _analyse_in_workers(tree, paths, max(1, jobs), args, limits)
-        results = [done[p] for p in paths]
-    return [u for u, _ in results], any(bad for _, bad in results)
+        # biggest files first, so no worker is left with a long one at the end
+        order = sorted(todo, key=lambda i: (-_size(paths[i]), i))
+        index = {paths[i]: i for i in todo}
+        _analyse_in_workers(tree, [paths[i] for i in order], max(1, jobs), args, limits,
+                            lambda p, result: finish(index[p], result))
+    return built
+
+
+def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache],
+                 limits: Optional[Limits] = None) -> List[TranslationUnit]:
+    """Every unit, decoding cached ones; an entry whose unit cannot be
+    decoded is analysed again (in this process)."""
+    units: List[TranslationUnit] = []
+    for i, unit in enumerate(built.units):
+        if unit is None:
+            hit = built.cached[i]
+            assert hit is not None
+            unit = hit.unit()
+            if unit is None:
+                if _WORKER_PRE is None or _WORKER_PRE.tree.root != tree.root:
+                    _init_worker(str(tree.root), str(stub_dir_for(tree, cache_root(), __version__)),
+                                 str(cache.base) if cache else None, cache.key if cache else None,
+                                 limits or Limits())
+                unit, bad, built.digests[i] = _analyse_one(str(tree.root / hit.file))
+                built.internal = built.internal or bad
+            built.units[i] = unit
+        units.append(unit)
+    return units
+
+
+def build_units(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[UnitCache] = None,
+                progress: Optional[ProgressFn] = None,
+                limits: Optional[Limits] = None) -> Tuple[List[TranslationUnit], bool]:
+    """The units of ``files``, in their order: from ``cache`` where valid,
+    else analysed (in ``jobs`` worker processes, within ``limits``) and
+    stored there."""
+    built = _build(tree, files, jobs, cache, progress, limits)
+    units = _materialise(tree, built, cache, limits)
+    return units, built.internal
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def open_cache(tree: QemuTree, catalog: Catalog) -> UnitCache:
+    """The unit cache of ``tree`` for this tool, rule set and
+    preprocessing configuration."""
+    pre_command = Preprocessor(tree, stub_dir_for(tree, cache_root(), __version__)).command(Path("<file>"))
+    return UnitCache(cache_root(), tree.root, make_key(catalog, pre_command))
 
 
 @dataclass
@@ -292,48 +402,75 @@ class Analysis:
 
     report: Report
     internal: bool
-    program: Program
+    program: Optional[Program]
 
 
 def run(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
-        select: Optional[Set[str]] = None, limits: Optional[Limits] = None) -> Tuple[Report, bool]:
+        select: Optional[Set[str]] = None, use_cache: bool = False,
+        progress: Optional[ProgressFn] = None, limits: Optional[Limits] = None) -> Tuple[Report, bool]:
     """Analyse ``paths`` in ``tree``; returns the report and whether an
-    internal error happened."""
-    result = analyse(tree, paths, catalog, jobs, select, limits)
+    internal error happened.  ``use_cache`` reads and writes the unit
+    cache (see cache.py); ``progress(done, total, file)`` is called as
+    files are done; ``limits`` bound each file (see limits.py)."""
+    result = analyse(tree, paths, catalog, jobs, select, use_cache=use_cache, progress=progress,
+                     need_program=False, limits=limits)
     return result.report, result.internal
 
 
 def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
-            select: Optional[Set[str]] = None, limits: Optional[Limits] = None) -> Analysis:
-    """Like ``run``, and also hand back the program."""
+            select: Optional[Set[str]] = None, use_cache: bool = False,
+            progress: Optional[ProgressFn] = None, need_program: bool = True,
+            limits: Optional[Limits] = None) -> Analysis:
+    """Like ``run``, and also hand back the program (None when
+    ``need_program`` is false and the findings came from the cache)."""
     fileset = collect_files(tree, paths, limits)
-    units, internal = build_units(tree, fileset.files, jobs, limits)
-    program = Program(units, catalog.tables, catalog.api_functions())
-    findings, specs = run_rules(program, catalog, tree.version, select)
+    cache = open_cache(tree, catalog) if use_cache else None
+    built = _build(tree, fileset.files, jobs, cache, progress, limits)
+    rels = [tree.relative(f) for f in fileset.files]
+    # what else the findings depend on, beside the units, rules and tool
+    question = [tree.version_text, ",".join(sorted(select)) if select is not None else "*"]
+    answer = None
+    program: Optional[Program] = None
+    if cache is not None and not need_program and all(u is None for u in built.units):
+        answer = cache.load_run(rels, built.digests, question, Finding)
+        if answer is not None and not all(slug in catalog.rules for slug in answer[1]):
+            answer = None
+    if answer is not None:
+        findings, slugs, program_notices = answer
+        specs = [catalog.rules[slug] for slug in slugs]
+    else:
+        units = _materialise(tree, built, cache, limits)
+        program = Program(units, catalog.tables, catalog.api_functions())
+        findings, specs = run_rules(program, catalog, tree.version, select)
+        program_notices = []
+        for name, files in sorted(program.duplicate_types.items()):
+            # per-target variants of one device, or two devices with one name
+            program_notices.append(Notice(files[1], 0, f"QOM type '{name}' is also defined in {files[0]}; "
+                                          f"using that one ({len(files)} definitions)", kind="model"))
+        if cache is not None and all(d is not None for d in built.digests):
+            cache.store_run(rels, built.digests, question, findings, [s.slug for s in specs],
+                            program_notices, Finding)
     report = Report(root=str(tree.root), version=tree.version_text, findings=findings,
                     rules=specs, tool_version=__version__)
     report.notices = list(fileset.notices)
     if tree.version is None:
         report.notices.append(Notice("VERSION", 1, "names no QEMU version; every rule is run, "
                                      "whatever versions it applies to", kind="input"))
-    lost = {}
-    for unit in units:
-        report.notices.extend(unit.notices)
-        report.functions_found += unit.stats.functions_found
-        report.functions_recovered += unit.stats.functions_recovered
-        for reason, n in unit.stats.lost_reasons.items():
+    lost: Dict[str, int] = {}
+    for _, notices, stats in built.files_notices_and_stats():
+        report.notices.extend(notices)
+        report.functions_found += stats.functions_found
+        report.functions_recovered += stats.functions_recovered
+        for reason, n in stats.lost_reasons.items():
             lost[reason] = lost.get(reason, 0) + n
-    report.files = len(units)
+    report.files = len(fileset.files)
     report.lost_reasons = lost
-    for unit in units:
-        failed = any(n.kind in ("preprocess", "internal") for n in unit.notices)
-        if unit.stats.functions_recovered == 0:
-            if unit.stats.functions_found or failed:
-                report.empty_files.append(unit.file)
+    for file, notices, stats in built.files_notices_and_stats():
+        failed = any(n.kind in ("preprocess", "internal") for n in notices)
+        if stats.functions_recovered == 0:
+            if stats.functions_found or failed:
+                report.empty_files.append(file)
             else:
                 report.files_without_functions += 1
-    for name, files in sorted(program.duplicate_types.items()):
-        # per-target variants of one device, or two devices with one name
-        report.notices.append(Notice(files[1], 0, f"QOM type '{name}' is also defined in {files[0]}; "
-                                     f"using that one ({len(files)} definitions)", kind="model"))
-    return Analysis(report, internal, program)
+    report.notices.extend(program_notices)
+    return Analysis(report, built.internal, program)

@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-memory", type=float, default=DEFAULT_WORKER_MEMORY / MB, metavar="MB",
                    help="address space of each worker process; a file that needs more is a notice "
                         f"(default: {DEFAULT_WORKER_MEMORY // MB}; 0: no limit)")
+    c.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the unit cache ($LIFECHECK_CACHE_DIR, else "
+                        "$XDG_CACHE_HOME/lifecheck, else ~/.cache/lifecheck)")
+    c.add_argument("--clear-cache", action="store_true",
+                   help="empty the unit cache before checking")
     c.add_argument("--stats", action="store_true",
                    help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
 
@@ -129,7 +134,19 @@ def _check(args) -> int:
         unknown = select - set(catalog.rules)
         if unknown:
             return _die(f"unknown rule(s): {', '.join(sorted(unknown))}")
-    report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select, limits=limits)
+    if args.clear_cache:
+        from .cache import cache_root, clear
+        clear(cache_root())
+    progress = None
+    if not args.quiet and _is_terminal(sys.stderr):
+        from .progress import ProgressBar
+        progress = ProgressBar(sys.stderr)
+    try:
+        report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select,
+                               use_cache=not args.no_cache, progress=progress, limits=limits)
+    finally:
+        if progress is not None:
+            progress.close()
     reporter = {"text": text, "json": json_format, "sarif": sarif}[args.format]
     out = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
     try:
@@ -223,6 +240,13 @@ def _graph(args) -> int:
               file=sys.stderr)
         return 2
     return 0
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _print_stats(report) -> None:

@@ -115,6 +115,7 @@ class Program:
         # the first (by path) is the one used
         self.duplicate_types: Dict[str, List[str]] = {}
         self.managed_calls = {m["function"] for m in tables.get("framework", {}).get("managed", [])}
+        self.core_files = frozenset(tables.get("framework", {}).get("core_files", []))
         self.functions: Dict[FunctionKey, Function] = {}
         self.by_name: Dict[str, List[FunctionKey]] = {}
         for unit in self.units:
@@ -339,7 +340,7 @@ class Program:
         for entry, file, var in self.properties_of(dev):
             if entry.array_field is None:
                 continue
-            path = AccessPath(SELF, (("->", entry.array_field),))
+            path = field_path(entry.array_field)
             site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=entry.loc, result=path,
                             callee_text="DEFINE_PROP_ARRAY", index=-1)
             ev = Event("realize", site, (file, var), (), path, (var,), ())
@@ -411,10 +412,18 @@ class Program:
             if target is None or target in stack or len(via) >= MAX_CALL_DEPTH \
                     or len(out) >= MAX_PHASE_EVENTS:
                 continue
+            if target[0] in self.core_files and key[0] not in self.core_files:
+                continue  # the qdev core releases what it allocates for the device
             if not callee_env:
                 continue
             self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
                        stack | {target}, owner)
+
+
+def field_path(dotted: str) -> AccessPath:
+    """``params.serial`` -> self->params.serial"""
+    names = dotted.split(".")
+    return AccessPath(SELF, (("->", names[0]),) + tuple((".", n) for n in names[1:]))
 
 
 def _truthy(text: Optional[str]) -> bool:

@@ -37,6 +37,8 @@ def _versions(v) -> str:
 def _call(call) -> str:
     res = call["resource"]
     text = f"`{call['function']}()→`" if res == -1 else f"`{call['function']}(#{res})`"
+    if call.get("attrs"):
+        text += " {" + ", ".join(call["attrs"]) + "}"
     return text + _versions(call.get("versions"))
 
 
@@ -51,6 +53,9 @@ def render(api_dir: Path = API_DIR) -> str:
         "`[8.0+]`, `[<10.0]`: QEMU versions the call (or family) exists in. *must release*: the device",
         "that acquires it has to release it itself (no: the framework or QOM reclaims it).",
         "Disarm calls stop a resource without reclaiming it and do not count as a release.",
+        "Attributes in braces: *idempotent* -- a second call is harmless (the function checks its",
+        "state); *clears* -- the call also sets the pointer to NULL; *container*, *alias* -- kinds of",
+        "memory region; *result-unused* -- only calls whose result is discarded belong to the family.",
         "",
     ]
     count = 0

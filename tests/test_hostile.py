@@ -311,12 +311,12 @@ def _slow_in_python(pre, path):
     return _real_analyse_file(pre, path)
 
 
-_real_analyse_file = analysis.analyse_file
+_real_analyse_file = analysis.analyse_file_with_closure
 
 
 def test_time_limit_stops_python_code_in_process(tmp_path, catalog, good_findings, monkeypatch):
     root = make_tree(tmp_path)
-    monkeypatch.setattr(analysis, "analyse_file", _slow_in_python)
+    monkeypatch.setattr(analysis, "analyse_file_with_closure", _slow_in_python)
     report, internal = run(QemuTree.open(root), [root / "hw"], catalog, limits=Limits(file_timeout=5))
     assert not internal
     assert {(f.loc.file, f.loc.line, f.rule) for f in report.findings} == \
@@ -358,7 +358,7 @@ def test_a_file_that_kills_its_worker_costs_only_that_file(tmp_path, catalog, go
                                                             name, timeout, message, internal):
     root = make_tree(tmp_path)
     (root / "hw" / "bad" / name).write_text("int x;\n")
-    monkeypatch.setattr(analysis, "analyse_file", _misbehave)
+    monkeypatch.setattr(analysis, "analyse_file_with_closure", _misbehave)
     monkeypatch.setattr(limits_module, "cpu_budget", lambda limits: 3)
     limits = Limits(file_timeout=timeout, worker_memory=2048 * MB, isolate=True)
     report, was_internal = run(QemuTree.open(root), [root / "hw"], catalog, jobs=2, limits=limits)
@@ -374,7 +374,7 @@ def test_internal_error_exits_2_and_still_prints_the_other_findings(tmp_path, ca
                                                                      good_findings):
     root = make_tree(tmp_path)
     (root / "hw" / "bad" / "bug.c").write_text("int x;\n")
-    monkeypatch.setattr(analysis, "analyse_file", _misbehave)
+    monkeypatch.setattr(analysis, "analyse_file_with_closure", _misbehave)
     monkeypatch.setenv("LIFECHECK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(root)
     status = cli.main(["check", "hw", "-j", "1", "-v"])

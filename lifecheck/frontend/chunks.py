@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, List
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-_TOKEN_RE = re.compile(
-    r'^[ \t]*#[^\n]*'                 # line marker or stray directive
-    r'|"(?:\\.|[^"\\\n])*"'           # string literal
-    r"|'(?:\\.|[^'\\\n])*'"           # char literal
-    r'|[{};]|\n',
-    re.M,
-)
+# Characters the splitter stops at; everything else is skipped by the
+# regex engine.  "\n" is not among them: lines are counted only where a
+# chunk starts or ends.
+_STOP_RE = re.compile(r'[{};"\'#]')
+_STRING_RE = re.compile(r'"(?:\\.|[^"\\\n])*"')
+_CHAR_RE = re.compile(r"'(?:\\.|[^'\\\n])*'")
 _MARKER_RE = re.compile(r'^[ \t]*#\s*(?:line\s+)?(\d+)\s+"((?:\\.|[^"\\])*)"')
+_MARKER_AT_RE = re.compile(_MARKER_RE.pattern[1:])  # the same, matched at a position
 
 FUNCTION = "function"
 TYPEDEF = "typedef"
@@ -53,71 +53,163 @@ def _classify(text: str, brace_after_paren: bool) -> str:
     return OTHER
 
 
-def split_chunks(text: str) -> List[Chunk]:
-    """Split preprocessed text into chunks (line markers followed)."""
+# Chunks of header segments already split in this process, keyed by the
+# segment's text (which starts with its line marker: file and line).
+SegmentCache = Dict[str, List[Chunk]]
+_SEGMENT_CACHE_LIMIT = 400_000
+
+
+def split_chunks(text: str, segment_cache: Optional[SegmentCache] = None,
+                 cacheable: Optional[Callable[[str], bool]] = None) -> List[Chunk]:
+    """Split preprocessed text into chunks (line markers followed).
+
+    A chunk's text is the source from its first character to its closing
+    ``;`` or ``}``, with the line markers inside it kept (so coordinates
+    stay right) and other directives dropped.  This runs over every byte of
+    every header a file includes, so it avoids per-line work: lines are
+    counted with ``str.count`` between the places that need a number, and
+    semicolons inside braces are not even looked at.
+
+    With ``segment_cache``, the text is handled one segment at a time (a
+    line marker and the text up to the next directive), and a segment that
+    starts and ends between two chunks is split once per process: every
+    QEMU file includes mostly the same headers.  ``cacheable(file)`` says
+    which files' segments are worth keeping (not the file being checked)."""
     chunks: List[Chunk] = []
     cur_file = "<unknown>"
-    cur_line = 1
+    # line of position base_pos is base_line; other lines are counted from it
+    base_pos, base_line = 0, 1
     depth = 0
-    parts: List[str] = []       # text pieces of the current chunk
-    start_file = cur_file
-    start_line = 0
-    pos = 0
+    start = -1                  # position of the current chunk's first character
+    start_file, start_line = cur_file, 0
+    cuts: List[Tuple[int, int]] = []   # directives to drop from the current chunk
     brace_after_paren = False
+    count = text.count
+    pos = 0
+    n = len(text)
 
-    def flush(end_line: int) -> None:
-        nonlocal parts, start_line, brace_after_paren
-        body = "".join(parts).strip()
-        if body and body != ";":
-            chunks.append(Chunk(start_file, start_line, body,
-                                _classify(body, brace_after_paren), end_line))
-        parts = []
-        start_line = 0
-        brace_after_paren = False
+    def line_at(p: int) -> int:
+        nonlocal base_pos, base_line
+        base_line += count("\n", base_pos, p)
+        base_pos = p
+        return base_line
 
-    for m in _TOKEN_RE.finditer(text):
-        tok = m.group(0)
-        seg = text[pos:m.start()]
-        if seg.strip() and start_line == 0:
-            start_file, start_line = cur_file, cur_line
-        parts.append(seg)
-        pos = m.end()
-        if tok == "\n":
-            parts.append("\n")
-            cur_line += 1
-            continue
-        if tok.lstrip().startswith("#"):
-            mm = _MARKER_RE.match(tok)
-            if mm:
-                cur_line = int(mm.group(1)) - 1  # the newline that follows bumps it
-                cur_file = mm.group(2)
-                if start_line:
-                    # keep the marker inside the chunk so coordinates stay right
-                    parts.append(tok)
-            continue
-        if start_line == 0:
-            start_file, start_line = cur_file, cur_line
-        parts.append(tok)
-        if tok == "{":
-            if depth == 0:
-                before = "".join(parts[:-1]).rstrip()
-                brace_after_paren = before.endswith(")")
-            depth += 1
-        elif tok == "}":
-            depth -= 1
-            if depth < 0:
-                depth = 0
-            if depth == 0 and brace_after_paren:
-                flush(cur_line)
-        elif tok == ";" and depth == 0:
-            flush(cur_line)
-    tail = text[pos:]
-    if tail.strip():
-        if start_line == 0:
-            start_file, start_line = cur_file, cur_line
-        parts.append(tail)
-    flush(cur_line)
+    def body(end: int) -> str:
+        if not cuts:
+            return text[start:end]
+        pieces, at = [], start
+        for s, e in cuts:
+            pieces.append(text[at:s])
+            at = e
+        pieces.append(text[at:end])
+        return "".join(pieces)
+
+    def begin(p: int) -> None:
+        nonlocal start, start_file, start_line
+        start = p
+        start_file, start_line = cur_file, line_at(p)
+
+    def first_char(a: int, b: int) -> int:
+        # position of the first non-blank character in text[a:b], or -1
+        seg = text[a:b]
+        stripped = seg.lstrip()
+        return b - len(stripped) if stripped else -1
+
+    skip = 0                    # inside a literal or directive already handled
+    markers = 0                 # line markers seen
+    seg_start = 0
+    while seg_start < n:
+        nxt = text.find("\n#", seg_start)
+        seg_end = n if nxt < 0 else nxt + 1   # a directive line starts the next segment
+        key = None
+        if segment_cache is not None and depth == 0 and start < 0 and text.startswith("#", seg_start) \
+                and first_char(pos, seg_start) < 0:
+            mm = _MARKER_AT_RE.match(text, seg_start, seg_end)
+            if mm is not None and (cacheable is None or cacheable(mm.group(2))):
+                key = text[seg_start:seg_end]
+                hit = segment_cache.get(key)
+                if hit is not None:
+                    chunks.extend(hit)
+                    cur_file = mm.group(2)
+                    base_pos, base_line = text.find("\n", seg_start, seg_end), int(mm.group(1)) - 1
+                    if base_pos < 0:
+                        base_pos = seg_end
+                    pos = skip = seg_end
+                    seg_start = seg_end
+                    continue
+        first_new, markers_before = len(chunks), markers
+        for m in _STOP_RE.finditer(text, seg_start, seg_end):
+            tok_start = m.start()
+            if tok_start < skip:
+                continue
+            c = text[tok_start]
+            if c == ";" and depth:
+                continue
+            if c == "#":
+                line_start = text.rfind("\n", 0, tok_start) + 1
+                if text[line_start:tok_start].strip(" \t"):
+                    continue  # not a directive ("#" inside a line)
+                tok_start = line_start
+                tok_end = text.find("\n", tok_start)
+                if tok_end < 0:
+                    tok_end = n
+            elif c == '"' or c == "'":
+                lit = (_STRING_RE if c == '"' else _CHAR_RE).match(text, tok_start)
+                if lit is None:
+                    continue  # unterminated: an ordinary character
+                tok_end = lit.end()
+            else:
+                tok_end = tok_start + 1
+            if start < 0 and tok_start > pos:
+                p = first_char(pos, tok_start)
+                if p >= 0:
+                    begin(p)
+            pos = skip = tok_end
+            if c == "#":
+                mm = _MARKER_RE.match(text[tok_start:tok_end])
+                if mm:
+                    base_pos, base_line = tok_end, int(mm.group(1)) - 1  # the newline bumps it
+                    cur_file = mm.group(2)
+                    markers += 1
+                elif start >= 0:
+                    cuts.append((tok_start, tok_end))
+                continue
+            if start < 0:
+                begin(tok_start)
+            if c == "{":
+                if depth == 0:
+                    brace_after_paren = body(tok_start).rstrip().endswith(")")
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth < 0:
+                    depth = 0
+                if depth == 0 and brace_after_paren:
+                    _flush(chunks, body(tok_end), start_file, start_line, brace_after_paren, line_at(tok_start))
+                    start, cuts, brace_after_paren = -1, [], False
+            elif c == ";" and depth == 0:
+                _flush(chunks, body(tok_end), start_file, start_line, brace_after_paren, line_at(tok_start))
+                start, cuts, brace_after_paren = -1, [], False
+        if key is not None and depth == 0 and start < 0 and markers == markers_before + 1 \
+                and first_char(pos, seg_end) < 0:
+            if len(segment_cache) >= _SEGMENT_CACHE_LIMIT:
+                segment_cache.clear()
+            segment_cache[key] = chunks[first_new:]
+        seg_start = seg_end
+    if start < 0 and pos < n:
+        p = first_char(pos, n)
+        if p >= 0:
+            begin(p)
+    if start >= 0:
+        _flush(chunks, body(n), start_file, start_line, brace_after_paren, line_at(n))
     return chunks
+
+
+def _flush(chunks: List[Chunk], raw: str, file: str, line: int, brace_after_paren: bool,
+           end_line: int) -> None:
+    body = raw.strip()
+    if body and body != ";":
+        chunks.append(Chunk(file, line, body, _classify(body, brace_after_paren), end_line))
 
 
 def iter_typedef_names_fallback(text: str) -> Iterator[str]:

@@ -755,16 +755,20 @@ def _function_id(node) -> Optional[str]:
 # -- AST helpers ------------------------------------------------------------
 
 def _offset_member(node) -> Optional[str]:
-    """The member named by ``offsetof(S, m)`` once expanded."""
-    member = None
+    """The member named by ``offsetof(S, m)`` once expanded, dotted when
+    nested (``offsetof(NvmeCtrl, params.serial)`` -> ``params.serial``)."""
     for n in _walk(node):
         if isinstance(n, c_ast.StructRef):
-            member = n.field.name
-        elif isinstance(n, c_ast.FuncCall) and n.args is not None:  # __builtin_offsetof(T, m)
+            names = []
+            while isinstance(n, c_ast.StructRef):
+                names.append(n.field.name)
+                n = n.name
+            return ".".join(reversed(names))
+        if isinstance(n, c_ast.FuncCall) and n.args is not None:  # __builtin_offsetof(T, m)
             exprs = getattr(n.args, "exprs", None) or []
             if len(exprs) == 2 and isinstance(exprs[1], c_ast.ID):
-                member = exprs[1].name
-    return member
+                return exprs[1].name
+    return None
 
 
 def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEntry]:

@@ -18,7 +18,7 @@ import pycparser
 from pycparser import c_ast
 from pycparserext.ext_c_parser import GnuCParser
 
-from .chunks import FUNCTION, TYPEDEF, Chunk, iter_typedef_names_fallback, split_chunks
+from .chunks import FUNCTION, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
 
@@ -74,6 +74,8 @@ class _CarryingParser(GnuCParser):
 _PARSER: Optional[_CarryingParser] = None
 # header typedef chunk text -> typedef names it declares (process-wide)
 _TYPEDEF_CACHE: Dict[str, Tuple[str, ...]] = {}
+# header segment text -> its chunks (process-wide, see split_chunks)
+_SEGMENT_CACHE: SegmentCache = {}
 
 
 def discard_parser() -> None:
@@ -150,7 +152,13 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
     parser.file_scope = {}
     result = ResultBuilder(parser)
     main_cache: Dict[str, bool] = {}
-    for chunk in split_chunks(text):
+
+    def is_header(name: str) -> bool:
+        main = main_cache.get(name)
+        if main is None:
+            main = main_cache[name] = bool(is_main(name))
+        return not main
+    for chunk in split_chunks(text, _SEGMENT_CACHE, is_header):
         main = main_cache.get(chunk.file)
         if main is None:
             main = main_cache[chunk.file] = bool(is_main(chunk.file))
@@ -173,15 +181,17 @@ class ResultBuilder:
     def header_typedef(self, chunk: Chunk) -> None:
         names = _TYPEDEF_CACHE.get(chunk.text)
         if names is None:
-            before = set(k for k, v in self.parser.file_scope.items() if v)
-            try:
-                _parse_text(self.parser, chunk, chunk.text)
-                names = tuple(k for k, v in self.parser.file_scope.items() if v and k not in before)
-            except Exception:
-                names = tuple(iter_typedef_names_fallback(chunk.text))
+            names = _simple_typedef_names(chunk.text)
+            if names is None:
+                try:
+                    ast = _parse_text(self.parser, chunk, chunk.text)
+                    names = tuple(n.name for n in ast.ext if isinstance(n, c_ast.Typedef) and n.name)
+                except Exception:
+                    names = tuple(iter_typedef_names_fallback(chunk.text))
             _TYPEDEF_CACHE[chunk.text] = names
+        scope = self.parser.file_scope
         for name in names:
-            self.parser.file_scope[name] = True
+            scope[name] = True
 
     def main_chunk(self, chunk: Chunk) -> None:
         is_function = chunk.kind == FUNCTION
@@ -202,6 +212,29 @@ class ResultBuilder:
             for name in iter_typedef_names_fallback(chunk.text):
                 self.parser.file_scope[name] = True
         self.result.failed.append((chunk, _reason(first_error)))
+
+
+# "typedef WORDS *NAME;" (after dropping a struct/union/enum body): the
+# declared name is the last word.  Most header typedefs look like this, and
+# reading them needs no parser.
+_SIMPLE_TYPEDEF_RE = re.compile(r"typedef\s+((?:[A-Za-z_]\w*\s+)+)\**\s*([A-Za-z_]\w*)\s*;")
+_BODY_RE = re.compile(r"\{.*\}", re.S)
+
+
+def _simple_typedef_names(text: str) -> Optional[Tuple[str, ...]]:
+    """The name a simple one-declarator typedef declares, or None when the
+    chunk needs the parser (several declarators, arrays, function types,
+    attributes outside the body)."""
+    if "{" in text:
+        text = _BODY_RE.sub(" ", text)
+    m = _SIMPLE_TYPEDEF_RE.fullmatch(text)
+    if m is None:
+        return None
+    words = m.group(1).split()
+    name = m.group(2)
+    if name in _C_WORDS or any(w in ("typedef", "__attribute__", "__extension__") for w in words):
+        return None
+    return (name,)
 
 
 _C_WORDS = frozenset("""

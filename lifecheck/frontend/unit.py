@@ -7,7 +7,9 @@ failure into a ``Notice``: a file that cannot be analysed costs that file
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import List, Optional, Tuple
 
 from ..model import Notice, ParseStats, TranslationUnit
 from .extract import Extractor
@@ -15,7 +17,29 @@ from .parse import parse_preprocessed
 from .preprocess import PreprocessError, Preprocessor
 
 
+_MARKER_FILE_RE = re.compile(r'^# \d+ "((?:\\.|[^"\\])*)"', re.M)
+
+
+def include_closure(text: str) -> List[str]:
+    """Every file the preprocessor read to produce ``text`` (the source
+    file, its headers, stubs and the prelude), from the line markers."""
+    names = set(_MARKER_FILE_RE.findall(text))
+    out = []
+    for name in names:
+        if name.startswith("<"):  # <built-in>, <command-line>
+            continue
+        out.append(name.replace('\\"', '"').replace("\\\\", "\\"))
+    return sorted(out)
+
+
 def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
+    return analyse_file_with_closure(pre, path)[0]
+
+
+def analyse_file_with_closure(pre: Preprocessor, path: Path) -> Tuple[TranslationUnit, Optional[List[str]]]:
+    """The unit of ``path`` and the files its preprocessing read (None
+    when it could not be preprocessed: such a result is not worth keeping,
+    the cause may be passing)."""
     tree = pre.tree
     rel = tree.relative(path)
     unit = TranslationUnit(file=rel)
@@ -26,8 +50,8 @@ def analyse_file(pre: Preprocessor, path: Path) -> TranslationUnit:
         message = str(exc).replace(str(tree.root) + os.sep, "")
         unit.notices.append(Notice(rel, 0, message, kind="preprocess"))
         unit.stats = ParseStats(lost_reasons={"preprocessing failed": 1})
-        return unit
-    return model_from_preprocessed(rel, path, pp.text)
+        return unit, None
+    return model_from_preprocessed(rel, path, pp.text), include_closure(pp.text)
 
 
 def model_from_preprocessed(rel: str, path: Path, text: str) -> TranslationUnit:

@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 import networkx as nx
 
 from ..findings import Finding, RelatedLocation
-from ..graph import PHASES, DeviceType, Event, Program
+from ..graph import PHASES, DeviceType, Event, Program, field_path
 from ..model import GLOBAL, LOCAL, SELF, AccessPath, Function, Location
 from .catalog import RuleSpec
 
@@ -112,7 +112,7 @@ class LifetimeFacts:
         # fields of properties qdev releases itself at finalize
         released_infos = set(ctx.catalog.tables.get("ownership", {}).get("framework_released_properties", []))
         self.framework_released: Set[str] = {
-            AccessPath(SELF, (("->", entry.field),)).key()
+            field_path(entry.field).key()
             for entry, _, _ in self.program.properties_of(dev) if entry.info in released_infos}
 
     def in_child(self, key: Optional[str]) -> bool:
@@ -190,6 +190,8 @@ def leak(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     acquire_phases = cfg.get("acquire_phases", ["realize"])
     release_phases = cfg.get("release_phases", list(TEARDOWN))
     roots = cfg.get("roots", ["self"])
+    if cfg.get("skip_not_hotpluggable") and dev.settings.get("hotpluggable") in ("false", "0"):
+        return []   # the class says it is never unplugged: nothing is ever unrealized
     released = facts.released(list(release_phases) + list(acquire_phases))
     # a handle that is not kept (virtio_add_queue()'s result) cannot be
     # matched by name: any release of its family counts
