@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__
 from .cache import CachedFile, UnitCache, cache_root, make_key
-from .findings import Finding, Report
+from .findings import Finding, Report, number_findings
 from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file_with_closure
@@ -31,6 +31,7 @@ from .limits import FileTimeout, Limits, deadline, limit_worker_memory, megabyte
 from .model import Notice, ParseStats, TranslationUnit
 from .rules.catalog import Catalog
 from .rules.engine import run_rules
+from .source import function_spans
 
 
 @dataclass
@@ -450,8 +451,15 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
         if cache is not None and all(d is not None for d in built.digests):
             cache.store_run(rels, built.digests, question, findings, [s.slug for s in specs],
                             program_notices, Finding)
-    report = Report(root=str(tree.root), version=tree.version_text, findings=findings,
+    report = Report(root=str(tree.root), version=tree.version_text, findings=number_findings(findings),
                     rules=specs, tool_version=__version__)
+    # function extents for suppressions and --diff (units are decoded from
+    # the cache when the findings came from it)
+    units = [u for u in (built.units if answer is None else _materialise(tree, built, cache, limits))
+             if u is not None]
+    report.analysed_files = sorted(tree.relative(f) for f in fileset.files)
+    report.spans = function_spans(tree.root, ((fn.name, fn.loc.file, fn.loc.line, fn.end_line)
+                                              for unit in units for fn in unit.functions.values()))
     report.notices = list(fileset.notices)
     if tree.version is None:
         report.notices.append(Notice("VERSION", 1, "names no QEMU version; every rule is run, "

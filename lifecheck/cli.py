@@ -13,8 +13,13 @@ from .findings import severity_rank
 from .frontend.tree import QemuTree, TreeError, find_root
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
 from .rules.catalog import RuleDataError, default_rules_dir, load_catalog
+# workflow: config, suppressions, baseline, --diff (issue 5)
+from . import baseline as baseline_file
+from . import diff as diff_filter
+from . import suppress
+from .config import Config, ConfigError, find_config, load_config
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "gitlab", "github")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,15 +30,39 @@ def _parser() -> argparse.ArgumentParser:
     sub.required = True
 
     c = sub.add_parser("check", help="check files or folders of a QEMU tree")
+    _common_options(c)
+    c.add_argument("--format", choices=FORMATS, default="text")
+    c.add_argument("--output", "-o", help="write the report to FILE instead of standard output")
+    c.add_argument("--fail-on", choices=("error", "warning", "note"), default=None,
+                   help="lowest severity that makes the exit status 1 (default: the config's, else error)")
+    c.add_argument("--stats", action="store_true",
+                   help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
+    # workflow (issue 5)
+    c.add_argument("--report", action="append", default=[], metavar="FORMAT:FILE",
+                   help="also write the report in FORMAT to FILE, from the same run (repeatable)")
+    c.add_argument("--baseline", metavar="FILE",
+                   help="report only findings not in FILE (see 'lifecheck baseline'); default: the config's")
+    c.add_argument("--no-baseline", action="store_true", help="ignore the config's baseline")
+    c.add_argument("--diff", metavar="REV",
+                   help="report only findings on lines or functions changed since git revision REV")
+
+    b = sub.add_parser("baseline", help="write the current findings to FILE, to be hidden by --baseline FILE")
+    b.add_argument("file", metavar="FILE", help="the baseline file to write (JSON)")
+    _common_options(b)
+
+    e = sub.add_parser("explain", help="print a rule's documentation")
+    e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
+
+    _add_graph_parser(sub)
+    return p
+
+
+def _common_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                    help="files or folders to check (default: .)")
     c.add_argument("--root", help="the QEMU tree root (default: found by walking up from PATH)")
-    c.add_argument("--format", choices=FORMATS, default="text")
-    c.add_argument("--output", "-o", help="write the report to FILE instead of standard output")
     c.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                    help="parallel workers (default: number of CPUs)")
-    c.add_argument("--fail-on", choices=("error", "warning", "note"), default="error",
-                   help="lowest severity that makes the exit status 1 (default: error)")
     c.add_argument("--select", action="append", metavar="SLUG",
                    help="run only this rule (repeatable)")
     c.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
@@ -55,14 +84,11 @@ def _parser() -> argparse.ArgumentParser:
                         "$XDG_CACHE_HOME/lifecheck, else ~/.cache/lifecheck)")
     c.add_argument("--clear-cache", action="store_true",
                    help="empty the unit cache before checking")
-    c.add_argument("--stats", action="store_true",
-                   help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
-
-    e = sub.add_parser("explain", help="print a rule's documentation")
-    e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
-
-    _add_graph_parser(sub)
-    return p
+    # workflow (issue 5)
+    c.add_argument("--ignore", action="append", default=[], metavar="SLUG",
+                   help="do not run this rule (repeatable)")
+    c.add_argument("--config", metavar="FILE",
+                   help="settings file (default: lifecheck.toml or .lifecheck.toml at the tree root)")
 
 
 def _die(message: str) -> int:
@@ -82,8 +108,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _explain(args)
         if args.command == "graph":
             return _graph(args)
+        if args.command == "baseline":
+            return _baseline(args)
         return _check(args)
-    except (TreeError, RuleDataError) as exc:
+    except (TreeError, RuleDataError, ConfigError, baseline_file.BaselineError,
+            diff_filter.DiffError) as exc:
         return _die(str(exc))
     except KeyboardInterrupt:
         return _die("interrupted")
@@ -92,11 +121,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _explain(args) -> int:
     from .explain import render
     catalog = load_catalog()
+    rules = dict(catalog.rules)
+    rules[suppress.UNUSED] = suppress.UNUSED_RULE
     if not args.slug:
-        for slug, spec in sorted(catalog.rules.items()):
+        for slug, spec in sorted(rules.items()):
             print(f"{slug:28} {spec.summary}")
         return 0
-    spec = catalog.rules.get(args.slug)
+    spec = rules.get(args.slug)
     if spec is None:
         return _die(f"no rule '{args.slug}' (see 'lifecheck explain' for the list)")
     text = render(spec)
@@ -104,14 +135,22 @@ def _explain(args) -> int:
     return 0
 
 
-def _check(args) -> int:
+class _Run:
+    """One analysis as the command line asked for it."""
+
+    def __init__(self, report, internal: bool, config: Config, tree: QemuTree):
+        self.report, self.internal, self.config, self.tree = report, internal, config, tree
+
+
+def _analyse(args, changes_since: Optional[str] = None) -> _Run:
+    """Find the tree and the config, run the rules, apply the config's and
+    the source's suppressions.  Raises the errors main() turns into exit 2."""
     from .analysis import run
-    from .report import json_format, sarif, text
 
     if args.jobs < 1:
-        return _die("-j must be at least 1")
+        raise _UsageError("-j must be at least 1")
     if min(args.file_timeout, args.max_file_size, args.max_memory) < 0:
-        return _die("--file-timeout, --max-file-size and --max-memory must not be negative")
+        raise _UsageError("--file-timeout, --max-file-size and --max-memory must not be negative")
     # every file is analysed in a worker process, even with -j 1, so that the
     # limits hold and a file that kills its worker costs only that file
     limits = Limits(file_timeout=args.file_timeout, max_file_size=int(args.max_file_size * MB),
@@ -119,21 +158,27 @@ def _check(args) -> int:
     paths = [Path(p) for p in args.paths]
     if args.root:
         tree = QemuTree.open(Path(args.root))
+        # relative PATHs are taken from the current folder, as usual
+        paths = [p if p.is_absolute() else Path.cwd() / p for p in paths]
     else:
         found = find_root(paths[0])
         if found is None:
-            return _die(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
-                        "and include/qemu/); pass --root")
+            raise _UsageError(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
+                              "and include/qemu/); pass --root")
         tree = QemuTree.open(found)
-    if args.root:
-        # relative PATHs are taken from the current folder, as usual
-        paths = [p if p.is_absolute() else Path.cwd() / p for p in paths]
-    catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
-    select = set(args.select) if args.select else None
-    if select:
-        unknown = select - set(catalog.rules)
-        if unknown:
-            return _die(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    config_path = Path(args.config) if args.config else find_config(tree.root)
+    config = load_config(config_path) if config_path else Config()
+    catalog = load_catalog([default_rules_dir()] + config.rules_dirs + [Path(d) for d in args.rules_dir])
+    known = set(catalog.rules) | {suppress.UNUSED}
+    config.check_rules(known)
+    unknown = (set(args.select or []) | set(args.ignore)) - known
+    if unknown:
+        raise _UsageError(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    select = set(args.select) if args.select else set(config.select) if config.select is not None else None
+    ignore = set(args.ignore) | set(config.ignore)
+    if ignore:
+        select = (select if select is not None else set(catalog.rules)) - ignore
+    changes = diff_filter.changed_lines(tree.root, changes_since) if changes_since else None
     if args.clear_cache:
         from .cache import cache_root, clear
         clear(cache_root())
@@ -147,24 +192,125 @@ def _check(args) -> int:
     finally:
         if progress is not None:
             progress.close()
-    reporter = {"text": text, "json": json_format, "sarif": sarif}[args.format]
-    out = open(args.output, "w", encoding="utf-8", newline="\n") if args.output else sys.stdout
+    suppress.apply(report, known)
+    _apply_config(report, config)
+    if changes is not None:
+        diff_filter.apply(report, changes)
+    return _Run(report, internal, config, tree)
+
+
+def _apply_config(report, config: Config) -> None:
+    """Per-path ignores and severity overrides from the config."""
+    import dataclasses
+
+    def ignored(f) -> bool:
+        rules = config.ignored_for(f.loc.file)
+        return "*" in rules or f.rule in rules or (f.rule == suppress.UNUSED and f.resource in rules)
+
+    findings = [f for f in report.findings if not ignored(f)] if config.per_path_ignores else report.findings
+    if config.severity:
+        findings = [dataclasses.replace(f, severity=config.severity[f.rule])
+                    if f.rule in config.severity else f for f in findings]
+    report.findings = findings
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _reporter(fmt: str):
+    from .report import github, gitlab, json_format, sarif, text
+    return {"text": text, "json": json_format, "sarif": sarif, "gitlab": gitlab, "github": github}[fmt]
+
+
+def _write(report, fmt: str, target: Optional[str], verbose: bool) -> None:
+    reporter = _reporter(fmt)
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    out = open(target, "w", encoding="utf-8", newline="\n") if target else sys.stdout
     try:
-        if args.format == "text":
-            reporter.report(report, out, verbose=args.verbose and not args.quiet)
+        if fmt in ("text", "github"):
+            reporter.report(report, out, verbose=verbose)
         else:
             reporter.report(report, out)
     finally:
-        if args.output:
+        if target:
             out.close()
+
+
+def _parse_reports(specs: List[str]) -> List[tuple]:
+    out = []
+    for spec in specs:
+        fmt, sep, target = spec.partition(":")
+        if not sep or not target or fmt not in FORMATS:
+            raise _UsageError(f"--report {spec}: expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}")
+        out.append((fmt, target))
+    return out
+
+
+def _check(args) -> int:
+    try:
+        extra = _parse_reports(args.report)
+        result = _analyse(args, changes_since=args.diff)
+    except _UsageError as exc:
+        return _die(str(exc))
+    report, config = result.report, result.config
+    baseline_path = None if args.no_baseline else (
+        Path(args.baseline) if args.baseline else config.baseline)
+    if baseline_path is not None:
+        baseline_file.apply(report, baseline_file.load(baseline_path), _shown(baseline_path))
+    _write(report, args.format, args.output, verbose=args.verbose and not args.quiet)
+    for fmt, target in extra:
+        _write(report, fmt, target, verbose=False)
     if args.stats:
         _print_stats(report)
-    if internal:
+    if report.baseline is not None and not args.quiet:
+        _print_baseline(report.baseline, args.verbose)
+    if result.internal:
         print("lifecheck: internal error while analysing some files (see the notices with -v)",
               file=sys.stderr)
         return 2
-    threshold = severity_rank(args.fail_on)
+    fail_on = args.fail_on or config.fail_on or "error"
+    threshold = severity_rank(fail_on)
     return 1 if any(severity_rank(f.severity) >= threshold for f in report.findings) else 0
+
+
+def _baseline(args) -> int:
+    try:
+        result = _analyse(args)
+    except _UsageError as exc:
+        return _die(str(exc))
+    count = baseline_file.write(result.report, Path(args.file))
+    if not args.quiet:
+        print(f"lifecheck: wrote {count} finding{'' if count == 1 else 's'} to {args.file}; "
+              f"'lifecheck check --baseline {args.file}' now reports only new ones", file=sys.stderr)
+    if result.internal:
+        print("lifecheck: internal error while analysing some files (see the notices with -v)",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user would type it: relative to the current folder
+    when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _print_baseline(info: dict, verbose: bool) -> None:
+    stale = info["stale"]
+    line = f"lifecheck: baseline {info['path']}: {info['matched']} known finding(s) hidden"
+    if stale:
+        line += (f"; {len(stale)} entr{'y is' if len(stale) == 1 else 'ies are'} stale (fixed, or the code "
+                 f"moved): refresh with 'lifecheck baseline {info['path']} ...'")
+    print(line, file=sys.stderr)
+    if verbose:
+        for e in stale:
+            print(f"lifecheck:   stale: {e.get('file')}: [{e.get('rule')}] {e.get('resource')} in "
+                  f"{e.get('function')} (was line {e.get('line')})", file=sys.stderr)
 
 
 def _add_graph_parser(sub) -> None:

@@ -6,9 +6,10 @@ look back into the model.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .model import Location
 
@@ -40,16 +41,54 @@ class Finding:
     hook: str               # lifecycle phase: realize, unrealize, instance_init, instance_finalize
     device: str             # QOM type name
     related: Tuple[RelatedLocation, ...] = ()
+    # Index among findings with the same identity (see number_findings);
+    # 0 for the first, which keeps its fingerprint independent of the others.
+    occurrence: int = 0
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.resource, self.device)
 
+    def identity(self) -> Tuple[str, ...]:
+        """What the finding is about, without line numbers."""
+        return (self.rule, self.loc.file, self.function, self.resource, self.device)
+
     @property
     def fingerprint(self) -> str:
         """Stable across unrelated edits: no line numbers, only what the
-        finding is about."""
-        basis = "\0".join((self.rule, self.loc.file, self.function, self.resource, self.device))
+        finding is about, plus its occurrence index when one function has
+        several findings of a rule on one resource."""
+        parts = self.identity()
+        if self.occurrence:
+            parts += (str(self.occurrence),)
+        basis = "\0".join(parts)
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def number_findings(findings: Iterable[Finding]) -> List[Finding]:
+    """Give findings that share an identity (same rule, file, function,
+    resource and device) occurrence indexes 0, 1, ... in line order, so
+    every fingerprint in a report is unique.  Moving unrelated lines keeps
+    the order, hence the fingerprints.  Returns the findings sorted."""
+    ordered = sorted(findings, key=lambda f: (f.identity(), f.loc.line, f.loc.col, f.message))
+    seen: Dict[Tuple[str, ...], int] = {}
+    out = []
+    for f in ordered:
+        n = seen.get(f.identity(), 0)
+        seen[f.identity()] = n + 1
+        out.append(f if f.occurrence == n else dataclasses.replace(f, occurrence=n))
+    out.sort(key=lambda f: f.sort_key())
+    return out
+
+
+@dataclass(frozen=True)
+class FunctionSpan:
+    """Where a function's definition sits in its file (for suppressions
+    and --diff, which reason about lines)."""
+
+    name: str
+    file: str
+    start: int
+    end: int
 
 
 @dataclass
@@ -70,3 +109,9 @@ class Report:
     # be preprocessed), and files that truly define none
     empty_files: List[str] = field(default_factory=list)
     files_without_functions: int = 0
+    # What the workflow filters (suppressions, baseline, --diff) need:
+    analysed_files: List[str] = field(default_factory=list)   # relative to root, sorted
+    spans: Dict[str, List[FunctionSpan]] = field(default_factory=dict)  # file -> functions
+    # Filled by the workflow filters, for reporters that show them:
+    suppressed: int = 0
+    baseline: Optional[dict] = None  # {"path", "matched", "stale": [entry, ...]}

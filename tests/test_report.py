@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 
 from lifecheck import explain
-from lifecheck.findings import Finding, RelatedLocation, Report
+from lifecheck.findings import Finding, RelatedLocation, Report, number_findings
 from lifecheck.model import Location, Notice
-from lifecheck.report import json_format, sarif, text
+from lifecheck.report import github, gitlab, json_format, sarif, text
 from lifecheck.rules.catalog import RuleDoc, RuleSpec
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
@@ -113,6 +113,13 @@ def test_text_verbose_adds_notices_then_summary():
     ]
 
 
+def test_text_summary_counts_suppressed_findings():
+    rep = make_report(findings=(), notices=())
+    rep.suppressed = 2
+    assert text.summary(rep) == ("0 findings in 3 files; 39 of 40 functions analysed; 0 notices; "
+                                 "2 suppressed in the source")
+
+
 def test_text_empty_report():
     rep = make_report(findings=(), notices=())
     assert run(text.report, rep) == ""
@@ -137,7 +144,8 @@ def test_json_document():
     assert doc["qemu_version"] == "10.2.2"
     assert doc["stats"] == {"files": 3, "functions_found": 40, "functions_recovered": 39,
                             "files_yielding_nothing": [], "files_without_functions": 0,
-                            "lost_reasons": {}}
+                            "lost_reasons": {}, "suppressed": 0}
+    assert "baseline" not in doc  # only with --baseline
     assert [(f["file"], f["line"], f["rule"]) for f in doc["findings"]] == [
         ("hw/display/bar.c", 42, "subregion-not-deleted"),
         ("hw/misc/foo.c", 120, "subregion-not-deleted"),
@@ -170,7 +178,7 @@ def test_json_is_byte_identical_whatever_the_input_order():
     assert run(json_format.report, shuffled) == first
 
 
-@pytest.mark.parametrize("reporter", [json_format.report, sarif.report])
+@pytest.mark.parametrize("reporter", [json_format.report, sarif.report, gitlab.report, github.report])
 def test_machine_formats_hold_no_absolute_path(reporter):
     output = run(reporter, make_report())
     assert ROOT not in output
@@ -323,3 +331,91 @@ def test_explain_without_known_problems_or_unplug_raise():
     lines = out.splitlines()
     assert lines[lines.index("Default severity") + 1] == "error"
     assert lines[lines.index("Applies to") + 1] == "QEMU 2.0 up to (not including) 11.0"
+
+
+# -- fingerprints --------------------------------------------------------------
+
+def test_fingerprints_are_unique_when_one_function_repeats_a_finding():
+    # two findings of one rule on one resource in one function: same identity
+    first = dataclasses.replace(F_SUB, loc=Location("hw/misc/foo.c", 120, 5))
+    second = dataclasses.replace(F_SUB, loc=Location("hw/misc/foo.c", 131, 5))
+    assert first.fingerprint == second.fingerprint  # before numbering they collide
+    numbered = number_findings([second, F_BAR, first])
+    assert [(f.loc.line, f.occurrence) for f in numbered if f.device == "foo-device"] == [(120, 0), (131, 1)]
+    prints = [f.fingerprint for f in numbered]
+    assert len(set(prints)) == 3
+    # the first occurrence keeps the plain fingerprint (the one a lone finding has)
+    assert numbered[1].fingerprint == F_SUB.fingerprint
+    # deterministic whatever the input order
+    assert [f.fingerprint for f in number_findings([first, F_BAR, second])] == prints
+
+
+def test_fingerprints_survive_unrelated_lines_moving():
+    def at(line):
+        return dataclasses.replace(F_SUB, loc=Location("hw/misc/foo.c", line, 5))
+    before = {f.loc.line: f.fingerprint for f in number_findings([at(120), at(131)])}
+    after = {f.loc.line: f.fingerprint for f in number_findings([at(127), at(138)])}  # 7 lines added above
+    assert after[127] == before[120] and after[138] == before[131]
+
+
+# -- GitLab Code Quality ---------------------------------------------------------
+
+def test_gitlab_code_quality_report():
+    issues = json.loads(run(gitlab.report, make_report()))
+    assert [(i["location"]["path"], i["location"]["lines"]["begin"], i["check_name"]) for i in issues] == [
+        ("hw/display/bar.c", 42, "subregion-not-deleted"),
+        ("hw/misc/foo.c", 120, "subregion-not-deleted"),
+        ("hw/misc/foo.c", 160, "freed-in-unrealize"),
+    ]
+    sub = issues[1]
+    assert sub == {
+        "type": "issue",
+        "check_name": "subregion-not-deleted",
+        "description": F_SUB.message + " [subregion-not-deleted]",
+        "categories": ["Bug Risk"],
+        "severity": "critical",
+        "fingerprint": F_SUB.fingerprint,
+        "location": {"path": "hw/misc/foo.c", "lines": {"begin": 120}},
+    }
+    assert [i["severity"] for i in issues] == ["minor", "critical", "minor"]
+    assert len({i["fingerprint"] for i in issues}) == 3
+    note = dataclasses.replace(F_BAR, severity="note")
+    assert json.loads(run(gitlab.report, make_report(findings=[note])))[0]["severity"] == "info"
+    assert run(gitlab.report, make_report(findings=())) == "[]\n"
+
+
+# -- GitHub workflow commands ------------------------------------------------------
+
+def test_github_annotations_one_per_finding():
+    assert run(github.report, make_report()).splitlines() == [
+        "::warning file=hw/display/bar.c,line=42,col=3,title=lifecheck subregion-not-deleted::"
+        + F_BAR.message + " [subregion-not-deleted]",
+        "::error file=hw/misc/foo.c,line=120,col=5,title=lifecheck subregion-not-deleted::"
+        + F_SUB.message + " [subregion-not-deleted]",
+        "::warning file=hw/misc/foo.c,line=160,col=9,title=lifecheck freed-in-unrealize::"
+        + F_FREED.message + " [freed-in-unrealize]",
+    ]
+
+
+def test_github_escapes_data_and_properties():
+    odd = dataclasses.replace(F_BAR, severity="note", loc=Location("hw/a,b:c%.c", 7, 2),
+                              message="100% wrong\r\nsecond line: a, b")
+    assert run(github.report, make_report(findings=[odd])) == (
+        "::notice file=hw/a%2Cb%3Ac%25.c,line=7,col=2,title=lifecheck subregion-not-deleted::"
+        "100%25 wrong%0D%0Asecond line: a, b [subregion-not-deleted]\n")
+
+
+def test_github_verbose_adds_notices():
+    lines = run(github.report, make_report(), verbose=True).splitlines()
+    assert lines[3:] == [
+        "::notice file=hw/audio/qux.c,line=12,title=lifecheck could not analyse::file could not be preprocessed",
+        "::notice file=hw/net/zed.c,line=300,title=lifecheck could not analyse::"
+        "function zed_init: unsupported construct",
+    ]
+
+
+def test_sarif_marks_results_new_against_a_baseline():
+    rep = make_report()
+    assert "baselineState" not in sarif_doc(rep)["runs"][0]["results"][0]
+    rep.baseline = {"path": "b.json", "matched": 2, "stale": []}
+    assert {r["baselineState"] for r in sarif_doc(rep)["runs"][0]["results"]} == {"new"}

@@ -38,7 +38,7 @@ def _finding(f: Finding) -> dict:
 def document(rep: Report) -> dict:
     """The JSON document as plain data."""
     notices = sorted(rep.notices, key=lambda n: (n.file, n.line, n.kind, n.message))
-    return {
+    doc = {
         "version": rep.tool_version,
         "qemu_version": rep.version,
         "findings": [_finding(f) for f in sorted(rep.findings, key=lambda f: f.sort_key())],
@@ -53,8 +53,14 @@ def document(rep: Report) -> dict:
             "files_yielding_nothing": list(rep.empty_files),
             "files_without_functions": rep.files_without_functions,
             "lost_reasons": dict(sorted((rep.lost_reasons or {}).items())),
+            "suppressed": rep.suppressed,
         },
     }
+    if rep.baseline is not None:
+        # only with --baseline: how many known findings were hidden, and the
+        # entries that matched nothing (fixed, or moved to another function)
+        doc["baseline"] = rep.baseline
+    return doc
 
 
 def report(rep: Report, out) -> None:

@@ -26,6 +26,21 @@ FINGERPRINT_KEY = "lifecheckFingerprint/v1"
 LEVELS = ("error", "warning", "note")
 
 
+def information_uri() -> str:
+    """lifecheck's home page, from the package's metadata
+    (``[project.urls] Homepage`` in pyproject.toml); "" when it has none."""
+    try:
+        from importlib.metadata import PackageNotFoundError, metadata
+        entries = metadata("lifecheck").get_all("Project-URL") or []
+    except (ImportError, PackageNotFoundError):
+        return ""
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "home", "repository", "source"):
+            return url.strip()
+    return ""
+
+
 def _level(severity: str) -> str:
     return severity if severity in LEVELS else "warning"
 
@@ -56,7 +71,7 @@ def _rule(spec: RuleSpec) -> dict:
     }
 
 
-def _result(f: Finding, rule_index: Dict[str, int]) -> dict:
+def _result(f: Finding, rule_index: Dict[str, int], baseline: bool = False) -> dict:
     result = {"ruleId": f.rule}
     if f.rule in rule_index:
         result["ruleIndex"] = rule_index[f.rule]
@@ -79,6 +94,8 @@ def _result(f: Finding, rule_index: Dict[str, int]) -> dict:
             for i, r in enumerate(f.related, start=1)
         ]
     result["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
+    if baseline:
+        result["baselineState"] = "new"  # known findings were filtered out
     result["properties"] = {"resource": f.resource, "hook": f.hook, "device": f.device}
     return result
 
@@ -97,18 +114,19 @@ def document(rep: Report) -> dict:
     rules: List[RuleSpec] = sorted(rep.rules, key=lambda spec: spec.slug)
     rule_index = {spec.slug: i for i, spec in enumerate(rules)}
     notices = sorted(rep.notices, key=lambda n: (n.file, n.line, n.kind, n.message))
+    driver = {"name": "lifecheck", "version": rep.tool_version}
+    homepage = information_uri()
+    if homepage:
+        driver["informationUri"] = homepage
+    driver["rules"] = [_rule(spec) for spec in rules]
     run = {
-        "tool": {"driver": {
-            "name": "lifecheck",
-            "version": rep.tool_version,
-            "rules": [_rule(spec) for spec in rules],
-        }},
+        "tool": {"driver": driver},
         "invocations": [{
             "executionSuccessful": True,
             "toolExecutionNotifications": [_notification(n) for n in notices],
         }],
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "the QEMU tree root"}}},
-        "results": [_result(f, rule_index)
+        "results": [_result(f, rule_index, rep.baseline is not None)
                     for f in sorted(rep.findings, key=lambda f: f.sort_key())],
         "properties": {
             "qemuVersion": rep.version,

@@ -29,9 +29,12 @@ def summary(rep: Report) -> str:
     findings = _count(len(rep.findings), "finding")
     if by_severity:
         findings += f" ({', '.join(by_severity)})"
-    return (f"{findings} in {_count(rep.files, 'file')}; "
+    line = (f"{findings} in {_count(rep.files, 'file')}; "
             f"{rep.functions_recovered} of {rep.functions_found} functions analysed; "
             f"{_count(len(rep.notices), 'notice')}")
+    if rep.suppressed:
+        line += f"; {rep.suppressed} suppressed in the source"
+    return line
 
 
 def report(rep: Report, out, verbose: bool = False) -> None:
