@@ -59,9 +59,14 @@ _QUEUE_FIELDS = frozenset({
 
 
 def list_key(path: AccessPath) -> str:
-    for i, (_, name) in enumerate(path.steps):
+    steps = path.steps
+    for i, (_, name) in enumerate(steps):
         if name in _QUEUE_FIELDS:
-            return AccessPath(path.root, path.steps[:i]).key() + "{}"
+            j = i
+            while j < len(steps) and steps[j][1] in _QUEUE_FIELDS:
+                j += 1
+            # s->list.lh_first->name: the name of an element of s->list
+            return AccessPath(path.root, steps[:i]).key() + "{}" + AccessPath("", steps[j:]).key()
     return path.key()
 
 
@@ -328,7 +333,7 @@ def double_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             if second.family != first.family:
                 continue
-            if "[]" in first.key and first.event.phase == second.event.phase:
+            if "{}" in first.key or ("[]" in first.key and first.event.phase == second.event.phase):
                 continue  # a loop over elements releases each once
             if not order.after(first.event, second.event) or _cleared(ctx, dev, first.key):
                 continue
@@ -357,7 +362,7 @@ def use_after_release(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     out = []
     reported: Set[Tuple[str, Location]] = set()
     for rel in releases:
-        if "[]" in rel.key or _cleared(ctx, dev, rel.key):
+        if "[]" in rel.key or "{}" in rel.key or _cleared(ctx, dev, rel.key):
             continue
         if rel.path.address_of:
             # unregistering an embedded object (&s->vbasedev) frees nothing
@@ -430,7 +435,7 @@ def error_path_leak(ctx, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Find
             fr = op.event.frames
             if fr and fr[0][0] == ref.function:
                 by_top.setdefault(fr[0][1], []).append(op)
-        leaks = _dataflow(fn, lambda idx: by_top.get(idx, ()), families, ("self",))
+        leaks = _dataflow(fn, lambda idx: by_top.get(idx, ()), families, ("self", "global"))
         for (fam, key, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
             if (fam, key) in finalize_released or (fam, ALL) in finalize_released \
                     or key in facts.framework_released:
@@ -519,12 +524,20 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
                     k = rhs.key()
                     st = {e for e in st if e[1] != k}      # stored away: owned elsewhere now
                 continue
-            if 0 <= idx < len(fn.calls) and _takes_errp(fn.calls[idx]):
+            site = fn.calls[idx] if 0 <= idx < len(fn.calls) else None
+            ops = list(ops_at(idx))
+            # the call whose failure the next error check tests: one taking
+            # an Error, one made in the condition itself, or one whose
+            # status (not the resource) goes into a local: ret = f(...)
+            status_local = site is not None and site.result is not None \
+                and site.result.root_kind == LOCAL \
+                and not any(op.key == list_key(site.result) for op in ops)
+            if site is not None and (_takes_errp(site) or node.kind == "cond" or status_local):
                 st = {(f, k, o, fl, False) for (f, k, o, fl, _) in st}
                 fresh = True
             else:
                 fresh = None   # keeps whatever freshness it adds to
-            for op in ops_at(idx):
+            for op in ops:
                 if op.family not in families:
                     continue
                 if op.role == "release" and "all" in op.attrs:
@@ -541,8 +554,11 @@ def _dataflow(fn: Function, ops_at, families: Set[str], roots) -> Dict[Tuple[str
                     leaks.setdefault((f, k, o), node.line)
         for s in node.succ:
             out = st
-            if node.kind == "cond" and cfg[s].error and not node.error:
-                out = {e for e in st if not e[4]}   # the call that failed acquired nothing
+            if node.kind == "cond":
+                # the first test after the call is the one about its failure
+                if cfg[s].error and not node.error:
+                    out = {e for e in st if not e[4]}   # the call that failed acquired nothing
+                out = {(f, k, o, fl, False) for (f, k, o, fl, _) in out}
             old = state_in.get(s)
             new = frozenset(out) if old is None else old | out
             if new != old:
