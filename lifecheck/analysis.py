@@ -6,9 +6,14 @@ style).  The result does not depend on the number of workers.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import stat
+import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -20,7 +25,10 @@ from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file_with_closure
 from .graph import Program
-from .model import Notice, TranslationUnit
+from .frontend.parse import discard_parser
+from . import limits as _limits
+from .limits import FileTimeout, Limits, deadline, limit_worker_memory, megabytes
+from .model import Notice, ParseStats, TranslationUnit
 from .rules.catalog import Catalog
 from .rules.engine import run_rules
 from .source import function_spans
@@ -32,41 +40,88 @@ class FileSet:
     notices: List[Notice] = field(default_factory=list)
 
 
-def collect_files(tree: QemuTree, paths: Sequence[Path]) -> FileSet:
+def collect_files(tree: QemuTree, paths: Sequence[Path], limits: Optional[Limits] = None) -> FileSet:
     """The .c files named by ``paths`` (files or folders), sorted, each once.
-    Paths outside the tree and unreadable folders become notices."""
+    Paths outside the tree, links that lead outside it or nowhere, what is
+    not a regular file, files too large and unreadable files or folders
+    become notices (one each, naming the path and the reason)."""
+    limits = limits or Limits()
     out = FileSet()
     seen: Set[str] = set()
+    root = str(tree.root)
+
+    def shown(path) -> str:
+        # a name that is not UTF-8 is shown escaped, never crashes a reporter
+        text = os.fsdecode(path)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = os.fsencode(text).decode("utf-8", errors="backslashreplace")
+        absolute = os.path.abspath(text)
+        return absolute[len(root) + 1:] if absolute.startswith(root + os.sep) else text
+
+    def skip(path, reason: str) -> None:
+        out.notices.append(Notice(shown(path), 0, reason, kind="input"))
+
+    def inside(real: str) -> bool:
+        return real == root or real.startswith(root + os.sep)
 
     def add(path: Path) -> None:
+        name = os.fsdecode(path)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            skip(path, "file name is not valid UTF-8; skipped")
+            return
         real = os.path.realpath(path)
         if real in seen:
+            return
+        if not inside(real):
+            skip(path, "a link to a file outside the tree root; skipped")
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            skip(path, f"cannot read: {exc.strerror}; skipped")
+            return
+        if not stat.S_ISREG(st.st_mode):
+            skip(path, "not a regular file; skipped")
+            return
+        if limits.max_file_size and st.st_size > limits.max_file_size:
+            skip(path, f"{megabytes(st.st_size)} is larger than the limit of "
+                       f"{megabytes(limits.max_file_size)} (--max-file-size); skipped")
+            return
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(8192)
+        except OSError as exc:
+            skip(path, f"cannot read: {exc.strerror}; skipped")
+            return
+        if b"\0" in head:  # the test git and grep use
+            skip(path, "a binary file (it holds NUL bytes); skipped")
             return
         seen.add(real)
         out.files.append(path)
 
     for raw in paths:
-        path = Path(raw).absolute()
-        rel = tree.relative(path)
-        try:
-            Path(os.path.realpath(path)).relative_to(tree.root)
-        except ValueError:
-            out.notices.append(Notice(str(raw), 0, f"outside the tree root {tree.root}; skipped", kind="input"))
+        path = Path(os.path.abspath(raw))
+        if not inside(os.path.realpath(path)):
+            out.notices.append(Notice(shown(raw), 0, f"outside the tree root {tree.root}; skipped",
+                                      kind="input"))
             continue
         if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: out.notices.append(
-                    Notice(tree.relative(Path(e.filename)), 0, f"cannot read folder: {e.strerror}", kind="input"))):
+            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: skip(
+                    e.filename, f"cannot read folder: {e.strerror}; skipped")):
                 dirnames.sort()
                 for name in sorted(filenames):
                     if name.endswith(".c"):
                         add(Path(dirpath) / name)
-        elif path.is_file():
-            if path.suffix != ".c":
-                out.notices.append(Notice(rel, 0, "not a .c file; skipped", kind="input"))
-                continue
+        elif os.path.lexists(path) and path.suffix == ".c":
             add(path)
+        elif path.exists() or os.path.lexists(path):
+            skip(path, "not a .c file; skipped")
         else:
-            out.notices.append(Notice(rel, 0, "no such file or folder", kind="input"))
+            skip(path, "no such file or folder")
     out.files.sort(key=lambda p: tree.relative(p))
     return out
 
@@ -74,37 +129,156 @@ def collect_files(tree: QemuTree, paths: Sequence[Path]) -> FileSet:
 # One per worker process (and one in the main process for -j 1).
 _WORKER_PRE: Optional[Preprocessor] = None
 _WORKER_CACHE: Optional[UnitCache] = None
+_WORKER_LIMITS = Limits()
+_WORKER_MARK: Optional[str] = None  # in a worker process: the file naming its current input
+
+# What ``_analyse_one`` returns: the unit, whether an internal error (a bug
+# in lifecheck, not in the input) happened, and the digest of its cache
+# entry (None when not cached).
+Result = Tuple[TranslationUnit, bool, Optional[str]]
 
 
-def _init_worker(root: str, stub_dir: str, cache_dir: Optional[str], key: Optional[Dict[str, str]]) -> None:
-    global _WORKER_PRE, _WORKER_CACHE
+def _init_worker(root: str, stub_dir: str, cache_dir: Optional[str], key: Optional[Dict[str, str]],
+                 limits: Limits = Limits(), marks: Optional[str] = None) -> None:
+    global _WORKER_PRE, _WORKER_CACHE, _WORKER_LIMITS, _WORKER_MARK
+    _WORKER_LIMITS = limits
     tree = QemuTree.open(Path(root))
-    _WORKER_PRE = Preprocessor(tree, Path(stub_dir))
+    _WORKER_PRE = Preprocessor(tree, Path(stub_dir), max_output=limits.max_preprocessed)
     _WORKER_CACHE = UnitCache(Path(cache_dir), tree.root, key) if cache_dir and key is not None else None
+    if marks is not None:  # a worker process of our own: its limits bind only itself
+        limit_worker_memory(limits)
+        _WORKER_MARK = os.path.join(marks, str(os.getpid()))
 
 
-def _analyse_one(path: str) -> Tuple[TranslationUnit, bool, Optional[str]]:
-    """Analyse one file and keep the result in the cache; never raises.
-    Returns the unit, whether an internal error (a bug in lifecheck, not
-    in the input) happened, and the digest of its cache entry (None when
-    not cached)."""
+def _unit_with_notice(rel: str, message: str, kind: str) -> TranslationUnit:
+    unit = TranslationUnit(file=rel)
+    unit.notices.append(Notice(rel, 0, message, kind=kind))
+    unit.stats = ParseStats(lost_reasons={f"{kind}: file not analysed": 1})
+    return unit
+
+
+def _internal_error(rel: str, exc: BaseException) -> TranslationUnit:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})" if tb else ""
+    return _unit_with_notice(rel, f"internal error: {type(exc).__name__}: {exc}{where}", "internal")
+
+
+def _analyse_one(path: str) -> Result:
+    """Analyse one file within the per-file limits and keep the result in
+    the cache; never raises.  Only a complete analysis is cached: a file
+    stopped by a limit or an internal error is analysed again next time."""
     assert _WORKER_PRE is not None
+    limits = _WORKER_LIMITS
+    rel = _WORKER_PRE.tree.relative(Path(path))
+    if _WORKER_MARK is not None:
+        with open(_WORKER_MARK, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(path)
+        _limits.arm_cpu_backstop(limits)
     try:
-        unit, closure = analyse_file_with_closure(_WORKER_PRE, Path(path))
+        with deadline(limits.file_timeout):
+            unit, closure = analyse_file_with_closure(_WORKER_PRE, Path(path))
+    except FileTimeout:
+        discard_parser()
+        return _unit_with_notice(rel, f"analysis did not finish within {limits.file_timeout:g} s "
+                                       "(--file-timeout); not analysed", "limit"), False, None
+    except MemoryError:
+        discard_parser()
+        return _unit_with_notice(rel, "ran out of memory"
+                                 + (f" (limit {megabytes(limits.worker_memory)} per worker, --max-memory)"
+                                    if limits.worker_memory and _WORKER_MARK else "")
+                                 + "; not analysed", "limit"), False, None
     except Exception as exc:  # a bug in lifecheck must not cost other files
-        rel = _WORKER_PRE.tree.relative(Path(path))
-        unit = TranslationUnit(file=rel)
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        unit.notices.append(Notice(rel, 0, f"internal error: {type(exc).__name__}: {exc} "
-                                           f"(at {os.path.basename(last.filename)}:{last.lineno})",
-                                   kind="internal"))
-        return unit, True, None
-    digest = None
-    if _WORKER_CACHE is not None and closure:
-        deps = _WORKER_CACHE.include_hashes(closure)
-        if deps is not None:
-            digest = _WORKER_CACHE.store(unit, deps)
-    return unit, False, digest
+        return _internal_error(rel, exc), True, None
+    else:
+        digest = None
+        if _WORKER_CACHE is not None and closure:
+            deps = _WORKER_CACHE.include_hashes(closure)
+            if deps is not None:
+                digest = _WORKER_CACHE.store(unit, deps)
+        return unit, False, digest
+    finally:
+        if _WORKER_MARK is not None:
+            open(_WORKER_MARK, "w").close()
+
+
+def _analyse_alone_main(conn, path: str, args: tuple) -> None:
+    _init_worker(*args)
+    conn.send(_analyse_one(path))
+    conn.close()
+
+
+def _analyse_alone(path: str, rel: str, args: tuple, limits: Limits) -> Result:
+    """Analyse one file in a process of its own, to learn whether it is the
+    one that killed a worker, and why."""
+    ctx = multiprocessing.get_context()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_analyse_alone_main, args=(send, path, args), daemon=True)
+    proc.start()
+    send.close()
+    result = None
+    wall = 3 * limits.file_timeout + 30 if limits.file_timeout else None
+    try:
+        if receive.poll(wall):
+            result = receive.recv()
+    except (EOFError, OSError):
+        pass  # the process died before it answered
+    proc.join(5)
+    hung = proc.is_alive()
+    if hung:
+        proc.kill()
+        proc.join()
+    receive.close()
+    if result is not None:
+        return result
+    code = proc.exitcode
+    if hung:
+        why = f"did not finish within {wall:g} s (--file-timeout)"
+    elif code == -signal.SIGXCPU:
+        why = (f"used more than {_limits.cpu_budget(limits):g} s of CPU time "
+               f"(the backstop of --file-timeout {limits.file_timeout:g} s)")
+    elif code == -signal.SIGKILL:
+        why = "its worker was killed (SIGKILL), most likely by the system for using too much memory"
+    else:
+        return _unit_with_notice(rel, "internal error: the worker analysing this file died "
+                                      f"(exit status {code})", "internal"), True, None
+    return _unit_with_notice(rel, why + "; not analysed", "limit"), False, None
+
+
+def _analyse_in_workers(tree: QemuTree, paths: List[str], jobs: int, args: tuple, limits: Limits,
+                        finish: Callable[[str, Result], None]) -> None:
+    """Analyse ``paths`` (in this order) in a pool of worker processes,
+    calling ``finish`` with each result as it arrives.  A worker that dies
+    (killed by a limit, or crashed) costs only the file it was analysing:
+    the pool is started again for the files that were not finished, and the
+    files the dead workers held are analysed alone to find out which."""
+    pending = list(paths)
+    with tempfile.TemporaryDirectory(prefix="lifecheck-") as marks:
+        while pending:
+            lost: Set[str] = set()
+            with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), initializer=_init_worker,
+                                     initargs=args + (limits, marks)) as pool:
+                futures = {pool.submit(_analyse_one, p): p for p in pending}
+                for future in as_completed(futures):
+                    p = futures[future]
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        lost.add(p)
+                        continue
+                    except Exception as exc:  # e.g. the result could not be sent back
+                        result = _internal_error(tree.relative(Path(p)), exc), True, None
+                    finish(p, result)
+            held = set()
+            for name in os.listdir(marks):
+                with open(os.path.join(marks, name), encoding="utf-8", errors="surrogateescape") as fh:
+                    held.add(fh.read())
+                os.unlink(os.path.join(marks, name))
+            lost_in_order = [p for p in pending if p in lost]
+            suspects = [p for p in lost_in_order if p in held] or lost_in_order
+            for p in suspects:
+                finish(p, _analyse_alone(p, tree.relative(Path(p)), args + (limits, marks), limits))
+            alone = set(suspects)
+            pending = [p for p in lost_in_order if p not in alone]
 
 
 ProgressFn = Callable[[int, int, str], None]
@@ -130,7 +304,8 @@ class BuiltFiles:
 
 
 def _build(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[UnitCache],
-           progress: Optional[ProgressFn]) -> BuiltFiles:
+           progress: Optional[ProgressFn], limits: Optional[Limits] = None) -> BuiltFiles:
+    limits = limits or Limits()
     stub_dir = stub_dir_for(tree, cache_root(), __version__)
     paths = [str(f) for f in files]
     total = len(paths)
@@ -150,7 +325,7 @@ def _build(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[Uni
     args = (str(tree.root), str(stub_dir), str(cache.base) if cache else None,
             cache.key if cache else None)
 
-    def finish(i: int, result: Tuple[TranslationUnit, bool, Optional[str]]) -> None:
+    def finish(i: int, result: Result) -> None:
         nonlocal done
         built.units[i], bad, built.digests[i] = result
         built.internal = built.internal or bad
@@ -158,8 +333,8 @@ def _build(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[Uni
         if progress:
             progress(done, total, result[0].file)
 
-    if todo and (jobs <= 1 or len(todo) <= 1):
-        _init_worker(*args)
+    if todo and (jobs <= 1 or len(todo) <= 1) and not limits.isolate:
+        _init_worker(*args, limits)
         for i in todo:
             finish(i, _analyse_one(paths[i]))
     elif todo:
@@ -167,11 +342,9 @@ def _build(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[Uni
         Preprocessor(tree, stub_dir)
         # biggest files first, so no worker is left with a long one at the end
         order = sorted(todo, key=lambda i: (-_size(paths[i]), i))
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_init_worker,
-                                 initargs=args) as pool:
-            futures = {pool.submit(_analyse_one, paths[i]): i for i in order}
-            for fut in as_completed(futures):
-                finish(futures[fut], fut.result())
+        index = {paths[i]: i for i in todo}
+        _analyse_in_workers(tree, [paths[i] for i in order], max(1, jobs), args, limits,
+                            lambda p, result: finish(index[p], result))
     return built
 
 
@@ -185,7 +358,7 @@ def _mentions_lifecheck(path: Path) -> bool:
 
 
 def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache],
-                 only: Optional[Set[str]] = None) -> List[TranslationUnit]:
+                 limits: Optional[Limits] = None, only: Optional[Set[str]] = None) -> List[TranslationUnit]:
     """Every unit (or those of the files in ``only``), decoding cached ones;
     an entry whose unit cannot be decoded is analysed again (in this
     process)."""
@@ -202,7 +375,8 @@ def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache],
             if unit is None:
                 if _WORKER_PRE is None or _WORKER_PRE.tree.root != tree.root:
                     _init_worker(str(tree.root), str(stub_dir_for(tree, cache_root(), __version__)),
-                                 str(cache.base) if cache else None, cache.key if cache else None)
+                                 str(cache.base) if cache else None, cache.key if cache else None,
+                                 limits or Limits())
                 unit, bad, built.digests[i] = _analyse_one(str(tree.root / hit.file))
                 built.internal = built.internal or bad
             built.units[i] = unit
@@ -211,11 +385,13 @@ def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache],
 
 
 def build_units(tree: QemuTree, files: Sequence[Path], jobs: int, cache: Optional[UnitCache] = None,
-                progress: Optional[ProgressFn] = None) -> Tuple[List[TranslationUnit], bool]:
+                progress: Optional[ProgressFn] = None,
+                limits: Optional[Limits] = None) -> Tuple[List[TranslationUnit], bool]:
     """The units of ``files``, in their order: from ``cache`` where valid,
-    else analysed (in ``jobs`` worker processes) and stored there."""
-    built = _build(tree, files, jobs, cache, progress)
-    units = _materialise(tree, built, cache)
+    else analysed (in ``jobs`` worker processes, within ``limits``) and
+    stored there."""
+    built = _build(tree, files, jobs, cache, progress, limits)
+    units = _materialise(tree, built, cache, limits)
     return units, built.internal
 
 
@@ -246,24 +422,25 @@ class Analysis:
 
 def run(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
         select: Optional[Set[str]] = None, use_cache: bool = False,
-        progress: Optional[ProgressFn] = None) -> Tuple[Report, bool]:
+        progress: Optional[ProgressFn] = None, limits: Optional[Limits] = None) -> Tuple[Report, bool]:
     """Analyse ``paths`` in ``tree``; returns the report and whether an
     internal error happened.  ``use_cache`` reads and writes the unit
     cache (see cache.py); ``progress(done, total, file)`` is called as
-    files are done."""
+    files are done; ``limits`` bound each file (see limits.py)."""
     result = analyse(tree, paths, catalog, jobs, select, use_cache=use_cache, progress=progress,
-                     need_program=False)
+                     need_program=False, limits=limits)
     return result.report, result.internal
 
 
 def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
             select: Optional[Set[str]] = None, use_cache: bool = False,
-            progress: Optional[ProgressFn] = None, need_program: bool = True) -> Analysis:
+            progress: Optional[ProgressFn] = None, need_program: bool = True,
+            limits: Optional[Limits] = None) -> Analysis:
     """Like ``run``, and also hand back the program (None when
     ``need_program`` is false and the findings came from the cache)."""
-    fileset = collect_files(tree, paths)
+    fileset = collect_files(tree, paths, limits)
     cache = open_cache(tree, catalog) if use_cache else None
-    built = _build(tree, fileset.files, jobs, cache, progress)
+    built = _build(tree, fileset.files, jobs, cache, progress, limits)
     rels = [tree.relative(f) for f in fileset.files]
     # what else the findings depend on, beside the units, rules and tool
     question = [tree.version_text, ",".join(sorted(select)) if select is not None else "*"]
@@ -277,7 +454,7 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
         findings, slugs, program_notices = answer
         specs = [catalog.rules[slug] for slug in slugs]
     else:
-        units = _materialise(tree, built, cache)
+        units = _materialise(tree, built, cache, limits)
         program = Program(units, catalog.tables, catalog.api_functions())
         findings, specs = run_rules(program, catalog, tree.version, select)
         program_notices = []
@@ -296,12 +473,15 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
     if answer is not None:
         wanted = {f.loc.file for f in findings} | {rel for rel, path in zip(rels, fileset.files)
                                                    if _mentions_lifecheck(path)}
-        units = _materialise(tree, built, cache, only=wanted)
+        units = _materialise(tree, built, cache, limits, only=wanted)
     units = [u for u in units if u is not None]
     report.analysed_files = sorted(tree.relative(f) for f in fileset.files)
     report.spans = function_spans(tree.root, ((fn.name, fn.loc.file, fn.loc.line, fn.end_line)
                                               for unit in units for fn in unit.functions.values()))
     report.notices = list(fileset.notices)
+    if tree.version is None:
+        report.notices.append(Notice("VERSION", 1, "names no QEMU version; every rule is run, "
+                                     "whatever versions it applies to", kind="input"))
     lost: Dict[str, int] = {}
     for _, notices, stats in built.files_notices_and_stats():
         report.notices.extend(notices)

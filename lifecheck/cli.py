@@ -11,6 +11,7 @@ from typing import List, Optional
 from . import __version__
 from .findings import severity_rank
 from .frontend.tree import QemuTree, TreeError, find_root
+from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
 from .rules.catalog import RuleDataError, default_rules_dir, load_catalog
 # workflow: config, suppressions, baseline, --diff (issue 5)
 from . import baseline as baseline_file
@@ -69,6 +70,15 @@ def _common_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print notices (what could not be analysed) and a summary")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but findings")
+    c.add_argument("--file-timeout", type=float, default=DEFAULT_FILE_TIMEOUT, metavar="SECONDS",
+                   help="time allowed for one file; a file that takes longer is a notice "
+                        f"(default: {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)")
+    c.add_argument("--max-file-size", type=float, default=DEFAULT_MAX_FILE_SIZE / MB, metavar="MB",
+                   help="skip, with a notice, source files larger than this "
+                        f"(default: {DEFAULT_MAX_FILE_SIZE // MB}; 0: no limit)")
+    c.add_argument("--max-memory", type=float, default=DEFAULT_WORKER_MEMORY / MB, metavar="MB",
+                   help="address space of each worker process; a file that needs more is a notice "
+                        f"(default: {DEFAULT_WORKER_MEMORY // MB}; 0: no limit)")
     c.add_argument("--no-cache", action="store_true",
                    help="neither read nor write the unit cache ($LIFECHECK_CACHE_DIR, else "
                         "$XDG_CACHE_HOME/lifecheck, else ~/.cache/lifecheck)")
@@ -88,6 +98,11 @@ def _die(message: str) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        # a file name or message that the terminal cannot show is escaped,
+        # never a crash half-way through the report
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if args.command == "explain":
             return _explain(args)
@@ -134,6 +149,12 @@ def _analyse(args, changes_since: Optional[str] = None) -> _Run:
 
     if args.jobs < 1:
         raise _UsageError("-j must be at least 1")
+    if min(args.file_timeout, args.max_file_size, args.max_memory) < 0:
+        raise _UsageError("--file-timeout, --max-file-size and --max-memory must not be negative")
+    # every file is analysed in a worker process, even with -j 1, so that the
+    # limits hold and a file that kills its worker costs only that file
+    limits = Limits(file_timeout=args.file_timeout, max_file_size=int(args.max_file_size * MB),
+                    worker_memory=int(args.max_memory * MB), isolate=True)
     paths = [Path(p) for p in args.paths]
     if args.root:
         tree = QemuTree.open(Path(args.root))
@@ -167,7 +188,7 @@ def _analyse(args, changes_since: Optional[str] = None) -> _Run:
         progress = ProgressBar(sys.stderr)
     try:
         report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select,
-                               use_cache=not args.no_cache, progress=progress)
+                               use_cache=not args.no_cache, progress=progress, limits=limits)
     finally:
         if progress is not None:
             progress.close()
@@ -333,7 +354,7 @@ def _graph(args) -> int:
     if args.format == "svg" and not dot.graphviz_available():
         return _die(dot.MISSING_GRAPHVIZ)
     catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
-    result = analyse(tree, paths, catalog, jobs=args.jobs)
+    result = analyse(tree, paths, catalog, jobs=args.jobs, limits=Limits(isolate=True))
     for notice in result.report.notices:
         if notice.kind == "input":   # a PATH that was not analysed
             print(f"lifecheck: {notice.file}: {notice.message}", file=sys.stderr)

@@ -78,6 +78,13 @@ _TYPEDEF_CACHE: Dict[str, Tuple[str, ...]] = {}
 _SEGMENT_CACHE: SegmentCache = {}
 
 
+def discard_parser() -> None:
+    """Forget the shared parser, e.g. after its work was interrupted by a
+    time limit: a parser stopped half-way must not parse the next file."""
+    global _PARSER
+    _PARSER = None
+
+
 def _parser() -> _CarryingParser:
     global _PARSER
     if _PARSER is None:
@@ -117,6 +124,8 @@ class ParseResult:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply (Python recursion limit)"
     msg = str(exc)
     m = re.search(r":\s*(before: .*|[^:]+)$", msg)
     text = m.group(1) if m else msg

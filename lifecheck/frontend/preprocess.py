@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from ..limits import megabytes, preprocessor_output_limit
 from .tree import QemuTree
 
 PRELUDE = Path(__file__).resolve().parent / "prelude.h"
@@ -34,6 +36,13 @@ MAX_STUB_ROUNDS = 64
 # Bumped when what goes into the stub folder changes (2: never stub a
 # target header such as cpu.h), so caches of older layouts are not reused.
 _STUB_LAYOUT = 2
+# Line markers name every file the preprocessor read: "# 12 "path" 1 3".
+_LINE_MARKER_RE = re.compile(r'^# \d+ "((?:\\.|[^"\\])*)"', re.M)
+_DEPTH_RE = re.compile(r"^(.*?)error: #include nested depth \d+ exceeds maximum of (\d+)")
+# gcc's pseudo-files in line markers
+_PSEUDO_FILES = ("<built-in>", "<command-line>", "<stdin>")
+# What a preprocessor error may quote of the input, at most.
+_MAX_ERROR_TEXT = 64 * 1024
 # A common build of a per-target file stops at an #error: cpu.h's "included
 # from common code", or the file's own check of a TARGET_* macro.
 _PER_TARGET_RE = re.compile(r"cpu\.h included from common code|#error")
@@ -213,16 +222,37 @@ def qapi_typedefs(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
+
+
+def _stub_text(rel: Path) -> str:
+    """What the stub of a missing header holds (depends only on its name)."""
+    text = "/* lifecheck stub for a generated or system header */\n"
+    if rel.parts[0] == "qapi" or rel.name.startswith("qapi-"):
+        text += '#include "lifecheck-qapi.h"\n'
+    return text
+
+
 class Preprocessor:
     """Preprocesses files of one tree; stubs are shared by all its runs."""
 
-    def __init__(self, tree: QemuTree, stub_dir: Path, timeout: float = 60.0, cc: str = "gcc"):
+    def __init__(self, tree: QemuTree, stub_dir: Path, timeout: float = 60.0, cc: str = "gcc",
+                 max_output: int = 0):
         self.tree = tree
         self.stub_dir = Path(stub_dir)
         self.timeout = timeout
         self.cc = cc
         self._target_headers: Optional[Dict[str, List[str]]] = None
+        self.max_output = max_output  # bytes of preprocessed text; 0: no limit
         self._prepare_stubs()
+        # what the preprocessor may read: the tree, our stubs, our prelude
+        self._allowed = (os.path.realpath(self.tree.root), os.path.realpath(self.stub_dir))
+        self._inside: dict = {}
 
     def _config_host(self) -> str:
         """The build's config-host.h: POSIX on Linux, and the version macros
@@ -264,6 +294,25 @@ class Preprocessor:
             path = self.stub_dir / name
             if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != text:
                 _atomic_write(path, text)
+        # The stub folder is a cache: whatever is in it (written by a run
+        # that was killed, by another version, or damaged) is checked
+        # against what it must hold before the preprocessor may read it.
+        for dirpath, _, filenames in os.walk(self.stub_dir):
+            for name in filenames:
+                path = Path(dirpath) / name
+                rel = path.relative_to(self.stub_dir)
+                if name.startswith(".tmp-"):
+                    continue  # another process's write in progress
+                if str(rel) in stubs:
+                    continue
+                m = re.fullmatch(r"lifecheck-config-target-(\w+)\.h", str(rel))
+                want = config_target(m.group(1), self.tree.root) if m else _stub_text(rel)
+                try:
+                    ok = path.read_text(encoding="utf-8", errors="replace") == want
+                except OSError:
+                    ok = False
+                if not ok:
+                    _atomic_write(path, want)
 
     def include_dirs(self, source: Path) -> List[str]:
         root = self.tree.root
@@ -288,7 +337,11 @@ class Preprocessor:
                 cmd += ["-I", str(target)]
         for d in self.include_dirs(source):
             cmd += ["-I", d]
-        cmd += ["-idirafter", str(self.stub_dir), str(source)]
+        # a file called "-fplugin=..." must never be read as an option
+        name = str(source)
+        if name.startswith("-"):
+            name = os.path.join(".", name)
+        cmd += ["-idirafter", str(self.stub_dir), name]
         return cmd
 
     def _stub_for(self, header: str) -> bool:
@@ -298,11 +351,12 @@ class Preprocessor:
         if rel.is_absolute() or ".." in rel.parts:
             return False
         path = self.stub_dir / rel
-        if path.exists():
-            return True
-        text = "/* lifecheck stub for a generated or system header */\n"
-        if rel.parts[0] == "qapi" or rel.name.startswith("qapi-"):
-            text += '#include "lifecheck-qapi.h"\n'
+        text = _stub_text(rel)
+        try:  # another worker may have written it; a damaged cache is rewritten
+            if path.read_text(encoding="utf-8", errors="replace") == text:
+                return True
+        except OSError:
+            pass
         _atomic_write(path, text)
         return True
 
@@ -317,8 +371,9 @@ class Preprocessor:
                 raise
         arch = self.choose_arch(self.tree.relative(source), header)
         path = self.stub_dir / f"lifecheck-config-target-{arch}.h"
-        if not path.exists():
-            _atomic_write(path, config_target(arch, self.tree.root))
+        want = config_target(arch, self.tree.root)
+        if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != want:
+            _atomic_write(path, want)
         result = self._run(source, arch)
         result.target = arch
         return result
@@ -333,21 +388,72 @@ class Preprocessor:
             arch = "i386" if "i386" in having else having[0]
         return arch
 
+    def _is_inside(self, name: str) -> bool:
+        hit = self._inside.get(name)
+        if hit is None:
+            real = os.path.realpath(name)
+            hit = real == str(PRELUDE) or any(
+                real == top or real.startswith(top + os.sep) for top in self._allowed)
+            self._inside[name] = hit
+        return hit
+
+    def check_inputs(self, text: str) -> None:
+        """Refuse output that read a file outside the tree, the stubs and the
+        prelude (``#include "/etc/passwd"``, ``"../../../x"``, a link to
+        outside): its text must not reach findings or notices."""
+        for name in set(_LINE_MARKER_RE.findall(text)):
+            if name in _PSEUDO_FILES:
+                continue
+            name = name.replace('\\"', '"').replace("\\\\", "\\")
+            if not self._is_inside(name):
+                shown = os.path.normpath(name)
+                inside = shown.startswith(str(self.tree.root) + os.sep)
+                if inside:
+                    shown = shown[len(str(self.tree.root)) + 1:]
+                why = "a link to a file outside the tree" if inside else "outside the tree root"
+                raise PreprocessError(f"reads {shown} ({why}); not analysed")
+
+    def _spawn(self, cmd: List[str]) -> Tuple[int, str, str]:
+        """Run the preprocessor once: (exit status, output, errors).  No
+        shell; output goes to a temporary file whose size is capped, so a
+        macro bomb cannot fill this process's memory."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                # a session of its own, so that gcc's cc1 goes when gcc goes
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                        shell=False, start_new_session=True,
+                                        preexec_fn=preprocessor_output_limit(self.max_output))
+            except OSError as exc:
+                raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
+            try:
+                proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None
+            except BaseException:  # the file's time limit, an interrupt
+                _kill_group(proc)
+                raise
+            if self.max_output and os.fstat(out.fileno()).st_size >= self.max_output:
+                # the preprocessor (or its cc1) was stopped by RLIMIT_FSIZE
+                raise PreprocessError("preprocessed output exceeds the limit of "
+                                      f"{megabytes(self.max_output)}; not analysed")
+            err.seek(0)
+            errors = err.read(_MAX_ERROR_TEXT).decode("utf-8", errors="replace")
+            if proc.returncode != 0:
+                return proc.returncode, "", errors
+            out.seek(0)
+            # gcc passes bytes through; not UTF-8 becomes U+FFFD everywhere
+            return 0, out.read().decode("utf-8", errors="replace"), errors
+
     def _run(self, source: Path, arch: Optional[str]) -> Preprocessed:
         stubbed: List[str] = []
         tried = set()
         cmd = self.command(source, arch)
         for _ in range(MAX_STUB_ROUNDS):
-            try:
-                proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                                      timeout=self.timeout, shell=False)
-            except subprocess.TimeoutExpired:
-                raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None
-            except OSError as exc:
-                raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
-            err = proc.stderr.decode("utf-8", errors="replace")
-            if proc.returncode == 0:
-                return Preprocessed(proc.stdout.decode("utf-8", errors="replace"), stubbed)
+            returncode, out, err = self._spawn(cmd)
+            if returncode == 0:
+                self.check_inputs(out)
+                return Preprocessed(out, stubbed)
             missing = _MISSING_RE.findall(err)
             progress = False
             for header in missing:
@@ -360,6 +466,9 @@ class Preprocessor:
                     progress = True
             if not progress:
                 first = next((line for line in err.splitlines() if "error" in line), err.strip()[:200])
+                m = _DEPTH_RE.search(first)
+                if m:  # gcc's own advice (-fmax-include-depth) is not for our users
+                    first = f"{m.group(1)}#include nested more than {m.group(2)} deep (an include cycle?)"
                 raise PreprocessError(f"preprocessor failed: {first}")
         raise PreprocessError("too many missing headers")
 

@@ -4,6 +4,7 @@ A tree root is the folder that holds ``VERSION`` and ``include/qemu/``.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,9 @@ class QemuTree:
 
     def relative(self, path: Path) -> str:
         """Path relative to the root, '/'-separated; absolute if outside."""
+        # os.path.realpath, unlike Path.resolve, never raises on a link loop
+        real = Path(os.path.realpath(path))
         try:
-            return Path(path).resolve().relative_to(self.root).as_posix()
+            return real.relative_to(self.root).as_posix()
         except ValueError:
-            return Path(path).resolve().as_posix()
+            return real.as_posix()

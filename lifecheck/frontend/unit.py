@@ -51,7 +51,13 @@ def analyse_file_with_closure(pre: Preprocessor, path: Path) -> Tuple[Translatio
         unit.notices.append(Notice(rel, 0, message, kind="preprocess"))
         unit.stats = ParseStats(lost_reasons={"preprocessing failed": 1})
         return unit, None
-    closure = include_closure(pp.text)
+    return model_from_preprocessed(rel, path, pp.text), include_closure(pp.text)
+
+
+def model_from_preprocessed(rel: str, path: Path, text: str) -> TranslationUnit:
+    """The model of one preprocessed file; ``path`` is the main file as the
+    line markers name it, ``rel`` its name in findings and notices."""
+    unit = TranslationUnit(file=rel)
     real = os.path.realpath(path)
     names = {}
 
@@ -62,10 +68,10 @@ def analyse_file_with_closure(pre: Preprocessor, path: Path) -> Tuple[Translatio
         return hit
 
     try:
-        result = parse_preprocessed(pp.text, is_main)
+        result = parse_preprocessed(text, is_main)
     except RecursionError:
         unit.notices.append(Notice(rel, 0, "too deeply nested to parse", kind="parse"))
-        return unit, closure
+        return unit
     stats = ParseStats(functions_found=result.functions_found,
                        functions_recovered=result.functions_recovered)
     extractor = Extractor(rel, is_main, qom_casts=result.qom_casts)
@@ -87,4 +93,4 @@ def analyse_file_with_closure(pre: Preprocessor, path: Path) -> Tuple[Translatio
     unit.template_calls = extractor.template_calls
     unit.qom_casts = tuple(sorted(result.qom_casts))
     unit.stats = stats
-    return unit, closure
+    return unit
