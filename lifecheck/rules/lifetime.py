@@ -195,8 +195,6 @@ def leak(ctx, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     acquire_phases = cfg.get("acquire_phases", ["realize"])
     release_phases = cfg.get("release_phases", list(TEARDOWN))
     roots = cfg.get("roots", ["self"])
-    if cfg.get("skip_not_hotpluggable") and dev.settings.get("hotpluggable") in ("false", "0"):
-        return []   # the class says it is never unplugged: nothing is ever unrealized
     released = facts.released(list(release_phases) + list(acquire_phases))
     # a handle that is not kept (virtio_add_queue()'s result) cannot be
     # matched by name: any release of its family counts
