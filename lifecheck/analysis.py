@@ -422,20 +422,23 @@ class Analysis:
 
 def run(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
         select: Optional[Set[str]] = None, use_cache: bool = False,
-        progress: Optional[ProgressFn] = None, limits: Optional[Limits] = None) -> Tuple[Report, bool]:
+        progress: Optional[ProgressFn] = None, limits: Optional[Limits] = None,
+        spans_of_findings: bool = True) -> Tuple[Report, bool]:
     """Analyse ``paths`` in ``tree``; returns the report and whether an
     internal error happened.  ``use_cache`` reads and writes the unit
     cache (see cache.py); ``progress(done, total, file)`` is called as
-    files are done; ``limits`` bound each file (see limits.py)."""
+    files are done; ``limits`` bound each file (see limits.py).
+    ``spans_of_findings``: the report needs the function extents of every
+    file with findings (--diff), not only of files with suppressions."""
     result = analyse(tree, paths, catalog, jobs, select, use_cache=use_cache, progress=progress,
-                     need_program=False, limits=limits)
+                     need_program=False, limits=limits, spans_of_findings=spans_of_findings)
     return result.report, result.internal
 
 
 def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int = 1,
             select: Optional[Set[str]] = None, use_cache: bool = False,
             progress: Optional[ProgressFn] = None, need_program: bool = True,
-            limits: Optional[Limits] = None) -> Analysis:
+            limits: Optional[Limits] = None, spans_of_findings: bool = True) -> Analysis:
     """Like ``run``, and also hand back the program (None when
     ``need_program`` is false and the findings came from the cache)."""
     fileset = collect_files(tree, paths, limits)
@@ -471,8 +474,8 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
     # findings or suppression comments (when the findings came from the
     # cache, only those units are decoded)
     if answer is not None:
-        wanted = {f.loc.file for f in findings} | {rel for rel, path in zip(rels, fileset.files)
-                                                   if _mentions_lifecheck(path)}
+        wanted = {f.loc.file for f in findings} if spans_of_findings else set()
+        wanted |= {rel for rel, path in zip(rels, fileset.files) if _mentions_lifecheck(path)}
         units = _materialise(tree, built, cache, limits, only=wanted)
     units = [u for u in units if u is not None]
     report.analysed_files = sorted(tree.relative(f) for f in fileset.files)

@@ -76,6 +76,8 @@ def _canonical(obj: Any, out: List[str]) -> None:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out.append(type(obj).__name__ + "(")
         for f in dataclasses.fields(obj):
+            if f.name == "source":
+                continue  # where the data was read from (an installed or a source tree), not what it says
             out.append(f.name + "=")
             _canonical(getattr(obj, f.name), out)
             out.append(",")

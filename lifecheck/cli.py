@@ -188,7 +188,8 @@ def _analyse(args, changes_since: Optional[str] = None) -> _Run:
         progress = ProgressBar(sys.stderr)
     try:
         report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select,
-                               use_cache=not args.no_cache, progress=progress, limits=limits)
+                               use_cache=not args.no_cache, progress=progress, limits=limits,
+                               spans_of_findings=changes_since is not None)
     finally:
         if progress is not None:
             progress.close()
