@@ -155,17 +155,7 @@ def _analyse(args, changes_since: Optional[str] = None) -> _Run:
     # limits hold and a file that kills its worker costs only that file
     limits = Limits(file_timeout=args.file_timeout, max_file_size=int(args.max_file_size * MB),
                     worker_memory=int(args.max_memory * MB), isolate=True)
-    paths = [Path(p) for p in args.paths]
-    if args.root:
-        tree = QemuTree.open(Path(args.root))
-        # relative PATHs are taken from the current folder, as usual
-        paths = [p if p.is_absolute() else Path.cwd() / p for p in paths]
-    else:
-        found = find_root(paths[0])
-        if found is None:
-            raise _UsageError(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
-                              "and include/qemu/); pass --root")
-        tree = QemuTree.open(found)
+    tree, paths = _open_tree(args)
     config_path = Path(args.config) if args.config else find_config(tree.root)
     config = load_config(config_path) if config_path else Config()
     catalog = load_catalog([default_rules_dir()] + config.rules_dirs + [Path(d) for d in args.rules_dir])
@@ -217,6 +207,20 @@ def _apply_config(report, config: Config) -> None:
 
 class _UsageError(Exception):
     pass
+
+
+def _open_tree(args):
+    """The tree (``--root``, else found above the first PATH) and the PATHs;
+    relative PATHs are taken from the current folder, as usual."""
+    paths = [Path(p) for p in args.paths]
+    if args.root:
+        tree = QemuTree.open(Path(args.root))
+        return tree, [p if p.is_absolute() else Path.cwd() / p for p in paths]
+    found = find_root(paths[0])
+    if found is None:
+        raise _UsageError(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
+                          "and include/qemu/); pass --root")
+    return QemuTree.open(found), paths
 
 
 def _reporter(fmt: str):
@@ -342,16 +346,10 @@ def _graph(args) -> int:
 
     if args.jobs < 1:
         return _die("-j must be at least 1")
-    paths = [Path(p) for p in args.paths]
-    if args.root:
-        tree = QemuTree.open(Path(args.root))
-        paths = [p if p.is_absolute() else Path.cwd() / p for p in paths]
-    else:
-        found = find_root(paths[0])
-        if found is None:
-            return _die(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
-                        "and include/qemu/); pass --root")
-        tree = QemuTree.open(found)
+    try:
+        tree, paths = _open_tree(args)
+    except _UsageError as exc:
+        return _die(str(exc))
     if args.format == "svg" and not dot.graphviz_available():
         return _die(dot.MISSING_GRAPHVIZ)
     catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])

@@ -18,10 +18,10 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ..findings import Finding, RelatedLocation, severity_rank
 from ..graph import PHASES, DeviceType, Event, Program
-from ..model import CALL, GLOBAL, SELF, AccessPath, Location
+from ..model import CALL, GLOBAL, SELF, AccessPath
 from .catalog import ApiCall, Catalog, RuleSpec, parse_version
-from .lifetime import (LifetimeFacts, _Order, double_release, error_path_leak, leak,
-                       local_error_path_leaks, use_after_release)
+from .lifetime import (LifetimeFacts, _hook_loc, _message, _Order, double_release, error_path_leak,
+                       leak, local_error_path_leaks, use_after_release)
 
 # Calls that release a pointer with a function given as argument and clear
 # it: name -> (index of the pointer's address, index of the function)
@@ -163,13 +163,6 @@ class DeviceFacts:
         raise ValueError(f"unknown resource predicate '{predicate}'")
 
 
-def _hook_loc(program: Program, dev: DeviceType, phase: str) -> Optional[Location]:
-    refs = dev.hooks.get(phase)
-    if not refs:
-        return None
-    return program.functions[refs[0].function].loc
-
-
 class RuleContext:
     def __init__(self, program: Program, catalog: Catalog,
                  version: Optional[Tuple[int, ...]] = None):
@@ -212,14 +205,6 @@ class RuleContext:
             if (low is None or v >= parse_version(low)) and (high is None or v < parse_version(high)):
                 sev = entry.get("severity", sev)
         return sev
-
-
-def _message(spec: RuleSpec, **fields) -> str:
-    template = spec.config.get("message", "{resource}: " + spec.summary)
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError, ValueError):
-        return f"{fields.get('resource')}: {spec.summary}"
 
 
 def missing_release(ctx: RuleContext, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
