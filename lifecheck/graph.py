@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import networkx as nx
 
@@ -30,6 +30,9 @@ FunctionKey = Tuple[str, str]  # (file, function name)
 # ``(*k->parent_exit)(d)``.  The field was filled by
 # device_class_set_parent_realize() or by hand with the parent class's hook.
 _PARENT_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_(\w+)\s*\)?\s*$")
+# ``rpc->parent_class.exit(d)``: the hook the type's class holds in the
+# embedded superclass struct, i.e. the type's own hook for that phase
+_CLASS_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_class\s*\.\s*(\w+)\s*\)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class Event:
     # (function, index of the call it makes) from the hook down to this call;
     # orders events of one phase and places them in each function's CFG
     frames: Tuple[Tuple[FunctionKey, int], ...] = ()
+    # translated fields that are true wherever the call runs: the tests of
+    # the ``if``s around it and around the calls that led to it
+    guards: Tuple[AccessPath, ...] = ()
 
     def arg_path(self, index: int) -> Optional[AccessPath]:
         if index == -1:
@@ -116,6 +122,25 @@ class Program:
         self.duplicate_types: Dict[str, List[str]] = {}
         self.managed_calls = {m["function"] for m in tables.get("framework", {}).get("managed", [])}
         self.core_files = frozenset(tables.get("framework", {}).get("core_files", []))
+        # field names some analysed file writes (TranslationUnit.written)
+        # fields some analysed file writes (TranslationUnit.written): the
+        # chains written through a variable of each struct type, and the
+        # last names of all writes (of those through an unknown type apart)
+        self.written_typed: Dict[str, set] = {}
+        self.written_last: set = set()
+        self.written_untyped_last: set = set()
+        for u in self.units:
+            for w in u.written:
+                typ, _, chain = w.partition(":")
+                last = chain.rsplit(".", 1)[-1]
+                self.written_last.add(last)
+                if typ:
+                    self.written_typed.setdefault(typ, set()).add(chain)
+                else:
+                    self.written_untyped_last.add(last)
+        self._prop_fields: FrozenSet[str] = frozenset()
+        self.false_during_realize = frozenset(
+            t["function"] for t in tables.get("framework", {}).get("false_during_realize", []))
         self.functions: Dict[FunctionKey, Function] = {}
         self.by_name: Dict[str, List[FunctionKey]] = {}
         for unit in self.units:
@@ -260,16 +285,19 @@ class Program:
         phase = self.phase_of.get(f"{b.class_type}.{b.field}")
         if phase is None and b.class_type == "":
             phase = {"realize": "realize", "unrealize": "unrealize"}.get(b.field)
-        if b.field in ("props", "props_") and b.target:
-            if (file, b.target) not in dev.props:
-                dev.props.append((file, b.target))
+        data = dict(dev.record.class_data) if dev.record.class_data else None
+        # bound from the table entry the type was registered with, under
+        # ``if (info->f)``: only when that holds for this entry
+        if data is not None and b.data_cond \
+                and _truthy(data.get(b.data_cond.lstrip("!"))) == b.data_cond.startswith("!"):
+            return
+        if b.field in ("props", "props_"):
+            props = b.target or (data.get(b.data_field) if data and b.data_field else None)
+            if props and (file, props) not in dev.props:
+                dev.props.append((file, props))
             return
         target = b.target
-        data = dict(dev.record.class_data) if dev.record.class_data else None
         if data is not None:
-            # bound from the table entry the type was registered with
-            if b.data_cond and _truthy(data.get(b.data_cond.lstrip("!"))) == b.data_cond.startswith("!"):
-                return
             if b.data_field and self._resolve_for(dev, data.get(b.data_field)) is not None:
                 target = data[b.data_field]
         if phase is not None and target:
@@ -363,6 +391,8 @@ class Program:
             return self._event_cache[cache_key]
         out: List[Event] = []
         stores: List[Store] = []
+        # the fields this type's properties set (for _never_set)
+        self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
         for ref in dev.hooks.get(phase, ()):
             env = {0: AccessPath(SELF)}
             self._walk(phase, ref.function, env, (ref.function[1],), (), out, stores, {ref.function},
@@ -376,6 +406,41 @@ class Program:
         self.events(dev, phase)
         return self._store_cache[(dev.name, phase)]
 
+    def never_set(self, dev: DeviceType, path: AccessPath) -> bool:
+        """``_never_set`` for a field of ``dev`` (outside a walk)."""
+        saved = self._prop_fields
+        self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
+        try:
+            return self._never_set(path)
+        finally:
+            self._prop_fields = saved
+
+    def _never_set(self, path: AccessPath, field: str = "") -> bool:
+        """A field of the device being realized that no property of its type
+        sets and no analysed code writes: it is still the zero the object
+        was allocated with (object_new() zeroes the instance, qom/object.c
+        object_initialize_with_type).  ``field``: "Type:f.g", the test as
+        written (``ns->params.zoned`` with ``ns`` an NvmeNamespace *):
+        writes through that type are compared field by field, others by
+        the last name."""
+        if path.root != SELF or path.address_of:
+            return False
+        names = _field_names(path)
+        if not names or any(op in ("*", "[]") for op, _ in path.steps):
+            return False
+        typ, _, chain = field.partition(":")
+        if typ and chain:
+            if chain.rsplit(".", 1)[-1] in self.written_untyped_last:
+                return False
+            if any(w == chain or chain.startswith(w + ".") or w.startswith(chain + ".")
+                   for w in self.written_typed.get(typ, ())):
+                return False
+        elif names[-1] in self.written_last:
+            return False
+        key = path.key()
+        return not any(key == p or key.startswith(p + ".") or p.startswith(key + ".")
+                       for p in self._prop_fields)
+
     def parent_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
         """What ``xc->parent_<hook_field>(...)`` runs inside a hook bound by
         ``owner``: the hooks its parent type has for that phase (its own or
@@ -387,26 +452,53 @@ class Program:
             return []
         return list(parent.hooks.get(phases.pop(), ()))
 
-    def _walk(self, phase, key, env, via, frames, out, stores, stack, owner: str = "") -> None:
+    def class_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
+        """What ``k->parent_class.<hook_field>(...)`` runs inside a hook of
+        ``owner``: the type's own hook for that phase."""
+        phases = {p for k, p in self.phase_of.items() if k.rsplit(".", 1)[-1] == hook_field}
+        dev = self.types.get(owner)
+        if dev is None or len(phases) != 1:
+            return []
+        return list(dev.hooks.get(phases.pop(), ()))
+
+    def _walk(self, phase, key, env, via, frames, out, stores, stack, owner: str = "",
+              guards: Tuple[AccessPath, ...] = ()) -> None:
         fn = self.functions[key]
         for i, a in enumerate(fn.assignments):
-            lhs = _translate_path(a.lhs.path, env) if a.lhs.path is not None else None
+            lhs = translate_path(a.lhs.path, env) if a.lhs.path is not None else None
             stores.append(Store(phase, lhs, _translate_expr(a.rhs, env), a.loc, key, i, frames))
+        realizing = phase == "realize"
+        dead = self.false_during_realize if realizing else ()
         for site in fn.calls:
+            if dead and site.requires and not dead.isdisjoint(site.requires):
+                continue  # under a test that is false while realizing
+            held = guards
+            if site.guards:
+                fields = site.guard_fields if len(site.guard_fields) == len(site.guards) \
+                    else ("",) * len(site.guards)
+                tested = [(p, f) for p, f in ((translate_path(g, env), f)
+                                              for g, f in zip(site.guards, fields)) if p.root == SELF]
+                if realizing and any(self._never_set(p, f) for p, f in tested):
+                    continue  # under a test of a field that is still zero
+                held = guards + tuple(p for p, _ in tested)
             args = tuple(_translate_expr(a, env) for a in site.args)
-            result = _translate_path(site.result, env) if site.result else None
+            result = translate_path(site.result, env) if site.result else None
             here = frames + ((key, site.index),)
-            out.append(Event(phase, site, key, args, result, via, here))
+            out.append(Event(phase, site, key, args, result, via, here, held))
             if site.callee in self.managed_calls or site.callee in self.opaque_calls:
                 continue  # the framework releases what these acquire; the API table says what they do
             callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
             if site.callee is None:
                 m = _PARENT_HOOK_CALL_RE.search(site.callee_text or "")
+                refs = self.parent_hooks(owner, m.group(1)) if m else []
+                if not m:
+                    m = _CLASS_HOOK_CALL_RE.search(site.callee_text or "")
+                    refs = self.class_hooks(owner, m.group(1)) if m else []
                 if m and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
-                    for ref in self.parent_hooks(owner, m.group(1)):
+                    for ref in refs:
                         if ref.function not in stack:
                             self._walk(phase, ref.function, callee_env, via + (ref.function[1],), here,
-                                       out, stores, stack | {ref.function}, ref.owner)
+                                       out, stores, stack | {ref.function}, ref.owner, held)
                 continue
             target = self.resolve(key[0], site.callee)
             if target is None or target in stack or len(via) >= MAX_CALL_DEPTH \
@@ -414,10 +506,14 @@ class Program:
                 continue
             if target[0] in self.core_files and key[0] not in self.core_files:
                 continue  # the qdev core releases what it allocates for the device
-            if not callee_env:
-                continue
+            if not callee_env and self.functions[target].params:
+                continue  # nothing of the device goes in (a function of no arguments acts on globals)
             self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
-                       stack | {target}, owner)
+                       stack | {target}, owner, held)
+
+
+def _field_names(path: AccessPath) -> List[str]:
+    return [name for op, name in path.steps if op in ("->", ".") and name]
 
 
 def field_path(dotted: str) -> AccessPath:
@@ -430,7 +526,7 @@ def _truthy(text: Optional[str]) -> bool:
     return text not in (None, "", "0", "false", "NULL")
 
 
-def _translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
+def translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
     if path.root.startswith(PARAM + ":"):
         idx = int(path.root.split(":", 1)[1])
         base = env.get(idx)
@@ -443,6 +539,6 @@ def _translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
 def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
     if expr.path is None:
         return expr
-    new = _translate_path(expr.path, env)
+    new = translate_path(expr.path, env)
     args = tuple(_translate_expr(a, env) for a in expr.args) if expr.args else ()
     return Expr(expr.kind, expr.text, new, expr.callee, args)

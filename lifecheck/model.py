@@ -55,6 +55,14 @@ class AccessPath:
         """Re-base this path on ``root`` (used to map a callee's parameter
         onto the caller's argument)."""
         steps = self.steps
+        if steps and steps[0][0] == "^":
+            # container_of(param, T, m): the object that holds the argument
+            # as its member m; when the argument is &x.m that is x, else
+            # (a QOM parent at offset 0, DO_UPCAST) the argument itself
+            member = steps[0][1]
+            steps = steps[1:]
+            if root.steps and root.steps[-1][1] == member:
+                root = AccessPath(root.root, root.steps[:-1], False)
         if root.address_of and steps and steps[0][0] == "->":
             # callee does p->f on a caller argument &x: that is x.f
             steps = ((".", steps[0][1]),) + steps[1:]
@@ -72,6 +80,8 @@ class AccessPath:
                 parts.append("." + name)
             elif op == "[]":
                 parts.append("[]")
+            elif op == "^":
+                continue   # container_of() of a parameter not yet re-based: the same object
             else:
                 parts.append("*")
         return "".join(parts)
@@ -98,6 +108,8 @@ class AccessPath:
         for i, (op, name) in enumerate(self.steps):
             if op == "[]":
                 text += "[]"
+            elif op == "^":
+                continue
             elif op == "*":
                 text = "*" + text
             elif i == 0 and root == SELF:
@@ -139,6 +151,17 @@ class CallSite:
     callee_text: str = ""
     index: int = 0  # order of the call in its function
     discarded: bool = False  # a statement of its own: the value is not used at all
+    # functions that must have returned true for this call to run: the
+    # calls tested by the enclosing ``if``s (``if (f(x) && ...) call();``,
+    # ``if (!f(x)) {...} else call();``)
+    requires: Tuple[str, ...] = ()
+    # values that must be true (non-zero, non-NULL) for this call to run:
+    # the plain variables and fields the enclosing ``if``s test
+    # (``if (ns->params.zoned) call();``)
+    guards: Tuple[AccessPath, ...] = ()
+    # the same tests as "Type:field.chain" (the struct the tested variable
+    # points to, and the fields below it), for TranslationUnit.written
+    guard_fields: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +204,15 @@ class CfgNode:
     succ: Tuple[int, ...] = ()
     error: bool = False
     value: Optional["Expr"] = None    # return: the returned expression
+    # an ``if`` testing a plain variable or field (``if (!s->migratable)``):
+    # its C text ("!" first when negated), and the successors that begin
+    # its then-branch; lets two tests of the same value agree along a path
+    test: str = ""
+    then: Tuple[int, ...] = ()
+    test_path: Optional["AccessPath"] = None   # the tested value, as a path
+    # a retry loop's test of a failure (``do {...} while (ret < 0 && n--)``):
+    # the successors it loops back to, taken when the last call failed
+    failure: Tuple[int, ...] = ()
 
 
 @dataclass
@@ -313,5 +345,10 @@ class TranslationUnit:
     properties: Dict[str, List["PropertyEntry"]] = field(default_factory=dict)
     type_templates: List[TypeTemplate] = field(default_factory=list)
     template_calls: List[TemplateCall] = field(default_factory=list)
+    # fields the file's functions write (``x->f.g = ``, ``|=``, ``++``,
+    # ``&x->f``) as "Type:f.g" (Type: the struct x points to, "" when not
+    # known): a field no file writes and no property sets keeps the zero
+    # its object was allocated with
+    written: Tuple[str, ...] = ()
     notices: List[Notice] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)

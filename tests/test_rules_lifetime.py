@@ -15,7 +15,7 @@ HEAD = """\
 #include "qom/object.h"
 typedef struct Sub { int x; } Sub;
 typedef struct FooState { PCIDevice parent_obj; QEMUTimer *t; QEMUTimer *u; qemu_irq irq;
-                          Sub *sub; uint32_t n; uint32_t *arr; } FooState;
+                          Sub *sub; uint32_t n; uint32_t *arr; QEMUTimer *ts[4]; } FooState;
 #define FOO(obj) ((FooState *)(obj))
 static void foo_tick(void *opaque) { }
 bool foo_setup(FooState *s, Error **errp);
@@ -313,3 +313,285 @@ static void foo_exit(PCIDevice *pdev)
     # the first two error exits follow the failing registration itself; the
     # third leaves vmstate_bar registered
     assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* LEAKS */"))}
+
+
+# -- path precision ----------------------------------------------------------
+
+CORRELATED = EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (!s->n) {
+        s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    }
+    if (!foo_setup(s, errp)) {
+        goto fail;
+    }
+    return;
+fail:
+    if (%s) {
+        timer_free(s->t);
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+"""
+
+
+def test_the_same_test_goes_the_same_way_on_one_path(check_snippet):
+    """The timer is made and freed under the same test of a value the
+    function never changes: no path acquires it and skips the release."""
+    assert check_snippet(dev(CORRELATED % "!s->n")) == set()
+
+
+def test_a_different_test_does_not_agree(check_snippet):
+    code = dev(CORRELATED % "s->n")
+    assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* HERE */"))}
+
+
+LOOP = EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    int i;
+    for (i = 0; i < 4; i++) {
+        s->ts[i] = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    }
+    if (!foo_setup(s, errp)) {
+        goto fail;
+    }
+    return;
+fail:
+%s
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    int i;
+    for (i = 0; i < 4; i++) {
+        timer_free(FOO(pdev)->ts[i]);
+    }
+}
+"""
+
+
+def test_array_elements_released_in_a_loop_on_the_error_path(check_snippet):
+    """The loop's zero-iteration path skips the release; elements acquired
+    in a loop and released in a loop before the exit are not reported."""
+    code = dev(LOOP % "    for (i = 0; i < 4; i++) {\n        timer_free(s->ts[i]);\n    }")
+    assert check_snippet(code) == set()
+
+
+def test_array_elements_not_released_on_the_error_path(check_snippet):
+    code = dev(LOOP % "    return;")
+    assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* HERE */"))}
+
+
+def test_what_realize_cannot_reach_is_not_its_acquisition(check_snippet):
+    """msix_enabled() is false while realizing (the guest enables MSI-X):
+    a helper's work under it does not happen in realize."""
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+bool msix_enabled(PCIDevice *dev);
+static void foo_connect(FooState *s)
+{
+    if (msix_enabled(&s->parent_obj)) {
+        s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    }
+    s->u = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    foo_connect(FOO(pdev));
+}
+static void foo_exit(PCIDevice *pdev)
+{
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+def test_a_process_wide_singleton_is_not_device_state(check_snippet):
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static GHashTable *foo_registry;
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    if (!foo_registry) {
+        foo_registry = g_hash_table_new(NULL, NULL);
+    }
+    FOO(pdev)->arr = g_new0(uint32_t, 4); /* HERE */
+}
+static void foo_exit(PCIDevice *pdev)
+{
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+def test_state_stored_in_a_linked_object_is_not_the_devices(check_snippet):
+    """DEFINE_PROP_LINK: the linked object outlives the device; what the
+    device stores inside it (``s->sub->...``) is the object's."""
+    code = HEAD + EMPTY_INIT + EMPTY_FINALIZE + """
+typedef struct Peer { char *serial; } Peer;
+typedef struct BarState { PCIDevice parent_obj; Peer *peer; char *own; } BarState;
+static void bar_realize(PCIDevice *pdev, Error **errp)
+{
+    BarState *s = (BarState *)pdev;
+    if (!s->peer->serial) {
+        s->peer->serial = g_strdup("x");
+    }
+    s->own = g_strdup("y"); /* HERE */
+}
+static const Property bar_props[] = {
+    DEFINE_PROP_LINK("peer", BarState, peer, "peer-type", Peer *),
+};
+static void bar_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    k->realize = bar_realize;
+    device_class_set_props(DEVICE_CLASS(klass), bar_props);
+}
+static const TypeInfo bar_info = {
+    .name = "bar", .parent = TYPE_PCI_DEVICE, .instance_size = sizeof(BarState),
+    .class_init = bar_class_init,
+};
+"""
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+NEVER_SET = EMPTY_FINALIZE + """
+static void foo_init(Object *obj)
+{
+    %s
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (s->n) {
+        s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+}
+"""
+
+
+def test_a_branch_on_a_field_nothing_sets_is_dead_in_realize(check_snippet):
+    """No code writes s->n and no property of the type sets it: it is
+    still zero when realize tests it."""
+    assert check_snippet(dev(NEVER_SET % "")) == set()
+
+
+def test_a_branch_on_a_field_something_sets_is_followed(check_snippet):
+    code = dev(NEVER_SET % "FOO(obj)->n = 4;")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+HELPER_GUARD = """
+static void foo_init(Object *obj)
+{
+    FOO(obj)->n = 1;
+}
+static void foo_finalize(Object *obj) { }
+static void foo_setup_timer(FooState *s)
+{
+    if (s->n) {
+        s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    }
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    foo_setup_timer(s);
+    if (!foo_setup(s, errp)) {
+        goto fail;
+    }
+    return;
+fail:
+    if (%s) {
+        timer_free(s->t);
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+"""
+
+
+def test_what_a_helper_acquires_under_a_test_follows_that_test(check_snippet):
+    """The helper makes the timer only when s->n; realize's error path
+    frees it under the same test."""
+    assert check_snippet(dev(HELPER_GUARD % "s->n")) == set()
+
+
+def test_what_a_helper_acquires_under_a_test_leaks_under_another(check_snippet):
+    code = dev(HELPER_GUARD % "s->u")
+    assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* HERE */"))}
+
+
+NEVER_SET_EXIT = """
+static void foo_init(Object *obj)
+{
+    %s
+}
+static void foo_finalize(Object *obj) { }
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    if (s->sub) {
+        error_setg(errp, "no sub-unit");
+        return;
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+"""
+
+
+def test_an_error_exit_under_a_field_nothing_sets_is_not_taken(check_snippet):
+    assert check_snippet(dev(NEVER_SET_EXIT % "")) == set()
+
+
+def test_an_error_exit_under_a_field_something_sets_is_taken(check_snippet):
+    code = dev(NEVER_SET_EXIT % "FOO(obj)->sub = g_new0(Sub, 1);")
+    got = check_snippet(code)
+    assert ("realize-error-leak", line_of(code, "/* HERE */")) in got
+
+
+def test_a_retry_loop_retries_because_the_call_failed(check_snippet):
+    """``do { ret = connect(errp); } while (ret < 0 && retries--)``: each
+    retry follows a failed attempt, which acquired nothing (a failing call
+    undoes its own work); only the last attempt's failure is the exit's."""
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+int foo_connect(FooState *s, Error **errp);
+static int foo_try(FooState *s, Error **errp)
+{
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    return foo_connect(s, errp);
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    int ret, retries = 3;
+    do {
+        if (*errp) {
+            error_report_err(*errp);
+            *errp = NULL;
+        }
+        ret = foo_try(s, errp);
+    } while (ret < 0 && retries--);
+    if (ret < 0) {
+        return;
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+""")
+    assert check_snippet(code) == set()

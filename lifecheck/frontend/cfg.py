@@ -105,6 +105,20 @@ def _is_error_value(node) -> bool:
     return False
 
 
+def _test_text(cond) -> str:
+    """``x``, ``s->f.g``, ``!s->f``: the C text of a test of a plain
+    variable or field; "" for anything else (calls, comparisons)."""
+    if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
+        inner = _test_text(cond.expr)
+        return "!" + inner if inner and not inner.startswith("!") else ""
+    if isinstance(cond, c_ast.ID):
+        return cond.name
+    if isinstance(cond, c_ast.StructRef) and isinstance(cond.field, c_ast.ID):
+        base = _test_text(cond.name)
+        return base + cond.type + cond.field.name if base and not base.startswith("!") else ""
+    return ""
+
+
 class _Ctx:
     __slots__ = ("error", "breaks", "cont", "switch")
 
@@ -138,6 +152,9 @@ class CfgBuilder:
         self.succ: List[List[int]] = []
         self.labels: Dict[str, int] = {}
         self.gotos: List[Tuple[int, str]] = []
+        self.tests: Dict[int, Tuple[str, Tuple[int, ...]]] = {}   # cond node -> (test, then)
+        self.test_paths: Dict[int, object] = {}                   # cond node -> tested path
+        self.failures: Dict[int, Tuple[int, ...]] = {}            # retry test -> loop-back successors
 
     def build(self, body, returns_value: bool) -> List[CfgNode]:
         self.returns_value = returns_value
@@ -154,7 +171,9 @@ class CfgBuilder:
                 self._link([node], target)
         return [CfgNode(kind=self.kinds[i], line=self.lines[i], ops=self.ops[i],
                         succ=tuple(sorted(set(self.succ[i]))), error=self.errors[i],
-                        value=self.values[i])
+                        value=self.values[i], test=self.tests.get(i, ("", ()))[0],
+                        then=self.tests.get(i, ("", ()))[1], test_path=self.test_paths.get(i),
+                        failure=self.failures.get(i, ()))
                 for i in range(len(self.kinds))]
 
     # -- helpers -------------------------------------------------------------
@@ -216,7 +235,17 @@ class CfgBuilder:
             c = self._simple(s.cond, preds, ctx, "cond")
             then_err = ctx.error or ((_is_error_check(s.cond) or _reports_error(s.iftrue))
                                      and _leaves(s.iftrue))
+            first = len(self.kinds)
             out = self._stmt(s.iftrue, c, ctx.but(error=then_err))
+            test = _test_text(s.cond)
+            then = tuple(sorted({n for n in self.succ[c[0]] if first <= n < len(self.kinds)}))
+            if test and then:
+                self.tests[c[0]] = (test, then)
+                tested = s.cond.expr if test.startswith("!") else s.cond
+                if isinstance(tested, c_ast.StructRef):
+                    e = self.expr(tested)
+                    if e.kind == "path" and e.path is not None and e.path.steps:
+                        self.test_paths[c[0]] = e.path
             if s.iffalse is not None:
                 else_err = ctx.error or (_reports_error(s.iffalse) and _leaves(s.iffalse))
                 out = out + self._stmt(s.iffalse, c, ctx.but(error=else_err))
@@ -226,7 +255,10 @@ class CfgBuilder:
         if isinstance(s, c_ast.While):
             c = self._simple(s.cond, preds, ctx, "cond")
             breaks: List[int] = []
+            first = len(self.kinds)
             body = self._stmt(s.stmt, c, ctx.but(breaks=breaks, cont=c[0]))
+            if _is_error_check(s.cond):
+                self.failures[c[0]] = tuple(n for n in self.succ[c[0]] if n >= first)
             self._link(body, c[0])
             return c + breaks
         if isinstance(s, c_ast.DoWhile):
@@ -237,6 +269,8 @@ class CfgBuilder:
             body = self._stmt(s.stmt, [head], ctx.but(breaks=breaks, cont=c))
             self._link(body, c)
             self._link([c], head)
+            if _is_error_check(s.cond):
+                self.failures[c] = (head,)
             return [c] + breaks
         if isinstance(s, c_ast.For):
             init = self._simple(s.init, preds, ctx) if s.init is not None else preds

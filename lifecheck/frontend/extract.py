@@ -82,6 +82,7 @@ class _Scope:
     def __init__(self, params: Tuple[Param, ...], locals_: Dict[str, LocalVar],
                  definitions: Dict[str, List[c_ast.Node]], stores: Dict[str, List[c_ast.Node]]):
         self.param_index = {p.name: i for i, p in enumerate(params)}
+        self.params = params
         self.locals = locals_
         self.definitions = definitions  # local -> rhs nodes assigned to it
         self.stores = stores            # local -> lvalue nodes it is stored into
@@ -99,6 +100,7 @@ class Extractor:
         self.types: List[TypeInfoRecord] = []
         self.bindings: List[HookBinding] = []
         self.properties: Dict[str, List[PropertyEntry]] = {}
+        self.written: Set[str] = set()   # see TranslationUnit.written
         self.templates: List[TypeTemplate] = []
         self.template_calls: List[TemplateCall] = []
         # file-scope struct initialisers (tables a registration loop or a
@@ -310,7 +312,12 @@ class Extractor:
         body = fdef.body
         end_line = max((getattr(n.coord, "line", 0) or 0 for n in _walk(body) if n.coord), default=0)
         # pass 1: locals and what is assigned to them
+        writes: List[Tuple[str, str]] = []   # (base variable, field chain)
         for node in _walk(body):
+            if isinstance(node, c_ast.Assignment):
+                _note_written(node.lvalue, writes)
+            elif isinstance(node, c_ast.UnaryOp) and node.op in ("&", "++", "--", "p++", "p--"):
+                _note_written(node.expr, writes)
             if isinstance(node, c_ast.Decl) and node.name and not isinstance(node.type, c_ast.FuncDecl):
                 locals_[node.name] = LocalVar(node.name, type_text(node.type), self.loc(node),
                                               cleanup="auto" in (node.storage or []))
@@ -324,6 +331,8 @@ class Extractor:
                 if isinstance(rhs, c_ast.ID) and not isinstance(lhs, c_ast.ID):
                     stores.setdefault(rhs.name, []).append(node.lvalue)
         scope = _Scope(tuple(params), locals_, definitions, stores)
+        for base, chain in writes:
+            self.written.add(f"{_var_type(base, scope)}:{chain}")
         func = Function(name=decl.name, loc=self.loc(decl), end_line=end_line,
                         static="static" in (decl.storage or []), params=tuple(params),
                         locals=locals_)
@@ -332,6 +341,8 @@ class Extractor:
         results: Dict[int, c_ast.Node] = {}
         op_of: Dict[int, Tuple[str, int]] = {}
         discarded = _statement_calls(body)
+        requires = _call_requirements(body)
+        guards = self._call_guards(body, scope)
         for node in _walk(body):
             if isinstance(node, c_ast.Assignment) and node.op == "=":
                 for rv in self._value_calls(node.rvalue):
@@ -358,7 +369,9 @@ class Extractor:
                     result = rexpr.path
                 site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
                                 callee_text=c_text(node.name, 60), index=len(func.calls),
-                                discarded=id(node) in discarded)
+                                discarded=id(node) in discarded, requires=requires.get(id(node), ()),
+                                guards=tuple(p for p, _ in guards.get(id(node), ())),
+                                guard_fields=tuple(f for _, f in guards.get(id(node), ())))
                 op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
                 if callee in _HOOK_SETTER_CALLS and len(site.args) >= 2:
@@ -371,7 +384,10 @@ class Extractor:
                     props = _function_name(site.args[1])
                     self.bindings.append(HookBinding(
                         function=func.name, class_type="DeviceClass", field="props",
-                        target=props, value=site.args[1].text, loc=site.loc))
+                        target=props, value=site.args[1].text, loc=site.loc,
+                        # device_class_set_props_n(dc, info->props, ...): the table entry's array
+                        data_field=None if props else self._data_field(_call_args(node)[1], scope),
+                        data_cond=self._guards.get(id(node))))
                 if callee in _PARENT_CHAIN_CALLS and len(site.args) >= 2:
                     target_fn = site.args[1]
                     self.bindings.append(HookBinding(
@@ -441,6 +457,29 @@ class Extractor:
             return e.path.steps[0][1]
         return None
 
+    def _call_guards(self, body, scope: _Scope) -> Dict[int, Tuple[Tuple[AccessPath, str], ...]]:
+        """id of each call -> the fields and variables its enclosing
+        ``if``s require to be true (see CallSite.guards)."""
+        out: Dict[int, Tuple[AccessPath, ...]] = {}
+        for node in _walk(body):
+            if not isinstance(node, c_ast.If):
+                continue
+            for branch, positive in ((node.iftrue, True), (node.iffalse, False)):
+                if branch is None:
+                    continue
+                paths = []
+                for value in _tested_values(node.cond, positive):
+                    e = self.expr(value, scope)
+                    got = _field_chain(value)
+                    if e.kind == "path" and e.path is not None and e.path.steps and got is not None:
+                        paths.append((e.path, f"{_var_type(got[0], scope)}:{got[1]}"))
+                if not paths:
+                    continue
+                for inner in _walk(branch):
+                    if isinstance(inner, c_ast.FuncCall):
+                        out[id(inner)] = out.get(id(inner), ()) + tuple(paths)
+        return out
+
     def _class_data_guards(self, func: Function, body, scope: _Scope) -> Dict[int, str]:
         """Assignments under ``if (info->f)`` / ``if (!info->f)`` in a
         class_init whose ``info`` is its class_data."""
@@ -455,7 +494,7 @@ class Extractor:
                 continue
             for branch, test in ((node.iftrue, cond), (node.iffalse, _negate(cond))):
                 for inner in _walk(branch):
-                    if isinstance(inner, c_ast.Assignment):
+                    if isinstance(inner, (c_ast.Assignment, c_ast.FuncCall)):
                         guards.setdefault(id(inner), test)
         return guards
 
@@ -533,6 +572,10 @@ class Extractor:
                 got = self._expr(ptr, scope, text, follow, depth + 1)
                 if got.path is not None and got.path.steps and got.path.steps[-1][1] == member:
                     return Expr("path", text, path=AccessPath(got.path.root, got.path.steps[:-1]))
+                if got.path is not None and not got.path.steps and member \
+                        and got.path.root.startswith(PARAM + ":"):
+                    # container_of(param, T, m): resolved when the caller's argument is known
+                    return Expr("path", text, path=AccessPath(got.path.root, (("^", member),)))
                 return got
             return Expr("other", text)
         if isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-"):
@@ -792,6 +835,93 @@ def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEnt
     return PropertyEntry(info.name, field_name, array_field, loc)
 
 
+def _tested_calls(cond, positive: bool) -> List[str]:
+    """The functions that must return true (``positive``) or false for
+    ``cond`` to hold: ``f(x)``, ``!f(x)``, and the terms of ``&&`` (of
+    ``||`` when it must not hold)."""
+    cond = _strip_casts(cond)
+    if isinstance(cond, c_ast.FuncCall):
+        return [cond.name.name] if positive and isinstance(cond.name, c_ast.ID) else []
+    if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
+        return _tested_calls(cond.expr, not positive)
+    if isinstance(cond, c_ast.BinaryOp) and cond.op == ("&&" if positive else "||"):
+        return _tested_calls(cond.left, positive) + _tested_calls(cond.right, positive)
+    return []
+
+
+def _field_chain(node) -> Optional[Tuple[str, str]]:
+    """``a->b[i].c`` -> ("a", "b.c"); ("", "b.c") when the base is not a
+    plain variable; None for ``&((T *)0)->m`` (offsetof) and non-fields."""
+    names: List[str] = []
+    node = _strip_casts(node)
+    cast = False
+    while True:
+        while isinstance(node, c_ast.ArrayRef):
+            node = _strip_casts(node.name)
+        if isinstance(node, c_ast.StructRef) and isinstance(node.field, c_ast.ID):
+            names.append(node.field.name)
+            inner = _strip_casts(node.name)
+            cast = inner is not node.name
+            node = inner
+            continue
+        break
+    if not names:
+        return None
+    if isinstance(node, c_ast.Constant):
+        return None   # offsetof(T, m) expanded: nothing is written
+    # FOO(obj)->f: written through a cast, the variable's own type says nothing
+    base = node.name if isinstance(node, c_ast.ID) and not cast else ""
+    return base, ".".join(reversed(names))
+
+
+def _var_type(name: str, scope: "_Scope") -> str:
+    """The struct type a parameter or local points to ("" if unknown)."""
+    if not name:
+        return ""
+    for p in scope.params:
+        if p.name == name:
+            return base_type_name(p.type)
+    local = scope.locals.get(name)
+    return base_type_name(local.type) if local is not None else ""
+
+
+def _note_written(node, out: List[Tuple[str, str]]) -> None:
+    """``a->b.c`` written (or its address taken): note ("a", "b.c")."""
+    got = _field_chain(node)
+    if got is not None:
+        out.append(got)
+
+
+def _tested_values(cond, positive: bool) -> List[c_ast.Node]:
+    """The fields (``s->f``, ``s->a.b``) that must be true (``positive``)
+    for ``cond`` to hold: ``s->f``, ``!(!s->f)``, terms of ``&&``."""
+    cond = _strip_casts(cond)
+    if isinstance(cond, c_ast.StructRef):
+        return [cond] if positive else []
+    if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
+        return _tested_values(cond.expr, not positive)
+    if isinstance(cond, c_ast.BinaryOp) and cond.op == ("&&" if positive else "||"):
+        return _tested_values(cond.left, positive) + _tested_values(cond.right, positive)
+    return []
+
+
+def _call_requirements(body) -> Dict[int, Tuple[str, ...]]:
+    """id of each call -> the functions its enclosing ``if``s require to
+    have returned true (see CallSite.requires)."""
+    out: Dict[int, Tuple[str, ...]] = {}
+    for node in _walk(body):
+        if not isinstance(node, c_ast.If):
+            continue
+        for branch, positive in ((node.iftrue, True), (node.iffalse, False)):
+            names = tuple(_tested_calls(node.cond, positive))
+            if not names or branch is None:
+                continue
+            for inner in _walk(branch):
+                if isinstance(inner, c_ast.FuncCall):
+                    out[id(inner)] = out.get(id(inner), ()) + names
+    return out
+
+
 def _statement_calls(body) -> Set[int]:
     """ids of the calls that are statements of their own (value unused)."""
     out: Set[int] = set()
@@ -895,6 +1025,12 @@ def _container_of(node: c_ast.Compound) -> Optional[Tuple[c_ast.Node, str]]:
     ``({ const typeof(((T *)0)->m) *__mptr = (ptr); (T *)((char *)__mptr - offsetof(T, m)); })``
     and return (ptr, m)."""
     items = node.block_items or []
+    if len(items) == 2 and isinstance(items[0], c_ast.Decl) and items[0].name == "offset_must_be_zero":
+        # DO_UPCAST(T, m, ptr): ({ char offset_must_be_zero[-offsetof(T, m)]; container_of(ptr, T, m); })
+        inner = items[1]
+        while isinstance(inner, c_ast.UnaryOp) and inner.op in ("__extension__", "()"):
+            inner = inner.expr
+        return _container_of(inner) if isinstance(inner, c_ast.Compound) else None
     if len(items) != 2 or not isinstance(items[0], c_ast.Decl) or items[0].name != "__mptr":
         return None
     member = ""

@@ -89,6 +89,7 @@ def model_from_preprocessed(rel: str, path: Path, text: str) -> TranslationUnit:
     unit.types = extractor.types
     unit.bindings = extractor.bindings
     unit.properties = extractor.properties
+    unit.written = tuple(sorted(extractor.written))
     unit.type_templates = extractor.templates
     unit.template_calls = extractor.template_calls
     unit.qom_casts = tuple(sorted(result.qom_casts))

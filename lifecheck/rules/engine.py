@@ -55,7 +55,9 @@ class ApiIndex:
             path = ev.arg_path(call.resource)
             if path is None and call.resource != -1:
                 continue
-            out.append(Op(call.role, fam, path, ev, call.attrs))
+            # "result": the resource is what the call returns (s->t = timer_new())
+            out.append(Op(call.role, fam, path, ev, call.attrs + (("result",) if call.resource == -1 else ()),
+                          ev.arg_path(call.container) if call.container is not None else None))
         if callee in CLEAR_CALLS and len(ev.args) > 1:
             # g_clear_pointer(&s->timer, timer_free): timer_free's release,
             # and the field is cleared
