@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
+from .astwalk import preorder
 from .cfg import CfgBuilder
 from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
                      Function, HookBinding, LocalVar, Location, Param, PropertyEntry, TemplateCall,
@@ -201,7 +202,7 @@ class Extractor:
             class_data=class_data, registered_by=registered_by,
         )
 
-    def _registrations(self, func: Function, body: c_ast.Node, scope: _Scope) -> None:
+    def _registrations(self, func: Function, nodes: List[c_ast.Node], scope: _Scope) -> None:
         """Types registered at run time from a local TypeInfo:
         ``TypeInfo ti = {...}; ti.name = table[i].name; type_register_static(&ti);``,
         usually in a loop over a table of variants (e1000, UHCI, EHCI, ...):
@@ -209,7 +210,7 @@ class Extractor:
         parameter (``t->base_name``), the function is a registration helper
         and a TypeTemplate is recorded for its callers' structs."""
         infos: Dict[str, Dict[str, List[c_ast.Node]]] = {}
-        for node in _walk(body):
+        for node in nodes:
             if isinstance(node, c_ast.Decl) and node.name and \
                     not isinstance(node.type, (c_ast.ArrayDecl, c_ast.PtrDecl, c_ast.FuncDecl)) and \
                     base_type_name(type_text(node.type)) == "TypeInfo":
@@ -228,7 +229,7 @@ class Extractor:
                     fields = {k: list(v) for k, v in infos[arg.expr.name].items()}
                     self._register_local(func, fields, scope, node, infos)
         if not func.params:
-            self._template_calls(func, body)
+            self._template_calls(func, nodes)
 
     def _register_local(self, func: Function, fields, scope: _Scope, call: c_ast.FuncCall,
                         infos) -> None:
@@ -265,10 +266,11 @@ class Extractor:
                     out.append((key, "param_self", "", ""))
             self.templates.append(TypeTemplate(func.name, name[1], tuple(out), self.loc(call)))
 
-    def _template_calls(self, func: Function, body) -> None:
+    def _template_calls(self, func: Function, nodes: List[c_ast.Node]) -> None:
         """Calls a registration function (no parameters, run by type_init)
-        makes with a file-scope struct: maybe a registration helper's."""
-        for node in _walk(body):
+        makes with a file-scope struct: maybe a registration helper's
+        (``nodes``: its body, walked)."""
+        for node in nodes:
             if not (isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID)):
                 continue
             for i, arg in enumerate(_call_args(node)):
@@ -308,9 +310,10 @@ class Extractor:
         definitions: Dict[str, List[c_ast.Node]] = {}
         stores: Dict[str, List[c_ast.Node]] = {}
         body = fdef.body
-        end_line = max((getattr(n.coord, "line", 0) or 0 for n in _walk(body) if n.coord), default=0)
+        nodes = _walk(body)  # walked by every pass below
+        end_line = max((getattr(n.coord, "line", 0) or 0 for n in nodes if n.coord), default=0)
         # pass 1: locals and what is assigned to them
-        for node in _walk(body):
+        for node in nodes:
             if isinstance(node, c_ast.Decl) and node.name and not isinstance(node.type, c_ast.FuncDecl):
                 locals_[node.name] = LocalVar(node.name, type_text(node.type), self.loc(node),
                                               cleanup="auto" in (node.storage or []))
@@ -331,8 +334,8 @@ class Extractor:
         # pass 2: calls and assignments, in source order
         results: Dict[int, c_ast.Node] = {}
         op_of: Dict[int, Tuple[str, int]] = {}
-        discarded = _statement_calls(body)
-        for node in _walk(body):
+        discarded = _statement_calls(nodes)
+        for node in nodes:
             if isinstance(node, c_ast.Assignment) and node.op == "=":
                 for rv in self._value_calls(node.rvalue):
                     results[id(rv)] = node.lvalue
@@ -384,7 +387,7 @@ class Extractor:
             func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value)
         except RecursionError:
             func.cfg = []  # rules that need the graph skip this function
-        self._registrations(func, body, scope)
+        self._registrations(func, nodes, scope)
         self._class_data_calls(func, body, scope)
         self.functions[func.name] = func
 
@@ -792,10 +795,11 @@ def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEnt
     return PropertyEntry(info.name, field_name, array_field, loc)
 
 
-def _statement_calls(body) -> Set[int]:
-    """ids of the calls that are statements of their own (value unused)."""
+def _statement_calls(nodes: List[c_ast.Node]) -> Set[int]:
+    """ids of the calls that are statements of their own (value unused),
+    among ``nodes`` (a walked body)."""
     out: Set[int] = set()
-    for n in _walk(body):
+    for n in nodes:
         stmts = []
         if isinstance(n, c_ast.Compound):
             stmts = n.block_items or []
@@ -824,16 +828,9 @@ def _returns_value(fdecl) -> bool:
     return True
 
 
-def _walk(node: Optional[c_ast.Node]):
+def _walk(node: Optional[c_ast.Node]) -> List[c_ast.Node]:
     """Pre-order walk without recursion (deep expressions are common)."""
-    if node is None:
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        children = [c for _, c in n.children()]
-        stack.extend(reversed(children))
+    return preorder(node)
 
 
 def _call_args(node: c_ast.FuncCall) -> List[c_ast.Node]:
