@@ -21,6 +21,13 @@ from pycparserext.ext_c_parser import GnuCParser
 from .chunks import FUNCTION, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
+# pycparser 3's token stream keeps lexed tokens in ``_buffer`` and the
+# position in ``_index``: the parser peeks at each token about five times,
+# through three calls each; reading the buffer directly saves most of them.
+_TOKEN_STREAM = getattr(pycparser.c_parser, "_TokenStream", None)
+_FAST_TOKENS = _NEW_PARSER and _TOKEN_STREAM is not None and \
+    {"_buffer", "_index"} <= set(_TOKEN_STREAM.__init__.__code__.co_names) and \
+    hasattr(_TOKEN_STREAM, "_fill")
 
 
 class _CarryingParser(GnuCParser):
@@ -38,6 +45,47 @@ class _CarryingParser(GnuCParser):
 
         def parse_chunk(self, text: str, filename: str) -> c_ast.FileAST:
             return pycparser.c_parser.CParser.parse(self, text, filename)
+
+        if _FAST_TOKENS:
+            # the same answers as CParser's token helpers, without the calls
+            # through _TokenStream.peek/next and _fill when the token is
+            # already in the buffer
+            def _peek(self, k: int = 1):
+                ts = self._tokens
+                i = ts._index + k - 1
+                buf = ts._buffer
+                if k > 0 and i < len(buf):
+                    return buf[i]
+                return ts.peek(k)
+
+            def _peek_type(self, k: int = 1):
+                ts = self._tokens
+                i = ts._index + k - 1
+                buf = ts._buffer
+                tok = buf[i] if k > 0 and i < len(buf) else ts.peek(k)
+                return tok.type if tok is not None else None
+
+            def _accept(self, token_type: str):
+                ts = self._tokens
+                i = ts._index
+                buf = ts._buffer
+                tok = buf[i] if i < len(buf) else ts.peek(1)
+                if tok is not None and tok.type == token_type:
+                    ts._index = i + 1
+                    return tok
+                return None
+
+            def _advance(self):
+                ts = self._tokens
+                i = ts._index
+                buf = ts._buffer
+                if i >= len(buf):
+                    ts._fill(1)
+                tok = buf[i]
+                ts._index = i + 1
+                if tok is None:
+                    self._parse_error("At end of input", self.clex.filename)
+                return tok
 
         # pycparser returns a statement expression "({ ... })" as a whole
         # assignment expression, so "({ ... }) & 1" (QEMU's qatomic_read)
