@@ -369,6 +369,10 @@ class Preprocessor:
                "-include", str(PRELUDE),
                '-DCONFIG_DEVICES="lifecheck-config-devices.h"',
                "-DHW_POISON_H", "-DQEMU_POISON_H"]
+        if "gcc" in os.path.basename(self.cc):
+            # the same output; gcc stops recording where each macro expansion
+            # came from (for diagnostics we do not ask for): ~10% of its time
+            cmd.append("-ftrack-macro-expansion=0")
         if arch is None:
             cmd.append('-DCONFIG_TARGET="lifecheck-config-target.h"')
         else:
