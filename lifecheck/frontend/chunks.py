@@ -17,9 +17,10 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 # regex engine.  "\n" is not among them: lines are counted only where a
 # chunk starts or ends.
 _STOP_RE = re.compile(r'[{};"\'#]')
-_STRING_RE = re.compile(r'"(?:\\.|[^"\\\n])*"')
-_CHAR_RE = re.compile(r"'(?:\\.|[^'\\\n])*'")
-_MARKER_RE = re.compile(r'^[ \t]*#\s*(?:line\s+)?(\d+)\s+"((?:\\.|[^"\\])*)"')
+# (loops over escapes unrolled: the same matches, several times faster)
+_STRING_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
+_CHAR_RE = re.compile(r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'")
+_MARKER_RE = re.compile(r'^[ \t]*#\s*(?:line\s+)?(\d+)\s+"([^"\\]*(?:\\.[^"\\]*)*)"')
 _MARKER_AT_RE = re.compile(_MARKER_RE.pattern[1:])  # the same, matched at a position
 
 FUNCTION = "function"
