@@ -42,12 +42,22 @@ _HOOK_SETTER_CALLS = {
 _GEN = CGenerator()
 
 
-def c_text(node: c_ast.Node, limit: int = 160) -> str:
-    try:
-        text = _GEN.visit(node)
-    except Exception:  # the generator does not know every GNU node
-        text = type(node).__name__
-    text = " ".join(text.split())
+def c_text(node: c_ast.Node, limit: int = 160, memo: Optional[Dict[int, Tuple[c_ast.Node, str]]] = None) -> str:
+    """The C source of ``node`` on one line, cut at ``limit`` characters.
+    ``memo`` (id of a node -> the node and its whole text) saves
+    generating the text of one node again: a call's arguments are
+    converted once for the call and again for each call nested in them."""
+    hit = memo.get(id(node)) if memo is not None else None
+    if hit is not None and hit[0] is node:
+        text = hit[1]
+    else:
+        try:
+            text = _GEN.visit(node)
+        except Exception:  # the generator does not know every GNU node
+            text = type(node).__name__
+        text = " ".join(text.split())
+        if memo is not None:
+            memo[id(node)] = (node, text)  # the node is kept: its id stays its own
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -108,6 +118,8 @@ class Extractor:
         # assignments of the current class_init that hold only under a test
         # of its class_data: id(node) -> "field" or "!field"
         self._guards: Dict[int, str] = {}
+        # texts of the nodes of the function being extracted (see c_text)
+        self._texts: Dict[int, Tuple[c_ast.Node, str]] = {}
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
@@ -295,7 +307,7 @@ class Extractor:
                 if data_field:
                     self.bindings.append(HookBinding(
                         function=func.name, class_type="", field="", target=None,
-                        value=c_text(node.name, 80), loc=self.loc(node), data_field=data_field))
+                        value=c_text(node.name, 80, self._texts), loc=self.loc(node), data_field=data_field))
 
     # -- functions ---------------------------------------------------------
     def _function(self, fdef: c_ast.FuncDef) -> None:
@@ -312,6 +324,7 @@ class Extractor:
         body = fdef.body
         nodes = _walk(body)  # walked by every pass below
         end_line = max((getattr(n.coord, "line", 0) or 0 for n in nodes if n.coord), default=0)
+        self._texts = {}
         # pass 1: locals and what is assigned to them
         for node in nodes:
             if isinstance(node, c_ast.Decl) and node.name and not isinstance(node.type, c_ast.FuncDecl):
@@ -360,7 +373,7 @@ class Extractor:
                         rexpr = self.expr(target, scope)
                     result = rexpr.path
                 site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
-                                callee_text=c_text(node.name, 60), index=len(func.calls),
+                                callee_text=c_text(node.name, 60, self._texts), index=len(func.calls),
                                 discarded=id(node) in discarded)
                 op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
@@ -426,7 +439,7 @@ class Extractor:
                 data_cond = guard if data_cond is None else data_cond
         self.bindings.append(HookBinding(
             function=func.name, class_type=class_type, field=lhs.field.name,
-            target=target, value=c_text(node.rvalue, 80), loc=self.loc(node),
+            target=target, value=c_text(node.rvalue, 80, self._texts), loc=self.loc(node),
             data_field=data_field, data_cond=data_cond))
 
     def _data_field(self, node, scope: _Scope, negation: bool = False) -> Optional[str]:
@@ -483,7 +496,7 @@ class Extractor:
                                or (len(args) == 1 and bool(_CAST_NAME_RE.match(name))))
 
     def expr(self, node: c_ast.Node, scope: _Scope, follow_locals: bool = True) -> Expr:
-        text = c_text(node)
+        text = c_text(node, memo=self._texts)
         try:
             return self._expr(node, scope, text, follow_locals, 0)
         except RecursionError:
@@ -527,7 +540,7 @@ class Extractor:
             args = _call_args(node)
             if name and self._is_cast(name, node):
                 return self._expr(args[0], scope, text, follow, depth + 1)
-            conv = tuple(self._expr(a, scope, c_text(a), False, depth + 1) for a in args)
+            conv = tuple(self._expr(a, scope, c_text(a, memo=self._texts), False, depth + 1) for a in args)
             return Expr("call", text, path=AccessPath(f"{CALL}:{name or '?'}"), callee=name, args=conv)
         if isinstance(node, c_ast.Compound):
             inner = _container_of(node)
