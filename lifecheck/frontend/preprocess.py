@@ -475,9 +475,9 @@ class Preprocessor:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
                 # a session of its own, so that gcc's cc1 goes when gcc goes
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                        shell=False, start_new_session=True,
-                                        preexec_fn=preprocessor_output_limit(self.max_output))
+                with preprocessor_output_limit(self.max_output):
+                    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                            shell=False, start_new_session=True)
             except OSError as exc:
                 raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
             try:
