@@ -30,9 +30,91 @@ _FAST_TOKENS = _NEW_PARSER and _TOKEN_STREAM is not None and \
     hasattr(_TOKEN_STREAM, "_fill")
 
 
+def _fast_lexer_class():
+    """A GnuCLexer giving the same tokens as pycparser 3's lexer with less
+    Python per token: blanks and newlines are skipped with one regex match
+    instead of one loop turn per character, and the token is matched
+    inline.  Anything unusual (directives, lexing errors) goes through the
+    original code.  None when pycparser's internals are not the ones this
+    was written against."""
+    from pycparser import c_lexer as cl
+    from pycparserext.ext_c_lexer import GnuCLexer
+    try:
+        regex_master, actions = cl._regex_master, cl._regex_actions
+        fixed, keywords, Token = cl._fixed_tokens_by_first, cl._keyword_map, cl.Token
+        TOKEN, ID = cl._RegexAction.TOKEN, cl._RegexAction.ID
+        CLexer = cl.CLexer
+        CLexer._match_token, CLexer._make_token, CLexer.token  # noqa: B018
+    except AttributeError:
+        return None
+    blanks = re.compile(r"[ \t\n]+")
+    # a regex token wins over a fixed one of the same length or shorter,
+    # as in CLexer._match_token
+    original_token = GnuCLexer.token
+
+    class FastGnuCLexer(GnuCLexer):
+        def token(self):
+            if self._pending_tok is not None:
+                return original_token(self)
+            text = self._lexdata
+            n = len(text)
+            pos = self._pos
+            while pos < n:
+                c = text[pos]
+                if c == " " or c == "\t" or c == "\n":
+                    end = blanks.match(text, pos).end()
+                    lines = text.count("\n", pos, end)
+                    if lines:
+                        self._lineno += lines
+                        self._line_start = text.rfind("\n", pos, end) + 1
+                    self._pos = pos = end
+                    continue
+                if c == "#":
+                    return original_token(self)
+                m = regex_master.match(text, pos)
+                if m is not None:
+                    tok_type = m.lastgroup
+                    value = m.group(tok_type)
+                    length = len(value)
+                    action = actions[tok_type][0]
+                else:
+                    length = -1
+                bucket = fixed.get(c)
+                if bucket:
+                    for entry in bucket:
+                        if text.startswith(entry.literal, pos):
+                            if length < 0 or len(entry.literal) > length:
+                                tok_type, value, length, action = entry.tok_type, entry.literal, \
+                                    len(entry.literal), TOKEN
+                            break
+                if length < 0 or (action is not TOKEN and action is not ID):
+                    return original_token(self)  # an error: reported as pycparser does
+                if action is ID:
+                    tok_type = keywords.get(value, "ID")
+                    if tok_type == "ID" and self.type_lookup_func(value):
+                        tok_type = "TYPEID"
+                tok = Token(tok_type, value, self._lineno, pos - self._line_start + 1)
+                self._pos = pos + length
+                if tok_type == "LBRACE":
+                    self.on_lbrace_func()
+                elif tok_type == "RBRACE":
+                    self.on_rbrace_func()
+                elif tok_type == "ID":
+                    extra = self._extra_keywords.get(value)
+                    if extra is not None:
+                        tok.type = extra
+                return tok
+            return None
+
+    return FastGnuCLexer
+
+
 class _CarryingParser(GnuCParser):
     """GnuCParser whose file scope is a dict we own, so typedef names
     declared by one chunk stay known when the next chunk is parsed."""
+
+    if _NEW_PARSER:
+        lexer_class = _fast_lexer_class() or GnuCParser.lexer_class
 
     def __init__(self, **kwds):
         super().__init__(**kwds)
