@@ -206,6 +206,10 @@ _PARSER: Optional[_CarryingParser] = None
 _TYPEDEF_CACHE: Dict[str, Tuple[str, ...]] = {}
 # header segment text -> its chunks (process-wide, see split_chunks)
 _SEGMENT_CACHE: SegmentCache = {}
+# id of a segment's chunk list -> (the list, the typedef names its chunks
+# declare as a dict name -> True, the QOM casts they define): a segment
+# seen again is handled in one step instead of chunk by chunk
+_SEGMENT_SUMMARIES: Dict[int, Tuple[List[Chunk], Dict[str, bool], Tuple[str, ...]]] = {}
 
 
 def discard_parser() -> None:
@@ -288,18 +292,27 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
         if main is None:
             main = main_cache[name] = bool(is_main(name))
         return not main
-    for chunk in split_chunks(text, _SEGMENT_CACHE, is_header):
+    scope = parser.file_scope
+    qom_casts = result.result.qom_casts
+    if len(_SEGMENT_SUMMARIES) > 2 * len(_SEGMENT_CACHE) + 1000:
+        _SEGMENT_SUMMARIES.clear()  # the segment cache was emptied
+    for part in split_chunks(text, _SEGMENT_CACHE, is_header, whole_segments=True):
+        if type(part) is list:
+            # a header segment seen before: what its chunks declare, at once
+            summary = _SEGMENT_SUMMARIES.get(id(part))
+            if summary is None or summary[0] is not part:
+                summary = _SEGMENT_SUMMARIES[id(part)] = (part,) + result.header_segment(part)
+            scope.update(summary[1])
+            qom_casts.update(summary[2])
+            continue
+        chunk = part
         main = main_cache.get(chunk.file)
         if main is None:
             main = main_cache[chunk.file] = bool(is_main(chunk.file))
         if main:
             result.main_chunk(chunk)
-        elif chunk.kind == TYPEDEF:
-            result.header_typedef(chunk)
-        elif chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
-            m = _QOM_CAST_RE.match(chunk.text)
-            if m:
-                result.result.qom_casts.add(m.group(1))
+        else:
+            result.header_chunk(chunk)
     return result.result
 
 
@@ -308,7 +321,35 @@ class ResultBuilder:
         self.parser = parser
         self.result = ParseResult()
 
-    def header_typedef(self, chunk: Chunk) -> None:
+    def header_chunk(self, chunk: Chunk) -> Tuple[str, ...]:
+        """A chunk of a header: the typedef names it declares are declared
+        (and returned); the QOM cast a static inline function is noted."""
+        if chunk.kind == TYPEDEF:
+            return self.header_typedef(chunk)
+        if chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
+            m = _QOM_CAST_RE.match(chunk.text)
+            if m:
+                self.result.qom_casts.add(m.group(1))
+        return ()
+
+    def header_segment(self, chunks: List[Chunk]) -> Tuple[Dict[str, bool], Tuple[str, ...]]:
+        """The chunks of a header segment, one by one, as ``header_chunk``
+        does; returns what they declared (names -> True, in order) and the
+        QOM casts they define, for the next time the segment comes."""
+        declared: Dict[str, bool] = {}
+        casts: List[str] = []
+        for chunk in chunks:
+            if chunk.kind == TYPEDEF:
+                for name in self.header_typedef(chunk):
+                    declared[name] = True
+            elif chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
+                m = _QOM_CAST_RE.match(chunk.text)
+                if m:
+                    casts.append(m.group(1))
+        self.result.qom_casts.update(casts)
+        return declared, tuple(casts)
+
+    def header_typedef(self, chunk: Chunk) -> Tuple[str, ...]:
         names = _TYPEDEF_CACHE.get(chunk.text)
         if names is None:
             names = _simple_typedef_names(chunk.text)
@@ -322,6 +363,7 @@ class ResultBuilder:
         scope = self.parser.file_scope
         for name in names:
             scope[name] = True
+        return names
 
     def main_chunk(self, chunk: Chunk) -> None:
         is_function = chunk.kind == FUNCTION
