@@ -48,8 +48,6 @@ def _fast_lexer_class():
     except AttributeError:
         return None
     blanks = re.compile(r"[ \t\n]+")
-    # a regex token wins over a fixed one of the same length or shorter,
-    # as in CLexer._match_token
     original_token = GnuCLexer.token
 
     class FastGnuCLexer(GnuCLexer):
@@ -79,6 +77,9 @@ def _fast_lexer_class():
                     action = actions[tok_type][0]
                 else:
                     length = -1
+                # the longest match wins; a fixed token (the first of its
+                # bucket that matches, the buckets are sorted longest first)
+                # only when it is longer, as in CLexer._match_token
                 bucket = fixed.get(c)
                 if bucket:
                     for entry in bucket:
