@@ -359,17 +359,7 @@ class _Codec:
         if hint in (str, int, bool, float):
             return _ident
         if dataclasses.is_dataclass(hint):
-            hints = typing.get_type_hints(hint, vars(sys.modules[hint.__module__]))
-            fields = [f for f in dataclasses.fields(hint) if f.init]
-            names = [f.name for f in fields]
-            encs: List[Encoder] = []
-
-            def enc_dataclass(v: Any) -> Any:
-                return [e(getattr(v, name)) for e, name in zip(encs, names)]
-            self._enc[hint] = enc_dataclass
-            for f in fields:
-                encs.append(self.encoder(hints[f.name]))
-            return enc_dataclass
+            return self._dataclass_encoder(hint)
         origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if origin is typing.Union and len(args) == 2 and type(None) in args:
@@ -383,8 +373,12 @@ class _Codec:
             return enc_optional
         if origin in (tuple, list) and args:
             if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+                if all(_is_plain(a) for a in args):
+                    return list
                 encs_fixed = [self.encoder(a) for a in args]
                 return lambda v: [e(x) for e, x in zip(encs_fixed, v)]
+            if _is_plain(args[0]):
+                return list
             item_enc = self.encoder(args[0])
             return lambda v: [item_enc(x) for x in v]
         if origin is dict and len(args) == 2 and args[0] is str:
@@ -393,6 +387,40 @@ class _Codec:
         if origin is set or hint is set:
             return lambda v: sorted(v)
         raise TypeError(f"lifecheck.cache: no codec for type {hint!r}")
+
+
+    def _dataclass_encoder(self, cls: type) -> Encoder:
+        """An encoder written for ``cls`` (like the decoders): fields of
+        plain types are copied inline, one call per nested value."""
+        hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+        fields = [f for f in dataclasses.fields(cls) if f.init]
+        holder: List[Encoder] = []
+
+        def trampoline(v: Any) -> Any:  # for recursive fields, until built
+            return holder[0](v)
+        self._enc[cls] = trampoline
+        ns: Dict[str, Any] = {}
+        parts = []
+        for i, f in enumerate(fields):
+            hint = hints[f.name]
+            if not f.name.isidentifier():
+                raise TypeError(f"lifecheck.cache: field name {f.name!r}")
+            if _is_plain(hint):
+                parts.append(f"v.{f.name}")
+            else:
+                ns[f"e{i}"] = self.encoder(hint)
+                parts.append(f"e{i}(v.{f.name})")
+        exec("def enc(v):\n    return [" + ", ".join(parts) + "]", ns)  # our own text, from type hints
+        enc = ns["enc"]
+        holder.append(enc)
+        self._enc[cls] = enc
+        return enc
+
+
+def _is_plain(hint: Any) -> bool:
+    """A value of this type is its own JSON value: str, int, bool, float,
+    or Optional of one."""
+    return hint in (str, int, bool, float) or _optional_of(hint) in (str, int, bool, float)
 
 
 _CODEC = _Codec()

@@ -148,6 +148,7 @@ class Program:
                 key = (unit.file, fn.name)
                 self.functions[key] = fn
                 self.by_name.setdefault(fn.name, []).append(key)
+        self._resolved: Dict[Tuple[str, str], Optional[FunctionKey]] = {}
         self.call_graph = nx.DiGraph()
         for key, fn in self.functions.items():
             self.call_graph.add_node(key)
@@ -167,10 +168,16 @@ class Program:
         unique non-static definition elsewhere."""
         if name is None:
             return None
-        if (file, name) in self.functions:
-            return (file, name)
+        key = (file, name)
+        if key in self.functions:
+            return key
+        try:
+            return self._resolved[key]  # the functions do not change after __init__
+        except KeyError:
+            pass
         others = [k for k in self.by_name.get(name, ()) if not self.functions[k].static]
-        return others[0] if len(others) == 1 else None
+        found = self._resolved[key] = others[0] if len(others) == 1 else None
+        return found
 
     # -- QOM types ---------------------------------------------------------
     def _build_types(self) -> None:
@@ -526,19 +533,35 @@ def _truthy(text: Optional[str]) -> bool:
     return text not in (None, "", "0", "false", "NULL")
 
 
+_PARAM_PREFIX = PARAM + ":"
+_PARAM_INDEX: Dict[str, int] = {}  # "param:N" -> N
+
+
 def translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
-    if path.root.startswith(PARAM + ":"):
-        idx = int(path.root.split(":", 1)[1])
+    root = path.root
+    if root.startswith(_PARAM_PREFIX):
+        idx = _PARAM_INDEX.get(root)
+        if idx is None:
+            idx = _PARAM_INDEX[root] = int(root.split(":", 1)[1])
         base = env.get(idx)
         if base is not None:
             return path.with_root(base)
-        return AccessPath("unknown:" + path.root, path.steps, path.address_of)
+        return AccessPath("unknown:" + root, path.steps, path.address_of)
     return path
 
 
 def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
+    """``expr`` with its parameters replaced by what ``env`` maps them to;
+    ``expr`` itself when nothing in it changes (most expressions name no
+    parameter)."""
     if expr.path is None:
         return expr
     new = translate_path(expr.path, env)
-    args = tuple(_translate_expr(a, env) for a in expr.args) if expr.args else ()
-    return Expr(expr.kind, expr.text, new, expr.callee, args)
+    if expr.args:
+        args = tuple([_translate_expr(a, env) for a in expr.args])
+        if new is expr.path and all(a is b for a, b in zip(args, expr.args)):
+            return expr
+        return Expr(expr.kind, expr.text, new, expr.callee, args)
+    if new is expr.path:
+        return expr
+    return Expr(expr.kind, expr.text, new, expr.callee, ())

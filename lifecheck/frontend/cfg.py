@@ -22,6 +22,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from pycparser import c_ast
 
 from ..model import CfgNode, Expr
+from .astwalk import preorder
 
 ENTRY, EXIT = 0, 1
 
@@ -36,13 +37,7 @@ def is_error_call(name: Optional[str]) -> bool:
 
 
 def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n is None:
-            continue
-        yield n
-        stack.extend(reversed([c for _, c in n.children()]))
+    return preorder(node)
 
 
 def _is_error_check(cond) -> bool:

@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
+from .astwalk import preorder
 from .cfg import CfgBuilder
 from ..model import (CALL, GLOBAL, LOCAL, PARAM, AccessPath, Assignment, CallSite, Expr,
                      Function, HookBinding, LocalVar, Location, Param, PropertyEntry, TemplateCall,
@@ -41,12 +42,22 @@ _HOOK_SETTER_CALLS = {
 _GEN = CGenerator()
 
 
-def c_text(node: c_ast.Node, limit: int = 160) -> str:
-    try:
-        text = _GEN.visit(node)
-    except Exception:  # the generator does not know every GNU node
-        text = type(node).__name__
-    text = " ".join(text.split())
+def c_text(node: c_ast.Node, limit: int = 160, memo: Optional[Dict[int, Tuple[c_ast.Node, str]]] = None) -> str:
+    """The C source of ``node`` on one line, cut at ``limit`` characters.
+    ``memo`` (id of a node -> the node and its whole text) saves
+    generating the text of one node again: a call's arguments are
+    converted once for the call and again for each call nested in them."""
+    hit = memo.get(id(node)) if memo is not None else None
+    if hit is not None and hit[0] is node:
+        text = hit[1]
+    else:
+        try:
+            text = _GEN.visit(node)
+        except Exception:  # the generator does not know every GNU node
+            text = type(node).__name__
+        text = " ".join(text.split())
+        if memo is not None:
+            memo[id(node)] = (node, text)  # the node is kept: its id stays its own
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -109,6 +120,8 @@ class Extractor:
         # assignments of the current class_init that hold only under a test
         # of its class_data: id(node) -> "field" or "!field"
         self._guards: Dict[int, str] = {}
+        # texts of the nodes of the function being extracted (see c_text)
+        self._texts: Dict[int, Tuple[c_ast.Node, str]] = {}
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
@@ -203,7 +216,7 @@ class Extractor:
             class_data=class_data, registered_by=registered_by,
         )
 
-    def _registrations(self, func: Function, body: c_ast.Node, scope: _Scope) -> None:
+    def _registrations(self, func: Function, nodes: List[c_ast.Node], scope: _Scope) -> None:
         """Types registered at run time from a local TypeInfo:
         ``TypeInfo ti = {...}; ti.name = table[i].name; type_register_static(&ti);``,
         usually in a loop over a table of variants (e1000, UHCI, EHCI, ...):
@@ -211,7 +224,7 @@ class Extractor:
         parameter (``t->base_name``), the function is a registration helper
         and a TypeTemplate is recorded for its callers' structs."""
         infos: Dict[str, Dict[str, List[c_ast.Node]]] = {}
-        for node in _walk(body):
+        for node in nodes:
             if isinstance(node, c_ast.Decl) and node.name and \
                     not isinstance(node.type, (c_ast.ArrayDecl, c_ast.PtrDecl, c_ast.FuncDecl)) and \
                     base_type_name(type_text(node.type)) == "TypeInfo":
@@ -230,7 +243,7 @@ class Extractor:
                     fields = {k: list(v) for k, v in infos[arg.expr.name].items()}
                     self._register_local(func, fields, scope, node, infos)
         if not func.params:
-            self._template_calls(func, body)
+            self._template_calls(func, nodes)
 
     def _register_local(self, func: Function, fields, scope: _Scope, call: c_ast.FuncCall,
                         infos) -> None:
@@ -267,10 +280,11 @@ class Extractor:
                     out.append((key, "param_self", "", ""))
             self.templates.append(TypeTemplate(func.name, name[1], tuple(out), self.loc(call)))
 
-    def _template_calls(self, func: Function, body) -> None:
+    def _template_calls(self, func: Function, nodes: List[c_ast.Node]) -> None:
         """Calls a registration function (no parameters, run by type_init)
-        makes with a file-scope struct: maybe a registration helper's."""
-        for node in _walk(body):
+        makes with a file-scope struct: maybe a registration helper's
+        (``nodes``: its body, walked)."""
+        for node in nodes:
             if not (isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID)):
                 continue
             for i, arg in enumerate(_call_args(node)):
@@ -295,7 +309,7 @@ class Extractor:
                 if data_field:
                     self.bindings.append(HookBinding(
                         function=func.name, class_type="", field="", target=None,
-                        value=c_text(node.name, 80), loc=self.loc(node), data_field=data_field))
+                        value=c_text(node.name, 80, self._texts), loc=self.loc(node), data_field=data_field))
 
     # -- functions ---------------------------------------------------------
     def _function(self, fdef: c_ast.FuncDef) -> None:
@@ -310,10 +324,12 @@ class Extractor:
         definitions: Dict[str, List[c_ast.Node]] = {}
         stores: Dict[str, List[c_ast.Node]] = {}
         body = fdef.body
-        end_line = max((getattr(n.coord, "line", 0) or 0 for n in _walk(body) if n.coord), default=0)
+        nodes = _walk(body)  # walked by every pass below
+        end_line = max((getattr(n.coord, "line", 0) or 0 for n in nodes if n.coord), default=0)
+        self._texts = {}
         # pass 1: locals and what is assigned to them
         writes: List[Tuple[str, str]] = []   # (base variable, field chain)
-        for node in _walk(body):
+        for node in nodes:
             if isinstance(node, c_ast.Assignment):
                 _note_written(node.lvalue, writes)
             elif isinstance(node, c_ast.UnaryOp) and node.op in ("&", "++", "--", "p++", "p--"):
@@ -340,10 +356,10 @@ class Extractor:
         # pass 2: calls and assignments, in source order
         results: Dict[int, c_ast.Node] = {}
         op_of: Dict[int, Tuple[str, int]] = {}
-        discarded = _statement_calls(body)
+        discarded = _statement_calls(nodes)
         requires = _call_requirements(body)
         guards = self._call_guards(body, scope)
-        for node in _walk(body):
+        for node in nodes:
             if isinstance(node, c_ast.Assignment) and node.op == "=":
                 for rv in self._value_calls(node.rvalue):
                     results[id(rv)] = node.lvalue
@@ -368,7 +384,7 @@ class Extractor:
                         rexpr = self.expr(target, scope)
                     result = rexpr.path
                 site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
-                                callee_text=c_text(node.name, 60), index=len(func.calls),
+                                callee_text=c_text(node.name, 60, self._texts), index=len(func.calls),
                                 discarded=id(node) in discarded, requires=requires.get(id(node), ()),
                                 guards=tuple(p for p, _ in guards.get(id(node), ())),
                                 guard_fields=tuple(f for _, f in guards.get(id(node), ())))
@@ -400,7 +416,7 @@ class Extractor:
             func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value)
         except RecursionError:
             func.cfg = []  # rules that need the graph skip this function
-        self._registrations(func, body, scope)
+        self._registrations(func, nodes, scope)
         self._class_data_calls(func, body, scope)
         self.functions[func.name] = func
 
@@ -439,7 +455,7 @@ class Extractor:
                 data_cond = guard if data_cond is None else data_cond
         self.bindings.append(HookBinding(
             function=func.name, class_type=class_type, field=lhs.field.name,
-            target=target, value=c_text(node.rvalue, 80), loc=self.loc(node),
+            target=target, value=c_text(node.rvalue, 80, self._texts), loc=self.loc(node),
             data_field=data_field, data_cond=data_cond))
 
     def _data_field(self, node, scope: _Scope, negation: bool = False) -> Optional[str]:
@@ -519,7 +535,7 @@ class Extractor:
                                or (len(args) == 1 and bool(_CAST_NAME_RE.match(name))))
 
     def expr(self, node: c_ast.Node, scope: _Scope, follow_locals: bool = True) -> Expr:
-        text = c_text(node)
+        text = c_text(node, memo=self._texts)
         try:
             return self._expr(node, scope, text, follow_locals, 0)
         except RecursionError:
@@ -563,7 +579,7 @@ class Extractor:
             args = _call_args(node)
             if name and self._is_cast(name, node):
                 return self._expr(args[0], scope, text, follow, depth + 1)
-            conv = tuple(self._expr(a, scope, c_text(a), False, depth + 1) for a in args)
+            conv = tuple(self._expr(a, scope, c_text(a, memo=self._texts), False, depth + 1) for a in args)
             return Expr("call", text, path=AccessPath(f"{CALL}:{name or '?'}"), callee=name, args=conv)
         if isinstance(node, c_ast.Compound):
             inner = _container_of(node)
@@ -922,10 +938,11 @@ def _call_requirements(body) -> Dict[int, Tuple[str, ...]]:
     return out
 
 
-def _statement_calls(body) -> Set[int]:
-    """ids of the calls that are statements of their own (value unused)."""
+def _statement_calls(nodes: List[c_ast.Node]) -> Set[int]:
+    """ids of the calls that are statements of their own (value unused),
+    among ``nodes`` (a walked body)."""
     out: Set[int] = set()
-    for n in _walk(body):
+    for n in nodes:
         stmts = []
         if isinstance(n, c_ast.Compound):
             stmts = n.block_items or []
@@ -954,16 +971,9 @@ def _returns_value(fdecl) -> bool:
     return True
 
 
-def _walk(node: Optional[c_ast.Node]):
+def _walk(node: Optional[c_ast.Node]) -> List[c_ast.Node]:
     """Pre-order walk without recursion (deep expressions are common)."""
-    if node is None:
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        children = [c for _, c in n.children()]
-        stack.extend(reversed(children))
+    return preorder(node)
 
 
 def _call_args(node: c_ast.FuncCall) -> List[c_ast.Node]:

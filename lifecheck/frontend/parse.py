@@ -21,11 +21,101 @@ from pycparserext.ext_c_parser import GnuCParser
 from .chunks import FUNCTION, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
+# pycparser 3's token stream keeps lexed tokens in ``_buffer`` and the
+# position in ``_index``: the parser peeks at each token about five times,
+# through three calls each; reading the buffer directly saves most of them.
+_TOKEN_STREAM = getattr(pycparser.c_parser, "_TokenStream", None)
+_FAST_TOKENS = _NEW_PARSER and _TOKEN_STREAM is not None and \
+    {"_buffer", "_index"} <= set(_TOKEN_STREAM.__init__.__code__.co_names) and \
+    hasattr(_TOKEN_STREAM, "_fill")
+
+
+def _fast_lexer_class():
+    """A GnuCLexer giving the same tokens as pycparser 3's lexer with less
+    Python per token: blanks and newlines are skipped with one regex match
+    instead of one loop turn per character, and the token is matched
+    inline.  Anything unusual (directives, lexing errors) goes through the
+    original code.  None when pycparser's internals are not the ones this
+    was written against."""
+    from pycparser import c_lexer as cl
+    from pycparserext.ext_c_lexer import GnuCLexer
+    try:
+        regex_master, actions = cl._regex_master, cl._regex_actions
+        fixed, keywords, Token = cl._fixed_tokens_by_first, cl._keyword_map, cl.Token
+        TOKEN, ID = cl._RegexAction.TOKEN, cl._RegexAction.ID
+        CLexer = cl.CLexer
+        CLexer._match_token, CLexer._make_token, CLexer.token  # noqa: B018
+    except AttributeError:
+        return None
+    blanks = re.compile(r"[ \t\n]+")
+    original_token = GnuCLexer.token
+
+    class FastGnuCLexer(GnuCLexer):
+        def token(self):
+            if self._pending_tok is not None:
+                return original_token(self)
+            text = self._lexdata
+            n = len(text)
+            pos = self._pos
+            while pos < n:
+                c = text[pos]
+                if c == " " or c == "\t" or c == "\n":
+                    end = blanks.match(text, pos).end()
+                    lines = text.count("\n", pos, end)
+                    if lines:
+                        self._lineno += lines
+                        self._line_start = text.rfind("\n", pos, end) + 1
+                    self._pos = pos = end
+                    continue
+                if c == "#":
+                    return original_token(self)
+                m = regex_master.match(text, pos)
+                if m is not None:
+                    tok_type = m.lastgroup
+                    value = m.group(tok_type)
+                    length = len(value)
+                    action = actions[tok_type][0]
+                else:
+                    length = -1
+                # the longest match wins; a fixed token (the first of its
+                # bucket that matches, the buckets are sorted longest first)
+                # only when it is longer, as in CLexer._match_token
+                bucket = fixed.get(c)
+                if bucket:
+                    for entry in bucket:
+                        if text.startswith(entry.literal, pos):
+                            if length < 0 or len(entry.literal) > length:
+                                tok_type, value, length, action = entry.tok_type, entry.literal, \
+                                    len(entry.literal), TOKEN
+                            break
+                if length < 0 or (action is not TOKEN and action is not ID):
+                    return original_token(self)  # an error: reported as pycparser does
+                if action is ID:
+                    tok_type = keywords.get(value, "ID")
+                    if tok_type == "ID" and self.type_lookup_func(value):
+                        tok_type = "TYPEID"
+                tok = Token(tok_type, value, self._lineno, pos - self._line_start + 1)
+                self._pos = pos + length
+                if tok_type == "LBRACE":
+                    self.on_lbrace_func()
+                elif tok_type == "RBRACE":
+                    self.on_rbrace_func()
+                elif tok_type == "ID":
+                    extra = self._extra_keywords.get(value)
+                    if extra is not None:
+                        tok.type = extra
+                return tok
+            return None
+
+    return FastGnuCLexer
 
 
 class _CarryingParser(GnuCParser):
     """GnuCParser whose file scope is a dict we own, so typedef names
     declared by one chunk stay known when the next chunk is parsed."""
+
+    if _NEW_PARSER:
+        lexer_class = _fast_lexer_class() or GnuCParser.lexer_class
 
     def __init__(self, **kwds):
         super().__init__(**kwds)
@@ -38,6 +128,47 @@ class _CarryingParser(GnuCParser):
 
         def parse_chunk(self, text: str, filename: str) -> c_ast.FileAST:
             return pycparser.c_parser.CParser.parse(self, text, filename)
+
+        if _FAST_TOKENS:
+            # the same answers as CParser's token helpers, without the calls
+            # through _TokenStream.peek/next and _fill when the token is
+            # already in the buffer
+            def _peek(self, k: int = 1):
+                ts = self._tokens
+                i = ts._index + k - 1
+                buf = ts._buffer
+                if k > 0 and i < len(buf):
+                    return buf[i]
+                return ts.peek(k)
+
+            def _peek_type(self, k: int = 1):
+                ts = self._tokens
+                i = ts._index + k - 1
+                buf = ts._buffer
+                tok = buf[i] if k > 0 and i < len(buf) else ts.peek(k)
+                return tok.type if tok is not None else None
+
+            def _accept(self, token_type: str):
+                ts = self._tokens
+                i = ts._index
+                buf = ts._buffer
+                tok = buf[i] if i < len(buf) else ts.peek(1)
+                if tok is not None and tok.type == token_type:
+                    ts._index = i + 1
+                    return tok
+                return None
+
+            def _advance(self):
+                ts = self._tokens
+                i = ts._index
+                buf = ts._buffer
+                if i >= len(buf):
+                    ts._fill(1)
+                tok = buf[i]
+                ts._index = i + 1
+                if tok is None:
+                    self._parse_error("At end of input", self.clex.filename)
+                return tok
 
         # pycparser returns a statement expression "({ ... })" as a whole
         # assignment expression, so "({ ... }) & 1" (QEMU's qatomic_read)
@@ -76,6 +207,10 @@ _PARSER: Optional[_CarryingParser] = None
 _TYPEDEF_CACHE: Dict[str, Tuple[str, ...]] = {}
 # header segment text -> its chunks (process-wide, see split_chunks)
 _SEGMENT_CACHE: SegmentCache = {}
+# id of a segment's chunk list -> (the list, the typedef names its chunks
+# declare as a dict name -> True, the QOM casts they define): a segment
+# seen again is handled in one step instead of chunk by chunk
+_SEGMENT_SUMMARIES: Dict[int, Tuple[List[Chunk], Dict[str, bool], Tuple[str, ...]]] = {}
 
 
 def discard_parser() -> None:
@@ -158,18 +293,27 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
         if main is None:
             main = main_cache[name] = bool(is_main(name))
         return not main
-    for chunk in split_chunks(text, _SEGMENT_CACHE, is_header):
+    scope = parser.file_scope
+    qom_casts = result.result.qom_casts
+    if len(_SEGMENT_SUMMARIES) > 2 * len(_SEGMENT_CACHE) + 1000:
+        _SEGMENT_SUMMARIES.clear()  # the segment cache was emptied
+    for part in split_chunks(text, _SEGMENT_CACHE, is_header, whole_segments=True):
+        if type(part) is list:
+            # a header segment seen before: what its chunks declare, at once
+            summary = _SEGMENT_SUMMARIES.get(id(part))
+            if summary is None or summary[0] is not part:
+                summary = _SEGMENT_SUMMARIES[id(part)] = (part,) + result.header_segment(part)
+            scope.update(summary[1])
+            qom_casts.update(summary[2])
+            continue
+        chunk = part
         main = main_cache.get(chunk.file)
         if main is None:
             main = main_cache[chunk.file] = bool(is_main(chunk.file))
         if main:
             result.main_chunk(chunk)
-        elif chunk.kind == TYPEDEF:
-            result.header_typedef(chunk)
-        elif chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
-            m = _QOM_CAST_RE.match(chunk.text)
-            if m:
-                result.result.qom_casts.add(m.group(1))
+        else:
+            result.header_chunk(chunk)
     return result.result
 
 
@@ -178,7 +322,35 @@ class ResultBuilder:
         self.parser = parser
         self.result = ParseResult()
 
-    def header_typedef(self, chunk: Chunk) -> None:
+    def header_chunk(self, chunk: Chunk) -> Tuple[str, ...]:
+        """A chunk of a header: the typedef names it declares are declared
+        (and returned); the QOM cast a static inline function is noted."""
+        if chunk.kind == TYPEDEF:
+            return self.header_typedef(chunk)
+        if chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
+            m = _QOM_CAST_RE.match(chunk.text)
+            if m:
+                self.result.qom_casts.add(m.group(1))
+        return ()
+
+    def header_segment(self, chunks: List[Chunk]) -> Tuple[Dict[str, bool], Tuple[str, ...]]:
+        """The chunks of a header segment, one by one, as ``header_chunk``
+        does; returns what they declared (names -> True, in order) and the
+        QOM casts they define, for the next time the segment comes."""
+        declared: Dict[str, bool] = {}
+        casts: List[str] = []
+        for chunk in chunks:
+            if chunk.kind == TYPEDEF:
+                for name in self.header_typedef(chunk):
+                    declared[name] = True
+            elif chunk.kind == FUNCTION and "object_dynamic_cast_assert" in chunk.text:
+                m = _QOM_CAST_RE.match(chunk.text)
+                if m:
+                    casts.append(m.group(1))
+        self.result.qom_casts.update(casts)
+        return declared, tuple(casts)
+
+    def header_typedef(self, chunk: Chunk) -> Tuple[str, ...]:
         names = _TYPEDEF_CACHE.get(chunk.text)
         if names is None:
             names = _simple_typedef_names(chunk.text)
@@ -192,6 +364,7 @@ class ResultBuilder:
         scope = self.parser.file_scope
         for name in names:
             scope[name] = True
+        return names
 
     def main_chunk(self, chunk: Chunk) -> None:
         is_function = chunk.kind == FUNCTION

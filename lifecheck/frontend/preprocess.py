@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from ..limits import megabytes, preprocessor_output_limit
 from .tree import QemuTree
@@ -37,7 +38,29 @@ MAX_STUB_ROUNDS = 64
 # target header such as cpu.h), so caches of older layouts are not reused.
 _STUB_LAYOUT = 2
 # Line markers name every file the preprocessor read: "# 12 "path" 1 3".
-_LINE_MARKER_RE = re.compile(r'^# \d+ "((?:\\.|[^"\\])*)"', re.M)
+# Searched from the newline before them, with the name's loop unrolled:
+# about 8 times faster than the same pattern anchored with ^ and re.M.
+_LINE_MARKER_RE = re.compile(r'\n# \d+ "([^"\\]*(?:\\.[^"\\]*)*)"')
+_FIRST_MARKER_RE = re.compile(_LINE_MARKER_RE.pattern[2:])
+
+
+def marker_names(text: str) -> FrozenSet[str]:
+    """The file names (as written, still escaped) of every line marker of
+    preprocessed ``text``: each file the preprocessor read.  The last
+    text's answer is kept: the checks and the include closure of one file
+    both ask."""
+    if _MARKER_MEMO and _MARKER_MEMO[0] is text:
+        return _MARKER_MEMO[1]
+    found = set(_LINE_MARKER_RE.findall(text))
+    first = _FIRST_MARKER_RE.match(text)
+    if first is not None:
+        found.add(first.group(1))
+    names = frozenset(found)
+    _MARKER_MEMO[:] = [text, names]
+    return names
+
+
+_MARKER_MEMO: list = []
 _DEPTH_RE = re.compile(r"^(.*?)error: #include nested depth \d+ exceeds maximum of (\d+)")
 # gcc's pseudo-files in line markers
 _PSEUDO_FILES = ("<built-in>", "<command-line>", "<stdin>")
@@ -222,6 +245,25 @@ def qapi_typedefs(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _wait(proc: subprocess.Popen, timeout: Optional[float]) -> int:
+    """``proc.wait(timeout)``, but woken the moment the process ends:
+    ``Popen.wait`` with a timeout polls, sleeping up to 50 ms past the end
+    (about 20 ms per file on average, a tenth of a worker's time).  Uses a
+    pidfd where the system has them (Linux 5.3+), else ``Popen.wait``."""
+    try:
+        fd = os.pidfd_open(proc.pid)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return proc.wait(timeout=timeout)
+    try:
+        waiter = select.poll()
+        waiter.register(fd, select.POLLIN)
+        if not waiter.poll(None if timeout is None else max(0, int(timeout * 1000))):
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+    finally:
+        os.close(fd)
+    return proc.wait()
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -253,6 +295,7 @@ class Preprocessor:
         # what the preprocessor may read: the tree, our stubs, our prelude
         self._allowed = (os.path.realpath(self.tree.root), os.path.realpath(self.stub_dir))
         self._inside: dict = {}
+        self._real: Dict[str, str] = {}
 
     def _config_host(self) -> str:
         """The build's config-host.h: POSIX on Linux, and the version macros
@@ -326,6 +369,10 @@ class Preprocessor:
                "-include", str(PRELUDE),
                '-DCONFIG_DEVICES="lifecheck-config-devices.h"',
                "-DHW_POISON_H", "-DQEMU_POISON_H"]
+        if "gcc" in os.path.basename(self.cc):
+            # the same output; gcc stops recording where each macro expansion
+            # came from (for diagnostics we do not ask for): ~10% of its time
+            cmd.append("-ftrack-macro-expansion=0")
         if arch is None:
             cmd.append('-DCONFIG_TARGET="lifecheck-config-target.h"')
         else:
@@ -388,10 +435,18 @@ class Preprocessor:
             arch = "i386" if "i386" in having else having[0]
         return arch
 
+    def realpath(self, name: str) -> str:
+        """``os.path.realpath(name)``, remembered for the life of this
+        preprocessor (one run): every file names the same headers."""
+        real = self._real.get(name)
+        if real is None:
+            real = self._real[name] = os.path.realpath(name)
+        return real
+
     def _is_inside(self, name: str) -> bool:
         hit = self._inside.get(name)
         if hit is None:
-            real = os.path.realpath(name)
+            real = self.realpath(name)
             hit = real == str(PRELUDE) or any(
                 real == top or real.startswith(top + os.sep) for top in self._allowed)
             self._inside[name] = hit
@@ -401,7 +456,7 @@ class Preprocessor:
         """Refuse output that read a file outside the tree, the stubs and the
         prelude (``#include "/etc/passwd"``, ``"../../../x"``, a link to
         outside): its text must not reach findings or notices."""
-        for name in set(_LINE_MARKER_RE.findall(text)):
+        for name in marker_names(text):
             if name in _PSEUDO_FILES:
                 continue
             name = name.replace('\\"', '"').replace("\\\\", "\\")
@@ -420,13 +475,13 @@ class Preprocessor:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
                 # a session of its own, so that gcc's cc1 goes when gcc goes
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                        shell=False, start_new_session=True,
-                                        preexec_fn=preprocessor_output_limit(self.max_output))
+                with preprocessor_output_limit(self.max_output):
+                    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                            shell=False, start_new_session=True)
             except OSError as exc:
                 raise PreprocessError(f"cannot run the preprocessor '{self.cc}': {exc.strerror}") from None
             try:
-                proc.wait(timeout=self.timeout)
+                _wait(proc, self.timeout)
             except subprocess.TimeoutExpired:
                 _kill_group(proc)
                 raise PreprocessError(f"preprocessor did not finish within {self.timeout:g} s") from None

@@ -7,23 +7,19 @@ failure into a ``Notice``: a file that cannot be analysed costs that file
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..model import Notice, ParseStats, TranslationUnit
 from .extract import Extractor
 from .parse import parse_preprocessed
-from .preprocess import PreprocessError, Preprocessor
-
-
-_MARKER_FILE_RE = re.compile(r'^# \d+ "((?:\\.|[^"\\])*)"', re.M)
+from .preprocess import PreprocessError, Preprocessor, marker_names
 
 
 def include_closure(text: str) -> List[str]:
     """Every file the preprocessor read to produce ``text`` (the source
     file, its headers, stubs and the prelude), from the line markers."""
-    names = set(_MARKER_FILE_RE.findall(text))
+    names = marker_names(text)
     out = []
     for name in names:
         if name.startswith("<"):  # <built-in>, <command-line>
@@ -51,12 +47,15 @@ def analyse_file_with_closure(pre: Preprocessor, path: Path) -> Tuple[Translatio
         unit.notices.append(Notice(rel, 0, message, kind="preprocess"))
         unit.stats = ParseStats(lost_reasons={"preprocessing failed": 1})
         return unit, None
-    return model_from_preprocessed(rel, path, pp.text), include_closure(pp.text)
+    return model_from_preprocessed(rel, path, pp.text, pre.realpath), include_closure(pp.text)
 
 
-def model_from_preprocessed(rel: str, path: Path, text: str) -> TranslationUnit:
+def model_from_preprocessed(rel: str, path: Path, text: str,
+                            realpath: Callable[[str], str] = os.path.realpath) -> TranslationUnit:
     """The model of one preprocessed file; ``path`` is the main file as the
-    line markers name it, ``rel`` its name in findings and notices."""
+    line markers name it, ``rel`` its name in findings and notices;
+    ``realpath`` resolves links (a memo of it saves most of the time spent
+    telling the main file from headers)."""
     unit = TranslationUnit(file=rel)
     real = os.path.realpath(path)
     names = {}
@@ -64,7 +63,7 @@ def model_from_preprocessed(rel: str, path: Path, text: str) -> TranslationUnit:
     def is_main(name: str) -> bool:
         hit = names.get(name)
         if hit is None:
-            hit = names[name] = (name == str(path) or os.path.realpath(name) == real)
+            hit = names[name] = (name == str(path) or realpath(name) == real)
         return hit
 
     try:
