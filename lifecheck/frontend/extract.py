@@ -357,8 +357,7 @@ class Extractor:
         results: Dict[int, c_ast.Node] = {}
         op_of: Dict[int, Tuple[str, int]] = {}
         discarded = _statement_calls(nodes)
-        requires = _call_requirements(body)
-        guards = self._call_guards(body, scope)
+        tests = self._call_tests(nodes, scope)
         for node in nodes:
             if isinstance(node, c_ast.Assignment) and node.op == "=":
                 for rv in self._value_calls(node.rvalue):
@@ -385,9 +384,7 @@ class Extractor:
                     result = rexpr.path
                 site = CallSite(callee=callee, args=args, loc=self.loc(node), result=result,
                                 callee_text=c_text(node.name, 60, self._texts), index=len(func.calls),
-                                discarded=id(node) in discarded, requires=requires.get(id(node), ()),
-                                guards=tuple(p for p, _ in guards.get(id(node), ())),
-                                guard_fields=tuple(f for _, f in guards.get(id(node), ())))
+                                discarded=id(node) in discarded, **tests.get(id(node), {}))
                 op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
                 if callee in _HOOK_SETTER_CALLS and len(site.args) >= 2:
@@ -473,27 +470,37 @@ class Extractor:
             return e.path.steps[0][1]
         return None
 
-    def _call_guards(self, body, scope: _Scope) -> Dict[int, Tuple[Tuple[AccessPath, str], ...]]:
-        """id of each call -> the fields and variables its enclosing
-        ``if``s require to be true (see CallSite.guards)."""
-        out: Dict[int, Tuple[AccessPath, ...]] = {}
-        for node in _walk(body):
+    def _call_tests(self, nodes: List[c_ast.Node], scope: _Scope) -> Dict[int, Dict[str, tuple]]:
+        """id of each call -> what its enclosing ``if``s require, as
+        CallSite keyword arguments: ``requires`` (functions that returned
+        true) and ``guards``/``guard_fields`` (fields that are true)."""
+        out: Dict[int, Dict[str, tuple]] = {}
+        for node in nodes:   # the walked body
             if not isinstance(node, c_ast.If):
                 continue
             for branch, positive in ((node.iftrue, True), (node.iffalse, False)):
                 if branch is None:
                     continue
-                paths = []
-                for value in _tested_values(node.cond, positive):
-                    e = self.expr(value, scope)
-                    got = _field_chain(value)
+                names: List[str] = []
+                paths: List[AccessPath] = []
+                fields: List[str] = []
+                for term in _tested_terms(node.cond, positive):
+                    if isinstance(term, c_ast.FuncCall):
+                        names.append(term.name.name)
+                        continue
+                    e = self.expr(term, scope)
+                    got = _field_chain(term)
                     if e.kind == "path" and e.path is not None and e.path.steps and got is not None:
-                        paths.append((e.path, f"{_var_type(got[0], scope)}:{got[1]}"))
-                if not paths:
+                        paths.append(e.path)
+                        fields.append(f"{_var_type(got[0], scope)}:{got[1]}")
+                if not names and not paths:
                     continue
                 for inner in _walk(branch):
                     if isinstance(inner, c_ast.FuncCall):
-                        out[id(inner)] = out.get(id(inner), ()) + tuple(paths)
+                        got = out.setdefault(id(inner), {"requires": (), "guards": (), "guard_fields": ()})
+                        got["requires"] += tuple(names)
+                        got["guards"] += tuple(paths)
+                        got["guard_fields"] += tuple(fields)
         return out
 
     def _class_data_guards(self, func: Function, body, scope: _Scope) -> Dict[int, str]:
@@ -851,17 +858,20 @@ def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEnt
     return PropertyEntry(info.name, field_name, array_field, loc)
 
 
-def _tested_calls(cond, positive: bool) -> List[str]:
-    """The functions that must return true (``positive``) or false for
-    ``cond`` to hold: ``f(x)``, ``!f(x)``, and the terms of ``&&`` (of
-    ``||`` when it must not hold)."""
+def _tested_terms(cond, positive: bool) -> List[c_ast.Node]:
+    """What must be true (``positive``) or false for ``cond`` to hold, as
+    its terms: calls ``f(x)`` that returned true and fields ``s->f`` that
+    are true; through ``!`` and the terms of ``&&`` (of ``||`` when it must
+    not hold)."""
     cond = _strip_casts(cond)
     if isinstance(cond, c_ast.FuncCall):
-        return [cond.name.name] if positive and isinstance(cond.name, c_ast.ID) else []
+        return [cond] if positive and isinstance(cond.name, c_ast.ID) else []
+    if isinstance(cond, c_ast.StructRef):
+        return [cond] if positive else []
     if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
-        return _tested_calls(cond.expr, not positive)
+        return _tested_terms(cond.expr, not positive)
     if isinstance(cond, c_ast.BinaryOp) and cond.op == ("&&" if positive else "||"):
-        return _tested_calls(cond.left, positive) + _tested_calls(cond.right, positive)
+        return _tested_terms(cond.left, positive) + _tested_terms(cond.right, positive)
     return []
 
 
@@ -906,36 +916,6 @@ def _note_written(node, out: List[Tuple[str, str]]) -> None:
     got = _field_chain(node)
     if got is not None:
         out.append(got)
-
-
-def _tested_values(cond, positive: bool) -> List[c_ast.Node]:
-    """The fields (``s->f``, ``s->a.b``) that must be true (``positive``)
-    for ``cond`` to hold: ``s->f``, ``!(!s->f)``, terms of ``&&``."""
-    cond = _strip_casts(cond)
-    if isinstance(cond, c_ast.StructRef):
-        return [cond] if positive else []
-    if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
-        return _tested_values(cond.expr, not positive)
-    if isinstance(cond, c_ast.BinaryOp) and cond.op == ("&&" if positive else "||"):
-        return _tested_values(cond.left, positive) + _tested_values(cond.right, positive)
-    return []
-
-
-def _call_requirements(body) -> Dict[int, Tuple[str, ...]]:
-    """id of each call -> the functions its enclosing ``if``s require to
-    have returned true (see CallSite.requires)."""
-    out: Dict[int, Tuple[str, ...]] = {}
-    for node in _walk(body):
-        if not isinstance(node, c_ast.If):
-            continue
-        for branch, positive in ((node.iftrue, True), (node.iffalse, False)):
-            names = tuple(_tested_calls(node.cond, positive))
-            if not names or branch is None:
-                continue
-            for inner in _walk(branch):
-                if isinstance(inner, c_ast.FuncCall):
-                    out[id(inner)] = out.get(id(inner), ()) + names
-    return out
 
 
 def _statement_calls(nodes: List[c_ast.Node]) -> Set[int]:
