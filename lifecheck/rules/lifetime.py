@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import networkx as nx
@@ -43,8 +44,8 @@ class Op:
     attrs: Tuple[str, ...] = ()
     container: Optional[AccessPath] = None   # what it is registered into (the data's "container")
 
-    @property
-    def key(self) -> Optional[str]:
+    @cached_property
+    def key(self) -> Optional[str]:   # read many times per op by every rule
         return list_key(self.path) if self.path is not None else None
 
 
