@@ -32,28 +32,84 @@ _FAST_TOKENS = _NEW_PARSER and _TOKEN_STREAM is not None and \
 
 def _fast_lexer_class():
     """A GnuCLexer giving the same tokens as pycparser 3's lexer with less
-    Python per token: blanks and newlines are skipped with one regex match
-    instead of one loop turn per character, and the token is matched
-    inline.  Anything unusual (directives, lexing errors) goes through the
-    original code.  None when pycparser's internals are not the ones this
-    was written against."""
+    Python per token.  pycparser matches each token against one regex of
+    about 25 alternatives (literals and error patterns first, identifiers
+    last) and then looks the punctuators up by hand; here one regex tries
+    the common tokens first -- blanks before the token, an identifier, a
+    punctuator, a plain int constant, a string without escapes -- each
+    written so that it matches only where pycparser gives that same token
+    (no identifier glued to a quote, no "." before a digit, no "/" before
+    "*" or "/", no int constant followed by a suffix, a dot or a letter).
+    Anything else (directives, other literals, errors) goes through a
+    second path that skips blanks with one match and then matches as
+    pycparser does, and anything unusual there through pycparser's own
+    code.  None when pycparser's internals are not the ones this was
+    written against."""
     from pycparser import c_lexer as cl
     from pycparserext.ext_c_lexer import GnuCLexer
     try:
         regex_master, actions = cl._regex_master, cl._regex_actions
         fixed, keywords, Token = cl._fixed_tokens_by_first, cl._keyword_map, cl.Token
         TOKEN, ID = cl._RegexAction.TOKEN, cl._RegexAction.ID
+        ident = cl._identifier
         CLexer = cl.CLexer
         CLexer._match_token, CLexer._make_token, CLexer.token  # noqa: B018
+        punct_type = {e.literal: e.tok_type for bucket in fixed.values() for e in bucket}
     except AttributeError:
         return None
     blanks = re.compile(r"[ \t\n]+")
     original_token = GnuCLexer.token
+    # punctuators longest first, so the alternation picks the longest
+    guards = {".": "(?![0-9])", "/": "(?![*/])"}
+    punct = "|".join(re.escape(lit) + guards.get(lit, "")
+                     for lit in sorted(punct_type, key=lambda lit: -len(lit)))
+    num_end = r"(?![0-9a-zA-Z_$.'\"])"
+    common = re.compile(
+        r"([ \t\n]*)(?:(" + ident + r")(?![0-9a-zA-Z_$\"'])"  # 2: identifier or keyword
+        r"|(" + punct + ")"  # 3: punctuator
+        r"|(0[xX][0-9a-fA-F]+)" + num_end +  # 4
+        r"|(0[0-7]*)" + num_end +  # 5
+        r"|([1-9][0-9]*)" + num_end +  # 6
+        r'|("[^"\\\n]*"))').match  # 7
+    group_type = (None, None, None, None, "INT_CONST_HEX", "INT_CONST_OCT", "INT_CONST_DEC", "STRING_LITERAL")
 
     class FastGnuCLexer(GnuCLexer):
         def token(self):
             if self._pending_tok is not None:
                 return original_token(self)
+            text = self._lexdata
+            pos = self._pos
+            m = common(text, pos)
+            if m is None:
+                return self._other_token()
+            group = m.lastindex
+            start, end = m.span(group)
+            if start != pos:
+                lines = text.count("\n", pos, start)
+                if lines:
+                    self._lineno += lines
+                    self._line_start = text.rfind("\n", pos, start) + 1
+            value = text[start:end]
+            self._pos = end
+            if group == 2:
+                tok_type = keywords.get(value)
+                if tok_type is None:
+                    if self.type_lookup_func(value):
+                        tok_type = "TYPEID"
+                    else:  # GnuCLexer's keywords are checked after the typedef names
+                        tok_type = self._extra_keywords.get(value, "ID")
+                return Token(tok_type, value, self._lineno, start - self._line_start + 1)
+            if group != 3:
+                return Token(group_type[group], value, self._lineno, start - self._line_start + 1)
+            tok_type = punct_type[value]
+            tok = Token(tok_type, value, self._lineno, start - self._line_start + 1)
+            if tok_type == "LBRACE":
+                self.on_lbrace_func()
+            elif tok_type == "RBRACE":
+                self.on_rbrace_func()
+            return tok
+
+        def _other_token(self):
             text = self._lexdata
             n = len(text)
             pos = self._pos

@@ -1,0 +1,106 @@
+"""The fast lexer gives pycparser's tokens, one for one.
+
+``parse._fast_lexer_class()`` replaces pycparser 3's per-token regex of
+about 25 alternatives with one that tries the common tokens first, and
+falls back to pycparser's own code for the rest.  Whatever the input, the
+two must give the same tokens (type, text, line, column), report the same
+errors, and call the brace callbacks at the same moments (pycparser opens
+and closes scopes from them), with the typedef names known at that moment.
+"""
+from __future__ import annotations
+
+import pytest
+
+from lifecheck.frontend import parse
+
+FAST = parse._fast_lexer_class() if parse._NEW_PARSER else None
+pytestmark = pytest.mark.skipif(FAST is None, reason="the fast lexer is only built for pycparser 3")
+
+TYPEDEFS = {"Foo", "uint32_t", "L", "u8"}
+
+# every kind of token, and the places where the fast path must not decide:
+# prefixed literals (L"", u8'', U""), numbers with suffixes, floats written
+# with a dot or an exponent, bad octal, comments (pycparser reports them),
+# escapes, directives and pragmas, stray characters, '$' in names
+CASES = [
+    'int main(void) { return 0; }',
+    'static Foo *foo_new(uint32_t n) { Foo *f = g_new0(Foo, 1); f->n = n; return f; }',
+    'x = L"wide" u8"utf" u"16" U"32" L\'c\' u8\'c\' u\'c\' U\'c\' "plain" "esc\\"aped" \'\\n\' \'ab\';',
+    'a = 0 + 00 + 07 + 08 + 0x1F + 0X1f + 0b101 + 1u + 1UL + 1ull + 10LL + 0x10ULL + 123;',
+    'f = .5 + 1. + 1.5e3 + 1e-3 + 0x1p3 + 0x1.8p1 + 1.5f + 2.0L + 3..4;',
+    'a->b.c[1] <<= 2; d >>= e... f ? g : h; i != j && k || !l; m %= n ^= o |= p &= q;',
+    'p /= q; r = s / t; /* comment */ u = v // line\n;',
+    '# 12 "hw/misc/x.c"\nint y;\n# 40 "include/qemu/osdep.h" 2\ntypedef int Foo;\n',
+    '#pragma GCC diagnostic push\nint z;\n  #  pragma once\n# bad directive\n',
+    'int $dollar = a$b; @ ` \\ \x01 int q;',
+    'Foo Foo; { Foo x; int Foo; Foo y; } L u8 u U',
+    '__attribute__((unused)) __asm__ volatile("nop"); __typeof__(x) y; __extension__ ({ 1; });',
+    '"unterminated\nint after;',
+    "'\nint after_quote;",
+    "\t\tint\ttabs ;\n\n\n   x\t=  1 ;\n",
+    'x = "a" "b"\n"c";',
+    '',
+    '   \n\n  ',
+    '1a 0x 0xg 09.5 0e 0.e1 .e1 1_000',
+]
+
+
+def _tokens(cls, text: str):
+    out = []
+    scopes = [set(TYPEDEFS)]
+
+    def lookup(name: str) -> bool:
+        return name in scopes[-1]
+
+    def lbrace() -> None:
+        out.append(("{callback", len(scopes)))
+        scopes.append(set(scopes[-1]) - {"Foo"})   # "int Foo;" in the block shadows it
+
+    def rbrace() -> None:
+        out.append(("}callback", len(scopes)))
+        if len(scopes) > 1:
+            scopes.pop()
+
+    lexer = cls(lambda msg, line, col: out.append(("error", msg, line, col)), lbrace, rbrace, lookup)
+    lexer.input(text, "t.c")
+    while True:
+        tok = lexer.token()
+        if tok is None:
+            break
+        out.append((tok.type, tok.value, tok.lineno, tok.column, lexer.filename))
+    return out
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_fast_lexer_gives_pycparsers_tokens(text):
+    from pycparserext.ext_c_lexer import GnuCLexer
+    assert _tokens(FAST, text) == _tokens(GnuCLexer, text)
+
+
+def test_the_cases_reach_both_paths_and_the_errors():
+    from pycparserext.ext_c_lexer import GnuCLexer
+    kinds = {t[0] for text in CASES for t in _tokens(GnuCLexer, text)}
+    # identifiers, typedef names, keywords, GNU keywords, punctuators,
+    # literals the fast path reads and literals it leaves to pycparser
+    assert {"ID", "TYPEID", "INT", "__ATTRIBUTE__", "ARROW", "ELLIPSIS", "INT_CONST_DEC", "INT_CONST_OCT",
+            "INT_CONST_HEX", "STRING_LITERAL", "WSTRING_LITERAL", "U8CHAR_CONST", "FLOAT_CONST",
+            "HEX_FLOAT_CONST", "PPPRAGMA", "PPHASH", "error"} <= kinds
+
+
+hypothesis = pytest.importorskip("hypothesis", reason="fuzzing needs the test extra (hypothesis)")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# pieces that meet in every order: words, numbers, punctuation, quotes,
+# blanks, directives
+PIECES = ["Foo", "x", "L", "u8", "U", "int", "__asm__", "$", "0", "08", "0x", "1", "2u", "e", ".", "..",
+          "/", "*", "=", "<", ">", "-", "+", "&", "|", "!", "?", ":", ";", ",", "(", ")", "[", "]",
+          "{", "}", '"', "'", "\\", " ", "\t", "\n", "\n# 3 \"f.c\"\n", "\n#pragma x\n", "#", "@", "\r"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_fast_lexer_gives_pycparsers_tokens_on_any_mix(pieces):
+    from pycparserext.ext_c_lexer import GnuCLexer
+    text = "".join(pieces)
+    assert _tokens(FAST, text) == _tokens(GnuCLexer, text)
