@@ -161,6 +161,7 @@ class Program:
         self._build_types()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
+        self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
 
     # -- functions ---------------------------------------------------------
     def resolve(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
@@ -401,9 +402,24 @@ class Program:
         # the fields this type's properties set (for _never_set)
         self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
         for ref in dev.hooks.get(phase, ()):
-            env = {0: AccessPath(SELF)}
-            self._walk(phase, ref.function, env, (ref.function[1],), (), out, stores, {ref.function},
-                       ref.owner or dev.name)
+            owner = ref.owner or dev.name
+            # What a walk from a hook finds depends on the phase, the hook,
+            # the type that bound it (parent_hooks, class_hooks) and, while
+            # realizing, on the fields the type's properties set: types that
+            # share all four (device_initfn runs for 1,544 types of hw/)
+            # share the walk.
+            walk_key = (phase, ref.function, owner, self._prop_fields if phase == "realize" else None)
+            walked = self._walk_cache.get(walk_key)
+            if walked is None:
+                walked = self._walk_cache[walk_key] = ([], [])
+                self._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (),
+                           walked[0], walked[1], {ref.function}, owner)
+            if len(out) + len(walked[0]) < MAX_PHASE_EVENTS:
+                out.extend(walked[0])
+                stores.extend(walked[1])
+            else:  # the cap counts the events of the hooks before this one: walk again
+                self._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (),
+                           out, stores, {ref.function}, owner)
         self._event_cache[cache_key] = out
         self._store_cache[cache_key] = stores
         return out

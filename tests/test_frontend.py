@@ -402,3 +402,47 @@ def test_types_a_registration_helper_builds_from_a_callers_struct(program_of):
     assert _hooks(p, "net-proxy", "realize") == ["net_proxy_realize"]
     assert _hooks(p, "net-proxy", "instance_init") == ["net_proxy_init"]
     assert generic.unpluggable
+
+
+SHARED_WALK = QOM_HEAD + """
+static void helper(FooState *s) { memory_region_init(&s->io, OBJECT(s), "io", 4); }
+static void base_init(Object *obj) { helper(FOO(obj)); helper(FOO(obj)); }
+static void child_init(Object *obj) { helper(FOO(obj)); }
+static const TypeInfo types[] = {
+    { .name = "base", .parent = TYPE_PCI_DEVICE, .instance_init = base_init },
+    { .name = "child-a", .parent = "base", .instance_init = child_init },
+    { .name = "child-b", .parent = "base", .instance_init = child_init },
+};
+DEFINE_TYPES(types)
+"""
+
+
+def _fresh_events(program, name, phase):
+    from lifecheck.graph import SELF, AccessPath
+    out, stores = [], []
+    dev = program.types[name]
+    for ref in dev.hooks.get(phase, ()):
+        program._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (), out, stores,
+                      {ref.function}, ref.owner or dev.name)
+    return out
+
+
+def test_types_sharing_a_hook_share_its_walk_and_its_events(program_of, catalog, monkeypatch):
+    import lifecheck.graph as graph
+    p = program_of({"hw/misc/a.c": SHARED_WALK})
+    a, b = (p.events(p.types[n], "instance_init") for n in ("child-a", "child-b"))
+    assert [(e.site.callee, e.via[0]) for e in a] == [
+        ("helper", "child_init"), ("memory_region_init", "child_init"),
+        ("helper", "base_init"), ("memory_region_init", "base_init"),
+        ("helper", "base_init"), ("memory_region_init", "base_init")]
+    assert a == b == _fresh_events(p, "child-a", "instance_init")
+    walks = {key[1][1] for key in p._walk_cache}
+    assert {"base_init", "child_init"} <= walks
+    # the cap on a phase's events counts the hooks walked before: a shared
+    # walk that would cross it is walked again, and stops where it would
+    monkeypatch.setattr(graph, "MAX_PHASE_EVENTS", len(_fresh_events(p, "base", "instance_init")) + 1)
+    q = Program(p.units, catalog.tables)
+    q.events(q.types["base"], "instance_init")
+    capped = q.events(q.types["child-a"], "instance_init")
+    assert capped == _fresh_events(q, "child-a", "instance_init")
+    assert len(capped) < len(a)

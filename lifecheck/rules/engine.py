@@ -20,7 +20,7 @@ from ..findings import Finding, RelatedLocation, severity_rank
 from ..graph import PHASES, DeviceType, Event, Program
 from ..model import CALL, GLOBAL, SELF, AccessPath
 from .catalog import ApiCall, Catalog, RuleSpec, parse_version
-from .lifetime import (LifetimeFacts, _hook_loc, _message, _Order, double_release, error_path_leak,
+from .lifetime import (LifetimeFacts, Op, _hook_loc, _message, _Order, double_release, error_path_leak,
                        leak, local_error_path_leaks, use_after_release)
 
 # Calls that release a pointer with a function given as argument and clear
@@ -33,6 +33,7 @@ class ApiIndex:
 
     def __init__(self, catalog: Catalog, version: Optional[Tuple[int, ...]] = None):
         self.by_function: Dict[str, List[Tuple[str, ApiCall]]] = {}
+        self._effects: Dict[int, Tuple[Event, list]] = {}
         for fam in catalog.families.values():
             if not fam.applies_to(version):
                 continue
@@ -41,8 +42,19 @@ class ApiIndex:
                     self.by_function.setdefault(call.function, []).append((fam.name, call))
 
     def effects(self, ev: Event) -> list:
-        """What the call of ``ev`` does to resources, per family."""
-        from .lifetime import Op
+        """What the call of ``ev`` does to resources, per family (a list
+        shared by every caller: not to be changed)."""
+        # the events of a hook's walk are shared by the types that share
+        # the walk (Program.events): their effects are computed once
+        seen = self._effects.get(id(ev))
+        if seen is not None and seen[0] is ev:
+            return seen[1]
+        out = self.effects_uncached(ev)
+        self._effects[id(ev)] = (ev, out)  # ev kept alive: its id is not reused
+        return out
+
+    def effects_uncached(self, ev: Event) -> list:
+        """``effects`` computed anew (for events made for one question)."""
         out = []
         callee = ev.site.callee or ""
         entries = self.by_function.get(callee, ())

@@ -489,7 +489,7 @@ def local_error_path_leaks(ctx, spec: RuleSpec) -> List[Finding]:
         fn = ctx.program.functions[key]
         if not fn.cfg or not any(ctx.api.acquires(site.callee, families) for site in fn.calls):
             continue
-        events = {site.index: ctx.api.effects(_bare_event(key, site)) for site in fn.calls}
+        events = {site.index: ctx.api.effects_uncached(_bare_event(key, site)) for site in fn.calls}
         leaks = _dataflow(fn, lambda idx: events.get(idx, ()), families, ("local",))
         for (fam, rkey, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
             local = fn.locals.get(rkey.split(":", 1)[1].split(".")[0])
