@@ -507,7 +507,7 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
     else:
         units = _materialise(tree, built, cache, limits)
         program = Program(units, catalog.tables, catalog.api_functions())
-        findings, specs = run_rules(program, catalog, tree.version, select)
+        findings, specs = run_rules(program, catalog, tree.version, select, jobs)
         program_notices = []
         for name, files in sorted(program.duplicate_types.items()):
             # per-target variants of one device, or two devices with one name

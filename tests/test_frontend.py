@@ -446,3 +446,49 @@ def test_types_sharing_a_hook_share_its_walk_and_its_events(program_of, catalog,
     capped = q.events(q.types["child-a"], "instance_init")
     assert capped == _fresh_events(q, "child-a", "instance_init")
     assert len(capped) < len(a)
+
+
+# -- gcc's preprocessor run without gcc ---------------------------------------
+
+def test_cc1_run_directly_gives_what_gcc_gives(tmp_path):
+    import os
+    import subprocess
+    from lifecheck.frontend.preprocess import Preprocessor
+    pre = Preprocessor(QemuTree.open(EXAMPLES), tmp_path / "stubs")
+    sources = sorted((EXAMPLES / "hw").rglob("*.c"))
+    assert len(sources) >= 3
+    for src in sources:
+        cmd = pre.command(src)
+        direct = pre._direct(cmd)
+        assert os.path.basename(direct[0]) == "cc1" and str(src) in direct
+        via_gcc = subprocess.run(cmd, capture_output=True, cwd=tmp_path)
+        alone = subprocess.run(direct, capture_output=True, cwd=tmp_path)
+        assert (alone.returncode, alone.stdout) == (via_gcc.returncode, via_gcc.stdout)
+        assert via_gcc.stdout.count(b"\n") > 100
+    # one question to gcc per set of arguments, not per file
+    assert len(pre._cc1) == 1
+
+
+def test_an_unexpected_answer_from_gcc_means_gcc_is_run(tmp_path):
+    from lifecheck.frontend import preprocess
+    fake = tmp_path / "gcc"
+    answers = {
+        "two commands": ' /usr/lib/gcc/cc1 -E -quiet x.c\\n /usr/bin/as -o x.o\\n',
+        "not cc1": ' /usr/bin/cpp -E lifecheck-stand-in-source.c\\n',
+        "no source": ' /usr/lib/gcc/cc1 -E -quiet -\\n',
+        "relative cc1": ' cc1 -E lifecheck-stand-in-source.c\\n',
+        "bad quoting": ' /usr/lib/gcc/cc1 -E "lifecheck-stand-in-source.c\\n',
+    }
+    for why, text in answers.items():
+        fake.write_text(f'#!/bin/sh\nprintf \'{text}\' >&2\n')
+        fake.chmod(0o755)
+        assert preprocess._cc1_command([str(fake), "-E", "-w"]) is None, why
+    fake.write_text('#!/bin/sh\nprintf \' /usr/lib/gcc/cc1 -E -quiet lifecheck-stand-in-source.c '
+                    '-dumpbase lifecheck-stand-in-source.c -w\\n\' >&2\n')
+    assert preprocess._cc1_command([str(fake), "-E"]) == (["/usr/lib/gcc/cc1", "-E", "-quiet",
+                                                          "lifecheck-stand-in-source.c", "-w"], 3)
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    assert preprocess._cc1_command([str(fake), "-E"]) is None
+    pre = preprocess.Preprocessor(QemuTree.open(EXAMPLES), tmp_path / "stubs", cc="clang")
+    cmd = pre.command(EXAMPLES / "hw" / "misc" / "pci-beacon.c")
+    assert pre._direct(cmd) == cmd

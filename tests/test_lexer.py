@@ -104,3 +104,62 @@ def test_fast_lexer_gives_pycparsers_tokens_on_any_mix(pieces):
     from pycparserext.ext_c_lexer import GnuCLexer
     text = "".join(pieces)
     assert _tokens(FAST, text) == _tokens(GnuCLexer, text)
+
+
+# -- enum definitions declared without the parser ----------------------------
+
+ENUMS = [
+    "enum { A, B, C };",
+    "enum { A, B, C, };",
+    "enum t { A = 1 << 3, B = (A | 2), C = 0x10u };",
+    "enum { R_CTRL = 0x10 / 4, R_CTRL_EN_SHIFT = 3, R_CTRL_EN_MASK = ((1 << 1) - 1) << 3 };",
+    "enum { ONLY };",
+    "enum { ONLY, };",
+    "enum { Foo };",                # a typedef name redeclared: pycparser's error
+    "enum { Foo, X };",             # inside the braces' scope: no error
+    "enum { A = (Foo)1, B };",      # a cast to a typedef name
+    "enum { A = sizeof(int), B };",
+    "enum e { A, B } __attribute__((packed));",
+    "enum e { A, B } var;",         # a declarator: parsed
+    "enum { A = 'x' };",
+]
+
+
+def _scope_after_parse(text, scope):
+    parser = parse._CarryingParser()
+    parser.file_scope = dict(scope)
+    try:
+        parser.parse_chunk(f'# 1 "t.c"\n{text}\n', "t.c")
+    except Exception:
+        return None
+    return parser.file_scope
+
+
+@pytest.mark.parametrize("text", ENUMS)
+def test_enum_definitions_declare_what_parsing_them_declares(text):
+    scope = {"Foo": True, "uint32_t": True, "B": False}
+    mine = dict(scope)
+    if parse._declare_enumerators(text, mine):
+        assert _scope_after_parse(text, scope) == mine
+    else:
+        assert mine == scope    # nothing done: the chunk is parsed
+
+
+def test_most_enum_definitions_need_no_parser():
+    skipped = [t for t in ENUMS if parse._declare_enumerators(t, {"Foo": True})]
+    assert len(skipped) == 7
+
+
+NAMES = ["A", "B", "Foo", "x1"]
+VALUES = ["", " = 1", " = A + 1", " = (1 << 2)", " = 0x1fu", " = (Foo)1", " = B | x1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(VALUES)), min_size=1, max_size=5),
+       st.booleans(), st.sampled_from(["", "tag "]))
+def test_enum_definitions_declare_what_parsing_them_declares_any_mix(items, comma, tag):
+    text = "enum " + tag + "{ " + ", ".join(n + v for n, v in items) + ("," if comma else "") + " };"
+    scope = {"Foo": True, "B": False}
+    mine = dict(scope)
+    if parse._declare_enumerators(text, mine):
+        assert _scope_after_parse(text, scope) == mine

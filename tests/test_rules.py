@@ -197,3 +197,69 @@ def test_framework_table_entries_name_the_qemu_code_that_releases(catalog):
         assert "(" in what, entry
     for entry in fw["released"]:
         assert entry["resource"].startswith(("self.", "arg")), entry
+
+
+# -- the rules in two processes --------------------------------------------
+
+def _examples_program(catalog):
+    from conftest import EXAMPLES
+    from lifecheck.analysis import build_units
+    from lifecheck.frontend.tree import QemuTree
+    from lifecheck.graph import Program
+    tree = QemuTree.open(EXAMPLES)
+    units, internal = build_units(tree, sorted((EXAMPLES / "hw").rglob("*.c")), jobs=1)
+    assert not internal
+    return tree, units
+
+
+def _as_data(findings):
+    return [(f.rule, f.severity, f.loc, f.device, f.function, f.message, f.resource,
+             tuple((r.loc, r.message) for r in f.related)) for f in findings]
+
+
+def test_rules_forked_over_two_processes_find_what_one_finds(catalog, monkeypatch):
+    import os
+    from lifecheck.graph import Program
+    from lifecheck.rules import engine
+    tree, units = _examples_program(catalog)
+    one, specs = engine.run_rules(Program(units, catalog.tables, catalog.api_functions()),
+                                  catalog, tree.version, None, jobs=1)
+    assert len(one) > 10
+    monkeypatch.setattr(engine, "FORK_MIN_TYPES", 1)
+    children = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        children.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", fork)
+    two, specs2 = engine.run_rules(Program(units, catalog.tables, catalog.api_functions()),
+                                   catalog, tree.version, None, jobs=2)
+    assert len(children) == 1 and children[0] != 0   # this is the parent: a child ran and exited
+    assert _as_data(two) == _as_data(one)
+    assert [s.slug for s in specs2] == [s.slug for s in specs]
+
+
+def test_a_forked_child_that_fails_has_its_share_redone(catalog, monkeypatch):
+    import os
+    from lifecheck.graph import Program
+    from lifecheck.rules import engine
+    tree, units = _examples_program(catalog)
+    one, _ = engine.run_rules(Program(units, catalog.tables, catalog.api_functions()),
+                              catalog, tree.version, None, jobs=1)
+    monkeypatch.setattr(engine, "FORK_MIN_TYPES", 1)
+    parent = os.getpid()
+    real = engine._findings_of
+    calls = []
+
+    def findings_of(ctx, specs, names, extras):
+        if os.getpid() != parent:
+            raise MemoryError("the child runs out of memory")
+        calls.append(extras)
+        return real(ctx, specs, names, extras)
+    monkeypatch.setattr(engine, "_findings_of", findings_of)
+    two, _ = engine.run_rules(Program(units, catalog.tables, catalog.api_functions()),
+                              catalog, tree.version, None, jobs=2)
+    assert calls == [False, True]        # its own half, then the child's half and the extras
+    assert _as_data(two) == _as_data(one)

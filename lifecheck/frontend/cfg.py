@@ -151,13 +151,15 @@ class CfgBuilder:
         self.test_paths: Dict[int, object] = {}                   # cond node -> tested path
         self.failures: Dict[int, Tuple[int, ...]] = {}            # retry test -> loop-back successors
 
-    def build(self, body, returns_value: bool) -> List[CfgNode]:
+    def build(self, body, returns_value: bool, last_line: Optional[int] = None) -> List[CfgNode]:
+        """The graph of a function body; ``last_line``: the body's last
+        line, when the caller knows it (else it is looked for)."""
         self.returns_value = returns_value
         self._node("entry", 0)
         self._node("exit", 0)
         out = self._stmt(body, [ENTRY], _Ctx())
         if out:
-            end = self._node("return", self._last_line(body), error=False)
+            end = self._node("return", self._last_line(body) if last_line is None else last_line, error=False)
             self._link(out, end)
             self._link([end], EXIT)
         for node, label in self.gotos:

@@ -410,7 +410,7 @@ class Extractor:
                         loc=site.loc, chained=True))
         func.returns_value = _returns_value(fdecl)
         try:
-            func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value)
+            func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value, end_line)
         except RecursionError:
             func.cfg = []  # rules that need the graph skip this function
         self._registrations(func, nodes, scope)

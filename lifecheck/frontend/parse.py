@@ -18,7 +18,7 @@ import pycparser
 from pycparser import c_ast
 from pycparserext.ext_c_parser import GnuCParser
 
-from .chunks import FUNCTION, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
+from .chunks import FUNCTION, TAG, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
 # pycparser 3's token stream keeps lexed tokens in ``_buffer`` and the
@@ -423,6 +423,8 @@ class ResultBuilder:
         return names
 
     def main_chunk(self, chunk: Chunk) -> None:
+        if chunk.kind == TAG and _declare_enumerators(chunk.text, self.parser.file_scope):
+            return  # an enum definition: all it does is declare its constants
         is_function = chunk.kind == FUNCTION
         if is_function:
             self.result.functions_found += 1
@@ -441,6 +443,63 @@ class ResultBuilder:
             for name in iter_typedef_names_fallback(chunk.text):
                 self.parser.file_scope[name] = True
         self.result.failed.append((chunk, _reason(first_error)))
+
+
+# "enum [TAG] { A, B = EXPR, ... } [attributes];" whose values are plain
+# integer expressions: names, int constants, operators, parentheses.
+_ENUM_RE = re.compile(r"enum\s*(?:[A-Za-z_]\w*\s*)?\{([\w\s()+\-*/%<>|&^~!?:,=]*)\}"
+                      r"\s*(?:__attribute__\s*\(\([\w\s,()]*\)\)\s*)*;")
+_ENUMERATOR_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:=|$)")
+_WORD_RE = re.compile(r"[A-Za-z_]\w*")
+
+
+def _declare_enumerators(text: str, scope: Dict[str, bool]) -> bool:
+    """For a main-file enum definition with no declarator, do to the file
+    scope what parsing it would do, without the parser, and say so (True).
+    Register enums (QEMU's REG32() and FIELD() make several per register)
+    are a good part of a device file, and the model wants nothing from
+    them but this.
+
+    What pycparser 3 does: the lexer opens a scope at "{" and closes it
+    when it reads "}", which the parser reads ahead while finishing the
+    last enumerator; so only the last enumerator is declared in the file
+    scope, and only when no comma follows it.  False (nothing done: parse
+    it) with the PLY-based pycparser 2, when a value is more than an
+    integer expression of names and int constants, or a name there is a
+    typedef name (lexed as one: pycparser's error, or a cast): then
+    parsing could do anything else."""
+    if not _NEW_PARSER:
+        return False
+    m = _ENUM_RE.fullmatch(text)
+    if m is None:
+        return False
+    body = m.group(1)
+    items = []
+    depth, start = 0, 0
+    for i, c in enumerate(body):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(body[start:i])
+            start = i + 1
+    items.append(body[start:])
+    trailing_comma = len(items) > 1 and not items[-1].strip()
+    if trailing_comma:
+        items.pop()
+    if depth != 0:
+        return False
+    for item in items:
+        e = _ENUMERATOR_RE.match(item)
+        if e is None or e.group(1) in _C_WORDS or scope.get(e.group(1)):
+            return False  # a typedef name is lexed as one: pycparser's error
+        for word in _WORD_RE.findall(item[e.end():]):
+            if word in _C_WORDS or scope.get(word) or word.startswith("__"):
+                return False  # a keyword, a cast to a typedef name, a builtin
+    if not trailing_comma:
+        scope[_ENUMERATOR_RE.match(items[-1]).group(1)] = False
+    return True
 
 
 # "typedef WORDS *NAME;" (after dropping a struct/union/enum body): the

@@ -14,6 +14,11 @@ the device itself created (regions, allocations).
 """
 from __future__ import annotations
 
+import gc
+import os
+import pickle
+import signal
+import threading
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..findings import Finding, RelatedLocation, severity_rank
@@ -338,12 +343,23 @@ def _as_list(value) -> list:
 
 
 def run_rules(program: Program, catalog: Catalog, version: Optional[Tuple[int, ...]],
-              select: Optional[Set[str]] = None) -> Tuple[List[Finding], List[RuleSpec]]:
+              select: Optional[Set[str]] = None, jobs: int = 1) -> Tuple[List[Finding], List[RuleSpec]]:
     """Run every applicable rule on every device type; findings deduplicated
-    (several types sharing one hook report once, at the highest severity)."""
+    (several types sharing one hook report once, at the highest severity).
+
+    With ``jobs`` > 1 on a big program, a forked copy of this process runs
+    the rules on half of the types (``_forked``); the findings are merged
+    in the order one process would have found them, so the result is the
+    same."""
     ctx = RuleContext(program, catalog, version)
     specs = [s for s in sorted(catalog.rules.values(), key=lambda s: s.slug)
              if s.applies_to(version) and (select is None or s.slug in select)]
+    names = sorted(program.types)
+    found: Optional[Dict[Tuple[str, str], List[Finding]]] = None
+    if jobs > 1 and len(names) >= FORK_MIN_TYPES:
+        found = _forked(ctx, specs, names)
+    if found is None:
+        found = _findings_of(ctx, specs, names, extras=True)
     best: Dict[Tuple, Finding] = {}
 
     def keep(f: Finding) -> None:
@@ -353,14 +369,91 @@ def run_rules(program: Program, catalog: Catalog, version: Optional[Tuple[int, .
             best[key] = f
 
     for spec in specs:
-        kind = KINDS[spec.kind]
-        for name in sorted(program.types):
-            for f in kind(ctx, spec, program.types[name]):
+        for name in names:
+            for f in found.get((spec.slug, name), ()):
                 keep(f)
-        extra = PROGRAM_KINDS.get(spec.kind)
-        if extra is not None:
-            for f in extra(ctx, spec):
-                if (f.rule, f.loc, f.resource) not in best:
-                    keep(f)
+        for f in found.get((spec.slug, ""), ()):
+            if (f.rule, f.loc, f.resource) not in best:
+                keep(f)
     findings = sorted(best.values(), key=lambda f: f.sort_key())
     return findings, specs
+
+
+# Below this many types the rules take under a second: not worth a fork.
+FORK_MIN_TYPES = 200
+
+
+def _findings_of(ctx: RuleContext, specs: List[RuleSpec], names: List[str],
+                 extras: bool) -> Dict[Tuple[str, str], List[Finding]]:
+    """(rule, type) -> what the rule finds in that type, for the given types;
+    with ``extras``, also (rule, "") -> what the rule finds outside any
+    type's lifecycle (PROGRAM_KINDS)."""
+    out: Dict[Tuple[str, str], List[Finding]] = {}
+    types = ctx.program.types
+    for spec in specs:
+        kind = KINDS[spec.kind]
+        for name in names:
+            got = list(kind(ctx, spec, types[name]))
+            if got:
+                out[(spec.slug, name)] = got
+        extra = PROGRAM_KINDS.get(spec.kind)
+        if extras and extra is not None:
+            out[(spec.slug, "")] = list(extra(ctx, spec))
+    return out
+
+
+def _forked(ctx: RuleContext, specs: List[RuleSpec],
+            names: List[str]) -> Optional[Dict[Tuple[str, str], List[Finding]]]:
+    """The findings of every type, half of them (and the program-wide
+    findings) found by a forked child, the other half here.  None where
+    there is no fork() or other threads run (a fork copies only this one);
+    a child that fails has its share redone here."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    mine, theirs = names[0::2], names[1::2]
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: never returns
+        status = 1
+        try:
+            os.close(read_end)
+            gc.disable()  # nothing it makes outlives it
+            data = pickle.dumps(_findings_of(ctx, specs, theirs, extras=True), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            status = 0
+        except BaseException:  # noqa: B036 - reported by the parent redoing the work
+            pass
+        finally:
+            os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+    os.close(write_end)
+    try:
+        found = _findings_of(ctx, specs, mine, extras=False)
+    except BaseException:
+        os.close(read_end)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    chunks = []
+    with os.fdopen(read_end, "rb") as pipe:
+        while True:
+            chunk = pipe.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    child = None
+    if status == 0:
+        try:
+            child = pickle.loads(b"".join(chunks))
+        except Exception:
+            child = None
+    if child is None:
+        child = _findings_of(ctx, specs, theirs, extras=True)
+    found.update(child)
+    return found
