@@ -326,6 +326,36 @@ def test_a_header_only_one_target_has_picks_that_target(tmp_path):
     assert not (tmp_path / "stubs" / "kvm_arm.h").exists()   # never answered by a stub
 
 
+def test_a_target_header_stubbed_for_one_target_is_not_seen_by_others(tmp_path):
+    """An i386 board asking for kvm_arm.h (only arm has it) gets an empty
+    stub for i386 alone: a file analysed after it that asks for kvm_arm.h
+    first must still fail without a target and become an arm file, whatever
+    the order the files come in."""
+    root = _target_tree(tmp_path)
+    board = root / "hw" / "i386" / "board.c"
+    board.parent.mkdir(parents=True)
+    board.write_text('#include "qemu/osdep.h"\n#include "cpu.h"\n#include "kvm_arm.h"\n'
+                     "int width(void) { return WIDTH; }\n")
+    gic = root / "hw" / "intc" / "gic_kvm.c"
+    gic.parent.mkdir(parents=True)
+    gic.write_text('#include "qemu/osdep.h"\n#include "kvm_arm.h"\nint width(void) { return WIDTH; }\n')
+    results = {}
+    for order in ((board, gic), (gic, board)):
+        stubs = tmp_path / ("stubs-" + order[0].stem)
+        pre = Preprocessor(QemuTree.open(root), stubs)
+        results[order[0].stem] = {src.stem: (out.target, out.stubbed) for src in order
+                                  for out in [pre.run(src)]}
+        assert (stubs / "arch-i386" / "kvm_arm.h").exists() and not (stubs / "kvm_arm.h").exists()
+    assert results["board"] == results["gic_kvm"] == {"board": ("i386", ["kvm_arm.h"]),
+                                                       "gic_kvm": ("arm", [])}
+    # a stub of a target header left in the common folder (by an older
+    # version, or damaged) is removed before anything is preprocessed
+    (tmp_path / "stubs-board" / "kvm_arm.h").write_text("/* stale */\n")
+    pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs-board")
+    assert not (tmp_path / "stubs-board" / "kvm_arm.h").exists()
+    assert pre.run(gic).target == "arm"
+
+
 def test_cpu_h_in_a_board_folder_uses_that_folder_target_5_2_layout(tmp_path):
     root = _target_tree(tmp_path, "default-configs/targets")
     src = root / "hw" / "i386" / "board.c"

@@ -37,7 +37,7 @@ _QAPI_BUILTIN_LISTS = (
 MAX_STUB_ROUNDS = 64
 # Bumped when what goes into the stub folder changes (2: never stub a
 # target header such as cpu.h), so caches of older layouts are not reused.
-_STUB_LAYOUT = 2
+_STUB_LAYOUT = 3  # 3: target headers stubbed per target (arch-<arch>/)
 # Line markers name every file the preprocessor read: "# 12 "path" 1 3".
 # Searched from the newline before them, with the name's loop unrolled:
 # about 8 times faster than the same pattern anchored with ^ and re.M.
@@ -209,7 +209,7 @@ def _cc1_command(driver: List[str]) -> Optional[Tuple[List[str], int]]:
     a stand-in source, the stand-in's index), or None when the answer is not
     exactly one cc1 -E command naming the stand-in once."""
     try:
-        proc = subprocess.run(driver[:1] + ["-###"] + driver[1:] + [_STAND_IN], stdin=subprocess.DEVNULL,
+        proc = subprocess.run(driver[:1] + ["-###"] + driver[1:] + [_STAND_IN], stdin=subprocess.DEVNULL, shell=False,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
@@ -396,7 +396,15 @@ class Preprocessor:
                 if str(rel) in stubs:
                     continue
                 m = re.fullmatch(r"lifecheck-config-target-(\w+)\.h", str(rel))
-                want = config_target(m.group(1), self.tree.root) if m else _stub_text(rel)
+                per_target = len(rel.parts) > 1 and rel.parts[0].startswith("arch-")
+                if not per_target and rel.as_posix() in self.target_headers():
+                    try:  # only a target's own runs may find a stub of its headers
+                        path.unlink()
+                    except OSError:
+                        pass
+                    continue
+                want = config_target(m.group(1), self.tree.root) if m else \
+                    _stub_text(Path(*rel.parts[1:]) if per_target else rel)
                 try:
                     ok = path.read_text(encoding="utf-8", errors="replace") == want
                 except OSError:
@@ -439,16 +447,30 @@ class Preprocessor:
         name = str(source)
         if name.startswith("-"):
             name = os.path.join(".", name)
+        if arch is not None:
+            cmd += ["-idirafter", str(self._arch_stub_dir(arch))]
         cmd += ["-idirafter", str(self.stub_dir), name]
         return cmd
 
-    def _stub_for(self, header: str) -> bool:
+    def _arch_stub_dir(self, arch: str) -> Path:
+        return self.stub_dir / f"arch-{arch}"
+
+    def _stub_for(self, header: str, arch: Optional[str] = None) -> bool:
         """Make sure a stub for a missing header exists; False if it cannot
-        be stubbed.  Another worker may have written it meanwhile."""
+        be stubbed.  Another worker may have written it meanwhile.  A
+        target's header missing from the target a file is preprocessed for
+        (``kvm_ppc.h`` in an i386 run) is stubbed for that target only
+        (``arch-<arch>/``, on its runs' path): in the common folder it would
+        answer the first, target-less run of every later file that asks
+        for it, which must fail for the file to get its target, and what a
+        file became would depend on the files analysed before it."""
         rel = Path(header)
         if rel.is_absolute() or ".." in rel.parts:
             return False
-        path = self.stub_dir / rel
+        if arch is not None and header in self.target_headers():
+            path = self._arch_stub_dir(arch) / rel
+        else:
+            path = self.stub_dir / rel
         text = _stub_text(rel)
         try:  # another worker may have written it; a damaged cache is rewritten
             if path.read_text(encoding="utf-8", errors="replace") == text:
@@ -588,7 +610,7 @@ class Preprocessor:
                 header = header.strip()
                 if arch is None and header in self.target_headers():
                     raise _NeedsTarget(header)
-                if header not in tried and self._stub_for(header):
+                if header not in tried and self._stub_for(header, arch):
                     tried.add(header)
                     stubbed.append(header)
                     progress = True
