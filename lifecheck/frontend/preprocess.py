@@ -209,8 +209,9 @@ def _cc1_command(driver: List[str]) -> Optional[Tuple[List[str], int]]:
     a stand-in source, the stand-in's index), or None when the answer is not
     exactly one cc1 -E command naming the stand-in once."""
     try:
-        proc = subprocess.run(driver[:1] + ["-###"] + driver[1:] + [_STAND_IN], stdin=subprocess.DEVNULL, shell=False,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+        proc = subprocess.run(driver[:1] + ["-###"] + driver[1:] + [_STAND_IN], shell=False,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0:
