@@ -412,17 +412,19 @@ class Program:
             walked = self._walk_cache.get(walk_key)
             if walked is None:
                 walked = self._walk_cache[walk_key] = ([], [])
-                self._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (),
-                           walked[0], walked[1], {ref.function}, owner)
+                self._walk_hook(phase, ref, owner, *walked)
             if len(out) + len(walked[0]) < MAX_PHASE_EVENTS:
                 out.extend(walked[0])
                 stores.extend(walked[1])
             else:  # the cap counts the events of the hooks before this one: walk again
-                self._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (),
-                           out, stores, {ref.function}, owner)
+                self._walk_hook(phase, ref, owner, out, stores)
         self._event_cache[cache_key] = out
         self._store_cache[cache_key] = stores
         return out
+
+    def _walk_hook(self, phase: str, ref: HookRef, owner: str, out: List[Event], stores: List[Store]) -> None:
+        self._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (), out, stores,
+                   {ref.function}, owner)
 
     def stores(self, dev: DeviceType, phase: str) -> List[Store]:
         """Every assignment reachable from the type's hooks for ``phase``."""

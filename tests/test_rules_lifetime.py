@@ -317,13 +317,8 @@ static void foo_exit(PCIDevice *pdev)
 
 # -- path precision ----------------------------------------------------------
 
-CORRELATED = EMPTY_INIT + EMPTY_FINALIZE + """
-static void foo_realize(PCIDevice *pdev, Error **errp)
-{
-    FooState *s = FOO(pdev);
-    if (!s->n) {
-        s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
-    }
+# realize's error exit frees the timer under a test (%s); exit frees it
+FREED_UNDER_TEST = """
     if (!foo_setup(s, errp)) {
         goto fail;
     }
@@ -338,6 +333,14 @@ static void foo_exit(PCIDevice *pdev)
     timer_free(FOO(pdev)->t);
 }
 """
+
+CORRELATED = EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (!s->n) {
+        s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    }""" + FREED_UNDER_TEST
 
 
 def test_the_same_test_goes_the_same_way_on_one_path(check_snippet):
@@ -503,21 +506,7 @@ static void foo_setup_timer(FooState *s)
 static void foo_realize(PCIDevice *pdev, Error **errp)
 {
     FooState *s = FOO(pdev);
-    foo_setup_timer(s);
-    if (!foo_setup(s, errp)) {
-        goto fail;
-    }
-    return;
-fail:
-    if (%s) {
-        timer_free(s->t);
-    }
-}
-static void foo_exit(PCIDevice *pdev)
-{
-    timer_free(FOO(pdev)->t);
-}
-"""
+    foo_setup_timer(s);""" + FREED_UNDER_TEST
 
 
 def test_what_a_helper_acquires_under_a_test_follows_that_test(check_snippet):

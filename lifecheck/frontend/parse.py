@@ -490,6 +490,7 @@ def _declare_enumerators(text: str, scope: Dict[str, bool]) -> bool:
         items.pop()
     if depth != 0:
         return False
+    last = ""
     for item in items:
         e = _ENUMERATOR_RE.match(item)
         if e is None or e.group(1) in _C_WORDS or scope.get(e.group(1)):
@@ -497,8 +498,9 @@ def _declare_enumerators(text: str, scope: Dict[str, bool]) -> bool:
         for word in _WORD_RE.findall(item[e.end():]):
             if word in _C_WORDS or scope.get(word) or word.startswith("__"):
                 return False  # a keyword, a cast to a typedef name, a builtin
+        last = e.group(1)
     if not trailing_comma:
-        scope[_ENUMERATOR_RE.match(items[-1]).group(1)] = False
+        scope[last] = False
     return True
 
 
