@@ -281,6 +281,7 @@ DEFINE_TYPES(types)
 
 import re  # noqa: E402
 
+from lifecheck.frontend import preprocess  # noqa: E402
 from lifecheck.frontend.preprocess import Preprocessor  # noqa: E402
 
 
@@ -343,17 +344,114 @@ def test_a_target_header_stubbed_for_one_target_is_not_seen_by_others(tmp_path):
     for order in ((board, gic), (gic, board)):
         stubs = tmp_path / ("stubs-" + order[0].stem)
         pre = Preprocessor(QemuTree.open(root), stubs)
-        results[order[0].stem] = {src.stem: (out.target, out.stubbed) for src in order
+        stub = str(stubs / "arch-i386" / "kvm_arm.h")
+        results[order[0].stem] = {src.stem: (out.target, f'"{stub}"' in out.text) for src in order
                                   for out in [pre.run(src)]}
         assert (stubs / "arch-i386" / "kvm_arm.h").exists() and not (stubs / "kvm_arm.h").exists()
-    assert results["board"] == results["gic_kvm"] == {"board": ("i386", ["kvm_arm.h"]),
-                                                       "gic_kvm": ("arm", [])}
+    assert results["board"] == results["gic_kvm"] == {"board": ("i386", True),
+                                                       "gic_kvm": ("arm", False)}
     # a stub of a target header left in the common folder (by an older
     # version, or damaged) is removed before anything is preprocessed
     (tmp_path / "stubs-board" / "kvm_arm.h").write_text("/* stale */\n")
     pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs-board")
     assert not (tmp_path / "stubs-board" / "kvm_arm.h").exists()
     assert pre.run(gic).target == "arm"
+
+
+def _runs(pre):
+    """Count the preprocessor runs of ``pre``."""
+    runs = []
+    spawn = pre._spawn
+    pre._spawn = lambda cmd: runs.append(cmd) or spawn(cmd)
+    return runs
+
+
+@pytest.mark.parametrize("name, text, predicted", [
+    ("hw/i386/board.c", '#include "qemu/osdep.h"\n#include "cpu.h"\n', "i386"),
+    ("hw/intc/gic_kvm.c", '#include "qemu/osdep.h"\n#include "kvm_arm.h"\n', "arm"),
+    # the folder's architecture lacks the header: the target is the header's
+    ("hw/misc/kvm_thing.c", '#include "qemu/osdep.h"\n#include "kvm_arm.h"\n', None),
+    # under an #if, in a comment, in a string: not certain to be read
+    ("hw/i386/cond.c", '#include "qemu/osdep.h"\n#ifdef CONFIG_KVM\n#include "cpu.h"\n#endif\n', None),
+    ("hw/i386/comment.c", '#include "qemu/osdep.h"\n/*\n#include "cpu.h"\n*/\n', None),
+    ("hw/i386/string.c", '#include "qemu/osdep.h"\nconst char *s = "/*";\n#include "cpu.h"\n//*/\n', "i386"),
+    # a common file
+    ("hw/i386/common.c", '#include "qemu/osdep.h"\nint width(void) { return 1; }\n', None),
+])
+def test_a_certain_per_target_file_skips_the_common_run(tmp_path, name, text, predicted):
+    """A file that includes a target-only header outside any #if gets the
+    same result without the common run that would stop there."""
+    root = _target_tree(tmp_path)
+    src = root / name
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_text(text + "int width(void) { return WIDTH; }\n")
+    pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs")
+    assert pre.predicted_target(src) == predicted
+    exact = Preprocessor(QemuTree.open(root), tmp_path / "stubs-exact")
+    exact.predicted_target = lambda source: None
+    runs, exact_runs = _runs(pre), _runs(exact)
+    try:
+        out = pre.run(src)
+    except preprocess.PreprocessError as exc:
+        with pytest.raises(preprocess.PreprocessError, match=re.escape(str(exc))):
+            exact.run(src)
+        return
+    want = exact.run(src)
+    assert (out.target, out.text.replace("stubs/", "stubs-exact/")) == (want.target, want.text)
+    assert len(runs) == len(exact_runs) - (predicted is not None)
+
+
+def test_a_prediction_that_met_another_target_header_first_is_not_used(tmp_path):
+    """An i386 board whose first header asks for kvm_arm.h (only arm has
+    it) before its own cpu.h: its common run stops at kvm_arm.h, which makes
+    it an arm file; the i386 run predicted from cpu.h read a stub, so the
+    prediction is dropped."""
+    root = _target_tree(tmp_path)
+    (root / "include" / "hw").mkdir(parents=True)
+    (root / "include" / "hw" / "gic.h").write_text('#include "kvm_arm.h"\n')
+    src = root / "hw" / "i386" / "board.c"
+    src.parent.mkdir(parents=True)
+    src.write_text('#include "qemu/osdep.h"\n#include "hw/gic.h"\n#include "cpu.h"\n'
+                   "int width(void) { return WIDTH; }\n")
+    pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs")
+    assert pre.predicted_target(src) == "i386"
+    out = pre.run(src)
+    assert out.target == "arm"
+    assert (tmp_path / "stubs" / "arch-i386" / "kvm_arm.h").exists()   # the i386 run's
+
+
+def test_generated_and_system_headers_are_stubbed_before_the_first_run(tmp_path):
+    """trace/trace-<folder>.h named by a folder's trace.h, the QAPI headers
+    of each schema and <...> names the tree does not have are stubbed when
+    the stub folder is prepared: no run stops on them, and the output is
+    the one stubs written on demand give."""
+    root = _target_tree(tmp_path)
+    (root / "qapi").mkdir()
+    (root / "qapi" / "net.json").write_text("{ 'struct': 'NetThing', 'data': {} }\n")
+    (root / "hw" / "net").mkdir(parents=True)
+    (root / "hw" / "net" / "trace.h").write_text('#include "trace/trace-hw_net.h"\n')
+    (root / "include" / "qemu" / "lib.h").write_text("#include <zlib.h>\n#include <stdint.h>\n")
+    src = root / "hw" / "net" / "nic.c"
+    src.write_text('#include "qemu/osdep.h"\n#include "qemu/lib.h"\n#include "qapi/qapi-types-net.h"\n'
+                   '#include "trace.h"\nNetThing *thing;\n')
+    pre = Preprocessor(QemuTree.open(root), tmp_path / "stubs")
+    for name in ("trace/trace-hw_net.h", "qapi/qapi-types-net.h", "qapi/qapi-events-net.h",
+                 "zlib.h", "stdint.h"):
+        assert (tmp_path / "stubs" / name).is_file(), name
+    assert not (tmp_path / "stubs" / "qemu" / "lib.h").exists()   # the tree has it
+    runs = _runs(pre)
+    out = pre.run(src)
+    assert len(runs) == 1 and out.stubbed == []
+    # the same text as stubs written on demand, one run per missing header
+    lazy = tmp_path / "lazy"
+    (lazy / ".generated-stubs-written").parent.mkdir(parents=True)
+    (lazy / ".generated-stubs-written").write_text("")
+    on_demand = Preprocessor(QemuTree.open(root), lazy)
+    runs = _runs(on_demand)
+    want = on_demand.run(src)
+    assert len(runs) == 5 and sorted(want.stubbed) == ["qapi/qapi-types-net.h", "stdint.h",
+                                                        "trace/trace-hw_net.h", "zlib.h"]
+    assert out.text.replace("/stubs/", "/lazy/") == want.text
 
 
 def test_cpu_h_in_a_board_folder_uses_that_folder_target_5_2_layout(tmp_path):

@@ -18,16 +18,23 @@ import re
 import shlex
 import select
 import signal
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..limits import megabytes, preprocessor_output_limit
 from .tree import QemuTree
 
 PRELUDE = Path(__file__).resolve().parent / "prelude.h"
+_TRACE_INCLUDE_RE = re.compile(rb'#[ \t]*include[ \t]*"(trace/trace-[\w-]+\.h)"')
+_MAX_SCANNED = 1 << 20  # bytes of each file read for its include names
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_ANGLE_INCLUDE_RE = re.compile(rb'#[ \t]*include[ \t]*<([^<>\n]+)>')
+# Marks a stub folder whose generated_headers() stubs were written.
+_GENERATED_DONE = ".generated-stubs-written"
 _MISSING_RE = re.compile(r"fatal error: ([^:\n]+): No such file or directory")
 _QAPI_DECL_RE = re.compile(r"\{\s*'(struct|union|enum|alternate)'\s*:\s*'([A-Za-z_][A-Za-z0-9_]*)'")
 _QAPI_BUILTIN_LISTS = (
@@ -109,6 +116,36 @@ def guess_arch(rel_path: str) -> str:
         if any(w in name for w in words):
             return arch
     return "i386"
+
+
+# What top_level_includes() ignores: comments (one space, as the
+# preprocessor sees them) and literals (kept, so "/*" in a string is text).
+_COMMENT_OR_LITERAL_RE = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+_DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w+)(.*)$", re.M)
+_INCLUDED_NAME_RE = re.compile(r'[ \t]*(?:"([^"\n]+)"|<([^>\n]+)>)')
+
+
+def top_level_includes(text: str) -> Iterator[Tuple[str, bool]]:
+    """(name, quoted) of each ``#include`` of a source that no ``#if``
+    encloses, in order: lines every preprocessor run of the file reaches,
+    unless an earlier one stops it.  Stops at an ``#endif`` without its
+    ``#if`` and at an include of a macro."""
+    text = _COMMENT_OR_LITERAL_RE.sub(lambda m: " " if m.group(0)[0] == "/" else m.group(0),
+                                      text.replace("\\\n", ""))
+    depth = 0
+    for m in _DIRECTIVE_RE.finditer(text):
+        word = m.group(1)
+        if word in ("if", "ifdef", "ifndef"):
+            depth += 1
+        elif word == "endif":
+            depth -= 1
+            if depth < 0:
+                return
+        elif word == "include" and depth == 0:
+            name = _INCLUDED_NAME_RE.match(m.group(2))
+            if name is None:
+                return
+            yield (name.group(1), True) if name.group(1) is not None else (name.group(2), False)
 
 
 def _target_mak(root: Path, arch: str) -> Optional[Dict[str, str]]:
@@ -317,6 +354,46 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def _tree_sources(folder: Path, suffixes: Tuple[str, ...]) -> Iterator[Tuple[str, bytes]]:
+    """(name, first MiB) of the regular files under ``folder`` whose names
+    end with one of ``suffixes``; links (which may lead out of the tree),
+    FIFOs, devices and unreadable files are left out, and nothing blocks."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(suffixes):
+                continue
+            data = _read_regular(os.path.join(dirpath, name), _NOFOLLOW)
+            if data is not None:
+                yield name, data
+
+
+def _read_regular(path: str, flags: int) -> Optional[bytes]:
+    """The first MiB of ``path`` if it is a readable regular file, else
+    None; never blocks (a FIFO)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(_MAX_SCANNED)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _is_stub_name(name: str) -> bool:
+    """A header name a stub may be written for: relative, inside the stub
+    folder, a plain file name in each part."""
+    rel = Path(name)
+    return bool(name) and not rel.is_absolute() and ".." not in rel.parts and \
+        all(part and part != "." for part in name.split("/")) and "\\" not in name
+
+
 def _stub_text(rel: Path) -> str:
     """What the stub of a missing header holds (depends only on its name)."""
     text = "/* lifecheck stub for a generated or system header */\n"
@@ -374,6 +451,32 @@ class Preprocessor:
             self._target_headers = found
         return self._target_headers
 
+    def generated_headers(self) -> List[str]:
+        """Headers the tree's files ask for that a build or the system would
+        provide: each folder's trace.h includes ``trace/trace-<folder>.h``;
+        every QAPI schema qapi/<m>.json becomes qapi/qapi-{types,visit,
+        commands,events}-<m>.h; and ``#include <...>`` names (libc, glib,
+        libraries) are never found with -nostdinc.  Their stubs are written
+        once, before the first run, instead of on demand: a stub's text
+        depends only on its name, and each one found missing cost the file
+        that found it a preprocessor run that stopped there (~260 of 1,970
+        runs over hw/ from an empty stub folder).  Names the tree has, or a
+        target folder has, are left out."""
+        root = self.tree.root
+        names = {f"qapi/qapi-builtin-{kind}.h" for kind in ("types", "visit")}
+        for schema in (root / "qapi").glob("*.json"):
+            names.update(f"qapi/qapi-{kind}-{schema.stem}.h"
+                         for kind in ("types", "visit", "commands", "events"))
+        # (a name matched in a comment only adds a stub no file reads)
+        for folder, suffixes in (("include", (".h",)), ("hw", (".c", ".h")), ("target", ("trace.h",))):
+            for name, data in _tree_sources(root / folder, suffixes):
+                found = _TRACE_INCLUDE_RE.findall(data) if name == "trace.h" else []
+                found += _ANGLE_INCLUDE_RE.findall(data)
+                names.update(n.decode("utf-8", "replace") for n in found)
+        dirs = [Path(d) for d in self.include_dirs(root / "hw" / "x.c")]
+        return sorted(n for n in names if n not in self.target_headers() and _is_stub_name(n)
+                      and not any((d / n).exists() for d in dirs))
+
     def _prepare_stubs(self) -> None:
         stubs = {
             "config-host.h": self._config_host(),
@@ -385,6 +488,13 @@ class Preprocessor:
             path = self.stub_dir / name
             if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != text:
                 _atomic_write(path, text)
+        done = self.stub_dir / _GENERATED_DONE
+        if not done.exists():  # once per stub folder (it is per tree and tool version)
+            for name in self.generated_headers():
+                path = self.stub_dir / name
+                if not path.exists():  # (its text is checked below)
+                    _atomic_write(path, _stub_text(Path(name)))
+            _atomic_write(done, "")
         # The stub folder is a cache: whatever is in it (written by a run
         # that was killed, by another version, or damaged) is checked
         # against what it must hold before the preprocessor may read it.
@@ -392,8 +502,8 @@ class Preprocessor:
             for name in filenames:
                 path = Path(dirpath) / name
                 rel = path.relative_to(self.stub_dir)
-                if name.startswith(".tmp-"):
-                    continue  # another process's write in progress
+                if name.startswith("."):
+                    continue  # another process's write in progress, or _GENERATED_DONE
                 if str(rel) in stubs:
                     continue
                 m = re.fullmatch(r"lifecheck-config-target-(\w+)\.h", str(rel))
@@ -481,8 +591,53 @@ class Preprocessor:
         _atomic_write(path, text)
         return True
 
+    def predicted_target(self, source: Path) -> Optional[str]:
+        """The target a file will be preprocessed for when that is certain
+        before any run, else None.  A file that includes, outside any
+        ``#if``, a header only target folders have (``cpu.h``, ``kvm_arm.h``)
+        and that no folder of a common build answers makes its common run
+        stop at that line at the latest: by a missing target header there
+        or earlier, or by an ``#error`` ("cpu.h included from common code").
+        When the folder's or name's architecture has that header, it is the
+        target ``run`` picks for the first of these, unless an earlier one
+        is a target header that architecture lacks: ``run`` checks for that
+        after the target run (a stub of that target's in the output), so
+        the common run that fails is skipped for a fifth of hw/ only where
+        it would not have changed the result."""
+        data = _read_regular(str(source), 0)
+        if data is None:
+            return None
+        text = data.decode("utf-8", "replace")
+        headers = self.target_headers()
+        dirs = self.include_dirs(source) + [str(self.stub_dir)]
+        for name, quoted in top_level_includes(text):
+            where = ([str(source.parent)] if quoted else []) + dirs
+            if not _is_stub_name(name) or any(os.path.exists(os.path.join(d, name)) for d in where):
+                continue
+            having = headers.get(name)
+            if not having:
+                continue  # a missing header of another kind: stubbed, the run goes on
+            arch = guess_arch(self.tree.relative(source))
+            return arch if arch in having else None
+        return None
+
+    def _used_target_stub(self, result: Preprocessed, arch: str) -> bool:
+        """The output read a stub of a target header ``arch`` lacks."""
+        folder = os.path.realpath(self._arch_stub_dir(arch)) + os.sep
+        return any(self.realpath(name).startswith(folder) for name in marker_names(result.text)
+                   if name not in _PSEUDO_FILES)
+
     def run(self, source: Path) -> Preprocessed:
         header = None
+        predicted = self.predicted_target(source)
+        if predicted is not None:
+            try:
+                result = self._run_target(source, predicted)
+            except PreprocessError:
+                pass  # as if not predicted: the common run says what to report
+            else:
+                if not self._used_target_stub(result, predicted):
+                    return result
         try:
             return self._run(source, None)
         except _NeedsTarget as exc:
@@ -490,7 +645,9 @@ class Preprocessor:
         except PreprocessError as exc:
             if not _PER_TARGET_RE.search(str(exc)):
                 raise
-        arch = self.choose_arch(self.tree.relative(source), header)
+        return self._run_target(source, self.choose_arch(self.tree.relative(source), header))
+
+    def _run_target(self, source: Path, arch: str) -> Preprocessed:
         path = self.stub_dir / f"lifecheck-config-target-{arch}.h"
         want = config_target(arch, self.tree.root)
         if not path.exists() or path.read_text(encoding="utf-8", errors="replace") != want:
