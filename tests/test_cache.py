@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, REPO
-from lifecheck import analysis, cache
+from lifecheck import analysis, cache, model
 from lifecheck.frontend.tree import QemuTree
 from lifecheck.progress import ProgressBar
 from lifecheck.report import json_format
@@ -92,6 +92,31 @@ def test_codec_round_trip_of_real_units(tree_copy, catalog):
     for unit in units:
         value = json.loads(json.dumps(cache.encode_unit(unit)))
         assert cache.decode_unit(value) == unit
+        # what entries hold: the same text as encode_unit's value, written in one pass
+        text = cache.dumps_unit(unit)
+        assert text == json.dumps(cache.encode_unit(unit), separators=(",", ":"), ensure_ascii=False)
+        assert cache.decode_unit(json.loads(text)) == unit
+
+
+def test_dumps_unit_writes_what_encode_unit_makes():
+    """Every field kind of the model (nested dataclasses, optional ones,
+    tuples of tuples, dicts, sets) comes out as encode_unit's value."""
+    loc = model.Location("hw/x.c", 3, 5)
+    path = model.AccessPath("param:0", (("->", "mmio"), ("[]", "")), address_of=True)
+    call = model.CallSite(callee="f", args=(model.Expr("path", "&s->mmio", path=path),
+                                            model.Expr("call", "g()", callee="g")),
+                          loc=loc, result=None, requires=("h",), guards=(path,))
+    fn = model.Function("f", loc, 9, True, (model.Param("s", "S *"),),
+                        locals={"x": model.LocalVar("x", "int", loc, cleanup=True)}, calls=[call],
+                        cfg=[model.CfgNode("entry", succ=(1,)), model.CfgNode("exit", line=9)])
+    unit = model.TranslationUnit("hw/x.c", functions={"f": fn}, qom_casts=("FOO",),
+                                 properties={"p": []},
+                                 stats=model.ParseStats(3, 2, {"why": 1}))
+    text = cache.dumps_unit(unit)
+    assert text == json.dumps(cache.encode_unit(unit), separators=(",", ":"), ensure_ascii=False)
+    assert cache.decode_unit(json.loads(text)) == unit
+    with pytest.raises(TypeError):
+        cache.dumps_unit(model.TranslationUnit("hw/x.c", qom_casts=(object(),)))
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "flipped-byte", "wrong-format",
