@@ -163,3 +163,56 @@ def test_enum_definitions_declare_what_parsing_them_declares_any_mix(items, comm
     mine = dict(scope)
     if parse._declare_enumerators(text, mine):
         assert _scope_after_parse(text, scope) == mine
+
+
+# -- expressions that are one name or constant, parsed without the descent ---
+
+def _parse_both(text, scope=("Foo",)):
+    """The AST (with every node's coordinates) and the file scope after
+    parsing ``text`` with the leaf shortcut and pycparser's own descent; a
+    parse error counts as a result."""
+    import pycparser
+    from lifecheck.frontend.astwalk import preorder
+    slow_class = type("Slow", (parse._CarryingParser,), {
+        "_parse_assignment_expression": parse._CarryingParser._parse_assignment_expression_slow,
+        "_coord": pycparser.c_parser.CParser._coord})
+    results = []
+    for parser in (parse._CarryingParser(), slow_class()):
+        parser.file_scope = {name: True for name in scope}
+        try:
+            ast = parser.parse_chunk(f'# 1 "t.c"\n{text}\n', "t.c")
+            got = (repr(ast), [(type(n).__name__, str(n.coord)) for n in preorder(ast)])
+        except Exception as exc:  # noqa: BLE001 - the error is the result
+            got = ("error", str(exc))
+        results.append((got, parser.file_scope))
+    return results
+
+
+LEAVES = [
+    "void f(void) { g(a, 0, 'c', 1.5, \"s\", 0x1fUL, 07, Foo); }",
+    "int f(int x) { if (x) return x; while (y) { z; } return a[i] + b[0]; }",
+    "int f(void) { return c ? y : z; }",
+    "int t[] = { 1, k, [2] = 3, }; struct s v = { .a = b, .c = 4 };",
+    "void f(void) { switch (x) { case A: y = b; break; default: ; } }",
+    "void f(void) { x = y; x += 1; x++; -x; !y; (Foo) z; sizeof(Foo); ({ int q; q; }); }",
+    "void f(void) { Foo Foo; Foo = 1; f(Foo); }",   # a typedef name shadowed by a variable
+    "void f(void) { a->b; s.c; p[1]; f(g)(h); x ?: y; }",
+    "void f(void) { g(1ulu, 08); }",                # bad constants: the same error
+]
+
+
+@pytest.mark.parametrize("text", LEAVES)
+def test_leaf_expressions_parse_as_pycparser_parses_them(text):
+    fast, slow = _parse_both(text)
+    assert fast == slow
+
+
+LEAF_PIECES = ["x", "Foo", "0", "0x1", "'c'", '"s"', "1.5", ",", ";", ")", "(", "]", "[", "}", "{",
+               ":", "?", "=", "+", "*", "&", "->", ".", "y", "int", "return", "sizeof", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(LEAF_PIECES), max_size=25))
+def test_leaf_shortcut_on_any_body(pieces):
+    fast, slow = _parse_both("void f(void) { " + " ".join(pieces) + " }")
+    assert fast == slow

@@ -25,6 +25,12 @@ _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_em
 # position in ``_index``: the parser peeks at each token about five times,
 # through three calls each; reading the buffer directly saves most of them.
 _TOKEN_STREAM = getattr(pycparser.c_parser, "_TokenStream", None)
+_Coord = getattr(pycparser.c_parser, "Coord", None)
+# the tokens pycparser 3's _parse_primary_expression hands to _parse_constant
+_LEAF_CONSTANTS = frozenset().union(*(getattr(pycparser.c_parser, name, ())
+                                      for name in ("_INT_CONST", "_FLOAT_CONST", "_CHAR_CONST")))
+# tokens that end an expression and are no operator of one
+_LEAF_END = frozenset({"COMMA", "RPAREN", "SEMI", "RBRACKET", "RBRACE", "COLON"})
 _FAST_TOKENS = _NEW_PARSER and _TOKEN_STREAM is not None and \
     {"_buffer", "_index"} <= set(_TOKEN_STREAM.__init__.__code__.co_names) and \
     hasattr(_TOKEN_STREAM, "_fill")
@@ -176,6 +182,7 @@ class _CarryingParser(GnuCParser):
     def __init__(self, **kwds):
         super().__init__(**kwds)
         self.file_scope: Dict[str, bool] = {}
+        self._coords: Dict[Tuple[int, Optional[int]], object] = {}
 
     if _NEW_PARSER:
         def _parse_translation_unit_or_empty(self):
@@ -226,10 +233,43 @@ class _CarryingParser(GnuCParser):
                     self._parse_error("At end of input", self.clex.filename)
                 return tok
 
+        if _FAST_TOKENS and _LEAF_CONSTANTS:
+            def _parse_assignment_expression(self):
+                """A name or a constant that ends the expression (``f(s, 0)``,
+                ``return ret;``, ``a[i]``: a third of all expressions) is
+                parsed where pycparser would get to it through ten levels of
+                calls that each find nothing to do (no cast or unary
+                operator before it, no postfix, binary, conditional or
+                assignment operator after it).  The token after it is lexed
+                no earlier than pycparser's postfix loop would lex it."""
+                ts = self._tokens
+                i = ts._index
+                buf = ts._buffer
+                tok = buf[i] if i < len(buf) else ts.peek(1)
+                if tok is not None:
+                    kind = tok.type
+                    if kind == "ID" or kind in _LEAF_CONSTANTS:
+                        after = buf[i + 1] if i + 1 < len(buf) else ts.peek(2)
+                        if after is not None and after.type in _LEAF_END:
+                            return self._parse_identifier() if kind == "ID" else self._parse_constant()
+                return self._parse_assignment_expression_slow()
+        else:
+            def _parse_assignment_expression(self):
+                return self._parse_assignment_expression_slow()
+
+        def _coord(self, lineno, column=None):
+            """pycparser's Coord, one object per place of a file (nodes
+            only read them): a fifth of the parser's objects were Coords."""
+            key = (lineno, column)
+            coord = self._coords.get(key)
+            if coord is None or coord.file != self.clex.filename:
+                coord = self._coords[key] = _Coord(file=self.clex.filename, line=lineno, column=column)
+            return coord
+
         # pycparser returns a statement expression "({ ... })" as a whole
         # assignment expression, so "({ ... }) & 1" (QEMU's qatomic_read)
         # fails; GnuCParser already parses it as a primary expression.
-        def _parse_assignment_expression(self):
+        def _parse_assignment_expression_slow(self):
             expr = self._parse_conditional_expression()
             if self._is_assignment_op():
                 op = self._advance().value
@@ -341,6 +381,7 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
     typedef names)."""
     parser = _parser()
     parser.file_scope = {}
+    parser._coords.clear()
     result = ResultBuilder(parser)
     main_cache: Dict[str, bool] = {}
 
