@@ -122,6 +122,20 @@ class Extractor:
         self._guards: Dict[int, str] = {}
         # texts of the nodes of the function being extracted (see c_text)
         self._texts: Dict[int, Tuple[c_ast.Node, str]] = {}
+        # one object per distinct expression and access path of the file
+        # (they are immutable): two fifths of those made are the same as
+        # one made before (``s``, ``s->regs``), and each object made once
+        # is pickled once to the main process and kept there once
+        self._exprs: Dict[Expr, Expr] = {}
+        self._paths: Dict[AccessPath, AccessPath] = {}
+
+    def _expr_of(self, *args, **kwds) -> Expr:
+        made = Expr(*args, **kwds)
+        return self._exprs.setdefault(made, made)
+
+    def _path_of(self, *args, **kwds) -> AccessPath:
+        made = AccessPath(*args, **kwds)
+        return self._paths.setdefault(made, made)
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
@@ -550,74 +564,74 @@ class Extractor:
 
     def _expr(self, node, scope: _Scope, text: str, follow: bool, depth: int) -> Expr:
         if depth > 40:
-            return Expr("other", text)
+            return self._expr_of("other", text)
         node = _strip_casts_keep_null(node)
         if _is_null(node):
-            return Expr("null", text)
+            return self._expr_of("null", text)
         if isinstance(node, c_ast.ID):
-            return Expr("path", text, path=self._id_path(node.name, scope, follow, depth))
+            return self._expr_of("path", text, path=self._id_path(node.name, scope, follow, depth))
         if isinstance(node, c_ast.StructRef):
             base = self._expr(node.name, scope, text, follow, depth + 1)
             if base.path is None:
-                return Expr("other", text)
+                return self._expr_of("other", text)
             path = base.path
             op = node.type
             if path.address_of and op == "->":
-                path = AccessPath(path.root, path.steps, False)
+                path = self._path_of(path.root, path.steps, False)
                 op = "."
-            return Expr("path", text, path=AccessPath(path.root, path.steps + ((op, node.field.name),)))
+            return self._expr_of("path", text, path=self._path_of(path.root, path.steps + ((op, node.field.name),)))
         if isinstance(node, c_ast.ArrayRef):
             base = self._expr(node.name, scope, text, follow, depth + 1)
             if base.path is None:
-                return Expr("other", text)
-            return Expr("path", text, path=AccessPath(base.path.root, base.path.steps + (("[]", ""),)))
+                return self._expr_of("other", text)
+            return self._expr_of("path", text, path=self._path_of(base.path.root, base.path.steps + (("[]", ""),)))
         if isinstance(node, c_ast.UnaryOp) and node.op in ("&", "*"):
             inner = self._expr(node.expr, scope, text, follow, depth + 1)
             if inner.path is None:
-                return Expr("other", text)
+                return self._expr_of("other", text)
             p = inner.path
             if node.op == "&":
-                return Expr("path", text, path=AccessPath(p.root, p.steps, True))
+                return self._expr_of("path", text, path=self._path_of(p.root, p.steps, True))
             if p.address_of:
-                return Expr("path", text, path=AccessPath(p.root, p.steps, False))
-            return Expr("path", text, path=AccessPath(p.root, p.steps + (("*", ""),)))
+                return self._expr_of("path", text, path=self._path_of(p.root, p.steps, False))
+            return self._expr_of("path", text, path=self._path_of(p.root, p.steps + (("*", ""),)))
         if isinstance(node, c_ast.FuncCall):
             name = node.name.name if isinstance(node.name, c_ast.ID) else None
             args = _call_args(node)
             if name and self._is_cast(name, node):
                 return self._expr(args[0], scope, text, follow, depth + 1)
             conv = tuple(self._expr(a, scope, c_text(a, memo=self._texts), False, depth + 1) for a in args)
-            return Expr("call", text, path=AccessPath(f"{CALL}:{name or '?'}"), callee=name, args=conv)
+            return self._expr_of("call", text, path=self._path_of(f"{CALL}:{name or '?'}"), callee=name, args=conv)
         if isinstance(node, c_ast.Compound):
             inner = _container_of(node)
             if inner is not None:
                 ptr, member = inner
                 got = self._expr(ptr, scope, text, follow, depth + 1)
                 if got.path is not None and got.path.steps and got.path.steps[-1][1] == member:
-                    return Expr("path", text, path=AccessPath(got.path.root, got.path.steps[:-1]))
+                    return self._expr_of("path", text, path=self._path_of(got.path.root, got.path.steps[:-1]))
                 if got.path is not None and not got.path.steps and member \
                         and got.path.root.startswith(PARAM + ":"):
                     # container_of(param, T, m): resolved when the caller's argument is known
-                    return Expr("path", text, path=AccessPath(got.path.root, (("^", member),)))
+                    return self._expr_of("path", text, path=self._path_of(got.path.root, (("^", member),)))
                 return got
-            return Expr("other", text)
+            return self._expr_of("other", text)
         if isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-"):
             # ``a->st + i``: an element of the array a->st
             base = self._expr(node.left, scope, text, follow, depth + 1)
             if base.path is not None and base.kind == "path" and base.path.steps \
                     and not base.path.address_of:
                 p = base.path
-                return Expr("path", text, path=AccessPath(p.root, p.steps + (("[]", ""),)))
-            return Expr("other", text)
+                return self._expr_of("path", text, path=self._path_of(p.root, p.steps + (("[]", ""),)))
+            return self._expr_of("other", text)
         if isinstance(node, c_ast.Constant):
-            return Expr("string" if node.type == "string" else "const", text)
-        return Expr("other", text)
+            return self._expr_of("string" if node.type == "string" else "const", text)
+        return self._expr_of("other", text)
 
     def _id_path(self, name: str, scope: _Scope, follow: bool, depth: int) -> AccessPath:
         if name in scope.param_index and name not in scope.locals:
-            return AccessPath(f"{PARAM}:{scope.param_index[name]}")
+            return self._path_of(f"{PARAM}:{scope.param_index[name]}")
         if name not in scope.locals:
-            return AccessPath(f"{GLOBAL}:{name}")
+            return self._path_of(f"{GLOBAL}:{name}")
         if follow and name not in scope.resolving:
             scope.resolving.add(name)
             try:
@@ -626,7 +640,7 @@ class Extractor:
                 scope.resolving.discard(name)
             if resolved is not None:
                 return resolved
-        return AccessPath(f"{LOCAL}:{name}")
+        return self._path_of(f"{LOCAL}:{name}")
 
     def _resolve_local(self, name: str, scope: _Scope, depth: int) -> Optional[AccessPath]:
         """A local names what it was set to, when that is one path; a local
