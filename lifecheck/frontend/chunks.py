@@ -54,9 +54,10 @@ def _classify(text: str, brace_after_paren: bool) -> str:
     return OTHER
 
 
-# Chunks of header segments already split in this process, keyed by the
-# segment's text (which starts with its line marker: file and line).
-SegmentCache = Dict[str, List[Chunk]]
+# Header segments already split in this process, keyed by the segment's
+# text (which starts with its line marker): its chunks, the marker's file,
+# the line before the marker's line, and the marker line's end (offset).
+SegmentCache = Dict[str, Tuple[List[Chunk], str, int, int]]
 _SEGMENT_CACHE_LIMIT = 400_000
 
 
@@ -125,25 +126,25 @@ def split_chunks(text: str, segment_cache: Optional[SegmentCache] = None,
     while seg_start < n:
         nxt = text.find("\n#", seg_start)
         seg_end = n if nxt < 0 else nxt + 1   # a directive line starts the next segment
-        key = None
+        key = mm = None
         if segment_cache is not None and depth == 0 and start < 0 and text.startswith("#", seg_start) \
-                and first_char(pos, seg_start) < 0:
+                and (pos == seg_start or first_char(pos, seg_start) < 0):
+            key = text[seg_start:seg_end]
+            hit = segment_cache.get(key)
+            if hit is not None and (cacheable is None or cacheable(hit[1])):
+                # the segment's chunks, and its marker's file, line and end
+                part, cur_file, base_line, newline = hit
+                if whole_segments:
+                    chunks.append(part)
+                else:
+                    chunks.extend(part)
+                base_pos = seg_start + newline
+                pos = skip = seg_end
+                seg_start = seg_end
+                continue
             mm = _MARKER_AT_RE.match(text, seg_start, seg_end)
-            if mm is not None and (cacheable is None or cacheable(mm.group(2))):
-                key = text[seg_start:seg_end]
-                hit = segment_cache.get(key)
-                if hit is not None:
-                    if whole_segments:
-                        chunks.append(hit)
-                    else:
-                        chunks.extend(hit)
-                    cur_file = mm.group(2)
-                    base_pos, base_line = text.find("\n", seg_start, seg_end), int(mm.group(1)) - 1
-                    if base_pos < 0:
-                        base_pos = seg_end
-                    pos = skip = seg_end
-                    seg_start = seg_end
-                    continue
+            if mm is None or (cacheable is not None and not cacheable(mm.group(2))):
+                key = None
         first_new, markers_before = len(chunks), markers
         for m in _STOP_RE.finditer(text, seg_start, seg_end):
             tok_start = m.start()
@@ -197,11 +198,13 @@ def split_chunks(text: str, segment_cache: Optional[SegmentCache] = None,
             elif c == ";" and depth == 0:
                 _flush(chunks, body(tok_end), start_file, start_line, brace_after_paren, line_at(tok_start))
                 start, cuts, brace_after_paren = -1, [], False
-        if key is not None and depth == 0 and start < 0 and markers == markers_before + 1 \
-                and first_char(pos, seg_end) < 0:
+        if key is not None and mm is not None and depth == 0 and start < 0 \
+                and markers == markers_before + 1 and first_char(pos, seg_end) < 0:
             if len(segment_cache) >= _SEGMENT_CACHE_LIMIT:
                 segment_cache.clear()
-            segment_cache[key] = chunks[first_new:]
+            newline = text.find("\n", seg_start, seg_end)
+            segment_cache[key] = (chunks[first_new:], mm.group(2), int(mm.group(1)) - 1,
+                                  (seg_end if newline < 0 else newline) - seg_start)
         seg_start = seg_end
     if start < 0 and pos < n:
         p = first_char(pos, n)
