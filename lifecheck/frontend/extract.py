@@ -126,16 +126,27 @@ class Extractor:
         # (they are immutable): two fifths of those made are the same as
         # one made before (``s``, ``s->regs``), and each object made once
         # is pickled once to the main process and kept there once
-        self._exprs: Dict[Expr, Expr] = {}
-        self._paths: Dict[AccessPath, AccessPath] = {}
+        self._exprs: Dict[tuple, Expr] = {}
+        self._paths: Dict[tuple, AccessPath] = {}
 
-    def _expr_of(self, *args, **kwds) -> Expr:
-        made = Expr(*args, **kwds)
-        return self._exprs.setdefault(made, made)
+    def _expr_of(self, kind: str, text: str, path: Optional[AccessPath] = None,
+                 callee: Optional[str] = None, args: Tuple[Expr, ...] = ()) -> Expr:
+        # keyed by the identity of its parts (made here, so one object per
+        # value; and alive while the Expr holding them is kept): the
+        # dataclasses' own hashing is Python code, recursive
+        key = (kind, text, id(path), callee, tuple(map(id, args)))
+        made = self._exprs.get(key)
+        if made is None:
+            made = self._exprs[key] = Expr(kind, text, path=path, callee=callee, args=args)
+        return made
 
-    def _path_of(self, *args, **kwds) -> AccessPath:
-        made = AccessPath(*args, **kwds)
-        return self._paths.setdefault(made, made)
+    def _path_of(self, root: str, steps: Tuple[Tuple[str, str], ...] = (),
+                 address_of: bool = False) -> AccessPath:
+        key = (root, steps, address_of)
+        made = self._paths.get(key)
+        if made is None:
+            made = self._paths[key] = AccessPath(root, steps, address_of)
+        return made
 
     # -- locations ---------------------------------------------------------
     def loc(self, node: c_ast.Node) -> Location:
