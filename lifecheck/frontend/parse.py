@@ -381,7 +381,7 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
     typedef names)."""
     parser = _parser()
     parser.file_scope = {}
-    parser._coords.clear()
+    parser._coords.clear()  # (after a file stopped half-way)
     result = ResultBuilder(parser)
     main_cache: Dict[str, bool] = {}
 
@@ -411,6 +411,9 @@ def parse_preprocessed(text: str, is_main) -> ParseResult:
             result.main_chunk(chunk)
         else:
             result.header_chunk(chunk)
+    # the nodes hold their Coords: kept here, they would be alive (and
+    # traversed by the garbage collector) after the file
+    parser._coords.clear()
     return result.result
 
 

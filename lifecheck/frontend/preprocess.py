@@ -32,6 +32,7 @@ PRELUDE = Path(__file__).resolve().parent / "prelude.h"
 _TRACE_INCLUDE_RE = re.compile(rb'#[ \t]*include[ \t]*"(trace/trace-[\w-]+\.h)"')
 _MAX_SCANNED = 1 << 20  # bytes of each file read for its include names
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_INCLUDED_RE = re.compile(rb'#[ \t]*include[ \t]*["<]([^"<>\n]+)[">]')
 _ANGLE_INCLUDE_RE = re.compile(rb'#[ \t]*include[ \t]*<([^<>\n]+)>')
 # Marks a stub folder whose generated_headers() stubs were written.
 _GENERATED_DONE = ".generated-stubs-written"
@@ -607,16 +608,19 @@ class Preprocessor:
         data = _read_regular(str(source), 0)
         if data is None:
             return None
-        text = data.decode("utf-8", "replace")
         headers = self.target_headers()
-        dirs = self.include_dirs(source) + [str(self.stub_dir)]
-        for name, quoted in top_level_includes(text):
+        if not any(name.decode("utf-8", "replace") in headers for name in _INCLUDED_RE.findall(data)):
+            return None  # (most files: no need to look closer)
+        dirs = None
+        for name, quoted in top_level_includes(data.decode("utf-8", "replace")):
+            having = headers.get(name)
+            if not having:
+                continue  # found, or a missing header of another kind: stubbed, the run goes on
+            if dirs is None:
+                dirs = self.include_dirs(source) + [str(self.stub_dir)]
             where = ([str(source.parent)] if quoted else []) + dirs
             if not _is_stub_name(name) or any(os.path.exists(os.path.join(d, name)) for d in where):
                 continue
-            having = headers.get(name)
-            if not having:
-                continue  # a missing header of another kind: stubbed, the run goes on
             arch = guess_arch(self.tree.relative(source))
             return arch if arch in having else None
         return None
