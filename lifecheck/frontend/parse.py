@@ -183,6 +183,9 @@ class _CarryingParser(GnuCParser):
         super().__init__(**kwds)
         self.file_scope: Dict[str, bool] = {}
         self._coords: Dict[Tuple[int, Optional[int]], object] = {}
+        if _NEW_PARSER and type(self)._lex_type_lookup_func is pycparser.c_parser.CParser._lex_type_lookup_func:
+            # (that method only calls this one: one call less per identifier)
+            self.clex.type_lookup_func = self._is_type_in_scope
 
     if _NEW_PARSER:
         def _parse_translation_unit_or_empty(self):
@@ -256,6 +259,17 @@ class _CarryingParser(GnuCParser):
         else:
             def _parse_assignment_expression(self):
                 return self._parse_assignment_expression_slow()
+
+        if _FAST_TOKENS:
+            def _try_parse_paren_type_name(self):
+                """pycparser's, which asks twice per leaf of every
+                expression, answered at once when no "(" comes next."""
+                ts = self._tokens
+                i = ts._index
+                tok = ts._buffer[i] if i < len(ts._buffer) else ts.peek(1)
+                if tok is None or tok.type != "LPAREN":
+                    return None
+                return pycparser.c_parser.CParser._try_parse_paren_type_name(self)
 
         def _coord(self, lineno, column=None):
             """pycparser's Coord, one object per place of a file (nodes
