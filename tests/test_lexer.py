@@ -165,7 +165,8 @@ def test_enum_definitions_declare_what_parsing_them_declares_any_mix(items, comm
         assert _scope_after_parse(text, scope) == mine
 
 
-# -- expressions that are one name or constant, parsed without the descent ---
+# -- the parser's shortcuts (a name or constant ending an expression, no "("
+# for a parenthesised type name, Coords shared) against pycparser's way ---
 
 def _parse_both(text, scope=("Foo",)):
     """The AST (with every node's coordinates) and the file scope after
@@ -173,11 +174,14 @@ def _parse_both(text, scope=("Foo",)):
     parse error counts as a result."""
     import pycparser
     from lifecheck.frontend.astwalk import preorder
+    cparser = pycparser.c_parser.CParser
     slow_class = type("Slow", (parse._CarryingParser,), {
         "_parse_assignment_expression": parse._CarryingParser._parse_assignment_expression_slow,
-        "_coord": pycparser.c_parser.CParser._coord})
+        "_coord": cparser._coord, "_try_parse_paren_type_name": cparser._try_parse_paren_type_name})
+    slow = slow_class()
+    slow.clex.type_lookup_func = slow._lex_type_lookup_func
     results = []
-    for parser in (parse._CarryingParser(), slow_class()):
+    for parser in (parse._CarryingParser(), slow):
         parser.file_scope = {name: True for name in scope}
         try:
             ast = parser.parse_chunk(f'# 1 "t.c"\n{text}\n', "t.c")
