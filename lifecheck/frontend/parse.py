@@ -236,38 +236,11 @@ class _CarryingParser(GnuCParser):
                     self._parse_error("At end of input", self.clex.filename)
                 return tok
 
-        if _FAST_TOKENS and _LEAF_CONSTANTS:
-            def _parse_assignment_expression(self):
-                """A name or a constant that ends the expression (``f(s, 0)``,
-                ``return ret;``, ``a[i]``: a third of all expressions) is
-                parsed where pycparser would get to it through ten levels of
-                calls that each find nothing to do (no cast or unary
-                operator before it, no postfix, binary, conditional or
-                assignment operator after it).  The token after it is lexed
-                no earlier than pycparser's postfix loop would lex it."""
-                ts = self._tokens
-                i = ts._index
-                buf = ts._buffer
-                tok = buf[i] if i < len(buf) else ts.peek(1)
-                if tok is not None:
-                    kind = tok.type
-                    if kind == "ID" or kind in _LEAF_CONSTANTS:
-                        after = buf[i + 1] if i + 1 < len(buf) else ts.peek(2)
-                        if after is not None and after.type in _LEAF_END:
-                            return self._parse_identifier() if kind == "ID" else self._parse_constant()
-                return self._parse_assignment_expression_slow()
-        else:
-            def _parse_assignment_expression(self):
-                return self._parse_assignment_expression_slow()
-
         if _FAST_TOKENS:
             def _try_parse_paren_type_name(self):
                 """pycparser's, which asks twice per leaf of every
                 expression, answered at once when no "(" comes next."""
-                ts = self._tokens
-                i = ts._index
-                tok = ts._buffer[i] if i < len(ts._buffer) else ts.peek(1)
-                if tok is None or tok.type != "LPAREN":
+                if self._peek_type() != "LPAREN":
                     return None
                 return pycparser.c_parser.CParser._try_parse_paren_type_name(self)
 
@@ -290,6 +263,24 @@ class _CarryingParser(GnuCParser):
                 rhs = self._parse_assignment_expression()
                 return c_ast.Assignment(op, expr, rhs, expr.coord)
             return expr
+
+        if _FAST_TOKENS and _LEAF_CONSTANTS:
+            def _parse_assignment_expression(self):
+                """A name or a constant that ends the expression (``f(s, 0)``,
+                ``return ret;``, ``a[i]``: a third of all expressions) is
+                parsed where pycparser would get to it through ten levels of
+                calls that each find nothing to do (no cast or unary
+                operator before it, no postfix, binary, conditional or
+                assignment operator after it).  The token after it is lexed
+                no earlier than pycparser's postfix loop would lex it."""
+                tok = self._peek()
+                if tok is not None and (tok.type == "ID" or tok.type in _LEAF_CONSTANTS):
+                    after = self._peek(2)
+                    if after is not None and after.type in _LEAF_END:
+                        return self._parse_identifier() if tok.type == "ID" else self._parse_constant()
+                return self._parse_assignment_expression_slow()
+        else:
+            _parse_assignment_expression = _parse_assignment_expression_slow
 
         # GNU "a ?: b" means "a ? a : b".
         def _parse_conditional_expression(self):

@@ -619,8 +619,8 @@ class Preprocessor:
             if dirs is None:
                 dirs = self.include_dirs(source) + [str(self.stub_dir)]
             where = ([str(source.parent)] if quoted else []) + dirs
-            if not _is_stub_name(name) or any(os.path.exists(os.path.join(d, name)) for d in where):
-                continue
+            if any(os.path.exists(os.path.join(d, name)) for d in where):
+                continue  # (a target header's name: a plain relative path)
             arch = guess_arch(self.tree.relative(source))
             return arch if arch in having else None
         return None
