@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__
-from .cache import CachedFile, UnitCache, cache_root, make_key
+from .cache import CachedFile, UnitCache, cache_root, make_key, run_key
 from .findings import Finding, Report, number_findings
 from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
@@ -423,10 +423,10 @@ def _size(path: str) -> int:
 
 
 def open_cache(tree: QemuTree, catalog: Catalog) -> UnitCache:
-    """The unit cache of ``tree`` for this tool, rule set and
-    preprocessing configuration."""
+    """The cache of ``tree``: units for this frontend and preprocessing
+    configuration, runs for this tool and rule set."""
     pre_command = Preprocessor(tree, stub_dir_for(tree, cache_root(), __version__)).command(Path("<file>"))
-    return UnitCache(cache_root(), tree.root, make_key(catalog, pre_command))
+    return UnitCache(cache_root(), tree.root, make_key(pre_command), run_key(catalog))
 
 
 @dataclass

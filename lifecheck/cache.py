@@ -5,14 +5,20 @@ per file; the rules run over the whole program in a fraction of that.  This
 cache keeps each file's ``TranslationUnit`` between runs, so a rerun only
 redoes the files whose inputs changed.
 
-An entry is valid when all of these are unchanged:
+The cache is layered the way the analysis is.  A unit entry (what the
+frontend made of one file) is valid when all of these are unchanged:
 - the content of the file and of every file the preprocessor read for it
   (its include closure, taken from the line markers, stubs and the prelude
   included), compared by SHA-256 (hashes of shared headers are computed
   once per run);
-- the tool: lifecheck's version and the hash of its own source files;
-- the rule data (a canonical hash of the loaded catalog);
-- the preprocessing configuration (the compiler command without the file).
+- the frontend: lifecheck's version and the hash of the code and data the
+  frontend reads (``FRONTEND_SOURCES``, the frontend's data files);
+- the preprocessing configuration (the compiler command without the file)
+  and the parser's versions.
+It does not depend on the rule data or on the code of the layers above the
+frontend: a new rule file re-runs the rules, never the parser.  A run
+entry (the findings of a whole run, kept when every unit was a hit) also
+depends on all of lifecheck's code and on the rule data (``run_key``).
 
 Where: ``$LIFECHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/lifecheck``, else
 ``~/.cache/lifecheck``; entries sit under ``units/<tree>/`` where ``<tree>``
@@ -118,25 +124,60 @@ def data_hash(obj: Any) -> str:
     return hashlib.sha256("".join(out).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-_TOOL_HASH: Optional[str] = None
+# The code the frontend's output depends on, relative to the package: the
+# frontend itself, the model it fills in and this module's codec.
+# tests/test_cache.py checks that the frontend imports nothing else of
+# lifecheck.
+FRONTEND_SOURCES = ("__init__.py", "model.py", "cache.py", "limits.py", "paths.py", "frontend")
+
+_HASHES: Dict[str, str] = {}
+
+
+def _code_hash(parts: Sequence[str], extra_files: Sequence[Path] = ()) -> str:
+    h = hashlib.sha256(__version__.encode())
+    pkg = Path(__file__).resolve().parent
+    files: List[Path] = []
+    for part in parts:
+        where = pkg / part
+        if where.is_dir():
+            files += list(where.rglob("*.py")) + list(where.rglob("*.h"))
+        elif where.exists():
+            files.append(where)
+    for path in sorted(files):
+        try:
+            h.update(path.relative_to(pkg).as_posix().encode())
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"?")
+    for path in extra_files:
+        try:
+            h.update(b"data:" + Path(path).name.encode())
+            h.update(Path(path).read_bytes())
+        except OSError:
+            h.update(b"?")
+    return f"{__version__}+{h.hexdigest()[:20]}"
 
 
 def tool_hash() -> str:
-    """lifecheck's version plus a hash of its own code and prelude: a
-    development build that changes the frontend invalidates old entries
-    even when the version number stays the same."""
-    global _TOOL_HASH
-    if _TOOL_HASH is None:
-        h = hashlib.sha256(__version__.encode())
-        pkg = Path(__file__).resolve().parent
-        for path in sorted(list(pkg.rglob("*.py")) + list(pkg.rglob("*.h"))):
-            try:
-                h.update(path.relative_to(pkg).as_posix().encode())
-                h.update(path.read_bytes())
-            except OSError:
-                h.update(b"?")
-        _TOOL_HASH = f"{__version__}+{h.hexdigest()[:20]}"
-    return _TOOL_HASH
+    """lifecheck's version plus a hash of all its code and prelude: a
+    development build that changes any layer invalidates old run
+    entries even when the version number stays the same."""
+    if "tool" not in _HASHES:
+        _HASHES["tool"] = _code_hash(["."])
+    return _HASHES["tool"]
+
+
+def frontend_hash() -> str:
+    """lifecheck's version plus a hash of the code and data the frontend's
+    output depends on (not the rules, the graph or the reporters)."""
+    if "frontend" not in _HASHES:
+        try:
+            from .frontend import data_files
+            data = list(data_files())
+        except ImportError:   # a frontend that reads no data files of its own
+            data = []
+        _HASHES["frontend"] = _code_hash(FRONTEND_SOURCES, data)
+    return _HASHES["frontend"]
 
 
 class ContentHasher:
@@ -563,13 +604,16 @@ class CachedFile:
 
 
 class UnitCache:
-    """Entries of one tree under one key (tool, rules, preprocessing)."""
+    """Entries of one tree: units under ``key`` (frontend, preprocessing,
+    parser), runs under ``key`` and ``run_key`` (all code, rule data)."""
 
-    def __init__(self, folder: Path, tree_root: Path, key: Dict[str, str]):
+    def __init__(self, folder: Path, tree_root: Path, key: Dict[str, str],
+                 run_key: Optional[Dict[str, str]] = None):
         self.tree_root = Path(tree_root)
         self.base = Path(folder)
         self.folder = Path(folder) / "units" / tree_namespace(self.tree_root)
         self.key = dict(key)
+        self.run_key = dict(run_key or {})
         self.hasher = ContentHasher()
         self.hits = 0
         self.misses = 0
@@ -690,7 +734,7 @@ class UnitCache:
             _, head_z, body = _split(blob)
             head = _unz(head_z)
             if type(head) is not dict or head.get("format") != FORMAT or head.get("key") != self.key \
-                    or head.get("files") != list(files) or head.get("digests") != list(digests) \
+                    or head.get("run_key") != self.run_key or head.get("files") != list(files) or head.get("digests") != list(digests) \
                     or head.get("extra") != list(extra):
                 return None
             value = _unz(body)
@@ -705,7 +749,8 @@ class UnitCache:
 
     def store_run(self, files: Sequence[str], digests: Sequence[str], extra: Sequence[str],
                   findings: list, slugs: List[str], notices: List[model.Notice], finding_type: Any) -> None:
-        head = {"format": FORMAT, "key": self.key, "files": list(files), "digests": list(digests),
+        head = {"format": FORMAT, "key": self.key, "run_key": self.run_key, "files": list(files),
+                "digests": list(digests),
                 "extra": list(extra)}
         try:
             body = [encode(List[finding_type], findings), list(slugs), encode(List[model.Notice], notices)]
@@ -735,11 +780,17 @@ def clear(folder: Path) -> int:
     return removed
 
 
-def make_key(catalog: Any, pp_command: Sequence[str]) -> Dict[str, str]:
-    """The part of every entry's key that does not depend on the file."""
-    return {"tool": tool_hash(), "rules": data_hash(catalog),
+def make_key(pp_command: Sequence[str]) -> Dict[str, str]:
+    """The part of every unit entry's key that does not depend on the file."""
+    return {"frontend": frontend_hash(),
             "preprocess": hashlib.sha256("\0".join(pp_command).encode("utf-8", "surrogateescape")).hexdigest(),
             "parser": _parser_versions()}
+
+
+def run_key(catalog: Any) -> Dict[str, str]:
+    """What a run entry depends on beyond its units: all of lifecheck's code
+    and the rule data (a canonical hash of the loaded catalog)."""
+    return {"tool": tool_hash(), "rules": data_hash(catalog)}
 
 
 def _parser_versions() -> str:

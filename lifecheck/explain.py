@@ -21,13 +21,13 @@ Section = Tuple[str, str, Union[str, Tuple[str, ...]]]
 
 def default_severity(spec: RuleSpec) -> str:
     """The severity a finding of this rule gets unless raised for unplug."""
-    severity = spec.config.get("default_severity", "warning")
+    severity = spec.config.default_severity
     return severity if severity in SEVERITY_LEVELS else "warning"
 
 
 def severity_text(spec: RuleSpec) -> str:
     text = default_severity(spec)
-    if spec.config.get("severity_by_unplug"):
+    if spec.config.severity_by_unplug:
         text += ("; raised to error for devices that can be hot-unplugged"
                  " (types that descend from a hotpluggable bus device such"
                  " as PCI, USB or virtio)")

@@ -15,6 +15,17 @@ from .model import Location
 
 SEVERITIES = ("note", "warning", "error")
 
+# What a finding says is wrong, whatever rule found it: the pictures (and
+# fixes) read this instead of rule configuration.
+SHAPES = {
+    "missing-release": "acquired, and released in none of the phases that must release it",
+    "misplaced-release": "released in a phase where it does not belong",
+    "error-exit-leak": "acquired on a path that leaves through an error exit without releasing it",
+    "second-release": "released again after an earlier release, with nothing cleared in between",
+    "use-after-release": "used after its release",
+    "stale-suppression": "a suppression comment that silences nothing",
+}
+
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
@@ -44,6 +55,10 @@ class Finding:
     # Index among findings with the same identity (see number_findings);
     # 0 for the first, which keeps its fingerprint independent of the others.
     occurrence: int = 0
+    shape: str = ""         # one of SHAPES
+    # missing-release: the phases where a release was expected, first the
+    # one that should hold it
+    expected_phases: Tuple[str, ...] = ()
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.resource, self.device)

@@ -14,7 +14,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 import networkx as nx
 
 from .model import (PARAM, SELF, AccessPath, CallSite, Expr, Function, HookBinding, Location,
-                    TranslationUnit, TypeInfoRecord)
+                    TranslationUnit, TypeInfoRecord, key_within)
 
 # "runtime": hooks the device runs while realized (reset, config writes);
 # not part of the lifecycle order, but what they acquire must be released
@@ -157,7 +157,6 @@ class Program:
                 if target is not None:
                     self.call_graph.add_edge(key, target)
         self.types: Dict[str, DeviceType] = {}
-        self.type_graph = nx.DiGraph()
         self._build_types()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
@@ -213,9 +212,6 @@ class Program:
             for b in self._class_bindings(dev, rec.class_init):
                 self._bind(dev, file, b)
         self.types[rec.name] = dev
-        self.type_graph.add_node(rec.name)
-        if rec.parent:
-            self.type_graph.add_edge(rec.name, rec.parent)
 
     def _instantiate(self, unit: TranslationUnit):
         """Types a registration helper makes from the structs this unit
@@ -367,22 +363,6 @@ class Program:
             return True, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = true"
         return False, "no hot-unpluggable ancestor"
 
-    def property_acquisitions(self, dev: DeviceType, api) -> list:
-        """The heap arrays that the setters of the type's array properties
-        allocate (DEFINE_PROP_ARRAY): acquired before realize, to be freed
-        by the device."""
-        from .rules.lifetime import Op
-        out = []
-        for entry, file, var in self.properties_of(dev):
-            if entry.array_field is None:
-                continue
-            path = field_path(entry.array_field)
-            site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=entry.loc, result=path,
-                            callee_text="DEFINE_PROP_ARRAY", index=-1)
-            ev = Event("realize", site, (file, var), (), path, (var,), ())
-            out.append(Op("acquire", "heap", path, ev))
-        return out
-
     def properties_of(self, dev: DeviceType):
         """(entry, file, array name) of every static property of the type
         and its ancestors (device_class_set_props)."""
@@ -463,8 +443,7 @@ class Program:
         elif names[-1] in self.written_last:
             return False
         key = path.key()
-        return not any(key == p or key.startswith(p + ".") or p.startswith(key + ".")
-                       for p in self._prop_fields)
+        return not any(key == p or key_within(key, p) or key_within(p, key) for p in self._prop_fields)
 
     def parent_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
         """What ``xc->parent_<hook_field>(...)`` runs inside a hook bound by

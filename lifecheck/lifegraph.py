@@ -8,7 +8,9 @@ the framework functions that run the hooks, the hooks (own, inherited, and
 parents' hooks reached through ``device_class_set_parent_*`` chaining), the
 helpers on the way from a hook to an acquire or release call, and those
 calls.  Findings mark acquire sites whose release is missing and releases
-made in the wrong phase.
+made in the wrong phase; what a finding says is wrong, and where its
+release was expected, comes from the finding itself (its ``shape`` and
+``expected_phases``), never from rule configuration.
 
 This module is the view model only: renderers (report/dot.py,
 report/mermaid.py) turn it into text.  It knows nothing about output
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from .facts.api import ApiIndex
 from .findings import Finding
 from .graph import PHASES, DeviceType, Event, FunctionKey, HookRef, Program
 from .model import Location
@@ -136,33 +139,15 @@ def build(program: Program, catalog: Catalog, findings: Iterable[Finding], names
           version: Optional[Tuple[int, ...]] = None) -> LifecycleGraph:
     """The lifecycle graph of the device types ``names``."""
     findings = list(findings)
-    api = _api_index(catalog, version)
+    # families in name order: a site's label lists them in that order
+    api = ApiIndex(sorted(catalog.families.values(), key=lambda f: f.name), version)
     callers = dict(catalog.tables.get("entrypoints", {}).get("callers", {}))
     graph = LifecycleGraph()
     for name in names:
         dev = program.types[name]
         mine = [f for f in findings if _applies(program, f, dev)]
-        graph.devices.append(_DeviceBuilder(program, catalog, api, callers, dev, mine).build())
+        graph.devices.append(_DeviceBuilder(program, api, callers, dev, mine).build())
     return graph
-
-
-def _api_index(catalog: Catalog, version) -> Dict[str, List[Tuple[str, object]]]:
-    """function name -> [(family name, ApiCall)] for the calls that apply to
-    ``version``.  Roles are read as data (acquire, release, disarm, and any
-    role a later catalog adds)."""
-    index: Dict[str, List[Tuple[str, object]]] = {}
-    for fam in sorted(catalog.families.values(), key=lambda f: f.name):
-        if not _applies_to(fam, version):
-            continue
-        for call in fam.calls:
-            if _applies_to(call, version):
-                index.setdefault(call.function, []).append((fam.name, call))
-    return index
-
-
-def _applies_to(obj, version) -> bool:
-    check = getattr(obj, "applies_to", None)
-    return True if check is None else bool(check(version))
 
 
 def _hook_signature(dev: DeviceType) -> Tuple:
@@ -187,10 +172,9 @@ class _HookEntry:
 
 
 class _DeviceBuilder:
-    def __init__(self, program: Program, catalog: Catalog, api, callers: dict,
+    def __init__(self, program: Program, api: ApiIndex, callers: dict,
                  dev: DeviceType, findings: List[Finding]):
         self.program = program
-        self.catalog = catalog
         self.api = api
         self.callers = callers
         self.dev = dev
@@ -341,7 +325,7 @@ class _DeviceBuilder:
 
     # helpers and acquire/release sites
     def _add_event(self, phase: str, ref: HookRef, hook_id: str, ev: Event) -> None:
-        calls = self.api.get(ev.site.callee or "", ())
+        calls = self.api.by_function.get(ev.site.callee or "", ())
         if not calls:
             return
         # the chain of functions from the hook to the caller, as node ids
@@ -380,9 +364,8 @@ class _DeviceBuilder:
     def _add_finding(self, f: Finding) -> None:
         if f.hook not in DRAWN_PHASES:
             return
-        roles = {r.role for r in f.related}
         exits = [r for r in f.related if r.role == "error-exit"]
-        missing = "missing-release" in roles or bool(exits)
+        missing = f.shape in ("missing-release", "error-exit-leak")
         status = "missing" if missing else "misplaced"
         site_id = self._site_at(f.hook, f.loc)
         if site_id is None:
@@ -450,21 +433,17 @@ class _DeviceBuilder:
                 self.edges.add(Edge(edge.src, edge.dst, edge.label, edge.style, "missing"))
 
     def _release_phases(self, f: Finding) -> List[str]:
-        """Where the rule looked for the missing release (its data says)."""
-        spec = self.catalog.rules.get(f.rule)
-        phases = spec.config.get("release_phases") if spec is not None else None
-        if isinstance(phases, str):
-            phases = [phases]
-        phases = [str(p) for p in phases or () if p in DRAWN_PHASES]
+        """Where the rule looked for the missing release (the finding says)."""
+        phases = [p for p in f.expected_phases if p in DRAWN_PHASES]
         return phases or ["unrealize"]
 
     def _release_calls(self, site_id: str) -> List[str]:
         out: List[str] = []
         for fam_name in self.site_families.get(site_id, ()):
-            fam = self.catalog.families.get(fam_name)
-            for call in getattr(fam, "calls", ()):
-                if call.role == "release" and call.function not in out:
-                    out.append(call.function)
+            fam = self.api.families.get(fam_name)
+            for name in fam.release_names() if fam is not None else ():
+                if name not in out:
+                    out.append(name)
         return out[:3]
 
 

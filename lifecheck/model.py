@@ -31,6 +31,18 @@ CALL = "call"            # CALL:fn, the result of calling fn
 UNKNOWN = "unknown"
 
 
+# What can follow a path's key inside a longer key: a field (``.``), an
+# array element (``[]``), a dereference (``*``) or a list element (``{}``).
+SUBOBJECT_MARKS = ".[*{"
+
+
+def key_within(key: str, outer: str) -> bool:
+    """``key`` (an ``AccessPath.key()``) names something inside the object
+    ``outer`` names: a field, an element or what it points to.  The one
+    test of "is this path below that one"."""
+    return len(key) > len(outer) and key.startswith(outer) and key[len(outer)] in SUBOBJECT_MARKS
+
+
 @dataclass(frozen=True)
 class AccessPath:
     """Where a resource lives, relative to a root.
@@ -90,11 +102,6 @@ class AccessPath:
         """True when the path leaves the root object's own storage through a
         pointer field (``s->a->b``), as opposed to embedded fields only."""
         return any(op in ("->", "*") for op, _ in self.steps[1:])
-
-    def is_prefix_of(self, other: "AccessPath") -> bool:
-        mine = self.key()
-        theirs = other.key()
-        return theirs != mine and theirs.startswith(mine) and theirs[len(mine)] in ".[*"
 
     def __str__(self) -> str:
         root = self.root

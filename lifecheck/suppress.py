@@ -28,7 +28,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from .findings import Finding, FunctionSpan, Report, number_findings
 from .model import Location
-from .rules.catalog import RuleDoc, RuleSpec
+from .rules.spec import RuleConfig, RuleDoc, RuleSpec
 
 UNUSED = "unused-suppression"
 
@@ -51,7 +51,7 @@ UNUSED_RULE = RuleSpec(
               "    memory_region_add_subregion(sysmem, 0, &s->io);\n}\n"),
         references=("lifecheck README, 'Suppressing a finding'",),
     ),
-    config={"default_severity": "note"},
+    config=RuleConfig(default_severity="note"),
 )
 
 
@@ -221,7 +221,7 @@ def apply(report: Report, known_rules: Iterable[str], files: Optional[Iterable[s
             unused.append(Finding(
                 rule=UNUSED, severity="note", loc=Location(d.file, d.line, d.col),
                 message=f"lifecheck: ignore {why}", function=_enclosing(spans, d.line),
-                resource=slug, hook="", device=""))
+                resource=slug, hook="", device="", shape="stale-suppression"))
     # numbered among themselves: the other findings keep their fingerprints
     report.findings = sorted(kept + number_findings(unused), key=lambda f: f.sort_key())
     if any(f.rule == UNUSED for f in report.findings) and UNUSED not in ran:

@@ -39,6 +39,8 @@ def _call(call) -> str:
     text = f"`{call['function']}()→`" if res == -1 else f"`{call['function']}(#{res})`"
     if call.get("attrs"):
         text += " {" + ", ".join(call["attrs"]) + "}"
+    if "owner" in call:
+        text += f" owner=#{call['owner']}"
     return text + _versions(call.get("versions"))
 
 
@@ -56,6 +58,10 @@ def render(api_dir: Path = API_DIR) -> str:
         "Attributes in braces: *idempotent* -- a second call is harmless (the function checks its",
         "state); *clears* -- the call also sets the pointer to NULL; *container*, *alias* -- kinds of",
         "memory region; *result-unused* -- only calls whose result is discarded belong to the family.",
+        "Traits in the family's cell say what the analyses recognise it by (never its name): *region* --",
+        "its acquire calls initialise a MemoryRegion (`owner=#n`: the argument that is the region's owner);",
+        "*qom-child* -- it makes embedded QOM children; *heap* -- plain heap memory, what array-property",
+        "setters allocate.",
         "",
     ]
     count = 0
@@ -73,6 +79,8 @@ def render(api_dir: Path = API_DIR) -> str:
             if fam.get("disarm"):
                 release += "; disarm: " + ", ".join(_call(c) for c in fam["disarm"])
             name = f"**{fam['name']}**{_versions(fam.get('versions'))}<br>{fam['summary']}"
+            if fam.get("traits"):
+                name += "<br>traits: " + ", ".join(f"*{t}*" for t in fam["traits"])
             lines.append(f"| {name} | {header} | {', '.join(_call(c) for c in fam['acquire'])} "
                          f"| {release} | {'yes' if fam['must_release'] else 'no'} |")
         lines.append("")

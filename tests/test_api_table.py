@@ -26,13 +26,13 @@ RULES_DIR = API_DIR.parent
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 FUNCTION_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
-FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions",
+FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                "acquire", "release", "disarm"}
 REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
-CALL_KEYS = {"function", "resource", "container", "attrs", "versions"}
+CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions"}
 ROLES = ("acquire", "release", "disarm")
-# Families that rules and the engine refer to by name.
-KEPT_NAMES = {"heap", "memory-region", "memory-region-mapping", "qom-child"}
+# What the analyses recognise a family by (never its name in Python).
+from lifecheck.facts.api import ATTRS, TRAITS  # noqa: E402
 # glib is not part of the QEMU tree: those headers are glib's own.
 EXTERNAL_HEADER_PREFIXES = ("glib/",)
 
@@ -70,10 +70,16 @@ def _call_problems(call, where: str) -> List[str]:
         con = call["container"]
         if not isinstance(con, int) or isinstance(con, bool) or con < 0:
             problems.append(f"{where}: 'container' must be an argument index")
+    if "owner" in call:
+        own = call["owner"]
+        if not isinstance(own, int) or isinstance(own, bool) or own < 0:
+            problems.append(f"{where}: 'owner' must be an argument index")
     if "attrs" in call:
         attrs = call["attrs"]
         if not (isinstance(attrs, list) and all(isinstance(a, str) for a in attrs)):
             problems.append(f"{where}: 'attrs' must be a list of strings")
+        else:
+            problems += [f"{where}: unknown attr '{a}'" for a in attrs if a not in ATTRS]
     if "versions" in call:
         problems += _versions_problems(call["versions"], where)
     return problems
@@ -98,6 +104,12 @@ def family_problems(fam, where: str) -> List[str]:
         problems.append(f"{where}: summary must be a non-empty string")
     if "must_release" in fam and not isinstance(fam["must_release"], bool):
         problems.append(f"{where}: must_release must be true or false")
+    if "traits" in fam:
+        traits = fam["traits"]
+        if not (isinstance(traits, list) and all(isinstance(t, str) for t in traits)):
+            problems.append(f"{where}: 'traits' must be a list of strings")
+        else:
+            problems += [f"{where}: unknown trait '{t}'" for t in traits if t not in TRAITS]
     if "versions" in fam:
         problems += _versions_problems(fam["versions"], where)
     for role in ROLES:
@@ -163,7 +175,8 @@ def test_at_least_forty_families_each_with_acquire_and_release():
 def test_names_other_data_refers_to_exist():
     families, _ = load_table()
     names = {fam["name"] for _, fam in families}
-    assert KEPT_NAMES <= names
+    # every trait the analyses rely on is given to a family
+    assert {t for _, fam in families for t in fam.get("traits", [])} == set(TRAITS)
     referenced = set()
     for path in RULES_DIR.glob("*.toml"):
         config = tomllib.loads(path.read_text()).get("config", {})

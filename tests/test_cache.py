@@ -161,15 +161,52 @@ def test_damaged_run_result_is_a_miss(tree_copy, cache_dir, catalog, analysed):
     assert _json(_run(tree_copy, catalog)) == reference
 
 
-def test_other_rules_are_a_miss(tree_copy, cache_dir, catalog, analysed):
+def test_other_rules_keep_the_units_and_rerun_the_rules(tree_copy, cache_dir, catalog, analysed):
+    """The cache is layered: a unit depends on the file and the frontend,
+    never on rule data.  Other rules re-run the rules over the cached units
+    (the run entry is a miss) without parsing anything again."""
     _run(tree_copy, catalog)
     n_files = len(analysed)
     spec = catalog.rules["del-subregion-in-finalize"]
     other = dataclasses.replace(catalog, rules=dict(catalog.rules))
-    other.rules[spec.slug] = dataclasses.replace(spec, summary=spec.summary + " (reworded)")
+    template = "{resource}: deleted too late (reworded)"
+    other.rules[spec.slug] = dataclasses.replace(
+        spec, config=dataclasses.replace(spec.config, message=template))
     assert cache.data_hash(other) != cache.data_hash(catalog)
-    _run(tree_copy, other)
-    assert len(analysed) == 2 * n_files
+    report = _run(tree_copy, other)
+    assert len(analysed) == n_files, "no unit may be analysed again"
+    messages = {f.message for f in report.findings if f.rule == spec.slug}
+    assert messages and all(m.endswith("deleted too late (reworded)") for m in messages)
+    again = _run(tree_copy, catalog)
+    assert len(analysed) == n_files
+    assert not any(f.message.endswith("(reworded)") for f in again.findings)
+
+
+def test_the_unit_key_holds_no_rule_data(tree_copy, catalog):
+    """What a unit entry is keyed by: the frontend's code and data, the
+    preprocessor command and the parser's versions."""
+    key = cache.make_key(["gcc", "-E"])
+    assert set(key) == {"frontend", "preprocess", "parser"}
+    assert cache.frontend_hash() != cache.tool_hash()
+
+
+def test_the_frontend_imports_only_what_its_hash_covers():
+    """``cache.FRONTEND_SOURCES`` lists every lifecheck module the frontend's
+    output depends on: the frontend may import nothing else of lifecheck."""
+    import ast
+    pkg = REPO / "lifecheck"
+    covered = [pkg / part for part in cache.FRONTEND_SOURCES]
+    for path in sorted((pkg / "frontend").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = path.parent
+                for _ in range(node.level - 1):
+                    base = base.parent
+                target = base.joinpath(*(node.module or "").split(".")) if node.module else base
+                target_py = target.with_suffix(".py")
+                module = target if target.is_dir() else target_py
+                assert any(module == c or c in module.parents for c in covered), \
+                    f"{path.relative_to(REPO)} imports {module.relative_to(REPO)}, not in FRONTEND_SOURCES"
 
 
 def test_rule_hash_is_stable_across_processes(catalog):

@@ -17,6 +17,7 @@ from lifecheck.findings import Finding, RelatedLocation, Report, number_findings
 from lifecheck.model import Location, Notice
 from lifecheck.report import github, gitlab, json_format, sarif, text
 from lifecheck.rules.catalog import RuleDoc, RuleSpec
+from lifecheck.rules.kinds import KINDS
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 ROOT = "/home/someone/src/qemu-10.2.2"
@@ -37,7 +38,7 @@ def make_rule(slug, kind, known_problems="", **config):
             references=("docs/devel/memory.rst: Region lifecycle",),
             known_problems=known_problems,
         ),
-        config=config,
+        config=KINDS[kind].config(**config),
         min_version=(2, 0),
         max_version=(11, 0),
     )

@@ -1,9 +1,12 @@
 """Rule and API data: loading and validating the files under rules/.
 
-Each rule is one TOML file (rules/<slug>.toml) that names its analysis kind,
-its configuration and its documentation.  API knowledge (which calls acquire
-or release what) lives in rules/api/*.toml.  This module only reads data; it
-knows nothing about C or about the analyses.
+Each rule is one TOML file (rules/<slug>.toml) that names its analysis kind
+(lifecheck/rules/kinds/), its configuration and its documentation; the
+configuration is read into the kind's typed dataclass (schema.py), so a
+misspelt key, phase, root, family or message placeholder stops the run with
+the file and the key named.  API knowledge (which calls acquire or release
+what) lives in rules/api/*.toml.  This module only reads data; it knows
+nothing about C or about the analyses.
 """
 from __future__ import annotations
 
@@ -13,109 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from ..facts.api import ATTRS, ROLES, TRAITS, ApiCall, ApiFamily
+from . import schema
+from .kinds import KINDS
+from .schema import RuleDataError
+from .spec import PHASES, RuleDoc, RuleSpec, parse_version
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
+__all__ = ["ApiCall", "ApiFamily", "Catalog", "PHASES", "RuleDataError", "RuleDoc", "RuleSpec",
+           "default_rules_dir", "load_api", "load_catalog", "load_rule", "parse_version"]
+
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-RULE_KINDS = ("missing-release", "wrong-phase-release", "leak", "error-path-leak",
-              "double-release", "use-after-release")
-ROLES = ("acquire", "release", "disarm")
-PHASES = ("instance_init", "realize", "unrealize", "instance_finalize", "runtime")
-
-
-class RuleDataError(Exception):
-    """A rule or API file is malformed.  The message names the file and key."""
-
-
-@dataclass(frozen=True)
-class RuleDoc:
-    what: str
-    why: str
-    bad: str
-    good: str
-    references: Tuple[str, ...]
-    known_problems: str = ""
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    slug: str
-    kind: str
-    summary: str
-    doc: RuleDoc
-    config: dict
-    min_version: Optional[Tuple[int, ...]] = None   # inclusive
-    max_version: Optional[Tuple[int, ...]] = None   # exclusive
-    source: str = ""
-
-    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
-        if version is None:
-            return True
-        if self.min_version is not None and version < self.min_version:
-            return False
-        if self.max_version is not None and version >= self.max_version:
-            return False
-        return True
-
-    def versions_text(self) -> str:
-        low = ".".join(map(str, self.min_version)) if self.min_version else None
-        high = ".".join(map(str, self.max_version)) if self.max_version else None
-        if low and high:
-            return f"QEMU {low} up to (not including) {high}"
-        if low:
-            return f"QEMU {low} and later"
-        if high:
-            return f"QEMU before {high}"
-        return "all QEMU versions"
-
-
-@dataclass(frozen=True)
-class ApiCall:
-    """One function of an API family and which argument is the resource."""
-
-    function: str
-    role: str                 # "acquire" | "release" | "disarm"
-    resource: int             # argument index; -1: the return value
-    container: Optional[int] = None
-    attrs: Tuple[str, ...] = ()
-    min_version: Optional[Tuple[int, ...]] = None
-    max_version: Optional[Tuple[int, ...]] = None
-
-    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
-        return _in_range(version, self.min_version, self.max_version)
-
-
-@dataclass(frozen=True)
-class ApiFamily:
-    """A kind of resource and the calls that acquire, release and disarm it.
-
-    ``must_release``: a device that acquires it must release it itself
-    (the leak rules apply); false for what QOM or the framework reclaims."""
-
-    name: str
-    header: str
-    calls: Tuple[ApiCall, ...]
-    source: str = ""
-    summary: str = ""
-    must_release: bool = False
-    old_headers: Tuple[str, ...] = ()
-    min_version: Optional[Tuple[int, ...]] = None
-    max_version: Optional[Tuple[int, ...]] = None
-
-    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
-        return _in_range(version, self.min_version, self.max_version)
-
-
-def _in_range(version, low, high) -> bool:
-    if version is None:
-        return True
-    if low is not None and version < low:
-        return False
-    if high is not None and version >= high:
-        return False
-    return True
 
 
 @dataclass
@@ -127,19 +42,6 @@ class Catalog:
     def api_functions(self) -> List[str]:
         """Every function an API family names."""
         return sorted({c.function for fam in self.families.values() for c in fam.calls})
-
-    def calls_of(self, family: str, role: str) -> List[ApiCall]:
-        fam = self.families.get(family)
-        if fam is None:
-            return []
-        return [c for c in fam.calls if c.role == role]
-
-
-def parse_version(text: str) -> Tuple[int, ...]:
-    parts = re.findall(r"\d+", text)
-    if not parts:
-        raise ValueError(f"not a version: {text!r}")
-    return tuple(int(p) for p in parts[:3])
 
 
 def default_rules_dir() -> Path:
@@ -170,48 +72,50 @@ def _need(data: dict, key: str, kind, path: Path, where: str = ""):
     return value
 
 
+_RULE_KEYS = ("slug", "kind", "summary", "config", "doc", "versions")
+_DOC_KEYS = ("what", "why", "bad", "good", "references", "known_problems")
+
+
 def load_rule(path: Path) -> RuleSpec:
     data = _load_toml(path)
+    unknown = sorted(set(data) - set(_RULE_KEYS))
+    if unknown:
+        raise RuleDataError(f"{path}: unknown key '{unknown[0]}'; allowed: {', '.join(_RULE_KEYS)}")
     slug = _need(data, "slug", str, path)
     if not SLUG_RE.match(slug):
         raise RuleDataError(f"{path}: slug '{slug}' is not a lower-case-hyphenated noun phrase")
-    kind = _need(data, "kind", str, path)
-    if kind not in RULE_KINDS:
-        raise RuleDataError(f"{path}: kind '{kind}' is not one of {', '.join(RULE_KINDS)}")
+    kind_name = _need(data, "kind", str, path)
+    kind = KINDS.get(kind_name)
+    if kind is None:
+        raise RuleDataError(f"{path}: key 'kind': unknown kind '{kind_name}'; allowed: {', '.join(sorted(KINDS))}")
     doc = _need(data, "doc", dict, path)
+    unknown = sorted(set(doc) - set(_DOC_KEYS))
+    if unknown:
+        raise RuleDataError(f"{path}: unknown key 'doc.{unknown[0]}'; allowed: {', '.join(_DOC_KEYS)}")
+    references = _need(doc, "references", list, path, "doc.")
+    if not all(isinstance(r, str) for r in references):
+        raise RuleDataError(f"{path}: key 'doc.references' must be a list of strings")
+    known_problems = doc.get("known_problems", "")
+    if not isinstance(known_problems, str):
+        raise RuleDataError(f"{path}: key 'doc.known_problems' must be a string")
     rdoc = RuleDoc(
         what=_need(doc, "what", str, path, "doc."),
         why=_need(doc, "why", str, path, "doc."),
         bad=_need(doc, "bad", str, path, "doc."),
         good=_need(doc, "good", str, path, "doc."),
-        references=tuple(_need(doc, "references", list, path, "doc.")),
-        known_problems=doc.get("known_problems", ""),
+        references=tuple(references),
+        known_problems=known_problems,
     )
-    versions = data.get("versions", {})
-    try:
-        low = parse_version(versions["min"]) if "min" in versions else None
-        high = parse_version(versions["max"]) if "max" in versions else None
-    except ValueError as exc:
-        raise RuleDataError(f"{path}: versions: {exc}") from None
-    config = data.get("config", {})
-    if not isinstance(config, dict):
-        raise RuleDataError(f"{path}: key 'config' must be a table")
-    for key in ("phase", "phases", "release_phases", "acquire_phases"):
-        for phase in _as_list(config.get(key, [])):
-            if phase not in PHASES:
-                raise RuleDataError(f"{path}: config.{key}: unknown phase '{phase}'")
+    low, high = _versions(data, path, "")
+    config = schema.parse(kind.config, data.get("config", {}), path, "config", kind.placeholders)
     return RuleSpec(
-        slug=slug, kind=kind, summary=_need(data, "summary", str, path), doc=rdoc,
+        slug=slug, kind=kind_name, summary=_need(data, "summary", str, path), doc=rdoc,
         config=config, min_version=low, max_version=high, source=str(path),
     )
 
 
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-_FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions"} | set(ROLES)
-_CALL_KEYS = {"function", "resource", "container", "attrs", "versions"}
+_FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits"} | set(ROLES)
+_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions"}
 
 
 def _versions(data: dict, path: Path, where: str):
@@ -247,6 +151,13 @@ def load_api(path: Path) -> List[ApiFamily]:
         old = fam.get("old_headers", [])
         if not isinstance(old, list) or not all(isinstance(h, str) for h in old):
             raise RuleDataError(f"{path}: key '{where}old_headers' must be a list of paths")
+        traits = fam.get("traits", [])
+        if not isinstance(traits, list) or not all(isinstance(t, str) for t in traits):
+            raise RuleDataError(f"{path}: key '{where}traits' must be a list of strings")
+        for t in traits:
+            if t not in TRAITS:
+                raise RuleDataError(f"{path}: key '{where}traits': unknown trait '{t}'; "
+                                    f"allowed: {', '.join(TRAITS)}")
         low, high = _versions(fam, path, where)
         calls = []
         for role in ROLES:
@@ -266,20 +177,28 @@ def load_api(path: Path) -> List[ApiFamily]:
                 container = call.get("container")
                 if container is not None and (not isinstance(container, int) or isinstance(container, bool)):
                     raise RuleDataError(f"{path}: key '{cw}container' must be an argument index")
+                owner = call.get("owner")
+                if owner is not None and (not isinstance(owner, int) or isinstance(owner, bool) or owner < 0):
+                    raise RuleDataError(f"{path}: key '{cw}owner' must be an argument index")
                 attrs = call.get("attrs", [])
                 if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
                     raise RuleDataError(f"{path}: key '{cw}attrs' must be a list of strings")
+                for a in attrs:
+                    if a not in ATTRS:
+                        raise RuleDataError(f"{path}: key '{cw}attrs': unknown attr '{a}'; "
+                                            f"allowed: {', '.join(ATTRS)}")
                 clow, chigh = _versions(call, path, cw)
                 calls.append(ApiCall(
                     function=_need(call, "function", str, path, cw), role=role,
                     resource=resource, container=container, attrs=tuple(attrs),
-                    min_version=clow, max_version=chigh,
+                    min_version=clow, max_version=chigh, owner=owner,
                 ))
         if not any(c.role == "acquire" for c in calls) or not any(c.role == "release" for c in calls):
             raise RuleDataError(f"{path}: {where[:-1]} ('{name}') needs acquire and release calls")
         families.append(ApiFamily(name=name, header=header, calls=tuple(calls), source=str(path),
                                   summary=fam.get("summary", "") or name, must_release=must,
-                                  old_headers=tuple(old), min_version=low, max_version=high))
+                                  old_headers=tuple(old), min_version=low, max_version=high,
+                                  traits=tuple(traits)))
     return families
 
 
@@ -299,12 +218,25 @@ def load_catalog(dirs: Optional[List[Path]] = None) -> Catalog:
                 catalog.families[fam.name] = fam
         for path in sorted((base / "tables").glob("*.toml")):
             catalog.tables[path.stem] = _load_toml(path)
-    for spec in catalog.rules.values():
-        families = spec.config.get("families", [])
-        if families == "must_release":   # every family marked must_release
-            families = []
-        for fam in _as_list(families) + _as_list(spec.config.get("exclude_families", [])) \
-                + _as_list(spec.config.get("local_families", [])):
-            if fam not in catalog.families:
-                raise RuleDataError(f"{spec.source}: config.families names unknown API family '{fam}'")
+    _check_references(catalog)
     return catalog
+
+
+def _check_references(catalog: Catalog) -> None:
+    """Every family and API function a rule names exists in the loaded API
+    table."""
+    functions = {c.function for fam in catalog.families.values() for c in fam.calls}
+    for spec in catalog.rules.values():
+        for key, domain, name in schema.references(spec.config):
+            if domain == schema.FAMILY and name not in catalog.families:
+                raise RuleDataError(f"{spec.source}: key '{key}': unknown API family '{name}'"
+                                    + _closest(name, catalog.families))
+            if domain == schema.API_FUNCTION and name not in functions:
+                raise RuleDataError(f"{spec.source}: key '{key}': '{name}' is not a function of "
+                                    "any API family" + _closest(name, functions))
+
+
+def _closest(name: str, known) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,36 @@
+"""Facts the rule kinds share: the API index, each device's facts, and the
+order of calls.
+
+This layer sits between the lifecycle graph (``lifecheck.graph``) and the
+rule kinds (``lifecheck.rules``): it reads the linked program and the API
+table, and knows nothing about rules, their configuration, findings or
+output.  What it computes is computed once per run (per device, per
+event) and shared by every rule.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, Optional, Tuple
+
+from ..graph import DeviceType, Program
+from .api import ApiFamily, ApiIndex
+from .device import DeviceFacts
+from .order import Order
+
+
+class Facts:
+    """What every rule may ask about the program of one run."""
+
+    def __init__(self, program: Program, families: Iterable[ApiFamily], tables: dict,
+                 version: Optional[Tuple[int, ...]] = None):
+        self.program = program
+        self.tables = tables
+        self.version = version
+        self.api = ApiIndex(families, version)
+        self.order = Order(program)
+        self._devices: Dict[str, DeviceFacts] = {}
+
+    def device(self, dev: DeviceType) -> DeviceFacts:
+        f = self._devices.get(dev.name)
+        if f is None:
+            f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables)
+        return f

@@ -1,0 +1,260 @@
+"""The API table as the analyses use it: families, their calls, and what a
+call does to a resource (``Op``).
+
+Families are data (rules/api/*.toml, loaded by rules/catalog.py); this
+module holds their types and the index from a function name to the calls
+that name it.  A family the analyses must recognise (the one whose calls
+create memory regions, the one that makes embedded QOM children, plain
+heap memory) is found by a *trait* the data gives it, never by its name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from ..graph import Event
+from ..model import GLOBAL, LOCAL, SELF, AccessPath
+
+ROLES = ("acquire", "release", "disarm")
+
+# What a family can be, for the analyses that need to know (TOML key
+# ``traits``); documented in docs/api-families.md and checked on load.
+TRAITS = {
+    "region": "its acquire calls initialise a MemoryRegion (the region index of a device: "
+              "aliases, containers, regions without an owner)",
+    "qom-child": "its acquire calls make an embedded QOM child; what lives inside the child "
+                 "is the child's to release",
+    "heap": "plain heap memory: what the setter of an array property (DEFINE_PROP_ARRAY) "
+            "allocates belongs to it",
+}
+
+# What a call of a family can say about itself (TOML key ``attrs``).
+ATTRS = {
+    "alias": "the region is an alias (object_unparent() of it is allowed)",
+    "container": "the region is a pure container (object_unparent() of it is allowed)",
+    "all": "the release releases every resource of the family the device holds",
+    "clears": "the release also clears the pointer it is given (g_clear_pointer)",
+    "idempotent": "releasing twice is harmless (the call checks and clears)",
+    "result-unused": "this form of the call is the one whose result is not kept",
+}
+
+# a release that releases every resource of its family (virtio_cleanup())
+ALL = "*"
+
+# Calls that release a pointer with a function given as argument and clear
+# it: name -> (index of the pointer's address, index of the function)
+CLEAR_CALLS = {"g_clear_pointer": (0, 1)}
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One function of an API family and which argument is the resource."""
+
+    function: str
+    role: str                 # "acquire" | "release" | "disarm"
+    resource: int             # argument index; -1: the return value
+    container: Optional[int] = None
+    attrs: Tuple[str, ...] = ()
+    min_version: Optional[Tuple[int, ...]] = None
+    max_version: Optional[Tuple[int, ...]] = None
+    owner: Optional[int] = None   # the argument that is the QOM owner (region init calls)
+
+    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
+        return in_range(version, self.min_version, self.max_version)
+
+
+@dataclass(frozen=True)
+class ApiFamily:
+    """A kind of resource and the calls that acquire, release and disarm it.
+
+    ``must_release``: a device that acquires it must release it itself
+    (the leak rules apply); false for what QOM or the framework reclaims."""
+
+    name: str
+    header: str
+    calls: Tuple[ApiCall, ...]
+    source: str = ""
+    summary: str = ""
+    must_release: bool = False
+    old_headers: Tuple[str, ...] = ()
+    min_version: Optional[Tuple[int, ...]] = None
+    max_version: Optional[Tuple[int, ...]] = None
+    traits: Tuple[str, ...] = ()
+
+    def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
+        return in_range(version, self.min_version, self.max_version)
+
+    def release_names(self) -> List[str]:
+        """The release functions, in the order the data lists them (the
+        usual one first)."""
+        names: List[str] = []
+        for c in self.calls:
+            if c.role == "release" and c.function not in names:
+                names.append(c.function)
+        return names
+
+
+def in_range(version, low, high) -> bool:
+    if version is None:
+        return True
+    if low is not None and version < low:
+        return False
+    if high is not None and version >= high:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Op:
+    """What one event does to a resource of one API family."""
+
+    role: str                       # acquire | release | disarm
+    family: str
+    path: Optional[AccessPath]      # None: a result that is not kept
+    event: Event
+    attrs: Tuple[str, ...] = ()
+    container: Optional[AccessPath] = None   # what it is registered into (the data's "container")
+
+    @cached_property
+    def key(self) -> Optional[str]:   # read many times per op by every rule
+        return list_key(self.path) if self.path is not None else None
+
+
+# include/qemu/queue.h: the fields of list heads and links.  An element
+# inserted into ``s->list`` (stored through ``tqh_circ.tql_prev->tql_next``)
+# and one freed while iterating it (``d = s->list.tqh_first``) are both
+# "an element of s->list".
+_QUEUE_FIELDS = frozenset({
+    "lh_first", "le_next", "le_prev", "sqh_first", "sqh_last", "sqe_next",
+    "slh_first", "sle_next", "tqh_first", "tqh_circ", "tql_next", "tql_prev",
+    "tqe_next", "tqe_circ", "sqh_circ",
+})
+
+
+def list_key(path: AccessPath) -> str:
+    """``path.key()``, with the links of a queue.h list folded: every
+    element of ``s->list`` has the key ``self.list{}``."""
+    steps = path.steps
+    for i, (_, name) in enumerate(steps):
+        if name in _QUEUE_FIELDS:
+            j = i
+            while j < len(steps) and steps[j][1] in _QUEUE_FIELDS:
+                j += 1
+            # s->list.lh_first->name: the name of an element of s->list
+            return AccessPath(path.root, steps[:i]).key() + "{}" + AccessPath("", steps[j:]).key()
+    return path.key()
+
+
+# where a rule may look for resources (a rule's ``roots``)
+ROOTS = {
+    "self": "fields of the device (self.timer, self.sub->buf)",
+    "global": "registrations keyed by a global (&vmstate_foo, a reset function)",
+    "local": "locals of the function",
+    "discarded": "results that are not kept at all (virtio_add_queue() whose handle is dropped)",
+}
+
+
+def root_allowed(path: Optional[AccessPath], roots: Iterable[str], attrs: Tuple[str, ...] = ()) -> bool:
+    if path is None:
+        return "discarded" in roots
+    names = [name for op, name in path.steps if name]
+    if len(names) != len(set(names)):
+        return False  # s->pcm->streams[]->s->pcm: a back pointer, not a field of the device
+    kind = path.root_kind
+    if path.root == SELF:
+        return "self" in roots
+    if kind == GLOBAL:
+        # registrations keyed by a global (&vmstate_foo, a reset function);
+        # not memory hung on global lists, nor an object made once and kept
+        # in a global (``if (!pfs) pfs = g_hash_table_new(...)``): a
+        # process-wide singleton, not device state
+        return "global" in roots and not path.steps and "result" not in attrs
+    if kind == LOCAL:
+        return "local" in roots
+    return False
+
+
+class ApiIndex:
+    """function name -> [(family, ApiCall)], for the QEMU version checked."""
+
+    def __init__(self, families: Iterable[ApiFamily], version: Optional[Tuple[int, ...]] = None):
+        self.families: Dict[str, ApiFamily] = {}
+        self.by_function: Dict[str, List[Tuple[str, ApiCall]]] = {}
+        self._effects: Dict[int, Tuple[Event, list]] = {}
+        for fam in families:
+            if not fam.applies_to(version):
+                continue
+            self.families[fam.name] = fam
+            for call in fam.calls:
+                if call.applies_to(version):
+                    self.by_function.setdefault(call.function, []).append((fam.name, call))
+        self._traits: Dict[str, FrozenSet[str]] = {}
+        for trait in TRAITS:
+            self._traits[trait] = frozenset(f.name for f in self.families.values() if trait in f.traits)
+
+    def with_trait(self, trait: str) -> FrozenSet[str]:
+        """The names of the families the data marks with ``trait``."""
+        return self._traits[trait]
+
+    def must_release(self) -> FrozenSet[str]:
+        return frozenset(f.name for f in self.families.values() if f.must_release)
+
+    def effects(self, ev: Event) -> list:
+        """What the call of ``ev`` does to resources, per family (a list
+        shared by every caller: not to be changed)."""
+        # the events of a hook's walk are shared by the types that share
+        # the walk (Program.events): their effects are computed once
+        seen = self._effects.get(id(ev))
+        if seen is not None and seen[0] is ev:
+            return seen[1]
+        out = self.effects_uncached(ev)
+        self._effects[id(ev)] = (ev, out)  # ev kept alive: its id is not reused
+        return out
+
+    def effects_uncached(self, ev: Event) -> list:
+        """``effects`` computed anew (for events made for one question)."""
+        out = []
+        callee = ev.site.callee or ""
+        entries = self.by_function.get(callee, ())
+        unused_form = ev.site.result is None and any("result-unused" in c.attrs for _, c in entries)
+        for fam, call in entries:
+            if "result-unused" in call.attrs and ev.site.result is not None:
+                continue  # this form of the call belongs to another family
+            if unused_form and call.resource == -1:
+                continue  # the result is dropped: the "result-unused" family tracks it
+            path = ev.arg_path(call.resource)
+            if path is None and call.resource != -1:
+                continue
+            # "result": the resource is what the call returns (s->t = timer_new())
+            out.append(Op(call.role, fam, path, ev, call.attrs + (("result",) if call.resource == -1 else ()),
+                          ev.arg_path(call.container) if call.container is not None else None))
+        if callee in CLEAR_CALLS and len(ev.args) > 1:
+            # g_clear_pointer(&s->timer, timer_free): timer_free's release,
+            # and the field is cleared
+            ptr, fn = CLEAR_CALLS[callee]
+            target = ev.args[fn].path
+            name = target.root.split(":", 1)[1] if target is not None and not target.steps else None
+            path = ev.arg_path(ptr)
+            for fam, call in self.by_function.get(name or "", ()):
+                if call.role == "release" and path is not None:
+                    out.append(Op("release", fam, path, ev, call.attrs + ("clears",)))
+        return out
+
+    def acquires(self, function: Optional[str], families) -> bool:
+        return any(call.role == "acquire" and fam in families
+                   for fam, call in self.by_function.get(function or "", ()))
+
+    def lookup(self, function: Optional[str], family: str, role: str) -> Optional[ApiCall]:
+        for fam, call in self.by_function.get(function or "", ()):
+            if fam == family and call.role == role:
+                return call
+        return None
+
+    def lookup_trait(self, function: Optional[str], trait: str, role: str) -> Optional[ApiCall]:
+        """The ``role`` call of a family with ``trait`` that ``function`` is."""
+        families = self._traits[trait]
+        for fam, call in self.by_function.get(function or "", ()):
+            if fam in families and call.role == role:
+                return call
+        return None

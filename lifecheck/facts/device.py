@@ -1,0 +1,246 @@
+"""What one device type does in each lifecycle phase, as the rule kinds
+need it: its events, the API effects of each call (``Op``), the regions
+and memory it created itself, and what it does not own (QOM children,
+linked objects, properties qdev releases).
+
+Computed once per device and shared by every rule that runs on it.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from ..graph import PHASES, DeviceType, Event, Program, field_path
+from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
+from .api import ALL, ApiIndex, Op
+
+# what a resource predicate of a rule (``resource_is``) may name
+RESOURCE_PREDICATES = {
+    "any": "every resource of the family",
+    "region": "a memory region the device initialises",
+    "region-not-alias-or-container": "a region the device initialises that is neither an alias "
+                                     "nor a pure container",
+    "not-alias-or-container": "anything but a region known to be an alias or a container",
+    "embeds-region": "memory that holds a region the device initialises (g_free(s->sub) where "
+                     "&s->sub->mr was initialised)",
+    "unowned-region": "a region initialised with a NULL owner",
+}
+
+
+class DeviceFacts:
+    """Facts about one device type, computed on first use."""
+
+    def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict):
+        self.program = program
+        self.dev = dev
+        self.api = api
+        self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
+        ownership = tables.get("ownership", {})
+        self.outside_calls: Set[str] = set(ownership.get("outside_container_calls", []))
+        self.allocators: Set[str] = set(ownership.get("allocators", []))
+        self._released_infos = set(ownership.get("framework_released_properties", []))
+        self._link_infos = set(ownership.get("link_properties", []))
+        # regions the device initialises: key -> (attrs, event)
+        self.regions: Dict[str, Tuple[Set[str], Event]] = {}
+        self.allocated: Set[str] = set()
+        for phase in PHASES:
+            for ev in self.events[phase]:
+                call = api.lookup_trait(ev.site.callee, "region", "acquire")
+                if call is not None:
+                    path = ev.arg_path(call.resource)
+                    if path is not None:
+                        attrs, _ = self.regions.setdefault(path.key(), (set(), ev))
+                        attrs.update(call.attrs)
+                        owner = ev.args[call.owner] if call.owner is not None \
+                            and call.owner < len(ev.args) else None
+                        if owner is not None and owner.is_null:
+                            attrs.add("unowned")
+                if ev.site.callee in self.allocators and ev.result is not None:
+                    self.allocated.add(ev.result.key())
+
+    # -- regions and containers (the memory-region rules) -------------------
+    def is_region(self, path: AccessPath) -> bool:
+        return path.key() in self.regions
+
+    def region_attrs(self, path: AccessPath) -> Set[str]:
+        entry = self.regions.get(path.key())
+        return entry[0] if entry else set()
+
+    def embeds_region(self, path: AccessPath) -> bool:
+        """The object at ``path`` holds a region the device initialised
+        (``g_free(s->sub)`` where ``&s->sub->mr`` was initialised)."""
+        key = path.key()
+        return any(key_within(k, key) for k in self.regions)
+
+    def container_outside(self, path: Optional[AccessPath]) -> Optional[bool]:
+        """True: the container lies outside the device; False: the device
+        owns it; None: cannot tell (then no finding)."""
+        if path is None:
+            return None
+        kind = path.root_kind
+        if kind == CALL:
+            fn = path.root.split(":", 1)[1]
+            return True if fn in self.outside_calls else None
+        if kind == GLOBAL:
+            return True
+        if path.root != SELF:
+            return None
+        key = path.key()
+        if key in self.regions or key in self.allocated:
+            return False
+        if path.crosses_pointer():
+            # s->sub->container: owned when the device allocated s->sub
+            for i in range(1, len(path.steps)):
+                if AccessPath(path.root, path.steps[:i]).key() in self.allocated:
+                    return False
+            return True
+        if path.address_of:
+            return False  # an embedded region of the device's own state
+        return True       # a MemoryRegion pointer field set from outside
+
+    def resource_matches(self, predicate: str, path: AccessPath) -> bool:
+        """``path`` is what ``predicate`` (one of RESOURCE_PREDICATES) names."""
+        if predicate == "any":
+            return True
+        if predicate == "region":
+            return self.is_region(path)
+        if predicate == "region-not-alias-or-container":
+            return self.is_region(path) and not self.region_attrs(path) & {"alias", "container"}
+        if predicate == "not-alias-or-container":
+            return not self.region_attrs(path) & {"alias", "container"}
+        if predicate == "embeds-region":
+            return self.embeds_region(path)
+        if predicate == "unowned-region":
+            return "unowned" in self.region_attrs(path)
+        raise ValueError(f"unknown resource predicate '{predicate}'")
+
+    # -- API effects (the acquire/release rules) -----------------------------
+    @cached_property
+    def ops(self) -> Dict[str, List[Op]]:
+        """phase -> what its calls do to resources, in execution order;
+        realize also holds what array-property setters allocated before it."""
+        out: Dict[str, List[Op]] = {}
+        opaque: Dict[str, List[Event]] = {}
+        program = self.program
+        for phase in PHASES:
+            ops: List[Op] = []
+            unknown: List[Event] = []
+            for ev in self.events[phase]:
+                effects = self.api.effects(ev)
+                ops.extend(effects)
+                if not effects and ev.site.callee not in program.managed_calls \
+                        and program.resolve(ev.function[0], ev.site.callee) is None:
+                    unknown.append(ev)
+            out[phase] = ops
+            opaque[phase] = unknown
+        out["realize"] = out["realize"] + self.property_ops()
+        self.__dict__["opaque"] = opaque
+        return out
+
+    @cached_property
+    def opaque(self) -> Dict[str, List[Event]]:
+        """phase -> calls lifecheck cannot follow (no body, not in the API
+        table, not managed by the framework)."""
+        self.ops  # computes both
+        return self.__dict__["opaque"]
+
+    def property_ops(self) -> List[Op]:
+        """The heap arrays that the setters of the type's array properties
+        allocate (DEFINE_PROP_ARRAY): acquired before realize, to be freed
+        by the device (as memory of the family with the "heap" trait)."""
+        heap = sorted(self.api.with_trait("heap"))
+        if not heap:
+            return []
+        out = []
+        for entry, file, var in self.program.properties_of(self.dev):
+            if entry.array_field is None:
+                continue
+            path = field_path(entry.array_field)
+            site = CallSite(callee="DEFINE_PROP_ARRAY", args=(), loc=entry.loc, result=path,
+                            callee_text="DEFINE_PROP_ARRAY", index=-1)
+            ev = Event("realize", site, (file, var), (), path, (var,), ())
+            out.append(Op("acquire", heap[0], path, ev))
+        return out
+
+    @cached_property
+    def children(self) -> Set[str]:
+        """Embedded QOM children (object_initialize_child(), qbus_init()):
+        what is stored inside them is theirs to release."""
+        families = self.api.with_trait("qom-child")
+        return {op.key for phase in PHASES for op in self.ops[phase]
+                if op.role == "acquire" and op.family in families and op.key is not None}
+
+    @cached_property
+    def framework_released(self) -> Set[str]:
+        """Fields of properties qdev releases itself at finalize."""
+        return {field_path(entry.field).key()
+                for entry, _, _ in self.program.properties_of(self.dev) if entry.info in self._released_infos}
+
+    @cached_property
+    def own_objects(self) -> Set[str]:
+        """Objects the device sets up inside itself (usb_bus_new(&s->bus))."""
+        return {op.key for phase in PHASES for op in self.ops[phase]
+                if op.role == "acquire" and op.key is not None and op.path.root == SELF}
+
+    @cached_property
+    def links(self) -> Set[str]:
+        """Pointers to objects the device only links to (DEFINE_PROP_LINK)."""
+        return {field_path(entry.field).key()
+                for entry, _, _ in self.program.properties_of(self.dev) if entry.info in self._link_infos}
+
+    def not_ours(self, key: Optional[str], children: bool = True) -> bool:
+        """The resource is released by qdev, lives in an embedded QOM child
+        (``children``: the child's unrealize releases it, which a failed
+        realize never reaches), or is stored inside an object the device
+        only links to."""
+        if key is None:
+            return False
+        return key in self.framework_released or (children and self.in_child(key)) \
+            or any(key_within(key, link) for link in self.links)
+
+    def self_contained(self, op: Op) -> bool:
+        """Registered into a container the device set up inside itself
+        (usb_register_port() onto its own usb_bus_new() bus): nothing
+        outside the device reaches it, and it goes away with the device."""
+        return op.container is not None and op.container.root == SELF \
+            and op.container.key() in self.own_objects
+
+    def in_child(self, key: Optional[str]) -> bool:
+        """The resource lives inside an embedded QOM child of the device."""
+        return key is not None and any(key_within(key, c) for c in self.children)
+
+    def released(self, phases: Iterable[str]) -> Set[Tuple[str, str]]:
+        """(family, key) of every release in ``phases``; (family, ALL) for
+        a release of every resource of a family."""
+        out = set()
+        for phase in phases:
+            for op in self.ops[phase]:
+                if op.role == "release" and op.key is not None:
+                    out.add((op.family, op.key))
+                    if "all" in op.attrs:   # virtio_cleanup(): every queue of the device
+                        out.add((op.family, ALL))
+        return out
+
+    def handed_off(self, phases: Iterable[str], path: AccessPath) -> Optional[Event]:
+        """A call lifecheck cannot follow that receives ``path`` or an
+        object holding it (``foo_cleanup(s->sub)`` for ``s->sub->timer``)."""
+        key = path.key()
+        for phase in phases:
+            for ev in self.opaque[phase]:
+                for arg in ev.args:
+                    p = arg.path
+                    if p is None or p.root != path.root:
+                        continue
+                    k = p.key()
+                    if k == key or (p.steps and key_within(key, k)):
+                        return ev
+        return None
+
+    def cleared(self, key: str, phases: Iterable[str]) -> bool:
+        """Some code of ``phases`` stores into the resource's field
+        (``s->t = NULL``)."""
+        for phase in phases:
+            for st in self.program.stores(self.dev, phase):
+                if st.lhs is not None and st.lhs.key() == key:
+                    return True
+        return False

@@ -1,0 +1,16 @@
+"""The registry of rule kinds.
+
+A rule file names one of these kinds (``kind = "leak"``) and configures
+it.  A new kind is one module here that defines ``KIND`` (see base.Kind)
+plus one line in ``_MODULES``.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+from . import double_release, error_path_leak, leak, missing_release, use_after_release, wrong_phase_release
+from .base import Kind
+
+_MODULES = (missing_release, wrong_phase_release, leak, error_path_leak, double_release, use_after_release)
+
+KINDS: Dict[str, Kind] = {m.KIND.name: m.KIND for m in _MODULES}

@@ -1,0 +1,94 @@
+"""Kind ``use-after-release``: along one teardown (unrealize, then
+instance_finalize), a resource used after its release."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Set, Tuple
+
+from ...facts import Facts
+from ...findings import Finding, RelatedLocation
+from ...graph import DeviceType
+from ...model import SELF, AccessPath, Location, key_within
+from ..spec import RuleConfig, RuleSpec, meta
+from .base import Kind, families, severity
+from .teardown import TEARDOWN, teardown_releases
+
+
+@dataclass(frozen=True)
+class UseAfterReleaseConfig(RuleConfig):
+    families: Optional[Tuple[str, ...]] = field(default=None, metadata=meta(
+        "family-set", "families whose release frees memory (\"must_release\": every family marked so)"))
+    exclude_families: Tuple[str, ...] = field(default=(), metadata=meta("family", "families left out"))
+    not_uses: Tuple[str, ...] = field(default=(), metadata=meta(
+        "", "calls that do not use what they are given"))
+
+
+def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
+    cfg: UseAfterReleaseConfig = spec.config
+    device = facts.device(dev)
+    order = facts.order
+    releases = teardown_releases(facts, dev, families(facts, cfg.families, cfg.exclude_families))
+    events = [ev for phase in TEARDOWN for ev in device.events[phase]]
+    not_uses = set(cfg.not_uses)
+    out = []
+    reported: Set[Tuple[str, Location]] = set()
+    for rel in releases:
+        if "[]" in rel.key or "{}" in rel.key or device.cleared(rel.key, TEARDOWN):
+            continue
+        if rel.path.address_of:
+            # unregistering an embedded object (&s->vbasedev) frees nothing
+            continue
+        key = rel.key
+        for ev in events:
+            if ev is rel.event or ev.site.callee in not_uses:
+                continue
+            used = None
+            for arg in ev.args:
+                p = arg.path
+                if p is None or p.root != SELF:
+                    continue
+                k = p.key()
+                if k == key or (key_within(k, key) and _through_pointer(rel.path, p)):
+                    used = p
+                    break
+            if used is None:
+                continue
+            # a second release of the same resource is double-release's finding
+            if any(o.role == "release" and o.key == key and o.family == rel.family
+                   for o in facts.api.effects(ev)):
+                continue
+            if not order.after(rel.event, ev):
+                continue
+            if (key, ev.site.loc) in reported:
+                continue
+            reported.add((key, ev.site.loc))
+            out.append(Finding(
+                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                message=spec.message(resource=str(used), released=str(rel.path),
+                                     call=ev.site.callee, release_call=rel.event.site.callee,
+                                     release_phase=rel.event.phase, release_line=rel.event.site.loc.line,
+                                     phase=ev.phase, device=dev.name),
+                function=ev.function[1], resource=str(rel.path), hook=ev.phase, device=dev.name,
+                related=(RelatedLocation(rel.event.site.loc,
+                                         f"{rel.path} is released here ({rel.event.phase})", "release"),),
+                shape=KIND.shape))
+            break
+    return out
+
+
+def _through_pointer(released: AccessPath, used: AccessPath) -> bool:
+    """``s->sub->x`` uses the memory of ``s->sub`` (freed by g_free(s->sub));
+    ``s->sub.x`` where sub is embedded is not reached through the pointer."""
+    n = len(released.steps)
+    return len(used.steps) > n and used.steps[n][0] in ("->", "*", "[]")
+
+
+KIND = Kind(
+    name="use-after-release",
+    summary="used after its release along one teardown",
+    config=UseAfterReleaseConfig,
+    shape="use-after-release",
+    placeholders=frozenset({"resource", "released", "call", "release_call", "release_phase",
+                            "release_line", "phase", "device"}),
+    check_device=check,
+)

@@ -1,0 +1,81 @@
+"""Kind ``wrong-phase-release``: a release made in a phase where it does
+not belong (freed-in-unrealize, del-subregion-in-finalize,
+unparent-in-finalize, unowned-region-unparent)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Set, Tuple
+
+from ...facts import Facts
+from ...findings import Finding, RelatedLocation
+from ...graph import DeviceType
+from ..spec import RuleConfig, RuleSpec, meta
+from .base import Kind, hook_loc, severity
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which releases are out of place."""
+
+    family: str = field(metadata=meta("family", "the API family of the release"))
+    resource_is: str = field(default="any", metadata=meta(
+        "resource-predicate", "what the released resource must be"))
+    functions: Tuple[str, ...] = field(default=(), metadata=meta(
+        "api-function", "only these release functions (default: all of the family)"))
+
+
+@dataclass(frozen=True)
+class WrongPhaseReleaseConfig(RuleConfig):
+    phases: Tuple[str, ...] = field(default=(), metadata=meta(
+        "phase", "the phases where the release does not belong"))
+    unless_released_in: Tuple[str, ...] = field(default=(), metadata=meta(
+        "phase", "no finding when the same resource is also released in one of these"))
+    match: Tuple[Match, ...] = field(default=(), metadata=meta("", "the releases to report"))
+
+
+def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
+    cfg: WrongPhaseReleaseConfig = spec.config
+    device = facts.device(dev)
+    api = facts.api
+    out = []
+    for m in cfg.match:
+        also_released: Set[str] = set()
+        for other in cfg.unless_released_in:
+            for ev in device.events[other]:
+                call = api.lookup(ev.site.callee, m.family, "release")
+                path = ev.arg_path(call.resource) if call else None
+                if path is not None:
+                    also_released.add(path.key())
+        only = set(m.functions)
+        for ev in [e for phase in cfg.phases for e in device.events[phase]]:
+            phase = ev.phase
+            call = api.lookup(ev.site.callee, m.family, "release")
+            if call is None or (only and ev.site.callee not in only):
+                continue
+            path = ev.arg_path(call.resource)
+            if path is None or path.key() in also_released:
+                continue
+            if not device.resource_matches(m.resource_is, path):
+                continue
+            related = [RelatedLocation(hook_loc(facts.program, dev, phase) or ev.site.loc,
+                                       f"{phase} hook of {dev.name}", "hook")]
+            region = device.regions.get(path.key())
+            if region is not None:
+                related.append(RelatedLocation(region[1].site.loc, f"{path} is created here", "acquire"))
+            out.append(Finding(
+                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                message=spec.message(resource=str(path), phase=phase, device=dev.name,
+                                     function=ev.function[1], call=ev.site.callee),
+                function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
+                related=tuple(related), shape=KIND.shape))
+    return out
+
+
+KIND = Kind(
+    name="wrong-phase-release",
+    summary="a release made in a phase where it does not belong",
+    config=WrongPhaseReleaseConfig,
+    shape="misplaced-release",
+    placeholders=frozenset({"resource", "phase", "device", "function", "call"}),
+    check_device=check,
+)
