@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from . import __version__
+from . import __version__, activity
 from .findings import severity_rank
 from .frontend.tree import QemuTree, TreeError, find_root
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
@@ -20,6 +21,7 @@ from . import suppress
 from .config import Config, ConfigError, find_config, load_config
 
 FORMATS = ("text", "json", "sarif", "gitlab", "github")
+DEBUG_VARIABLE = "LIFECHECK_DEBUG"   # set to 1: an internal error also prints its traceback
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +105,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         # never a crash half-way through the report
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    activity.doing(f"starting 'lifecheck {args.command}'")
     try:
         if args.command == "explain":
             return _explain(args)
@@ -116,6 +119,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _die(str(exc))
     except KeyboardInterrupt:
         return _die("interrupted")
+    except Exception as exc:  # a bug in lifecheck: exit 2 ("internal failure"), never 1 ("findings")
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    """Name the exception and what was being done when it escaped (the
+    phase, and the file when one was being worked on); the traceback only
+    when LIFECHECK_DEBUG is set."""
+    if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    message = " ".join(str(exc).split())
+    what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    where = activity.describe()
+    print(f"lifecheck: internal error: {what}" + (f" ({where})" if where else ""), file=sys.stderr)
+    return 2
 
 
 def entry() -> None:
@@ -200,6 +218,7 @@ def _analyse(args, changes_since: Optional[str] = None) -> _Run:
         if progress is not None:
             progress.close()
     suppress.apply(report, known)
+    activity.doing("applying the configuration and --diff")
     _apply_config(report, config)
     if changes is not None:
         diff_filter.apply(report, changes)
@@ -246,9 +265,8 @@ def _reporter(fmt: str):
 
 def _write(report, fmt: str, target: Optional[str], verbose: bool) -> None:
     reporter = _reporter(fmt)
-    if target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    out = open(target, "w", encoding="utf-8", newline="\n") if target else sys.stdout
+    out = _open_output(target) if target else sys.stdout
+    activity.doing(f"writing the {fmt} report" + (f" to {target}" if target else ""))
     try:
         if fmt in ("text", "github"):
             reporter.report(report, out, verbose=verbose)
@@ -257,6 +275,14 @@ def _write(report, fmt: str, target: Optional[str], verbose: bool) -> None:
     finally:
         if target:
             out.close()
+
+
+def _open_output(target: str):
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise _UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
 
 def _parse_reports(specs: List[str]) -> List[tuple]:
@@ -279,10 +305,14 @@ def _check(args) -> int:
     baseline_path = None if args.no_baseline else (
         Path(args.baseline) if args.baseline else config.baseline)
     if baseline_path is not None:
+        activity.doing("applying the baseline")
         baseline_file.apply(report, baseline_file.load(baseline_path), _shown(baseline_path))
-    _write(report, args.format, args.output, verbose=args.verbose and not args.quiet)
-    for fmt, target in extra:
-        _write(report, fmt, target, verbose=False)
+    try:
+        _write(report, args.format, args.output, verbose=args.verbose and not args.quiet)
+        for fmt, target in extra:
+            _write(report, fmt, target, verbose=False)
+    except _UsageError as exc:
+        return _die(str(exc))
     if args.stats:
         _print_stats(report)
     if report.baseline is not None and not args.quiet:
@@ -301,6 +331,7 @@ def _baseline(args) -> int:
         result = _analyse(args)
     except _UsageError as exc:
         return _die(str(exc))
+    activity.doing(f"writing the baseline {args.file}")
     count = baseline_file.write(result.report, Path(args.file))
     if not args.quiet:
         print(f"lifecheck: wrote {count} finding{'' if count == 1 else 's'} to {args.file}; "
@@ -380,8 +411,10 @@ def _graph(args) -> int:
     if not names:
         return _die("no device type with a lifecycle hook in the analysed files "
                     "(use --type to name one)")
+    activity.doing("drawing the lifecycle graph of " + ", ".join(names))
     graph = build(result.program, catalog, result.report.findings, names, tree.version)
     title = f"lifecheck graph, QEMU {result.report.version}"
+    activity.doing(f"writing the graph as {args.format}")
     if args.format == "mermaid":
         text = mermaid.render(graph, title)
     else:
@@ -392,7 +425,11 @@ def _graph(args) -> int:
             except dot.GraphvizError as exc:
                 return _die(str(exc))
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+        try:
+            out = _open_output(args.output)
+        except _UsageError as exc:
+            return _die(str(exc))
+        with out:
             out.write(text)
     else:
         sys.stdout.write(text)

@@ -21,6 +21,7 @@ import signal
 import threading
 from typing import Dict, List, Optional, Set, Tuple
 
+from .. import activity
 from ..findings import Finding, RelatedLocation, severity_rank
 from ..graph import PHASES, DeviceType, Event, Program
 from ..model import CALL, GLOBAL, SELF, AccessPath
@@ -393,11 +394,13 @@ def _findings_of(ctx: RuleContext, specs: List[RuleSpec], names: List[str],
     for spec in specs:
         kind = KINDS[spec.kind]
         for name in names:
+            activity.doing(f"running rule {spec.slug} on device type {name}", types[name].file)
             got = list(kind(ctx, spec, types[name]))
             if got:
                 out[(spec.slug, name)] = got
         extra = PROGRAM_KINDS.get(spec.kind)
         if extras and extra is not None:
+            activity.doing(f"running rule {spec.slug} over the whole program")
             out[(spec.slug, "")] = list(extra(ctx, spec))
     return out
 
