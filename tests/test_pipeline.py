@@ -1,9 +1,13 @@
 """The findings pipeline: one place, one order, used by every command.
 
-Its steps are checked one by one here, without a subprocess."""
+``check``, ``baseline`` and ``graph`` run on the same copies of the
+examples and must agree on which findings there are; the pipeline's steps
+are also checked one by one, without a subprocess."""
 from __future__ import annotations
 
 import ast
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,8 +18,128 @@ from lifecheck.config import Config
 from lifecheck.findings import Finding, FunctionSpan, Report
 from lifecheck.model import Location
 from lifecheck.pipeline import FindingsRequest, Pipeline, UsageError
+from test_graph import node_by_label, parse_dot
+from test_workflow import DEBUG_PORT, SCRATCHPAD, TICK, edit, findings, lifecheck, stub_tree
 
+DBGWIN = "hw/usb/dev-dbgwin.c"
+IGNORE_129 = "/* lifecheck: ignore[subregion-not-deleted] the firmware window stays mapped */"
 RULES = frozenset({"subregion-not-deleted", "unparent-in-finalize", "del-subregion-in-finalize"})
+
+_WHERE = re.compile(r"^(hw/\S+\.c):(\d+)$")
+
+
+def drawn(dot_text: str) -> set:
+    """(rule, file, line) of every finding a DOT picture marks: the tag
+    ``[slug]`` on a call site (or on the node of a finding away from any
+    site), with the site's ``file:line``.  The dashed "missing release"
+    nodes repeat the tag of their site and are left out."""
+    nodes, _, _ = parse_dot(dot_text)
+    out = set()
+    for attrs in nodes.values():
+        lines = attrs.get("label", "").split("\n")
+        if lines[0].startswith(("missing release", "not released")):
+            continue
+        where = [m.groups() for m in map(_WHERE.match, lines) if m]
+        for line in lines:
+            if line.startswith("[") and line.endswith("]") and where:
+                out.add((line[1:-1], where[0][0], int(where[0][1])))
+    return out
+
+
+def graph(root: Path, *args) -> str:
+    proc = lifecheck("graph", ".", "-j", "1", *args, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+# -- graph honours lifecheck.toml and the source's suppressions -------------------------
+
+def test_graph_hides_what_config_and_suppressions_hide(tmp_path):
+    root = stub_tree(tmp_path, DBGWIN)
+    assert drawn(graph(root)) == {("subregion-not-deleted", DBGWIN, 129),
+                                  ("del-subregion-in-finalize", DBGWIN, 145),
+                                  ("unparent-in-finalize", DBGWIN, 146)}
+    edit(root, DBGWIN, "/* lifecheck: expect[subregion-not-deleted] */", IGNORE_129)
+    (root / "lifecheck.toml").write_text('[per-path-ignores]\n"hw/usb/" = ["unparent-in-finalize"]\n')
+    text = graph(root)
+    assert drawn(text) == {("del-subregion-in-finalize", DBGWIN, 145)}
+    nodes, edges, _ = parse_dot(text)
+    # the mapping is drawn as a plain acquire: not red, no dashed "missing release" node
+    mapping = node_by_label(nodes, "memory_region_add_subregion(self.mailbox)")
+    assert "penwidth" not in nodes[mapping] and nodes[mapping]["color"] != "#dc2626"
+    assert not [n for n, a in nodes.items() if a.get("label", "").startswith("missing release")]
+    assert [d for s, d, _ in edges if s == mapping] == []
+    # the unparent is drawn as a plain release, not orange
+    unparent = node_by_label(nodes, "object_unparent(self.doorbell)")
+    assert "penwidth" not in nodes[unparent] and nodes[unparent]["color"] != "#ea580c"
+    late = node_by_label(nodes, "memory_region_del_subregion(self.mailbox)")
+    assert nodes[late]["color"] == "#ea580c"
+    # check agrees
+    assert findings(lifecheck("check", ".", "-j", "1", "--format", "json", cwd=root)) == {
+        (DBGWIN, 145, "del-subregion-in-finalize")}
+
+
+def test_graph_takes_the_rule_options_of_check(tmp_path):
+    root = stub_tree(tmp_path, DBGWIN)
+    (root / "ci").mkdir()
+    (root / "ci" / "strict.toml").write_text('ignore = ["del-subregion-in-finalize"]\n')
+    assert drawn(graph(root, "--config", "ci/strict.toml")) == {
+        ("subregion-not-deleted", DBGWIN, 129), ("unparent-in-finalize", DBGWIN, 146)}
+    assert drawn(graph(root, "--ignore", "unparent-in-finalize", "--ignore", "subregion-not-deleted")) == {
+        ("del-subregion-in-finalize", DBGWIN, 145)}
+    assert drawn(graph(root, "--select", "unparent-in-finalize")) == {("unparent-in-finalize", DBGWIN, 146)}
+    proc = lifecheck("graph", ".", "-j", "1", "--select", "no-such-rule", cwd=root)
+    assert proc.returncode == 2 and "unknown rule(s): no-such-rule" in proc.stderr
+    (root / "lifecheck.toml").write_text('[severity]\nnot-a-rule = "error"\n')
+    proc = lifecheck("graph", ".", "-j", "1", cwd=root)
+    assert proc.returncode == 2 and "lifecheck.toml:2: key 'severity.not-a-rule': unknown rule" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_graph_hides_baselined_findings_like_check(tmp_path):
+    root = stub_tree(tmp_path, DBGWIN)
+    assert lifecheck("baseline", "known.json", ".", "-j", "1", cwd=root).returncode == 0
+    (root / "lifecheck.toml").write_text('baseline = "known.json"\n')
+    assert drawn(graph(root)) == set()
+    assert len(drawn(graph(root, "--no-baseline"))) == 3
+
+
+# -- every command, the same findings -------------------------------------------------
+
+def test_check_baseline_and_graph_agree(tmp_path):
+    root = stub_tree(tmp_path)
+    edit(root, DBGWIN, "/* lifecheck: expect[subregion-not-deleted] */", IGNORE_129)
+    edit(root, DEBUG_PORT, "    debug_port_map_status(s, debug_port_io_space);",
+         "    debug_port_map_status(s, debug_port_io_space); /* lifecheck: ignore[subregion-not-deleted] */")
+    (root / "lifecheck.toml").write_text(
+        'ignore = ["del-subregion-in-finalize"]\n'
+        '\n'
+        '[severity]\n'
+        'unparent-in-finalize = "note"\n'
+        '\n'
+        '[per-path-ignores]\n'
+        '"hw/misc/sensor-hub.c" = ["*"]\n'
+        '"hw/misc/pci-*.c" = ["freed-in-unrealize"]\n')
+    checked = json.loads(lifecheck("check", ".", "-j", "1", "--format", "json", cwd=root).stdout)
+    from_check = {(f["rule"], f["file"], f["line"]) for f in checked["findings"]}
+    assert lifecheck("baseline", "b.json", ".", "-j", "1", cwd=root).returncode == 0
+    recorded = json.loads((root / "b.json").read_text())["findings"]
+    from_baseline = {(e["rule"], e["file"], e["line"]) for e in recorded}
+    from_graph = drawn(graph(root))
+
+    assert from_check == from_baseline
+    # an unused suppression is a comment's finding, not a device's: nothing to draw
+    assert from_graph == {f for f in from_check if f[0] != suppress.UNUSED}
+    assert (suppress.UNUSED, DEBUG_PORT, 113) in from_check
+    # what the configuration and the comments hid is gone everywhere
+    for gone in [("subregion-not-deleted", DBGWIN, 129), ("del-subregion-in-finalize", TICK, 158),
+                 ("init-leak", "hw/misc/sensor-hub.c", 109), ("freed-in-unrealize", "hw/misc/pci-ringbuf.c", 199)]:
+        assert gone not in from_check
+    # what it did not hide is there, with the configured severity
+    assert {("unparent-in-finalize", SCRATCHPAD, 120), ("subregion-not-deleted", TICK, 148),
+            ("double-release", "hw/misc/pci-beacon.c", 78)} <= from_check
+    assert {f["severity"] for f in checked["findings"] if f["rule"] == "unparent-in-finalize"} == {"note"}
+    assert checked["stats"]["suppressed"] == 1
 
 
 # -- the steps, one by one -------------------------------------------------------------
@@ -132,5 +256,3 @@ def test_pipeline_stays_below_the_reporters_and_the_orchestration():
     above = ("lifecheck.frontend", "lifecheck.report", "lifecheck.cli", "lifecheck.analysis",
              "lifecheck.session", "lifecheck.lifegraph", "lifecheck.cache")
     assert sorted(m for m in seen if m.startswith(above)) == []
-
-
