@@ -91,6 +91,7 @@ class Pipeline:
         return cls(
             rules=rules,
             selected=frozenset(select) if select is not None else None,
+            unused_suppressions=suppress.UNUSED not in ignore,
             severity=dict(config.severity),
             per_path_ignores=tuple(config.per_path_ignores),
             changes=changes,

@@ -256,3 +256,28 @@ def test_pipeline_stays_below_the_reporters_and_the_orchestration():
     above = ("lifecheck.frontend", "lifecheck.report", "lifecheck.cli", "lifecheck.analysis",
              "lifecheck.session", "lifecheck.lifegraph", "lifecheck.cache")
     assert sorted(m for m in seen if m.startswith(above)) == []
+
+
+def test_ignoring_unused_suppression_hides_its_notes(tmp_path, catalog):
+    """``unused-suppression`` is a known rule name for --ignore and the
+    config's ignore; it is no analysis, so the pipeline drops its notes."""
+    report = _report(tmp_path, [], catalog)
+    assert [f.rule for f in Pipeline(rules=RULES).apply(report).findings] == [suppress.UNUSED]
+    out = Pipeline.build(FindingsRequest(ignore=(suppress.UNUSED,)), Config(), RULES, tmp_path).apply(report)
+    assert out.findings == [] and suppress.UNUSED not in {spec.slug for spec in out.rules}
+    out = Pipeline.build(FindingsRequest(), Config(ignore=[suppress.UNUSED]), RULES, tmp_path).apply(report)
+    assert out.findings == []
+    # the suppressions themselves still work
+    used = _report(tmp_path / "again", [_finding("subregion-not-deleted", "hw/misc/foo.c", 3)], catalog)
+    out = Pipeline.build(FindingsRequest(ignore=(suppress.UNUSED,)), Config(), RULES, tmp_path).apply(used)
+    assert (out.findings, out.suppressed) == ([], 1)
+
+
+def test_ignoring_unused_suppression_on_the_command_line(tmp_path):
+    root = stub_tree(tmp_path, DEBUG_PORT)
+    edit(root, DEBUG_PORT, "    debug_port_map_status(s, debug_port_io_space);",
+         "    debug_port_map_status(s, debug_port_io_space); /* lifecheck: ignore[subregion-not-deleted] */")
+    assert findings(lifecheck("check", ".", "-j", "1", "--format", "json", cwd=root)) == {
+        (DEBUG_PORT, 112, "subregion-not-deleted"), (DEBUG_PORT, 113, suppress.UNUSED)}
+    assert findings(lifecheck("check", ".", "-j", "1", "--format", "json", "--ignore", suppress.UNUSED,
+                              cwd=root)) == {(DEBUG_PORT, 112, "subregion-not-deleted")}
