@@ -120,13 +120,15 @@ class Pipeline:
         3. the configuration's per-path ignores (a rule ignored for a path
            also silences that path's unused suppressions of the rule);
         4. the configuration's severities;
-        5. ``--diff``: only findings on changed code;
-        6. the baseline: only findings it does not know; matched and stale
-           entries are recorded in ``report.baseline``.
+        5. the baseline: only findings it does not know; matched and stale
+           entries are recorded in ``report.baseline``.  Before ``--diff``:
+           an entry is stale when its finding is gone from the code, not
+           when the finding is on code the diff leaves out;
+        6. ``--diff``: only findings on changed code.
 
         What steps 1, 3, 5 and 6 hid is counted on the report
-        (``suppressed``, ``ignored_by_path``, ``outside_diff``,
-        ``baselined``)."""
+        (``suppressed``, ``ignored_by_path``, ``baselined``,
+        ``outside_diff``)."""
         out = dataclasses.replace(report)
         activity.doing("applying in-source suppressions")
         suppress.apply(out, self.rules | {suppress.UNUSED})
@@ -141,16 +143,16 @@ class Pipeline:
         if self.severity:
             out.findings = [dataclasses.replace(f, severity=self.severity[f.rule])
                             if f.rule in self.severity else f for f in out.findings]
-        if self.changes is not None:
-            activity.doing("keeping the findings on changed code (--diff)")
-            before = len(out.findings)
-            diff_filter.apply(out, self.changes)
-            out.outside_diff += before - len(out.findings)
         if self.baseline is not None:
             activity.doing(f"applying the baseline {self.baseline_label}")
             before = len(out.findings)
             baseline_file.apply(out, self.baseline, self.baseline_label)
             out.baselined += before - len(out.findings)
+        if self.changes is not None:
+            activity.doing("keeping the findings on changed code (--diff)")
+            before = len(out.findings)
+            diff_filter.apply(out, self.changes)
+            out.outside_diff += before - len(out.findings)
         return out
 
     def fails(self, report: Report) -> bool:

@@ -19,7 +19,7 @@ from lifecheck.findings import Finding, FunctionSpan, Report
 from lifecheck.model import Location
 from lifecheck.pipeline import FindingsRequest, Pipeline, UsageError
 from test_graph import node_by_label, parse_dot
-from test_workflow import DEBUG_PORT, SCRATCHPAD, TICK, edit, findings, lifecheck, stub_tree
+from test_workflow import DEBUG_PORT, SCRATCHPAD, STATUS_DEL, TICK, edit, findings, git_tree, lifecheck, stub_tree
 
 DBGWIN = "hw/usb/dev-dbgwin.c"
 IGNORE_129 = "/* lifecheck: ignore[subregion-not-deleted] the firmware window stays mapped */"
@@ -140,6 +140,19 @@ def test_check_baseline_and_graph_agree(tmp_path):
             ("double-release", "hw/misc/pci-beacon.c", 78)} <= from_check
     assert {f["severity"] for f in checked["findings"] if f["rule"] == "unparent-in-finalize"} == {"note"}
     assert checked["stats"]["suppressed"] == 1
+
+
+def test_diff_with_a_baseline_finds_no_stale_entries(tmp_path):
+    """The baseline is applied before --diff: a known finding on code the
+    diff leaves out is still known, not a stale entry."""
+    root = git_tree(tmp_path, DEBUG_PORT, TICK)
+    assert lifecheck("baseline", "known.json", ".", "-j", "1", cwd=root).returncode == 0
+    edit(root, DEBUG_PORT, STATUS_DEL, "")
+    proc = lifecheck("check", ".", "-j", "1", "--format", "json", "--baseline", "known.json", "--diff", "HEAD",
+                     cwd=root)
+    assert findings(proc) == {(DEBUG_PORT, 99, "subregion-not-deleted")}
+    assert json.loads(proc.stdout)["baseline"] == {"path": "known.json", "matched": 3, "stale": []}
+    assert "lifecheck: baseline known.json: 3 known finding(s) hidden\n" == proc.stderr
 
 
 # -- the steps, one by one -------------------------------------------------------------
