@@ -25,16 +25,6 @@ def doing(what: str, file: str = "") -> None:
     _now = (what, file)
 
 
-def last() -> Optional[Tuple[str, str]]:
-    """The last ``(what, file)`` noted, or None."""
-    return _now
-
-
-def clear() -> None:
-    global _now
-    _now = None
-
-
 def describe() -> str:
     """``while <what>, <file>`` for the last note ("" when there is none)."""
     if _now is None:

@@ -114,9 +114,9 @@ class Pipeline:
         1. in-source suppressions: first, as they name the rules that
            reported; the ``unused-suppression`` notes they add then go
            through the rest like any finding;
-        2. selection: findings of rules that were not to run (the analysis
-           was asked not to run them; ``unused-suppression`` is no
-           analysis, so ignoring it takes effect only here);
+        2. selection: findings of rules not selected are dropped (the
+           analysis was asked not to run them, so this step matters for
+           ``unused-suppression`` only: it is no analysis);
         3. the configuration's per-path ignores (a rule ignored for a path
            also silences that path's unused suppressions of the rule);
         4. the configuration's severities;
