@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from . import __version__
+from . import __version__, activity
 from .cache import CachedFile, UnitCache, cache_root, make_key, run_key
 from .findings import Finding, Report, number_findings
 from .frontend.preprocess import Preprocessor, stub_dir_for
@@ -391,6 +391,7 @@ def _materialise(tree: QemuTree, built: BuiltFiles, cache: Optional[UnitCache],
         if unit is None:
             hit = built.cached[i]
             assert hit is not None
+            activity.doing("decoding the cached analysis", hit.file)
             unit = hit.unit()
             if unit is None:
                 if _WORKER_PRE is None or _WORKER_PRE.tree.root != tree.root:
@@ -489,6 +490,7 @@ def gc_paused():
 def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
              select: Optional[Set[str]], use_cache: bool, progress: Optional[ProgressFn],
              need_program: bool, limits: Optional[Limits], spans_of_findings: bool) -> Analysis:
+    activity.doing("analysing the files")
     fileset = collect_files(tree, paths, limits)
     cache = open_cache(tree, catalog) if use_cache else None
     built = _build(tree, fileset.files, jobs, cache, progress, limits)
@@ -506,8 +508,10 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
         specs = [catalog.rules[slug] for slug in slugs]
     else:
         units = _materialise(tree, built, cache, limits)
+        activity.doing("linking the program model")
         program = Program(units, catalog.tables, catalog.api_functions())
         findings, specs = run_rules(program, catalog, tree.version, select, jobs)
+        activity.doing("summing up the run")
         program_notices = []
         for name, files in sorted(program.duplicate_types.items()):
             # per-target variants of one device, or two devices with one name
@@ -526,6 +530,7 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
         wanted |= {rel for rel, path in zip(rels, fileset.files) if _mentions_lifecheck(path)}
         units = _materialise(tree, built, cache, limits, only=wanted)
     units = [u for u in units if u is not None]
+    activity.doing("summing up the run")
     report.analysed_files = sorted(tree.relative(f) for f in fileset.files)
     report.spans = function_spans(tree.root, ((fn.name, fn.loc.file, fn.loc.line, fn.end_line)
                                               for unit in units for fn in unit.functions.values()))

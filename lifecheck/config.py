@@ -63,14 +63,6 @@ class Config:
         full = f"{table}.{key}" if table else key
         return ConfigError(f"{where}: key '{full}': {message}")
 
-    def ignored_for(self, path: str) -> Tuple[str, ...]:
-        """Rules ignored for the file ``path`` (relative to the tree root)."""
-        out: List[str] = []
-        for pattern, rules in self.per_path_ignores:
-            if path_matches(path, pattern):
-                out.extend(rules)
-        return tuple(out)
-
     def check_rules(self, known: Iterable[str]) -> None:
         """Refuse rule names that are not in the catalog."""
         known = set(known)

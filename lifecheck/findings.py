@@ -124,9 +124,13 @@ class Report:
     # be preprocessed), and files that truly define none
     empty_files: List[str] = field(default_factory=list)
     files_without_functions: int = 0
-    # What the workflow filters (suppressions, baseline, --diff) need:
+    # What the findings pipeline (suppressions, baseline, --diff) needs:
     analysed_files: List[str] = field(default_factory=list)   # relative to root, sorted
     spans: Dict[str, List[FunctionSpan]] = field(default_factory=dict)  # file -> functions
-    # Filled by the workflow filters, for reporters that show them:
-    suppressed: int = 0
+    # Filled by the findings pipeline (pipeline.py): what each of its steps
+    # hid, for reporters and summary lines that show it
+    suppressed: int = 0              # by in-source suppressions
+    ignored_by_path: int = 0         # by the configuration's per-path-ignores
+    outside_diff: int = 0            # by --diff: not on changed code
+    baselined: int = 0               # by the baseline
     baseline: Optional[dict] = None  # {"path", "matched", "stale": [entry, ...]}

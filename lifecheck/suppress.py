@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from . import activity
 from .findings import Finding, FunctionSpan, Report, number_findings
 from .model import Location
 from .rules.spec import RuleConfig, RuleDoc, RuleSpec
@@ -178,6 +179,7 @@ def apply(report: Report, known_rules: Iterable[str], files: Optional[Iterable[s
     scan.update(f.loc.file for f in report.findings)
     directives: List[Directive] = []
     for rel in sorted(scan):
+        activity.doing("reading suppression comments", rel)
         text = _read(root, rel)
         if text is None or "lifecheck:" not in text:
             continue

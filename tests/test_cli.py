@@ -127,3 +127,81 @@ def test_stats_name_files_that_yield_nothing(tmp_path):
     assert stats["files_yielding_nothing"] == ["hw/broken.c", "hw/lost.c"]
     assert stats["files_without_functions"] == 1
     assert stats["lost_reasons"] == {"Invalid expression": 1, "preprocessing failed": 1}
+
+
+# -- internal errors: exit status 2, naming what was being done ------------------
+
+def _one_device(tmp_path, monkeypatch):
+    from test_workflow import stub_tree
+    root = stub_tree(tmp_path, "hw/usb/dev-dbgwin.c")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("LIFECHECK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LIFECHECK_DEBUG", raising=False)
+    return root
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("made up\nfor the test")
+
+
+def test_exception_in_a_rule_is_exit_2_naming_rule_device_and_file(tmp_path, monkeypatch, capsys):
+    from lifecheck import cli
+    from lifecheck.rules import engine
+    _one_device(tmp_path, monkeypatch)
+    monkeypatch.setitem(engine.KINDS, "wrong-phase-release", _boom)
+    status = cli.main(["check", ".", "-j", "1", "--select", "del-subregion-in-finalize"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == ("lifecheck: internal error: RuntimeError: made up for the test (while running rule "
+                   "del-subregion-in-finalize on device type usb-dbgwin, hw/usb/dev-dbgwin.c)\n")
+
+
+def test_exception_in_a_reporter_is_exit_2_naming_the_report(tmp_path, monkeypatch, capsys):
+    from lifecheck import cli
+    from lifecheck.report import sarif
+    _one_device(tmp_path, monkeypatch)
+    monkeypatch.setattr(sarif, "report", _boom)
+    status = cli.main(["check", ".", "-j", "1", "--report", "sarif:out/l.sarif"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert "hw/usb/dev-dbgwin.c:129:5: error:" in out   # the text report came first
+    assert err == ("lifecheck: internal error: RuntimeError: made up for the test "
+                   "(while writing the sarif report to out/l.sarif)\n")
+
+
+def test_exception_while_decoding_the_cache_names_the_file(tmp_path, monkeypatch, capsys):
+    from lifecheck import cli
+    from lifecheck.cache import CachedFile
+    _one_device(tmp_path, monkeypatch)
+    assert cli.main(["check", ".", "-j", "1"]) == 1   # fills the cache
+    capsys.readouterr()
+    # the run's findings come from the cache; the file's unit is decoded for
+    # its lifecheck: comments
+    monkeypatch.setattr(CachedFile, "unit", _boom)
+    status = cli.main(["check", ".", "-j", "1"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == ("lifecheck: internal error: RuntimeError: made up for the test "
+                   "(while decoding the cached analysis, hw/usb/dev-dbgwin.c)\n")
+
+
+def test_debug_variable_adds_the_traceback(tmp_path, monkeypatch, capsys):
+    from lifecheck import cli
+    from lifecheck.report import text
+    _one_device(tmp_path, monkeypatch)
+    monkeypatch.setenv("LIFECHECK_DEBUG", "1")
+    monkeypatch.setattr(text, "report", _boom)
+    status = cli.main(["check", ".", "-j", "1"])
+    _, err = capsys.readouterr()
+    assert status == 2
+    assert err.startswith("Traceback (most recent call last):") and "in _boom" in err
+    assert err.endswith("lifecheck: internal error: RuntimeError: made up for the test "
+                        "(while writing the text report)\n")
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = lifecheck("check", str(EXAMPLES / "hw" / "usb"), "-j", "1", "-o", str(tmp_path / "file" / "r.txt"))
+    assert proc.returncode == 2, proc.stderr
+    assert f"lifecheck: error: {tmp_path / 'file' / 'r.txt'}: cannot write" in proc.stderr
+    assert "Traceback" not in proc.stderr

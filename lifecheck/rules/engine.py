@@ -13,6 +13,7 @@ import signal
 import threading
 from typing import Dict, List, Optional, Set, Tuple
 
+from .. import activity
 from ..facts import Facts
 from ..findings import Finding, severity_rank
 from ..graph import Program
@@ -72,10 +73,12 @@ def _findings_of(ctx: Facts, specs: List[RuleSpec], names: List[str],
     for spec in specs:
         kind = KINDS[spec.kind]
         for name in names:
+            activity.doing(f"running rule {spec.slug} on device type {name}", types[name].file)
             got = list(kind.check_device(ctx, spec, types[name]))
             if got:
                 out[(spec.slug, name)] = got
         if extras and kind.check_program is not None:
+            activity.doing(f"running rule {spec.slug} over the whole program")
             out[(spec.slug, "")] = list(kind.check_program(ctx, spec))
     return out
 
