@@ -1,25 +1,23 @@
-"""The ``lifecheck`` command line.  It parses arguments and wires the layers
-together; it holds no analysis logic."""
+"""The ``lifecheck`` command line: it parses arguments into a ``Request``
+(session.py), runs it and renders the result; the tree, the configuration
+and what is done to findings are decided elsewhere (session.py,
+pipeline.py)."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from . import __version__
-from .findings import severity_rank
-from .frontend.tree import QemuTree, TreeError, find_root
+from . import __version__, activity
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
-from .rules.catalog import RuleDataError, default_rules_dir, load_catalog
-# workflow: config, suppressions, baseline, --diff (issue 5)
-from . import baseline as baseline_file
-from . import diff as diff_filter
-from . import suppress
-from .config import Config, ConfigError, find_config, load_config
+from .pipeline import FindingsRequest, UsageError
+from .session import USER_ERRORS, Request, Session
 
 FORMATS = ("text", "json", "sarif", "gitlab", "github")
+DEBUG_VARIABLE = "LIFECHECK_DEBUG"   # set to 1: an internal error also prints its traceback
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,46 +28,80 @@ def _parser() -> argparse.ArgumentParser:
     sub.required = True
 
     c = sub.add_parser("check", help="check files or folders of a QEMU tree")
-    _common_options(c)
+    _tree_options(c)
+    _rule_options(c)
+    _verbosity_options(c)
+    _limit_options(c)
     c.add_argument("--format", choices=FORMATS, default="text")
     c.add_argument("--output", "-o", help="write the report to FILE instead of standard output")
     c.add_argument("--fail-on", choices=("error", "warning", "note"), default=None,
                    help="lowest severity that makes the exit status 1 (default: the config's, else error)")
     c.add_argument("--stats", action="store_true",
                    help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
-    # workflow (issue 5)
     c.add_argument("--report", action="append", default=[], metavar="FORMAT:FILE",
                    help="also write the report in FORMAT to FILE, from the same run (repeatable)")
-    c.add_argument("--baseline", metavar="FILE",
-                   help="report only findings not in FILE (see 'lifecheck baseline'); default: the config's")
-    c.add_argument("--no-baseline", action="store_true", help="ignore the config's baseline")
-    c.add_argument("--diff", metavar="REV",
-                   help="report only findings on lines or functions changed since git revision REV")
+    _filter_options(c)
 
     b = sub.add_parser("baseline", help="write the current findings to FILE, to be hidden by --baseline FILE")
     b.add_argument("file", metavar="FILE", help="the baseline file to write (JSON)")
-    _common_options(b)
+    _tree_options(b)
+    _rule_options(b)
+    _verbosity_options(b)
+    _limit_options(b)
 
     e = sub.add_parser("explain", help="print a rule's documentation")
     e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
 
-    _add_graph_parser(sub)
+    g = sub.add_parser("graph", help="draw device lifecycles (DOT, Mermaid or SVG)",
+                       description="Draw the lifecycle of device types defined in PATHs: the hooks "
+                                   "of each phase, who runs them, the helpers they call, each "
+                                   "acquire/release call, and the findings 'lifecheck check' "
+                                   "reports with the same options and lifecheck.toml.")
+    _tree_options(g, paths_help="files or folders to analyse (default: .); add the files of parent "
+                                "types (e.g. hw/pci/pci.c) to see inherited hooks")
+    g.add_argument("--type", "-t", action="append", dest="types", metavar="QOM-TYPE",
+                   help="draw this QOM type (its TypeInfo name, e.g. e1000; repeatable; "
+                        "default: every type with a lifecycle hook in PATHs)")
+    g.add_argument("--format", choices=("dot", "mermaid", "svg"), default="dot",
+                   help="dot (Graphviz), mermaid (a flowchart), svg (runs Graphviz's dot)")
+    g.add_argument("--output", "-o", help="write the graph to FILE instead of standard output")
+    _rule_options(g)
+    g.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing but the graph and errors (no progress line, no notices)")
+    _limit_options(g)
+    _filter_options(g)
     return p
 
 
-def _common_options(c: argparse.ArgumentParser) -> None:
-    c.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                   help="files or folders to check (default: .)")
+# Option groups shared by the commands that analyse a tree (check, baseline,
+# graph), so that the same words mean the same thing everywhere.
+
+def _tree_options(c: argparse.ArgumentParser,
+                  paths_help: str = "files or folders to check (default: .)") -> None:
+    c.add_argument("paths", nargs="*", default=["."], metavar="PATH", help=paths_help)
     c.add_argument("--root", help="the QEMU tree root (default: found by walking up from PATH)")
     c.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                    help="parallel workers (default: number of CPUs)")
+
+
+def _rule_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("--select", action="append", metavar="SLUG",
                    help="run only this rule (repeatable)")
+    c.add_argument("--ignore", action="append", default=[], metavar="SLUG",
+                   help="do not run this rule (repeatable)")
+    c.add_argument("--config", metavar="FILE",
+                   help="settings file (default: lifecheck.toml or .lifecheck.toml at the tree root)")
     c.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
                    help="extra rules folder (rule files, api/, tables/) added to the bundled one")
+
+
+def _verbosity_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print notices (what could not be analysed) and a summary")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but findings")
+
+
+def _limit_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("--file-timeout", type=float, default=DEFAULT_FILE_TIMEOUT, metavar="SECONDS",
                    help="time allowed for one file; a file that takes longer is a notice "
                         f"(default: {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)")
@@ -83,12 +115,15 @@ def _common_options(c: argparse.ArgumentParser) -> None:
                    help="neither read nor write the unit cache ($LIFECHECK_CACHE_DIR, else "
                         "$XDG_CACHE_HOME/lifecheck, else ~/.cache/lifecheck)")
     c.add_argument("--clear-cache", action="store_true",
-                   help="empty the unit cache before checking")
-    # workflow (issue 5)
-    c.add_argument("--ignore", action="append", default=[], metavar="SLUG",
-                   help="do not run this rule (repeatable)")
-    c.add_argument("--config", metavar="FILE",
-                   help="settings file (default: lifecheck.toml or .lifecheck.toml at the tree root)")
+                   help="empty the unit cache before analysing")
+
+
+def _filter_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--baseline", metavar="FILE",
+                   help="report only findings not in FILE (see 'lifecheck baseline'); default: the config's")
+    c.add_argument("--no-baseline", action="store_true", help="ignore the config's baseline")
+    c.add_argument("--diff", metavar="REV",
+                   help="report only findings on lines or functions changed since git revision REV")
 
 
 def _die(message: str) -> int:
@@ -103,6 +138,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         # never a crash half-way through the report
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    activity.doing(f"starting 'lifecheck {args.command}'")
     try:
         if args.command == "explain":
             return _explain(args)
@@ -111,11 +147,32 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "baseline":
             return _baseline(args)
         return _check(args)
-    except (TreeError, RuleDataError, ConfigError, baseline_file.BaselineError,
-            diff_filter.DiffError) as exc:
+    except USER_ERRORS as exc:
         return _die(str(exc))
     except KeyboardInterrupt:
         return _die("interrupted")
+    except BrokenPipeError:
+        # the reader went away (``lifecheck check hw/ | head``): not a bug;
+        # say nothing more on a pipe nobody reads, and stop as the Python
+        # documentation advises (the "Note on SIGPIPE" of the signal module)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # a bug in lifecheck: exit 2 ("internal failure"), never 1 ("findings")
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    """Name the exception and what was being done when it escaped (the
+    phase, and the file when one was being worked on); the traceback only
+    when LIFECHECK_DEBUG is set."""
+    if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    message = " ".join(str(exc).split())
+    what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    where = activity.describe()
+    print(f"lifecheck: internal error: {what}" + (f" ({where})" if where else ""), file=sys.stderr)
+    return 2
 
 
 def entry() -> None:
@@ -135,7 +192,9 @@ def entry() -> None:
 
 
 def _explain(args) -> int:
+    from . import suppress
     from .explain import render
+    from .rules.catalog import load_catalog
     catalog = load_catalog()
     rules = dict(catalog.rules)
     rules[suppress.UNUSED] = suppress.UNUSED_RULE
@@ -151,92 +210,38 @@ def _explain(args) -> int:
     return 0
 
 
-class _Run:
-    """One analysis as the command line asked for it."""
-
-    def __init__(self, report, internal: bool, config: Config, tree: QemuTree):
-        self.report, self.internal, self.config, self.tree = report, internal, config, tree
-
-
-def _analyse(args, changes_since: Optional[str] = None) -> _Run:
-    """Find the tree and the config, run the rules, apply the config's and
-    the source's suppressions.  Raises the errors main() turns into exit 2."""
-    from .analysis import run
-
+def _request(args) -> Request:
+    """The command line's arguments as a ``Request``."""
     if args.jobs < 1:
-        raise _UsageError("-j must be at least 1")
+        raise UsageError("-j must be at least 1")
     if min(args.file_timeout, args.max_file_size, args.max_memory) < 0:
-        raise _UsageError("--file-timeout, --max-file-size and --max-memory must not be negative")
+        raise UsageError("--file-timeout, --max-file-size and --max-memory must not be negative")
     # every file is analysed in a worker process, even with -j 1, so that the
     # limits hold and a file that kills its worker costs only that file
     limits = Limits(file_timeout=args.file_timeout, max_file_size=int(args.max_file_size * MB),
                     worker_memory=int(args.max_memory * MB), isolate=True)
-    tree, paths = _open_tree(args)
-    config_path = Path(args.config) if args.config else find_config(tree.root)
-    config = load_config(config_path) if config_path else Config()
-    catalog = load_catalog([default_rules_dir()] + config.rules_dirs + [Path(d) for d in args.rules_dir])
-    known = set(catalog.rules) | {suppress.UNUSED}
-    config.check_rules(known)
-    unknown = (set(args.select or []) | set(args.ignore)) - known
-    if unknown:
-        raise _UsageError(f"unknown rule(s): {', '.join(sorted(unknown))}")
-    select = set(args.select) if args.select else set(config.select) if config.select is not None else None
-    ignore = set(args.ignore) | set(config.ignore)
-    if ignore:
-        select = (select if select is not None else set(catalog.rules)) - ignore
-    changes = diff_filter.changed_lines(tree.root, changes_since) if changes_since else None
-    if args.clear_cache:
-        from .cache import cache_root, clear
-        clear(cache_root())
+    baseline = getattr(args, "baseline", None)
+    findings = FindingsRequest(select=tuple(args.select or ()), ignore=tuple(args.ignore),
+                               baseline=Path(baseline) if baseline else None,
+                               no_baseline=getattr(args, "no_baseline", False),
+                               diff=getattr(args, "diff", None), fail_on=getattr(args, "fail_on", None))
+    return Request(paths=tuple(Path(p) for p in args.paths), root=Path(args.root) if args.root else None,
+                   jobs=args.jobs, limits=limits, config=Path(args.config) if args.config else None,
+                   rules_dirs=tuple(Path(d) for d in args.rules_dir), findings=findings,
+                   use_cache=not args.no_cache, clear_cache=args.clear_cache)
+
+
+def _run(session: Session, quiet: bool, need_program: bool = False):
+    """``session.run``, with a progress line on a terminal."""
     progress = None
-    if not args.quiet and _is_terminal(sys.stderr):
+    if not quiet and _is_terminal(sys.stderr):
         from .progress import ProgressBar
         progress = ProgressBar(sys.stderr)
     try:
-        report, internal = run(tree, paths, catalog, jobs=args.jobs, select=select,
-                               use_cache=not args.no_cache, progress=progress, limits=limits,
-                               spans_of_findings=changes_since is not None)
+        return session.run(progress=progress, need_program=need_program)
     finally:
         if progress is not None:
             progress.close()
-    suppress.apply(report, known)
-    _apply_config(report, config)
-    if changes is not None:
-        diff_filter.apply(report, changes)
-    return _Run(report, internal, config, tree)
-
-
-def _apply_config(report, config: Config) -> None:
-    """Per-path ignores and severity overrides from the config."""
-    import dataclasses
-
-    def ignored(f) -> bool:
-        rules = config.ignored_for(f.loc.file)
-        return "*" in rules or f.rule in rules or (f.rule == suppress.UNUSED and f.resource in rules)
-
-    findings = [f for f in report.findings if not ignored(f)] if config.per_path_ignores else report.findings
-    if config.severity:
-        findings = [dataclasses.replace(f, severity=config.severity[f.rule])
-                    if f.rule in config.severity else f for f in findings]
-    report.findings = findings
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _open_tree(args):
-    """The tree (``--root``, else found above the first PATH) and the PATHs;
-    relative PATHs are taken from the current folder, as usual."""
-    paths = [Path(p) for p in args.paths]
-    if args.root:
-        tree = QemuTree.open(Path(args.root))
-        return tree, [p if p.is_absolute() else Path.cwd() / p for p in paths]
-    found = find_root(paths[0])
-    if found is None:
-        raise _UsageError(f"{paths[0]}: not inside a QEMU tree (no folder above it holds VERSION "
-                          "and include/qemu/); pass --root")
-    return QemuTree.open(found), paths
 
 
 def _reporter(fmt: str):
@@ -246,9 +251,8 @@ def _reporter(fmt: str):
 
 def _write(report, fmt: str, target: Optional[str], verbose: bool) -> None:
     reporter = _reporter(fmt)
-    if target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    out = open(target, "w", encoding="utf-8", newline="\n") if target else sys.stdout
+    out = _open_output(target) if target else sys.stdout
+    activity.doing(f"writing the {fmt} report" + (f" to {target}" if target else ""))
     try:
         if fmt in ("text", "github"):
             reporter.report(report, out, verbose=verbose)
@@ -259,27 +263,29 @@ def _write(report, fmt: str, target: Optional[str], verbose: bool) -> None:
             out.close()
 
 
+def _open_output(target: str):
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+
 def _parse_reports(specs: List[str]) -> List[tuple]:
     out = []
     for spec in specs:
         fmt, sep, target = spec.partition(":")
         if not sep or not target or fmt not in FORMATS:
-            raise _UsageError(f"--report {spec}: expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}")
+            raise UsageError(f"--report {spec}: expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}")
         out.append((fmt, target))
     return out
 
 
 def _check(args) -> int:
-    try:
-        extra = _parse_reports(args.report)
-        result = _analyse(args, changes_since=args.diff)
-    except _UsageError as exc:
-        return _die(str(exc))
-    report, config = result.report, result.config
-    baseline_path = None if args.no_baseline else (
-        Path(args.baseline) if args.baseline else config.baseline)
-    if baseline_path is not None:
-        baseline_file.apply(report, baseline_file.load(baseline_path), _shown(baseline_path))
+    extra = _parse_reports(args.report)
+    session = Session.open(_request(args))
+    result = _run(session, args.quiet)
+    report = result.report
     _write(report, args.format, args.output, verbose=args.verbose and not args.quiet)
     for fmt, target in extra:
         _write(report, fmt, target, verbose=False)
@@ -291,16 +297,17 @@ def _check(args) -> int:
         print("lifecheck: internal error while analysing some files (see the notices with -v)",
               file=sys.stderr)
         return 2
-    fail_on = args.fail_on or config.fail_on or "error"
-    threshold = severity_rank(fail_on)
-    return 1 if any(severity_rank(f.severity) >= threshold for f in report.findings) else 0
+    return 1 if session.pipeline.fails(report) else 0
 
 
 def _baseline(args) -> int:
-    try:
-        result = _analyse(args)
-    except _UsageError as exc:
-        return _die(str(exc))
+    from . import baseline as baseline_file
+    # no baseline filter here: the file is rewritten from what check would
+    # report without one; hiding what the old file knows would drop those
+    # findings from the new file, and a first baseline has no file to read
+    session = Session.open(_request(args), use_baseline=False)
+    result = _run(session, args.quiet)
+    activity.doing(f"writing the baseline {args.file}")
     count = baseline_file.write(result.report, Path(args.file))
     if not args.quiet:
         print(f"lifecheck: wrote {count} finding{'' if count == 1 else 's'} to {args.file}; "
@@ -310,15 +317,6 @@ def _baseline(args) -> int:
               file=sys.stderr)
         return 2
     return 0
-
-
-def _shown(path: Path) -> str:
-    """``path`` as the user would type it: relative to the current folder
-    when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def _print_baseline(info: dict, verbose: bool) -> None:
@@ -334,45 +332,19 @@ def _print_baseline(info: dict, verbose: bool) -> None:
                   f"{e.get('function')} (was line {e.get('line')})", file=sys.stderr)
 
 
-def _add_graph_parser(sub) -> None:
-    g = sub.add_parser("graph", help="draw device lifecycles (DOT, Mermaid or SVG)",
-                       description="Draw the lifecycle of device types defined in PATHs: the hooks "
-                                   "of each phase, who runs them, the helpers they call, each "
-                                   "acquire/release call, and the findings of a check.")
-    g.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                   help="files or folders to analyse (default: .); add the files of parent types "
-                        "(e.g. hw/pci/pci.c) to see inherited hooks")
-    g.add_argument("--type", "-t", action="append", dest="types", metavar="QOM-TYPE",
-                   help="draw this QOM type (its TypeInfo name, e.g. e1000; repeatable; "
-                        "default: every type with a lifecycle hook in PATHs)")
-    g.add_argument("--root", help="the QEMU tree root (default: found by walking up from PATH)")
-    g.add_argument("--format", choices=("dot", "mermaid", "svg"), default="dot",
-                   help="dot (Graphviz), mermaid (a flowchart), svg (runs Graphviz's dot)")
-    g.add_argument("--output", "-o", help="write the graph to FILE instead of standard output")
-    g.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                   help="parallel workers (default: number of CPUs)")
-    g.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
-                   help="extra rules folder, as for check")
-
-
 def _graph(args) -> int:
-    from .analysis import analyse
     from .lifegraph import UnknownTypeError, build, select_types
     from .report import dot, mermaid
 
-    if args.jobs < 1:
-        return _die("-j must be at least 1")
-    try:
-        tree, paths = _open_tree(args)
-    except _UsageError as exc:
-        return _die(str(exc))
+    session = Session.open(_request(args))
     if args.format == "svg" and not dot.graphviz_available():
         return _die(dot.MISSING_GRAPHVIZ)
-    catalog = load_catalog([default_rules_dir()] + [Path(d) for d in args.rules_dir])
-    result = analyse(tree, paths, catalog, jobs=args.jobs, limits=Limits(isolate=True))
-    for notice in result.report.notices:
-        if notice.kind == "input":   # a PATH that was not analysed
-            print(f"lifecheck: {notice.file}: {notice.message}", file=sys.stderr)
+    # the findings drawn are those check reports: the same pipeline
+    result = _run(session, args.quiet, need_program=True)
+    if not args.quiet:
+        for notice in result.report.notices:
+            if notice.kind == "input":   # a PATH that was not analysed
+                print(f"lifecheck: {notice.file}: {notice.message}", file=sys.stderr)
     try:
         names = select_types(result.program, args.types)
     except UnknownTypeError as exc:
@@ -380,8 +352,10 @@ def _graph(args) -> int:
     if not names:
         return _die("no device type with a lifecycle hook in the analysed files "
                     "(use --type to name one)")
-    graph = build(result.program, catalog, result.report.findings, names, tree.version)
+    activity.doing("drawing the lifecycle graph of " + ", ".join(names))
+    graph = build(result.program, session.catalog, result.report.findings, names, session.tree.version)
     title = f"lifecheck graph, QEMU {result.report.version}"
+    activity.doing(f"writing the graph as {args.format}")
     if args.format == "mermaid":
         text = mermaid.render(graph, title)
     else:
@@ -392,7 +366,7 @@ def _graph(args) -> int:
             except dot.GraphvizError as exc:
                 return _die(str(exc))
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+        with _open_output(args.output) as out:
             out.write(text)
     else:
         sys.stdout.write(text)

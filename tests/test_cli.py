@@ -148,7 +148,9 @@ def test_exception_in_a_rule_is_exit_2_naming_rule_device_and_file(tmp_path, mon
     from lifecheck import cli
     from lifecheck.rules import engine
     _one_device(tmp_path, monkeypatch)
-    monkeypatch.setitem(engine.KINDS, "wrong-phase-release", _boom)
+    import dataclasses
+    kind = engine.KINDS["wrong-phase-release"]
+    monkeypatch.setitem(engine.KINDS, "wrong-phase-release", dataclasses.replace(kind, check_device=_boom))
     status = cli.main(["check", ".", "-j", "1", "--select", "del-subregion-in-finalize"])
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
@@ -205,3 +207,19 @@ def test_unwritable_output_is_a_usage_error(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert f"lifecheck: error: {tmp_path / 'file' / 'r.txt'}: cannot write" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_internal_error(tmp_path):
+    """``lifecheck check ... | head -1``: the closed pipe ends the run
+    quietly (exit 1, as after findings), never "internal error"."""
+    import os
+    import subprocess
+    import sys
+    from conftest import EXAMPLES
+    proc = subprocess.Popen([sys.executable, "-m", "lifecheck", "check", "-j", "1", str(EXAMPLES)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env=dict(os.environ, LIFECHECK_CACHE_DIR=str(tmp_path / "c")))
+    proc.stdout.close()   # the reader is gone before the first finding is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 1, err
+    assert "internal error" not in err and "Traceback" not in err, err
