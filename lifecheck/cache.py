@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__, model
+from .folders import cache_root  # noqa: F401  (lifecheck.cache.cache_root, as before)
 from .model import TranslationUnit
 
 FORMAT = 1
@@ -54,16 +55,6 @@ class CacheMiss(Exception):
 
 
 # --- where ---------------------------------------------------------------
-
-def cache_root() -> Path:
-    """The cache folder: $LIFECHECK_CACHE_DIR, else $XDG_CACHE_HOME/lifecheck,
-    else ~/.cache/lifecheck."""
-    env = os.environ.get("LIFECHECK_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lifecheck"
-
 
 def tree_namespace(tree_root: Path) -> str:
     return hashlib.sha256(str(tree_root).encode("utf-8", "surrogateescape")).hexdigest()[:16]

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from ..folders import default_rules_dir  # (lifecheck.rules.catalog.default_rules_dir, as before)
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 only
@@ -140,15 +142,6 @@ def parse_version(text: str) -> Tuple[int, ...]:
     if not parts:
         raise ValueError(f"not a version: {text!r}")
     return tuple(int(p) for p in parts[:3])
-
-
-def default_rules_dir() -> Path:
-    """The rules/ folder: packaged as lifecheck/_rules, or the source tree's."""
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return here.parent / "rules"
 
 
 def _load_toml(path: Path) -> dict:
