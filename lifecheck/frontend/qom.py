@@ -13,9 +13,11 @@ as its ``Recogniser``) and records
   ``device_class_set_props``, ...);
 - property arrays: each ``DEFINE_PROP_*()`` entry's PropertyInfo and field.
 
-It reads access paths through the extractor and knows nothing of what
-the rules do with the records, nor of phases, resources or the rule
-catalog.
+The QEMU names it looks for are data, in rules/tables/qom.toml (read by
+qomtable.py); the shapes of the C (a local TypeInfo filled field by field,
+``info->f ? info->f : g``) are here.  It reads access paths through the
+extractor and knows nothing of what the rules do with the records, nor of
+phases, resources or the rule catalog.
 """
 from __future__ import annotations
 
@@ -28,26 +30,13 @@ from ..model import (GLOBAL, PARAM, CallSite, Expr, Function, HookBinding, Locat
                      TemplateCall, TypeInfoRecord, TypeTemplate)
 from .functions import (FunctionExtractor, Recogniser, Scope, base_type_name, call_args, is_null,
                         strip_casts, strip_casts_keep_null, type_text, walk)
-
-# Calls whose result is their first argument, seen through.
-_TRANSPARENT_CALLS = frozenset({
-    "object_dynamic_cast_assert", "object_dynamic_cast", "g_steal_pointer",
-})
-_REGISTER_CALLS = frozenset({"type_register_static", "type_register"})
-_PARENT_CHAIN_CALLS = {
-    "device_class_set_parent_realize": "realize",
-    "device_class_set_parent_unrealize": "unrealize",
-}
-# Calls that bind a class hook: function -> field
-_HOOK_SETTER_CALLS = {
-    "device_class_set_legacy_reset": "legacy_reset",
-}
+from .qomtable import qom_names
 
 
 def transparent_calls() -> frozenset:
-    """The calls whose value is their first argument, for the extractor's
-    access paths."""
-    return _TRANSPARENT_CALLS
+    """The calls whose value is their first argument (qom.toml), for the
+    extractor's access paths."""
+    return qom_names().transparent_calls
 
 
 class QomRecogniser(Recogniser):
@@ -55,6 +44,8 @@ class QomRecogniser(Recogniser):
 
     def __init__(self, code: FunctionExtractor):
         self.code = code
+        names = self.names = qom_names()
+        self._setters = names.setters
         self.types: List[TypeInfoRecord] = []
         self.bindings: List[HookBinding] = []
         self.properties: Dict[str, List[PropertyEntry]] = {}
@@ -74,16 +65,16 @@ class QomRecogniser(Recogniser):
             return
         self._decl_loc = self.code.loc(decl)
         tname = base_type_name(type_text(decl.type))
-        if tname == "Property" and isinstance(decl.type, c_ast.ArrayDecl) and decl.name:
+        if tname == self.names.property_struct and isinstance(decl.type, c_ast.ArrayDecl) and decl.name:
             entries = []
             for init in decl.init.exprs or ():
                 if isinstance(init, c_ast.InitList):
-                    entry = _property_entry(init, self._first_loc(init))
+                    entry = _property_entry(init, self._first_loc(init), self.names.property)
                     if entry is not None:
                         entries.append(entry)
             if entries:
                 self.properties[decl.name] = entries
-        if tname == "TypeInfo":
+        if tname == self.names.type_info_struct:
             # static TypeInfo, arrays for DEFINE_TYPES / type_register_static_array,
             # and what OBJECT_DEFINE_TYPE*() expand to
             inits = decl.init.exprs if isinstance(decl.type, c_ast.ArrayDecl) else [decl.init]
@@ -125,24 +116,25 @@ class QomRecogniser(Recogniser):
         """A TypeInfoRecord from a TypeInfo's fields (a node, or in a
         registration function the list of values assigned, latest last).
         In a registration loop ``row`` is the table entry the loop is at."""
+        f = self.names.type_info
         ev = _RegistrationValues(self.tables, scope, table, row, infos)
-        name = ev.string(fields.get("name"))
+        name = ev.string(fields.get(f["name"]))
         if name is None:
             return None
         class_data: Tuple[Tuple[str, str], ...] = ()
-        data = ev.field(fields.get("class_data"))
+        data = ev.field(fields.get(f["class_data"]))
         if data is _ROW and row is not None:
             class_data = _row_values(self.tables, row)
         elif isinstance(data, tuple) and data[0] == "id" and data[1] in self.tables:
             rows, is_array = self.tables[data[1]]
             if not is_array:
                 class_data = _row_values(self.tables, rows[0])
-        abstract = ev.field(fields.get("abstract"))
+        abstract = ev.field(fields.get(f["abstract"]))
         return TypeInfoRecord(
-            name=name, parent=ev.string(fields.get("parent")), loc=loc,
-            instance_init=ev.function(fields.get("instance_init")),
-            instance_finalize=ev.function(fields.get("instance_finalize")),
-            class_init=ev.function(fields.get("class_init")),
+            name=name, parent=ev.string(fields.get(f["parent"])), loc=loc,
+            instance_init=ev.function(fields.get(f["instance_init"])),
+            instance_finalize=ev.function(fields.get(f["instance_finalize"])),
+            class_init=ev.function(fields.get(f["class_init"])),
             abstract=_truthy(abstract[1] if isinstance(abstract, tuple) else None),
             class_data=class_data, registered_by=registered_by,
         )
@@ -158,7 +150,7 @@ class QomRecogniser(Recogniser):
         for node in nodes:
             if isinstance(node, c_ast.Decl) and node.name and \
                     not isinstance(node.type, (c_ast.ArrayDecl, c_ast.PtrDecl, c_ast.FuncDecl)) and \
-                    base_type_name(type_text(node.type)) == "TypeInfo":
+                    base_type_name(type_text(node.type)) == self.names.type_info_struct:
                 init = _named_fields(node.init) if isinstance(node.init, c_ast.InitList) else {}
                 infos[node.name] = {k: [v] for k, v in init.items()}
             elif isinstance(node, c_ast.Assignment) and node.op == "=" and \
@@ -166,7 +158,7 @@ class QomRecogniser(Recogniser):
                     isinstance(node.lvalue.name, c_ast.ID) and node.lvalue.name.name in infos:
                 infos[node.lvalue.name.name].setdefault(node.lvalue.field.name, []).append(node.rvalue)
             elif isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and \
-                    node.name.name in _REGISTER_CALLS:
+                    node.name.name in self.names.register_calls:
                 args = call_args(node)
                 arg = strip_casts(args[0]) if args else None
                 if isinstance(arg, c_ast.UnaryOp) and arg.op == "&" and \
@@ -196,7 +188,7 @@ class QomRecogniser(Recogniser):
         if rec is not None:
             self.types.append(rec)
             return
-        name = probe.field(fields.get("name"))
+        name = probe.field(fields.get(self.names.type_info["name"]))
         if isinstance(name, tuple) and name[0] == "param":
             out = []
             for key in sorted(fields):
@@ -254,7 +246,7 @@ class QomRecogniser(Recogniser):
         base = strip_casts(lhs.name)
         if isinstance(base, c_ast.FuncCall) and isinstance(base.name, c_ast.ID):
             # DEVICE_CLASS(klass)->realize = f;
-            class_type = _class_from_cast(base.name.name)
+            class_type = _class_from_cast(base.name.name, self.names.class_casts)
         elif isinstance(base, c_ast.ID):
             var = scope.locals.get(base.name)
             tname = var.type if var else next((p.type for p in func.params if p.name == base.name), "")
@@ -286,29 +278,21 @@ class QomRecogniser(Recogniser):
             data_field=data_field, data_cond=data_cond))
 
     def call(self, func: Function, node: c_ast.FuncCall, site: CallSite, scope: Scope) -> None:
-        """A call that binds a class hook."""
-        callee = site.callee
-        if callee in _HOOK_SETTER_CALLS and len(site.args) >= 2:
-            target_fn = site.args[1]
-            self.bindings.append(HookBinding(
-                function=func.name, class_type="DeviceClass",
-                field=_HOOK_SETTER_CALLS[callee],
-                target=_function_name(target_fn), value=target_fn.text, loc=site.loc))
-        if callee in ("device_class_set_props", "device_class_set_props_n") and len(site.args) >= 2:
-            props = _function_name(site.args[1])
-            self.bindings.append(HookBinding(
-                function=func.name, class_type="DeviceClass", field="props",
-                target=props, value=site.args[1].text, loc=site.loc,
-                # device_class_set_props_n(dc, info->props, ...): the table entry's array
-                data_field=None if props else self._data_field(call_args(node)[1], scope),
-                data_cond=self._guards.get(id(node))))
-        if callee in _PARENT_CHAIN_CALLS and len(site.args) >= 2:
-            target_fn = site.args[1]
-            self.bindings.append(HookBinding(
-                function=func.name, class_type="DeviceClass",
-                field=_PARENT_CHAIN_CALLS[callee],
-                target=_function_name(target_fn), value=target_fn.text,
-                loc=site.loc, chained=True))
+        """A call that sets a class field (qom.toml [[class_field_setters]])."""
+        setter = self._setters.get(site.callee)
+        if setter is None or len(site.args) < 2:
+            return
+        value = site.args[1]
+        target = _function_name(value)
+        data_field = data_cond = None
+        if setter.class_data:
+            # device_class_set_props_n(dc, info->props, ...): the table entry's array
+            data_field = None if target else self._data_field(call_args(node)[1], scope)
+            data_cond = self._guards.get(id(node))
+        self.bindings.append(HookBinding(
+            function=func.name, class_type=setter.class_type, field=setter.field,
+            target=target, value=value.text, loc=site.loc, chained=setter.chained,
+            data_field=data_field, data_cond=data_cond))
 
     def end_function(self, func: Function, nodes: List[c_ast.Node], body, scope: Scope) -> None:
         self._registrations(func, nodes, scope)
@@ -530,7 +514,7 @@ def _offset_member(node) -> Optional[str]:
     return None
 
 
-def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEntry]:
+def _property_entry(init: c_ast.InitList, loc: Location, names: Dict[str, str]) -> Optional[PropertyEntry]:
     """A ``DEFINE_PROP_*`` entry: its PropertyInfo (``.info = &qdev_prop_string``),
     the field it sets (``.offset = offsetof(S, field)``) and, for
     DEFINE_PROP_ARRAY (``qdev_prop_array``, ``qdev_prop_arraylen`` before
@@ -539,15 +523,16 @@ def _property_entry(init: c_ast.InitList, loc: Location) -> Optional[PropertyEnt
     for item in init.exprs or ():
         if isinstance(item, c_ast.NamedInitializer) and item.name and isinstance(item.name[-1], c_ast.ID):
             fields[item.name[-1].name] = item.expr
-    info = strip_casts(fields.get("info"))
+    info = strip_casts(fields.get(names["info"]))
     if isinstance(info, c_ast.UnaryOp) and info.op == "&":
         info = info.expr
     if not isinstance(info, c_ast.ID):
         return None
-    field_name = _offset_member(fields.get("offset"))
+    field_name = _offset_member(fields.get(names["offset"]))
     if field_name is None:
         return None
-    array_field = _offset_member(fields["arrayoffset"]) if "arrayoffset" in fields else None
+    array_offset = names["array_offset"]
+    array_field = _offset_member(fields[array_offset]) if array_offset in fields else None
     return PropertyEntry(info.name, field_name, array_field, loc)
 
 
@@ -566,14 +551,13 @@ def _function_name(expr: Expr) -> Optional[str]:
     return None
 
 
-def _class_from_cast(name: str) -> str:
-    """The class struct behind a class cast macro.  ``PCI_DEVICE_CLASS`` ->
-    ``PCIDeviceClass`` is not derivable from the name, so the common ones
-    are listed; others get a name ending in "Class" that matches no entry
-    of rules/tables/hooks.toml (the binding then falls back to nothing)."""
-    table = {
-        "DEVICE_CLASS": "DeviceClass", "PCI_DEVICE_CLASS": "PCIDeviceClass",
-        "VIRTIO_DEVICE_CLASS": "VirtioDeviceClass", "USB_DEVICE_CLASS": "USBDeviceClass",
-        "SYS_BUS_DEVICE_CLASS": "SysBusDeviceClass",
-    }
-    return table.get(name, name + "Class" if not name.endswith("CLASS") else name.title().replace("_", ""))
+def _class_from_cast(name: str, class_casts: Dict[str, str]) -> str:
+    """The class struct behind a class cast function: from qom.toml's
+    [class_casts] (``PCI_DEVICE_CLASS`` -> ``PCIDeviceClass`` is not
+    derivable from the name), else FOO_BAR_CLASS -> FooBarClass and FOO
+    -> FOOClass, names that may match no entry of rules/tables/hooks.toml
+    (the binding then falls back to nothing)."""
+    known = class_casts.get(name)
+    if known is not None:
+        return known
+    return name + "Class" if not name.endswith("CLASS") else name.title().replace("_", "")
