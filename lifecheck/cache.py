@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__, model
+from .folders import cache_root  # noqa: F401  (lifecheck.cache.cache_root, as before)
 from .model import TranslationUnit
 
 FORMAT = 1
@@ -60,16 +61,6 @@ class CacheMiss(Exception):
 
 
 # --- where ---------------------------------------------------------------
-
-def cache_root() -> Path:
-    """The cache folder: $LIFECHECK_CACHE_DIR, else $XDG_CACHE_HOME/lifecheck,
-    else ~/.cache/lifecheck."""
-    env = os.environ.get("LIFECHECK_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lifecheck"
-
 
 def tree_namespace(tree_root: Path) -> str:
     return hashlib.sha256(str(tree_root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
@@ -128,7 +119,7 @@ def data_hash(obj: Any) -> str:
 # frontend itself, the model it fills in and this module's codec.
 # tests/test_cache.py checks that the frontend imports nothing else of
 # lifecheck.
-FRONTEND_SOURCES = ("__init__.py", "model.py", "cache.py", "limits.py", "paths.py", "frontend")
+FRONTEND_SOURCES = ("__init__.py", "model.py", "cache.py", "limits.py", "folders.py", "frontend")
 
 _HASHES: Dict[str, str] = {}
 
@@ -171,12 +162,8 @@ def frontend_hash() -> str:
     """lifecheck's version plus a hash of the code and data the frontend's
     output depends on (not the rules, the graph or the reporters)."""
     if "frontend" not in _HASHES:
-        try:
-            from .frontend import data_files
-            data = list(data_files())
-        except ImportError:   # a frontend that reads no data files of its own
-            data = []
-        _HASHES["frontend"] = _code_hash(FRONTEND_SOURCES, data)
+        from .frontend import data_files
+        _HASHES["frontend"] = _code_hash(FRONTEND_SOURCES, data_files())
     return _HASHES["frontend"]
 
 

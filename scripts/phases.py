@@ -70,7 +70,7 @@ def main() -> int:
     timed(parse, "split_chunks", "split into chunks")
     timed(parse.ResultBuilder, "main_chunk", "parse: main-file chunks")
     timed(parse.ResultBuilder, "header_typedef", "header typedefs")
-    timed(unit.Extractor, "add_ast", "extraction")
+    timed(unit.FunctionExtractor, "add_ast", "extraction")
     timed(cfg.CfgBuilder, "build", "control-flow graphs")
     pre = preprocess.Preprocessor(tree, preprocess.stub_dir_for(tree, cache_root(), __version__))
     for path in sample[:args.warm]:

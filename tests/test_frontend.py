@@ -620,3 +620,64 @@ def test_an_unexpected_answer_from_gcc_means_gcc_is_run(tmp_path):
     pre = preprocess.Preprocessor(QemuTree.open(EXAMPLES), tmp_path / "stubs", cc="clang")
     cmd = pre.command(EXAMPLES / "hw" / "misc" / "pci-beacon.c")
     assert pre._direct(cmd) == cmd
+
+
+# -- the QOM names are data (rules/tables/qom.toml) -----------------------------
+
+import dataclasses  # noqa: E402
+
+from lifecheck.frontend import data_files, qomtable  # noqa: E402
+from lifecheck.frontend.unit import model_from_preprocessed  # noqa: E402
+
+SETTERS = '''# 1 "/t/hw/a.c"
+typedef struct ObjectClass ObjectClass;
+typedef struct DeviceClass { void (*realize)(void); void (*legacy_reset)(void); } DeviceClass;
+void device_class_set_parent_realize(DeviceClass *dc, void (*f)(void), void (**p)(void));
+void vendor_class_set_reset(DeviceClass *dc, void (*f)(void));
+static void r(void) { }
+static void c_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = (DeviceClass *)klass;
+    device_class_set_parent_realize(dc, r, 0);
+    vendor_class_set_reset(dc, r);
+}
+'''
+
+
+def _setter_bindings():
+    unit = model_from_preprocessed("hw/a.c", Path("/t/hw/a.c"), SETTERS)
+    return [(b.class_type, b.field, b.target, b.chained, b.loc.line) for b in unit.bindings]
+
+
+def test_class_field_setters_come_from_the_qom_table(monkeypatch):
+    assert _setter_bindings() == [("DeviceClass", "realize", "r", True, 9)]
+    names = qomtable.qom_names()
+    setter = qomtable.ClassFieldSetter("vendor_class_set_reset", "DeviceClass", "legacy_reset")
+    monkeypatch.setattr(qomtable, "_NAMES", dataclasses.replace(
+        names, setters=dict(names.setters, vendor_class_set_reset=setter)))
+    assert _setter_bindings() == [("DeviceClass", "realize", "r", True, 9),
+                                  ("DeviceClass", "legacy_reset", "r", False, 10)]
+
+
+def test_data_files_are_the_prelude_and_the_qom_table():
+    files = data_files()
+    assert [f.name for f in files] == ["prelude.h", "qom.toml"]
+    assert all(f.is_file() for f in files)
+    assert files[1] == qomtable.table_path()
+    names = qomtable.load(files[1])
+    assert "object_dynamic_cast_assert" in names.transparent_calls
+    assert names.setters["device_class_set_parent_unrealize"].chained
+    assert names.type_info["class_init"] == "class_init"
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda t: t.replace('register_calls = [', 'register_calls = [1,'), "register_calls"),
+    (lambda t: t.replace('field = "realize"\n', 'feild = "realize"\n'), "class_field_setters[0].field"),
+    (lambda t: t.replace('abstract = "abstract"', 'abstrct = "abstract"'), "type_info.abstract"),
+    (lambda t: 'extra = 1\n' + t, "extra"),
+])
+def test_a_malformed_qom_table_names_the_file_and_the_key(tmp_path, edit, key):
+    bad = tmp_path / "qom.toml"
+    bad.write_text(edit(qomtable.table_path().read_text()))
+    with pytest.raises(qomtable.QomTableError, match=re.escape(f"{bad}: key '{key}'")):
+        qomtable.load(bad)

@@ -26,7 +26,7 @@ from conftest import EXAMPLES, REPO
 from lifecheck import analysis, cli
 from lifecheck import limits as limits_module
 from lifecheck.analysis import run
-from lifecheck.frontend import preprocess
+from lifecheck.frontend import parse, preprocess
 from lifecheck.frontend.preprocess import PreprocessError, Preprocessor
 from lifecheck.frontend.tree import QemuTree
 from lifecheck.limits import MB, Limits
@@ -505,6 +505,27 @@ def _snapshot(root: Path) -> dict:
             st = os.lstat(path)
             out[os.path.relpath(path, root)] = (st.st_mode, st.st_size, st.st_mtime_ns)
     return out
+
+
+def test_nothing_is_written_into_the_working_folder_or_the_tree(tmp_path):
+    """Started from an empty folder, or from inside the tree it checks,
+    lifecheck leaves both as they were; what its parser needs to keep
+    (pycparser 2's PLY tables, on Python 3.9) goes to the cache folder."""
+    root = make_tree(tmp_path)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    cache = tmp_path / "cache"
+    env = dict(os.environ, LIFECHECK_CACHE_DIR=str(cache))
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    before_tree, before_cwd = _snapshot(root), _snapshot(cwd)
+    for where, jobs in ((cwd, "1"), (root / "hw", "2"), (root, "1")):
+        proc = subprocess.run([sys.executable, "-m", "lifecheck", "check", str(root / "hw"), "-j", jobs],
+                              cwd=where, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1, proc.stderr
+        assert _snapshot(cwd) == before_cwd, where
+        assert _snapshot(root) == before_tree, where
+    if not parse._NEW_PARSER:
+        assert list(cache.glob("parser-tables/*/yacc.json"))
 
 
 def test_nothing_is_written_into_the_tree_and_paths_are_relative(tmp_path):

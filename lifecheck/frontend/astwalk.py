@@ -5,6 +5,9 @@ name, for every child; the extractor only wants the children, in the same
 order, which the generated ``__iter__`` of each node class gives directly
 (pycparser and pycparserext define both for every node class).  A class
 that does not define its own ``__iter__`` falls back to ``children()``.
+
+Used by the frontend modules that read ASTs (functions.py, qom.py, cfg.py);
+it knows pycparser's node classes and nothing of what is looked for.
 """
 from __future__ import annotations
 

@@ -14,6 +14,13 @@ after ``error_setg()``/``error_propagate()`` in the same block; and returns
 of an error value (``false``, ``NULL``, a negative number).  A branch that
 only falls through (``ERRP_GUARD()``'s ``if (!errp) errp = ...``) is not an
 error path.
+
+It walks pycparser nodes, as the frontend package alone may: the graph it
+returns holds model records only.  It knows QEMU's error conventions
+(above) but nothing of QOM, of lifecycle phases or of rules; the calls and
+assignments of each node are those functions.py recorded (it is given
+their indices), and returned values are converted by functions.py's
+access-path code (it is given the converter).
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ import pycparser
 from pycparser import c_ast
 from pycparserext.ext_c_parser import GnuCParser
 
+from . import plytables
 from .chunks import FUNCTION, TAG, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
@@ -180,7 +181,10 @@ class _CarryingParser(GnuCParser):
         lexer_class = _fast_lexer_class() or GnuCParser.lexer_class
 
     def __init__(self, **kwds):
-        super().__init__(**kwds)
+        if _NEW_PARSER:
+            super().__init__(**kwds)
+        else:  # PLY's tables: from lifecheck's cache folder, never the current one
+            plytables.init_parser(self, **kwds)
         self.file_scope: Dict[str, bool] = {}
         self._coords: Dict[Tuple[int, Optional[int]], object] = {}
         if _NEW_PARSER and type(self)._lex_type_lookup_func is pycparser.c_parser.CParser._lex_type_lookup_func:

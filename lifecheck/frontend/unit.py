@@ -1,6 +1,7 @@
 """One file in, one ``model.TranslationUnit`` out.
 
-Wires preprocessing, chunked parsing and extraction, and turns every
+Wires preprocessing, chunked parsing and extraction (the C facts of
+functions.py, watched by the QOM recognition of qom.py), and turns every
 failure into a ``Notice``: a file that cannot be analysed costs that file
 (or that function), never the run.
 """
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
 from ..model import Notice, ParseStats, TranslationUnit
-from .extract import Extractor
+from .functions import FunctionExtractor
 from .parse import parse_preprocessed
+from .qom import QomRecogniser, transparent_calls
 from .preprocess import PreprocessError, Preprocessor, marker_names
 
 
@@ -73,7 +75,9 @@ def model_from_preprocessed(rel: str, path: Path, text: str,
         return unit
     stats = ParseStats(functions_found=result.functions_found,
                        functions_recovered=result.functions_recovered)
-    extractor = Extractor(rel, is_main, qom_casts=result.qom_casts)
+    # the cast functions the headers define are seen through like those qom.toml names
+    extractor = FunctionExtractor(rel, transparent_calls() | result.qom_casts, recogniser=QomRecogniser)
+    qom = extractor.recogniser
     for parsed in result.parsed:
         try:
             extractor.add_ast(parsed.ast)
@@ -85,12 +89,12 @@ def model_from_preprocessed(rel: str, path: Path, text: str,
         what = "function" if chunk.kind == "function" else "declaration"
         unit.notices.append(Notice(rel, chunk.line, f"{what} skipped: pycparser: {reason}", kind="parse"))
     unit.functions = extractor.functions
-    unit.types = extractor.types
-    unit.bindings = extractor.bindings
-    unit.properties = extractor.properties
+    unit.types = qom.types
+    unit.bindings = qom.bindings
+    unit.properties = qom.properties
     unit.written = tuple(sorted(extractor.written))
-    unit.type_templates = extractor.templates
-    unit.template_calls = extractor.template_calls
+    unit.type_templates = qom.templates
+    unit.template_calls = qom.template_calls
     unit.qom_casts = tuple(sorted(result.qom_casts))
     unit.stats = stats
     return unit

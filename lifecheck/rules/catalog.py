@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..facts.api import ATTRS, ROLES, TRAITS, ApiCall, ApiFamily
+from ..folders import default_rules_dir  # (lifecheck.rules.catalog.default_rules_dir, as before)
 from . import schema
 from .kinds import KINDS
 from .schema import RuleDataError
@@ -42,15 +43,6 @@ class Catalog:
     def api_functions(self) -> List[str]:
         """Every function an API family names."""
         return sorted({c.function for fam in self.families.values() for c in fam.calls})
-
-
-def default_rules_dir() -> Path:
-    """The rules/ folder: packaged as lifecheck/_rules, or the source tree's."""
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return here.parent / "rules"
 
 
 def _load_toml(path: Path) -> dict:
