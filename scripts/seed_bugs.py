@@ -66,7 +66,7 @@ from lifecheck.frontend.tree import QemuTree  # noqa: E402
 from lifecheck.frontend.unit import analyse_file_with_closure  # noqa: E402
 from lifecheck.graph import Program  # noqa: E402
 from lifecheck.limits import FileTimeout, deadline  # noqa: E402
-from lifecheck.model import SELF, Function, Param, TranslationUnit  # noqa: E402
+from lifecheck.model import SELF, AccessPath, Function, Param, TranslationUnit  # noqa: E402
 from lifecheck.rules.catalog import Catalog, load_catalog  # noqa: E402
 from lifecheck.rules.engine import _findings_of  # noqa: E402  (rules on chosen types only)
 from lifecheck.rules.kinds import KINDS  # noqa: E402
@@ -380,7 +380,9 @@ def self_aliases(fn: Function, param: int) -> Dict[str, str]:
             name = m.group(1)
         if name in fn.locals:
             out[name] = fn.locals[name].type
-    return out
+    # FOO_GET_CLASS(s) is cast like the device but is its class (QOM names
+    # class structs FooClass)
+    return {n: t for n, t in out.items() if not re.search(r"Class\s*\*\s*$", t)}
 
 
 class FileModel:
@@ -388,6 +390,7 @@ class FileModel:
 
     def __init__(self, program: Program, catalog: Catalog, version, rel: str, text: str):
         self.program = program
+        self.catalog = catalog
         self.rel = rel
         self.src = Source(text)
         self.facts = Facts(program, catalog.families.values(), catalog.tables, version)
@@ -515,11 +518,16 @@ class FileModel:
 
 
 def _self_param(ev) -> Optional[int]:
-    """Which parameter of the function making the call is the device the
-    resource belongs to (None when it is reached otherwise)."""
+    """Which parameter of the function making the call is the device
+    itself (not a part of it, such as ``sq`` for ``n->sq[i]``), judged by
+    the call's resource paths before and after the walk re-based them on
+    the device (None when no parameter is)."""
     site = ev.site
-    for raw in [site.result] + [a.path for a in site.args]:
-        if raw is not None and raw.root.startswith("param:"):
+    pairs = [(site.result, ev.result)] + [(a.path, b.path) for a, b in zip(site.args, ev.args)]
+    for raw, seen in pairs:
+        if raw is None or seen is None or not raw.root.startswith("param:") or seen.root != SELF:
+            continue
+        if AccessPath(SELF, raw.steps).key() == seen.key():
             return int(raw.root.split(":", 1)[1])
     return None
 
@@ -586,6 +594,26 @@ def _acquired_as_other(fm: FileModel, devices, family: str, key: str) -> Optiona
     return None
 
 
+def _leak_facts(fm: FileModel, devices, op) -> dict:
+    """What the model says that bears on a leak of ``op``'s resource: its
+    acquisitions, releases of it in realize (its error exits), a teardown
+    call lifecheck cannot see into that receives it, whether it lies inside
+    an object the device only links to."""
+    out = {"acquired": _acquisitions(fm, devices, op.family, op.key)}
+    rel = sorted({o.event.site.loc.line for n in devices for o in fm.devices[n].ops["realize"]
+                  if o.role == "release" and o.family == op.family and o.key == op.key})
+    if rel:
+        out["released_in_realize"] = rel
+    for n in devices:
+        ev = fm.devices[n].handed_off(list(TEARDOWN), op.path)
+        if ev is not None:
+            out["handed_off_to"] = f"{ev.site.callee or ev.site.callee_text}() line {ev.site.loc.line}"
+            break
+    if any(fm.devices[n].not_ours(op.key) for n in devices):
+        out["not_ours"] = True
+    return out
+
+
 def delete_release(fm: FileModel):
     mutants, skipped = [], []
     for devices, op in fm.ops(TEARDOWN, "release"):
@@ -628,7 +656,7 @@ def delete_release(fm: FileModel):
             skipped.append(Skipped("delete-release", fm.rel, ev.site.loc.line, str(op.path), why))
             continue
         mutants.append(_new_mutant(fm, "delete-release", devices, op, span, [deletion(fm.src, *span)],
-                                   {"acquired": _acquisitions(fm, devices, op.family, op.key)}))
+                                   _leak_facts(fm, devices, op)))
     return mutants, skipped
 
 
@@ -882,8 +910,11 @@ def duplicate_release(fm: FileModel):
         if edits is None:
             skipped.append(Skipped("duplicate-release", fm.rel, ev.site.loc.line, res, why))
             continue
+        rule = fm.catalog.rules.get("double-release")
+        covered = getattr(rule.config, "families", None) if rule is not None else None
         mutants.append(_new_mutant(fm, "duplicate-release", devices, op, span, edits,
                                    {"into": owners[0],
+                                    "double_release_family": covered is None or op.family in covered,
                                     "made_finalize": not fm.program.types[owners[0]].record.instance_finalize}))
     return mutants, skipped
 
@@ -1151,20 +1182,22 @@ def _broken_detail(unit: Optional[TranslationUnit]) -> str:
 
 
 def is_device(program: Program, name: str) -> bool:
-    """The type descends from TYPE_DEVICE, or from a type the program does
-    not define other than TYPE_OBJECT (a device base outside the files)."""
+    """The type descends from TYPE_DEVICE; in a program without
+    hw/core/qdev.c (a small tree), from a type the program does not define
+    other than TYPE_OBJECT."""
     chain = [name] + program.ancestors(name)
-    if "device" in chain:
-        return True
+    if "device" in program.types:
+        return "device" in chain
     top = chain[-1]   # the first ancestor the program does not define
     return top not in program.types and top not in ("object", "interface")
 
 
 def candidate_files(program: Program, rels: Iterable[str]) -> List[str]:
     """Files that define a device type (a descendant of TYPE_DEVICE) with
-    an unrealize or instance_finalize hook of its own in the same file."""
+    an unrealize or instance_finalize hook of its own in the same file; not
+    the qdev core (rules/tables/framework.toml), which is no device model."""
     out = set()
-    wanted = set(rels)
+    wanted = set(rels) - program.core_files
     for dev in program.types.values():
         if dev.file not in wanted or not is_device(program, dev.name):
             continue
@@ -1273,14 +1306,33 @@ def misses(results: Sequence[FileResult]) -> List[str]:
             if m.outcome in ("missed", "broken"):
                 where = m.function + "()" if m.function == m.hook_function else \
                     f"{m.function}() via {m.hook_function}()"
-                extra = ""
-                if m.outcome == "broken":
-                    extra = f" [broken: {m.detail}]"
-                elif "acquired" in m.facts and not m.facts["acquired"]:
-                    extra = " [no acquisition in the model]"
+                extra = f" [broken: {m.detail}]" if m.outcome == "broken" else hints(m)
                 out.append(f"{m.file}:{m.line} {m.operator} {m.resource} ({m.call}, {m.family}) "
                            f"in {m.hook}: {where}{extra}")
     return out
+
+
+def hints(m: Mutant) -> str:
+    """What the model knows that may explain a miss, in brackets."""
+    f = m.facts
+    said = []
+    if "acquired" in f and not f["acquired"]:
+        said.append("no acquisition in the model")
+    if f.get("released_in_realize"):
+        said.append(f"also released in realize, line {', '.join(map(str, f['released_in_realize']))}")
+    if f.get("handed_off_to"):
+        said.append(f"teardown hands it to {f['handed_off_to']}")
+    if f.get("not_ours"):
+        said.append("inside a child, a link or a qdev property")
+    if f.get("double_release_family") is False:
+        said.append("family outside double-release's list")
+    if m.operator == "free-in-unrealize" and not f.get("region") and not f.get("embeds_region"):
+        said.append("plain memory (holds no region)")
+    if m.operator == "drop-error-release" and f.get("helper"):
+        said.append("error exit of a helper")
+    if m.local:
+        said.append("a local")
+    return f" [{'; '.join(said)}]" if said else ""
 
 
 def to_json(results: Sequence[FileResult], meta: dict) -> dict:
