@@ -10,7 +10,9 @@ Mutation operators (one mutation per mutant, applied wherever it fits):
   delete-release        delete one release call (timer_free(), g_free(), qemu_bh_delete(),
                         memory_region_del_subregion(), ...) reached only from unrealize or
                         instance_finalize; expected: leak-on-unrealize, init-leak or
-                        subregion-not-deleted on the resource
+                        subregion-not-deleted on the resource.  Only releases of families
+                        the API table says the device must release: object_unparent() of a
+                        region or child is not one (QOM reclaims them with their owner)
   drop-error-release    delete one release that runs only on error exits of a function
                         realize reaches; expected: realize-error-leak
   move-acquire-to-init  move an acquisition statement of realize into the type's
@@ -61,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lifecheck.analysis import build_units, collect_files, gc_paused, open_cache  # noqa: E402
 from lifecheck.facts import Facts  # noqa: E402
+from lifecheck.facts.api import _QUEUE_FIELDS  # noqa: E402  (the links of queue.h lists)
 from lifecheck.frontend.preprocess import Preprocessor  # noqa: E402
 from lifecheck.frontend.tree import QemuTree  # noqa: E402
 from lifecheck.frontend.unit import analyse_file_with_closure  # noqa: E402
@@ -247,7 +250,7 @@ class Source:
                 ch = self.text[j]
                 if ch in "([":
                     k = self.matching(j)
-                    if k < 0 or "\n#" in self.text[j:k] or re.search(r"\n\s*#", self.text[j:k]):
+                    if k < 0 or re.search(r"\n\s*#", self.text[j:k]):
                         return -1
                     j = k
                 elif ch in "{}":
@@ -269,7 +272,7 @@ class Source:
             return True
         if self.text[p] == ")":
             # the end of an if/while/for condition, not a cast
-            o = self._opening(p)
+            o = self.opening(p)
             if o < 0:
                 return False
             q = self.prev_code(o)
@@ -277,7 +280,8 @@ class Source:
             return m is not None
         return re.search(r"\b(else|do)$", self.text[max(0, p - 4):p + 1]) is not None
 
-    def _opening(self, close: int) -> int:
+    def opening(self, close: int) -> int:
+        """The index of the ``(`` that the ``)`` at ``close`` closes."""
         depth = 0
         j = close
         while j >= 0:
@@ -447,7 +451,7 @@ class FileModel:
                 start = hits[0]
             p = src.prev_code(start)
             if p >= 0 and src.text[p] == ")" and re.search(r"\(\s*void\s*\)$", src.text[max(0, p - 8):p + 1]):
-                start = src._opening(p)
+                start = src.opening(p)
         elif site.result is not None:
             found = [a for a in fn.assignments if a.loc.line <= site.loc.line and a.rhs.kind == "call"
                      and a.rhs.callee == site.callee and a.lhs.path == site.result]
@@ -467,7 +471,7 @@ class FileModel:
             return None, "not a simple statement (braces or #if inside)"
         return (start, end), ""
 
-    def moved_block(self, ev, span: Tuple[int, int], target: Function, param_index: int = 0) -> Tuple[Optional[str], str]:
+    def moved_block(self, ev, span: Tuple[int, int], target: Function) -> Tuple[Optional[str], str]:
         """The statement at ``span`` (in ``ev.function``) as a block that can
         stand in ``target``: ``{ T *s = (T *)obj; <statement> }``, with every
         name that stands for the device declared from ``target``'s
@@ -492,13 +496,13 @@ class FileModel:
                 used.append(word)
         if not target.params:
             return None, "the receiving function has no parameter"
-        obj = target.params[param_index].name
+        obj = target.params[0].name
         decls = []
         for word in used:
             typ = aliases[word].strip()
             if not re.fullmatch(r"[\w\s]+\*", typ):
                 return None, f"'{word}' has a type the harness cannot declare ({typ})"
-            decls.append(f"{typ}{word} = ({typ}){obj};" if typ.endswith("*") else f"{typ} {word} = ({typ}){obj};")
+            decls.append(f"{typ}{word} = ({typ}){obj};")
         return "{ " + " ".join(decls + [stmt]) + " }", ""
 
     # -- hooks ---------------------------------------------------------------
@@ -537,8 +541,19 @@ def file_types(program: Program, rel: str) -> List[str]:
 
 
 def norm_resource(text: str) -> str:
-    """``&self->x.y`` and ``self.x.y`` name the same resource."""
-    return re.sub(r"\s+", "", text or "").replace("->", ".").replace("&", "").replace("(", "").replace(")", "")
+    """``&self->x.y`` and ``self.x.y`` name the same resource; so do the
+    links of a queue.h list (``self.l.tqh_first``,
+    ``self.l.tqh_circ.tql_prev->tql_next``: an element of ``self.l``, as
+    lifecheck's ``list_key`` has it)."""
+    flat = re.sub(r"\s+", "", text or "").replace("->", ".").replace("&", "").replace("(", "").replace(")", "")
+    out: List[str] = []
+    for part in flat.split("."):
+        if part in _QUEUE_FIELDS:
+            if out and not out[-1].endswith("{}"):
+                out[-1] += "{}"
+        else:
+            out.append(part)
+    return ".".join(out)
 
 
 def _root_kind(op) -> str:
@@ -600,10 +615,11 @@ def _leak_facts(fm: FileModel, devices, op) -> dict:
     call lifecheck cannot see into that receives it, whether it lies inside
     an object the device only links to."""
     out = {"acquired": _acquisitions(fm, devices, op.family, op.key)}
-    rel = sorted({o.event.site.loc.line for n in devices for o in fm.devices[n].ops["realize"]
-                  if o.role == "release" and o.family == op.family and o.key == op.key})
-    if rel:
-        out["released_in_realize"] = rel
+    for phase in ("realize", "runtime"):
+        lines = sorted({o.event.site.loc.line for n in devices for o in fm.devices[n].ops[phase]
+                        if o.role == "release" and o.family == op.family and o.key == op.key})
+        if lines:
+            out[f"released_in_{phase}"] = lines
     for n in devices:
         ev = fm.devices[n].handed_off(list(TEARDOWN), op.path)
         if ev is not None:
@@ -615,6 +631,10 @@ def _leak_facts(fm: FileModel, devices, op) -> dict:
 
 
 def delete_release(fm: FileModel):
+    """Delete a release (of a family the device must release) made only in
+    teardown; skipped where the resource is released elsewhere too, is a
+    property qdev frees, is acquired as another family, or is mapped into
+    a container the device owns."""
     mutants, skipped = [], []
     for devices, op in fm.ops(TEARDOWN, "release"):
         ev = op.event
@@ -687,6 +707,9 @@ def error_only_nodes(fn: Function) -> Set[int]:
 
 
 def drop_error_release(fm: FileModel):
+    """Delete a release that runs only on error exits of a function realize
+    reaches (the hook or a helper); skipped where instance_finalize releases
+    the resource too (it runs after a failed realize)."""
     mutants, skipped = [], []
     program = fm.program
     # call index -> error-only, per function reached in realize
@@ -783,6 +806,11 @@ def _at_end(src: Source, body: Tuple[int, int], block: str) -> Tuple[Optional[Li
 
 
 def move_acquire_to_init(fm: FileModel):
+    """Move an acquisition statement of realize into the instance_init of
+    the type that binds that realize (making one before a plain static
+    TypeInfo); skipped where instance_finalize releases the resource (then
+    acquiring it in instance_init is correct) or the statement needs other
+    locals of realize."""
     mutants, skipped = [], []
     for devices, op in fm.ops(["realize"], "acquire"):
         ev = op.event
@@ -822,6 +850,9 @@ def move_acquire_to_init(fm: FileModel):
 
 
 def free_in_unrealize(fm: FileModel):
+    """Move a g_free() of a field, or an object_unparent() of a region the
+    device made, from instance_finalize to the end of an unrealize hook of
+    the same file."""
     mutants, skipped = [], []
     for devices, op in fm.ops(["instance_finalize"], "release"):
         ev = op.event
@@ -872,6 +903,10 @@ def free_in_unrealize(fm: FileModel):
 
 
 def duplicate_release(fm: FileModel):
+    """Copy a release made in unrealize to the end of the instance_finalize
+    of the type binding that unrealize (made when it has none); skipped
+    where a second call is harmless: the API marks the call idempotent or
+    clearing, teardown clears the field, or finalize already releases it."""
     mutants, skipped = [], []
     for devices, op in fm.ops(["unrealize"], "release"):
         ev = op.event
@@ -1318,8 +1353,9 @@ def hints(m: Mutant) -> str:
     said = []
     if "acquired" in f and not f["acquired"]:
         said.append("no acquisition in the model")
-    if f.get("released_in_realize"):
-        said.append(f"also released in realize, line {', '.join(map(str, f['released_in_realize']))}")
+    for phase in ("realize", "runtime"):
+        if f.get(f"released_in_{phase}"):
+            said.append(f"also released in {phase}, line {', '.join(map(str, f[f'released_in_{phase}']))}")
     if f.get("handed_off_to"):
         said.append(f"teardown hands it to {f['handed_off_to']}")
     if f.get("not_ours"):

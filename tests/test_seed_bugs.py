@@ -265,6 +265,11 @@ def test_scoring():
     elsewhere = sb.Seen("realize-error-leak", "dev", "y_realize", "hw/x.c", 10, "")
     here = sb.Seen("realize-error-leak", "dev", "x_realize", "hw/x.c", 11, "")
     assert sb.matching(local, [elsewhere, here]) == [here]
+    # the links of a list name its elements, as lifecheck's list_key has it
+    assert sb.norm_resource("self.cfg_list.tqh_first") == sb.norm_resource("&self->cfg_list.tqh_circ.tql_prev->tql_next") \
+        == "self.cfg_list{}"
+    assert sb.norm_resource("self.l.tqh_first->bufs.tqh_first->buf") == "self.l{}.bufs{}.buf"
+    assert sb.norm_resource("self.l.tqh_first") != sb.norm_resource("self.m.tqh_first")
 
 
 def test_a_mutant_that_does_not_parse_is_broken(base, tmp_path):
