@@ -1347,28 +1347,49 @@ def misses(results: Sequence[FileResult]) -> List[str]:
     return out
 
 
-def hints(m: Mutant) -> str:
-    """What the model knows that may explain a miss, in brackets."""
+def hint_list(m: Mutant) -> List[Tuple[str, str]]:
+    """(kind, text) of what the model knows that may explain a miss."""
     f = m.facts
     said = []
     if "acquired" in f and not f["acquired"]:
-        said.append("no acquisition in the model")
+        said.append(("no acquisition in the model", "no acquisition in the model"))
     for phase in ("realize", "runtime"):
         if f.get(f"released_in_{phase}"):
-            said.append(f"also released in {phase}, line {', '.join(map(str, f[f'released_in_{phase}']))}")
+            lines = ", ".join(map(str, f[f"released_in_{phase}"]))
+            said.append((f"also released in {phase}", f"also released in {phase}, line {lines}"))
     if f.get("handed_off_to"):
-        said.append(f"teardown hands it to {f['handed_off_to']}")
+        said.append(("teardown hands it to a call lifecheck cannot see into",
+                     f"teardown hands it to {f['handed_off_to']}"))
     if f.get("not_ours"):
-        said.append("inside a child, a link or a qdev property")
+        said.append(("inside a child, a link or a qdev property", "inside a child, a link or a qdev property"))
     if f.get("double_release_family") is False:
-        said.append("family outside double-release's list")
+        said.append(("family outside double-release's list", "family outside double-release's list"))
     if m.operator == "free-in-unrealize" and not f.get("region") and not f.get("embeds_region"):
-        said.append("plain memory (holds no region)")
+        said.append(("plain memory (holds no region)", "plain memory (holds no region)"))
     if m.operator == "drop-error-release" and f.get("helper"):
-        said.append("error exit of a helper")
+        said.append(("error exit of a helper", "error exit of a helper"))
     if m.local:
-        said.append("a local")
+        said.append(("a local", "a local"))
+    return said
+
+
+def hints(m: Mutant) -> str:
+    """What the model knows that may explain a miss, in brackets."""
+    said = [text for _, text in hint_list(m)]
     return f" [{'; '.join(said)}]" if said else ""
+
+
+def hint_counts(results: Sequence[FileResult]) -> str:
+    """Missed mutants per operator and hint (a mutant may have several)."""
+    counts: Dict[Tuple[str, str], int] = {}
+    for r in results:
+        for m in r.mutants:
+            if m.outcome != "missed":
+                continue
+            for kind in [k for k, _ in hint_list(m)] or ["(no hint)"]:
+                counts[(m.operator, kind)] = counts.get((m.operator, kind), 0) + 1
+    return "\n".join(f"  {n:4}  {op}: {kind}" for (op, kind), n in
+                     sorted(counts.items(), key=lambda kv: (OPERATORS.index(kv[0][0]), -kv[1], kv[0][1])))
 
 
 def to_json(results: Sequence[FileResult], meta: dict) -> dict:
@@ -1436,6 +1457,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(table(results, operators))
     missed = misses(results)
     if missed:
+        print("\nmissed mutants by what the model says about them:")
+        print(hint_counts(results))
         print("\nmissed and broken mutants:")
         for line in missed:
             print("  " + line)
