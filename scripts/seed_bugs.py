@@ -1452,6 +1452,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lifecheck-seed-") as work:
         results = run_all(base, rels, operators, max(1, args.jobs), Path(work))
     elapsed = time.time() - started
+    if args.json:   # first: the printing below may meet a closed pipe
+        meta = {"root": str(root), "version": base.tree.version_text, "files": rels,
+                "operators": operators, "seed": args.seed, "sample": args.sample,
+                "seconds": round(elapsed, 1)}
+        args.json.write_text(json.dumps(to_json(results, meta), indent=1) + "\n")
     print(f"# {len(rels)} files, {sum(len(r.mutants) for r in results)} mutants, "
           f"{elapsed:.0f} s (QEMU {base.tree.version_text})")
     print(table(results, operators))
@@ -1462,11 +1467,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("\nmissed and broken mutants:")
         for line in missed:
             print("  " + line)
-    if args.json:
-        meta = {"root": str(root), "version": base.tree.version_text, "files": rels,
-                "operators": operators, "seed": args.seed, "sample": args.sample,
-                "seconds": round(elapsed, 1)}
-        args.json.write_text(json.dumps(to_json(results, meta), indent=1) + "\n")
     return 0
 
 
