@@ -57,11 +57,15 @@ def render(api_dir: Path = API_DIR) -> str:
         "Disarm calls stop a resource without reclaiming it and do not count as a release.",
         "Attributes in braces: *idempotent* -- a second call is harmless (the function checks its",
         "state); *clears* -- the call also sets the pointer to NULL; *container*, *alias* -- kinds of",
-        "memory region; *result-unused* -- only calls whose result is discarded belong to the family.",
+        "memory region; *result-unused* -- only calls whose result is discarded belong to the family;",
+        "*frees-argument* -- the release frees the object it is given, so it cannot release a struct",
+        "the device embeds (`&s->field`), and a fix must not suggest it for one.",
         "Traits in the family's cell say what the analyses recognise it by (never its name): *region* --",
         "its acquire calls initialise a MemoryRegion (`owner=#n`: the argument that is the region's owner);",
         "*qom-child* -- it makes embedded QOM children; *heap* -- plain heap memory, what array-property",
         "setters allocate.",
+        "*mined*: a pair learnt from a tree by `lifecheck api mine` and not reviewed yet; its findings are",
+        "notes whatever the rule's or the configuration's severity, until a maintainer deletes the key.",
         "",
     ]
     count = 0
@@ -81,6 +85,8 @@ def render(api_dir: Path = API_DIR) -> str:
             name = f"**{fam['name']}**{_versions(fam.get('versions'))}<br>{fam['summary']}"
             if fam.get("traits"):
                 name += "<br>traits: " + ", ".join(f"*{t}*" for t in fam["traits"])
+            if fam.get("mined"):
+                name += "<br>*mined*"
             lines.append(f"| {name} | {header} | {', '.join(_call(c) for c in fam['acquire'])} "
                          f"| {release} | {'yes' if fam['must_release'] else 'no'} |")
         lines.append("")

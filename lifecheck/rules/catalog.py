@@ -106,7 +106,8 @@ def load_rule(path: Path) -> RuleSpec:
     )
 
 
-_FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits"} | set(ROLES)
+_FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
+                "mined"} | set(ROLES)
 _CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions"}
 
 
@@ -140,6 +141,9 @@ def load_api(path: Path) -> List[ApiFamily]:
         must = fam.get("must_release", False)
         if not isinstance(must, bool):
             raise RuleDataError(f"{path}: key '{where}must_release' must be true or false")
+        mined = fam.get("mined", False)
+        if not isinstance(mined, bool):
+            raise RuleDataError(f"{path}: key '{where}mined' must be true or false")
         old = fam.get("old_headers", [])
         if not isinstance(old, list) or not all(isinstance(h, str) for h in old):
             raise RuleDataError(f"{path}: key '{where}old_headers' must be a list of paths")
@@ -179,6 +183,8 @@ def load_api(path: Path) -> List[ApiFamily]:
                     if a not in ATTRS:
                         raise RuleDataError(f"{path}: key '{cw}attrs': unknown attr '{a}'; "
                                             f"allowed: {', '.join(ATTRS)}")
+                if "frees-argument" in attrs and role != "release":
+                    raise RuleDataError(f"{path}: key '{cw}attrs': 'frees-argument' is for release calls")
                 clow, chigh = _versions(call, path, cw)
                 calls.append(ApiCall(
                     function=_need(call, "function", str, path, cw), role=role,
@@ -190,7 +196,7 @@ def load_api(path: Path) -> List[ApiFamily]:
         families.append(ApiFamily(name=name, header=header, calls=tuple(calls), source=str(path),
                                   summary=fam.get("summary", "") or name, must_release=must,
                                   old_headers=tuple(old), min_version=low, max_version=high,
-                                  traits=tuple(traits)))
+                                  traits=tuple(traits), mined=mined))
     return families
 
 
