@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from . import __version__, activity
-from .facts.mining import MIN_CONFIDENCE, MIN_SUPPORT
+from .facts.mining import MIN_CONFIDENCE, MIN_SITES, MIN_SUPPORT
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
 from .pipeline import FindingsRequest, UsageError
 from .session import USER_ERRORS, Request, Session
@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE, metavar="C",
                    help="write pairs that at least this share of those types release "
                         f"(default: {MIN_CONFIDENCE:g})")
+    m.add_argument("--min-sites", type=int, default=MIN_SITES, metavar="N",
+                   help="write pairs acquired at N or more places in the code (types that share a hook "
+                        f"are one place; default: {MIN_SITES})")
     m.add_argument("--top", type=int, default=0, metavar="N", help="list only the first N pairs (default: all)")
     m.add_argument("--examples", type=int, default=3, metavar="N",
                    help="following and deviating sites shown per pair (default: 3)")
@@ -423,35 +426,35 @@ def _api_mine(args) -> int:
         raise UsageError("--top and --examples must not be negative")
     session = Session.open(_request(args))
     mined = _with_progress(args.quiet, lambda progress: session.mine(args.min_support, args.min_confidence,
-                                                                      progress))
+                                                                      args.min_sites, progress))
     report = mined.analysis.report
     source = f"QEMU {report.version} ({', '.join(_shown_paths(args.paths))})"
-    written = [f.acquire for f in mined.proposed]
+    written = api_pairs.written_pairs(mined.proposed)
+    limits = dict(min_support=mined.min_support, min_confidence=mined.min_confidence, min_sites=mined.min_sites)
     activity.doing(f"writing the mined pairs as {args.format}" + (f" to {args.output}" if args.output else ""))
     out = _open_output(args.output) if args.output else sys.stdout
     try:
         if args.format == "toml":
-            api_pairs.toml(mined.proposed, mined.headers, out, source=source, min_support=mined.min_support,
-                           min_confidence=mined.min_confidence, examples=args.examples)
+            api_pairs.toml(mined.proposed, mined.headers, out, source=source, examples=args.examples, **limits)
         elif args.format == "json":
-            api_pairs.json_report(mined.pairs, out, min_support=mined.min_support,
-                                  min_confidence=mined.min_confidence, written=written, top=args.top,
-                                  qemu_version=report.version, types=mined.types)
+            api_pairs.json_report(mined.pairs, out, written=written, top=args.top, qemu_version=report.version,
+                                  types=mined.types, **limits)
         elif args.format == "markdown":
             api_pairs.markdown(mined.pairs, out, min_support=mined.min_support, top=args.top,
                                examples=args.examples)
         else:
-            api_pairs.text(mined.pairs, out, min_support=mined.min_support, min_confidence=mined.min_confidence,
-                           written=written, top=args.top, examples=args.examples,
+            api_pairs.text(mined.pairs, out, written=written, top=args.top, examples=args.examples,
                            header=f"lifecheck api mine: {source}, {report.files} files, "
-                                  f"{mined.types} QOM types")
+                                  f"{mined.types} QOM types", **limits)
     finally:
         if args.output:
             out.close()
     if not args.quiet:
-        print(f"lifecheck: {len(api_pairs.shown(mined.pairs, mined.min_support))} candidate pairs, "
-              f"{len(mined.proposed)} new passing support >= {mined.min_support} and confidence >= "
-              f"{mined.min_confidence:g}" + (" (written)" if args.format == "toml" else ""), file=sys.stderr)
+        listed = len(api_pairs.shown(mined.pairs, mined.min_support))
+        print(f"lifecheck: {listed} candidate pair{'' if listed == 1 else 's'}, "
+              f"{len(mined.proposed)} new passing support >= {mined.min_support}, confidence >= "
+              f"{mined.min_confidence:g} and sites >= {mined.min_sites}"
+              + (" (written)" if args.format == "toml" else ""), file=sys.stderr)
     if mined.analysis.internal:
         print("lifecheck: internal error while analysing some files (run 'lifecheck check -v')",
               file=sys.stderr)

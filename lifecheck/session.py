@@ -84,12 +84,13 @@ class Session:
         return Analysis(self.pipeline.apply(result.report), result.internal, result.program)
 
     def mine(self, min_support: int = mining.MIN_SUPPORT, min_confidence: float = mining.MIN_CONFIDENCE,
-             progress: Optional[ProgressFn] = None) -> "Mined":
+             min_sites: int = mining.MIN_SITES, progress: Optional[ProgressFn] = None) -> "Mined":
         """``lifecheck api mine``: analyse the requested files (no rules
         run) and learn acquire/release pairs from the linked program; the
         families proposed for rules/api are the new pairs with at least
-        ``min_support`` device types and ``min_confidence``."""
-        return _mine(self, min_support, min_confidence, progress)
+        ``min_support`` device types, ``min_confidence`` and ``min_sites``
+        acquisition sites."""
+        return _mine(self, min_support, min_confidence, min_sites, progress)
 
 
 @dataclass
@@ -106,15 +107,17 @@ class Mined:
     types: int                      # QOM types the evidence was drawn from (not abstract)
     min_support: int
     min_confidence: float
+    min_sites: int
 
 
 def _mine(session: "Session", min_support: int = mining.MIN_SUPPORT,
-         min_confidence: float = mining.MIN_CONFIDENCE, progress: Optional[ProgressFn] = None) -> Mined:
+          min_confidence: float = mining.MIN_CONFIDENCE, min_sites: int = mining.MIN_SITES,
+          progress: Optional[ProgressFn] = None) -> Mined:
     """Analyse the requested files (no rules run) and mine acquire/release
     pairs from the linked program (lifecheck/facts/mining.py)."""
     request = session.request
-    if min_support < 1 or not 0.0 <= min_confidence <= 1.0:
-        raise UsageError("--min-support must be at least 1 and --min-confidence between 0 and 1")
+    if min_support < 1 or min_sites < 1 or not 0.0 <= min_confidence <= 1.0:
+        raise UsageError("--min-support and --min-sites must be at least 1, --min-confidence between 0 and 1")
     if request.clear_cache:
         from .cache import cache_root, clear
         activity.doing("emptying the cache")
@@ -125,14 +128,14 @@ def _mine(session: "Session", min_support: int = mining.MIN_SUPPORT,
     assert program is not None
     activity.doing("mining acquire/release pairs")
     pairs = mining.mine(program, session.catalog.families.values(), session.catalog.tables, session.tree.version)
-    proposed = mining.propose(pairs, session.catalog.families, min_support, min_confidence)
+    proposed = mining.propose(pairs, session.catalog.families, min_support, min_confidence, min_sites)
     activity.doing("looking for the headers that declare the mined acquire functions")
     headers = session.tree.declaring_headers(f.acquire for f in proposed)
     for fam in proposed:
         if fam.acquire not in headers and program.by_name.get(fam.acquire):
             headers[fam.acquire] = program.by_name[fam.acquire][0][0]   # no header: the defining file
     types = sum(1 for dev in program.types.values() if not dev.record.abstract)
-    return Mined(pairs, proposed, headers, result, types, min_support, min_confidence)
+    return Mined(pairs, proposed, headers, result, types, min_support, min_confidence, min_sites)
 
 
 def _open_tree(request: Request) -> Tuple[QemuTree, Tuple[Path, ...]]:

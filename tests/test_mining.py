@@ -120,7 +120,7 @@ def test_the_pair_is_mined_with_its_support_confidence_and_deviant(widget_tree, 
     pairs = _mine(widget_tree, catalog)
     pair = next(p for p in pairs if (p.acquire, p.release) == ("foo_widget_new", "foo_widget_free"))
     assert (pair.acquire_index, pair.release_index) == (RESULT, 0)
-    assert (pair.support, pair.follows) == (6, 5)
+    assert (pair.support, pair.follows, pair.sites) == (6, 5, 6)
     assert pair.confidence == pytest.approx(5 / 6)
     assert pair.z == pytest.approx(z_statistic(6, 5))
     assert pair.status == NEW and pair.words == ("foo", "widget")
@@ -133,10 +133,12 @@ def test_the_pair_is_mined_with_its_support_confidence_and_deviant(widget_tree, 
 def test_the_text_table_names_the_deviant_with_its_line(widget_tree, catalog):
     pairs = _mine(widget_tree, catalog)
     out = io.StringIO()
-    api_pairs.text(pairs, out, written=["foo_widget_new"])
+    api_pairs.text(pairs, out, written=api_pairs.written_pairs(propose(pairs, catalog.families)))
     text = out.getvalue()
     row = next(line for line in text.splitlines() if "foo_widget_new()→ / foo_widget_free(#0)" in line)
-    assert row.split()[:2] == ["1", "+"] and " 6 " in row and "0.83" in row and "new" in row
+    # rank, written, pair, support, sites (one per file), confidence, z, status
+    assert row.split() == ["1", "+", "foo_widget_new()→", "/", "foo_widget_free(#0)", "6", "6", "0.83",
+                           f"{z_statistic(6, 5):.2f}", "new"]
     assert f"deviates: widget-foxtrot hw/misc/widget-foxtrot.c:{_acquire_line()} self.widget" in text
 
 
@@ -155,7 +157,7 @@ def test_written_toml_loads_and_the_deviant_leak_is_a_note(widget_tree, catalog,
     out = io.StringIO()
     api_pairs.toml(families, headers, out, source="test tree")
     (mined_dir / "api" / "mined.toml").write_text(out.getvalue())
-    assert "support 6 device types, confidence 0.83 (5/6)" in out.getvalue()
+    assert "support 6 device types (6 sites), confidence 0.83 (5/6)" in out.getvalue()
 
     loaded = load_catalog([default_rules_dir(), mined_dir])
     fam = loaded.families["foo-widget"]
@@ -192,7 +194,7 @@ def test_the_command_writes_toml_and_json(widget_tree, tmp_path):
                            "--format", "toml", "-o", str(out), "hw/"],
                           cwd=widget_tree, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "1 new passing support >= 5 and confidence >= 0.8" in proc.stderr
+    assert "1 new passing support >= 5, confidence >= 0.8 and sites >= 2 (written)" in proc.stderr
     text = out.read_text()
     assert "from QEMU 10.2.2 (hw/)" in text and 'header = "include/hw/misc/foo-widget.h"' in text
     assert f"#   deviates: widget-{DEVIANT} hw/misc/widget-{DEVIANT}.c:{_acquire_line()}" in text
@@ -277,7 +279,7 @@ def test_a_release_that_frees_its_argument_is_marked(tmp_path, catalog):
     pairs = _mine(root, catalog)
     pair = next(p for p in pairs if p.acquire == "doe_box_init")
     assert (pair.release, pair.acquire_index, pair.release_index) == ("doe_box_fini", 0, 0)
-    assert pair.frees_argument and pair.embedded == 2
+    assert pair.frees_argument and pair.embedded == 2 and pair.sites == 2
     families = propose(pairs, catalog.families, min_support=2)
     assert families[0].releases == (("doe_box_fini", 0, True),)
     out = io.StringIO()
@@ -314,7 +316,7 @@ def pairing():
     ("timer_new_ns", "timer_free", ("timer",)),
     ("memory_region_add_subregion", "memory_region_del_subregion", ("memory", "region", "subregion")),
     ("qemu_chr_fe_init", "qemu_chr_fe_deinit", ("qemu", "chr", "fe")),
-    ("g_queue_new", "g_queue_free_full", ("g", "queue")),
+    ("vmstate_register_with_alias_id", "vmstate_unregister", ("vmstate",)),
     ("AUD_open_out", "AUD_close_out", ("aud", "out")),
     ("object_initialize_child", "object_unparent", ("object", "initialize", "child")),
 ])
@@ -328,6 +330,8 @@ def test_names_that_pair_up(pairing, acquire, release, words):
     ("memory_region_add_subregion", "memory_region_del_eventfd"),   # words after the verb differ
     ("timer_new_ns", "timer_del_ms"),                 # new/del, but ns against ms
     ("qemu_add_x", "add_x_del"),                      # the verb moved
+    ("vfio_device_init", "vfio_device_free_name"),    # the release may not add words
+    ("msix_init", "msix_uninit_exclusive_bar"),
     ("fifo8_destroy", "fifo8_create"),                # the wrong way round
 ])
 def test_names_that_do_not_pair_up(pairing, acquire, release):
@@ -370,3 +374,24 @@ def test_statuses_against_the_api_table(catalog):
         pair = MinedPair(acquire, release, 0, 0, 1, 1)
         miner._classify(pair)
         assert (pair.status, pair.family) == (status, family), (acquire, release)
+
+
+def test_types_that_share_one_hook_are_one_site_and_not_written(tmp_path, catalog):
+    """Six models of one device (one realize, inherited): support 6, but
+    one place in the code, which is no convention yet."""
+    root = tmp_path / "tree"
+    shutil.copytree(EXAMPLES / "include", root / "include")
+    (root / "VERSION").write_text("10.2.2\n")
+    (root / "include" / "hw" / "misc").mkdir(parents=True, exist_ok=True)
+    (root / "include" / "hw" / "misc" / "foo-widget.h").write_text(HEADER)
+    (root / "hw" / "misc").mkdir(parents=True)
+    code = _device("base", True).replace('.name          = "widget-base",',
+                                         '.name          = "widget-base", .abstract = true,')
+    models = "".join(f'static const TypeInfo model{i}_info = {{ .name = "widget-model{i}", '
+                     f'.parent = "widget-base" }};\n' for i in range(6))
+    (root / "hw" / "misc" / "widget-base.c").write_text(code + models)
+    pairs = _mine(root, catalog)
+    pair = next(p for p in pairs if p.acquire == "foo_widget_new")
+    assert (pair.support, pair.follows, pair.sites) == (6, 6, 1)
+    assert propose(pairs, catalog.families) == []
+    assert [f.acquire for f in propose(pairs, catalog.families, min_sites=1)] == ["foo_widget_new"]

@@ -18,7 +18,10 @@ z-statistic for proportions, ``z = (c - P0) / sqrt(P0 (1 - P0) / n)``
 with n = support, c = confidence and P0 = 0.9: how many standard errors
 the observed share lies above a pairing that nine devices in ten would
 follow anyway.  A pair seen once or twice scores low even at c = 1;
-a pair most devices break scores below zero.
+a pair most devices break scores below zero.  What ``propose`` writes:
+new pairs with support >= MIN_SUPPORT, confidence >= MIN_CONFIDENCE and
+at least MIN_SITES distinct acquisition sites (types that inherit one
+hook are one piece of code).
 
 This module reads the program and the API table only; it knows nothing
 about the frontend, rules, findings or output.
@@ -31,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..graph import DeviceType, Event, Program
-from ..model import PARAM, Location
+from ..model import GLOBAL, PARAM, Location
 from .api import ApiFamily, ApiIndex, embedded, list_key, root_allowed
+from .device import DeviceFacts
 
 # Engler's z-statistic: the share of followers expected of a pairing that
 # is not a rule (a rule is followed clearly more often than this).
@@ -41,6 +45,9 @@ P0 = 0.9
 # use, this share of which release it (docs/api-families.md).
 MIN_SUPPORT = 5
 MIN_CONFIDENCE = 0.8
+# ... acquired at this many places in the code at least: types that share
+# one hook (13 sPAPR CPU core models) are one use, not thirteen
+MIN_SITES = 2
 
 ACQUIRE_PHASES = ("instance_init", "realize")
 # where a resource acquired in a phase must be released
@@ -147,9 +154,11 @@ class NameIndex:
                 for rest, name in self._by_place.get((before, verb), ()):
                     if name == acquire or name in found:
                         continue
-                    shorter = min(len(rest), len(after))
-                    if rest[:shorter] == after[:shorter]:
-                        found[name] = NamePair(acquire, name, _object(before + after[:shorter]))
+                    # the acquire may add qualifiers (timer_new_ns / timer_free),
+                    # the release may not: vfio_device_free_name() frees a
+                    # part of what vfio_device_init() set up
+                    if after[:len(rest)] == rest:
+                        found[name] = NamePair(acquire, name, _object(before + rest))
         for name in self._irregular.get(acquire, ()):
             if name in self.names and name not in found:
                 found[name] = NamePair(acquire, name, _object(tuple(words)))
@@ -207,8 +216,9 @@ class MinedPair:
     def z(self) -> float:
         return z_statistic(self.support, self.follows)
 
-    def passes(self, min_support: int, min_confidence: float) -> bool:
-        return self.support >= min_support and self.confidence >= min_confidence - 1e-9
+    def passes(self, min_support: int, min_confidence: float, min_sites: int = 1) -> bool:
+        return self.support >= min_support and self.confidence >= min_confidence - 1e-9 \
+            and self.sites >= min_sites
 
     @property
     def new(self) -> bool:
@@ -230,9 +240,13 @@ class _Held:
     by_index: Dict[int, List[Tuple[str, str, str, Event]]] = field(default_factory=dict)
 
 
-def _resources(ev: Event, memo: Dict[int, Tuple[Event, List[Tuple[int, str, str, bool]]]]):
+def _resources(ev: Event, memo: Dict[int, Tuple[Event, list]], functions) -> List[Tuple[int, str, str, bool]]:
     """(argument index, key, path text, embedded) of each resource the call
-    can name: arguments, and the result when it is stored."""
+    can name: arguments, and the result when it is stored.  A global counts
+    when its address is passed (``&vmstate_foo``) or it is a function
+    (``qemu_register_reset(foo_reset, s)``): a global passed by value is a
+    shared container the call works on (``g_hash_table_insert(pfs, ...)``),
+    not something the device holds."""
     seen = memo.get(id(ev))
     if seen is not None and seen[0] is ev:
         return seen[1]
@@ -241,8 +255,11 @@ def _resources(ev: Event, memo: Dict[int, Tuple[Event, List[Tuple[int, str, str,
         out.append((RESULT, list_key(ev.result), str(ev.result), False))
     for i, arg in enumerate(ev.args):
         p = arg.path
-        if p is not None and root_allowed(p, ROOTS):
-            out.append((i, list_key(p), str(p), embedded(p)))
+        if p is None or not root_allowed(p, ROOTS):
+            continue
+        if p.root_kind == GLOBAL and not p.address_of and p.root.split(":", 1)[1] not in functions:
+            continue
+        out.append((i, list_key(p), str(p), embedded(p)))
     memo[id(ev)] = (ev, out)   # ev kept alive: its id is not reused
     return out
 
@@ -260,6 +277,7 @@ class Miner:
         for fn in program.functions.values():
             names.update(site.callee for site in fn.calls if site.callee)
         self.index = self.pairing.index(names)
+        self.tables = tables
         self._memo: Dict[int, tuple] = {}
 
     def mine(self) -> List[MinedPair]:
@@ -272,14 +290,21 @@ class Miner:
         release_locs: Dict[Tuple[str, str, int, str, str], Location] = {}
         releases_wanted: Set[str] = set()
         for dev in types:
+            device: Optional[DeviceFacts] = None
             for phase in ACQUIRE_PHASES:
                 for ev in self.program.events(dev, phase):
                     callee = ev.site.callee
                     if not callee or not self.index.partners(callee):
                         continue
+                    if device is None:
+                        device = DeviceFacts(self.program, dev, self.api, self.tables)
                     held = acquired.setdefault(callee, {}).setdefault(dev.name, _Held())
-                    for i, key, text, _ in _resources(ev, self._memo):
-                        held.by_index.setdefault(i, []).append((phase, key, text, ev))
+                    for i, key, text, _ in _resources(ev, self._memo, self.program.by_name):
+                        # what the leak rules leave alone is no evidence either
+                        # way: a string property qdev frees, what lives in an
+                        # embedded QOM child or in an object the device links to
+                        if not device.not_ours(key):
+                            held.by_index.setdefault(i, []).append((phase, key, text, ev))
                     releases_wanted.update(p.release for p in self.index.partners(callee))
         for dev in types:
             for phase in TEARDOWN:
@@ -288,7 +313,7 @@ class Miner:
                     if callee not in releases_wanted:
                         continue
                     mine = released.setdefault(callee, {}).setdefault(dev.name, {})
-                    for i, key, _, _ in _resources(ev, self._memo):
+                    for i, key, _, _ in _resources(ev, self._memo, self.program.by_name):
                         if i == RESULT:
                             continue
                         mine.setdefault((i, phase), set()).add(key)
@@ -313,8 +338,9 @@ class Miner:
                     continue
                 # the most followers; then the surer; then a resource other
                 # than the device itself (``s``), which many calls are given
+                # then a returned handle (s->x = f()) over an argument
                 bare = all(ex.resource == "self" for ex in pair.examples)
-                rank = (pair.follows, pair.confidence, not bare, -abs(ia), -ir)
+                rank = (pair.follows, pair.confidence, not bare, ia == RESULT, -ia, -ir)
                 if best is None or rank > best[0]:
                     best = (rank, pair)
         if best is None:
@@ -354,7 +380,7 @@ class Miner:
         return pair
 
     def _embedded(self, ev: Event, ia: int) -> bool:
-        return any(i == ia and emb for i, _, _, emb in _resources(ev, self._memo))
+        return any(i == ia and emb for i, _, _, emb in _resources(ev, self._memo, self.program.by_name))
 
     def _classify(self, pair: MinedPair) -> None:
         """Where the pair stands against the API table (every family,
@@ -417,14 +443,14 @@ class ProposedFamily:
 
 
 def propose(pairs: Iterable[MinedPair], taken: Iterable[str], min_support: int = MIN_SUPPORT,
-            min_confidence: float = MIN_CONFIDENCE) -> List[ProposedFamily]:
+            min_confidence: float = MIN_CONFIDENCE, min_sites: int = MIN_SITES) -> List[ProposedFamily]:
     """The new pairs (acquire in no family of rules/api) that pass the
     thresholds, as families named after the object they act on; ``taken``:
     family names already in use."""
     used = set(taken)
     by_acquire: Dict[str, List[MinedPair]] = {}
     for p in pairs:
-        if p.new and p.passes(min_support, min_confidence):
+        if p.new and p.passes(min_support, min_confidence, min_sites):
             by_acquire.setdefault(p.acquire, []).append(p)
     out = []
     for acquire, group in sorted(by_acquire.items()):
@@ -437,7 +463,8 @@ def propose(pairs: Iterable[MinedPair], taken: Iterable[str], min_support: int =
         name = _family_name(words, acquire, used)
         used.add(name)
         releases = tuple((p.release, p.release_index, p.frees_argument) for p in group)
-        summary = f"a {' '.join(words)}, from a mined pair not yet reviewed"
+        what = " ".join(words)
+        summary = f"{'an' if what[:1] in 'aeiou' else 'a'} {what}, from a mined pair not yet reviewed"
         out.append(ProposedFamily(name, acquire, top.acquire_index, releases, summary, tuple(group)))
     return out
 
@@ -447,8 +474,10 @@ def _family_name(words: Tuple[str, ...], acquire: str, used: Set[str]) -> str:
     if not base or not base[0].isalpha():
         base = "mined-" + (base or re.sub(r"[^a-z0-9]+", "-", acquire.lower()).strip("-"))
     name = base
-    if name in used:
-        name = base + "-" + re.sub(r"[^a-z0-9]+", "-", acquire.lower()).strip("-")
+    if name in used:   # a family of rules/api has the object's name: the acquire function's
+        name = re.sub(r"[^a-z0-9]+", "-", acquire.lower()).strip("-")
+        base = name if name[:1].isalpha() else "mined-" + name
+        name = base
     n = 2
     while name in used:
         name = f"{base}-{n}"

@@ -8,9 +8,10 @@ input (no timestamps, no absolute paths).
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
-from ..facts.mining import MIN_CONFIDENCE, MIN_SUPPORT, NEW, P0, RESULT, Example, MinedPair, ProposedFamily
+from ..facts.mining import (MIN_CONFIDENCE, MIN_SITES, MIN_SUPPORT, NEW, P0, RESULT, Example, MinedPair,
+                            ProposedFamily)
 from ..model import Location
 
 
@@ -60,35 +61,37 @@ def shown(pairs: Sequence[MinedPair], min_support: int, top: int = 0) -> List[Mi
     return rows[:top] if top else rows
 
 
+def written_pairs(families: Iterable[ProposedFamily]) -> Set[Tuple[str, str]]:
+    """(acquire, release) of every pair the families hold."""
+    return {(f.acquire, release) for f in families for release, _, _ in f.releases}
+
+
 def text(pairs: Sequence[MinedPair], out, *, min_support: int = MIN_SUPPORT,
-         min_confidence: float = MIN_CONFIDENCE, written: Iterable[str] = (), top: int = 0,
-         examples: int = 3, header: str = "") -> None:
+         min_confidence: float = MIN_CONFIDENCE, min_sites: int = MIN_SITES,
+         written: Iterable[Tuple[str, str]] = (), top: int = 0, examples: int = 3, header: str = "") -> None:
     """A ranked table, one pair a row, then its followers and deviants
     (file:line of the acquisition; → the line of the release)."""
     rows = shown(pairs, min_support, top)
     written = set(written)
     if header:
         out.write(header + "\n")
-    out.write(f"{len(rows)} candidate pairs used by at least {min_support} device types, ranked by "
-              f"z = (confidence - {P0}) / sqrt({P0}·{1 - P0:.1f}/support); "
-              f"'+': --format toml writes it (new, confidence >= {min_confidence:g})\n")
+    out.write(f"{len(rows)} candidate pair{'' if len(rows) == 1 else 's'} used by at least {min_support} "
+              f"device types, ranked by z = (confidence - {P0}) / sqrt({P0}·{1 - P0:.1f}/support); "
+              f"'+': --format toml writes it (new, confidence >= {min_confidence:g}, "
+              f"sites >= {min_sites})\n")
     if not rows:
         return
     width = max(len(pair_text(p)) for p in rows)
-    out.write(f"{'rank':>4}   {'acquire / release':<{width}}  {'support':>7}  {'conf':>5}  {'z':>6}  status\n")
+    out.write(f"{'rank':>4}   {'acquire / release':<{width}}  {'support':>7}  {'sites':>5}  {'conf':>5}  "
+              f"{'z':>6}  status\n")
     for n, p in enumerate(rows, 1):
-        mark = "+" if p.acquire in written and p.passes(min_support, min_confidence) and p.new else " "
-        out.write(f"{n:>4} {mark} {pair_text(p):<{width}}  {p.support:>7}  {p.confidence:>5.2f}  {p.z:>6.2f}  "
-                  f"{status_text(p)}\n")
-        notes = []
+        mark = "+" if (p.acquire, p.release) in written else " "
+        out.write(f"{n:>4} {mark} {pair_text(p):<{width}}  {p.support:>7}  {p.sites:>5}  {p.confidence:>5.2f}  "
+                  f"{p.z:>6.2f}  {status_text(p)}\n")
         if p.frees_argument:
-            notes.append(f"{p.release}() frees the object it is given"
-                         + (f"; {p.embedded} device types embed it (&s->field): not a fix for them"
-                            if p.embedded else ""))
-        if p.sites and p.sites != p.support:
-            notes.append(f"{p.sites} acquisition sites")
-        for note in notes:
-            out.write(f"{'':7}note:     {note}\n")
+            out.write(f"{'':7}note:     {p.release}() frees the object it is given"
+                      + (f"; {p.embedded} device types embed it (&s->field): not a fix for them"
+                         if p.embedded else "") + "\n")
         follow = _by_site(p.examples)
         deviate = _by_site(p.deviants)
         if follow and examples:
@@ -103,15 +106,15 @@ def markdown(pairs: Sequence[MinedPair], out, *, min_support: int = MIN_SUPPORT,
              examples: int = 2) -> None:
     """The ranked table as Markdown (docs/api-mining.md)."""
     rows = shown(pairs, min_support, top)
-    out.write("| # | acquire / release | support | confidence | z | status | deviates (first sites) |\n")
-    out.write("|---:|---|---:|---:|---:|---|---|\n")
+    out.write("| # | acquire / release | support | sites | confidence | z | status | deviates (first sites) |\n")
+    out.write("|---:|---|---:|---:|---:|---:|---|---|\n")
     for n, p in enumerate(rows, 1):
         deviate = _by_site(p.deviants)
         cell = "; ".join(f"{ex.device} `{_loc(ex.acquire)}`" for _, ex, _ in deviate[:examples])
         if len(deviate) > examples:
             cell += f"; +{len(deviate) - examples} sites"
         status = status_text(p) + (", frees its argument" if p.frees_argument else "")
-        out.write(f"| {n} | `{pair_text(p)}` | {p.support} | {p.confidence:.2f} ({p.follows}/{p.support}) "
+        out.write(f"| {n} | `{pair_text(p)}` | {p.support} | {p.sites} | {p.confidence:.2f} ({p.follows}/{p.support}) "
                   f"| {p.z:.2f} | {status} | {cell} |\n")
 
 
@@ -124,14 +127,16 @@ def _example(ex: Example) -> dict:
 
 
 def document(pairs: Sequence[MinedPair], *, min_support: int = MIN_SUPPORT,
-             min_confidence: float = MIN_CONFIDENCE, written: Iterable[str] = (), top: int = 0,
-             qemu_version: str = "", types: int = 0) -> dict:
+             min_confidence: float = MIN_CONFIDENCE, min_sites: int = MIN_SITES,
+             written: Iterable[Tuple[str, str]] = (), top: int = 0, qemu_version: str = "",
+             types: int = 0) -> dict:
     written = set(written)
     return {
         "qemu_version": qemu_version,
         "device_types": types,
         "min_support": min_support,
         "min_confidence": min_confidence,
+        "min_sites": min_sites,
         "p0": P0,
         "pairs": [{
             "acquire": p.acquire, "acquire_index": p.acquire_index,
@@ -139,7 +144,7 @@ def document(pairs: Sequence[MinedPair], *, min_support: int = MIN_SUPPORT,
             "support": p.support, "follows": p.follows, "confidence": round(p.confidence, 4),
             "z": round(p.z, 4), "status": p.status, "family": p.family, "release_family": p.release_family,
             "sites": p.sites, "frees_argument": p.frees_argument, "embedded": p.embedded,
-            "written": p.acquire in written and p.new and p.passes(min_support, min_confidence),
+            "written": (p.acquire, p.release) in written,
             "follow": [_example(ex) for ex in p.examples],
             "deviate": [_example(ex) for ex in p.deviants],
         } for p in shown(pairs, min_support, top)],
@@ -156,24 +161,24 @@ def _string(value: str) -> str:
 
 def toml(families: Sequence[ProposedFamily], headers: Dict[str, str], out, *, source: str = "",
          min_support: int = MIN_SUPPORT, min_confidence: float = MIN_CONFIDENCE,
-         examples: int = 3) -> None:
+         min_sites: int = MIN_SITES, examples: int = 3) -> None:
     """The proposed families as a rules/api file: each ``mined = true``
     (findings about it are notes until a maintainer removes the key),
     with a comment giving its support and confidence."""
     out.write("# Acquire/release pairs mined by `lifecheck api mine`" + (f" from {source}" if source else "")
               + ".\n")
-    out.write(f"# New pairs (in no family of rules/api) that at least {min_support} device types use and\n"
-              f"# at least {min_confidence:g} of them release.  Not reviewed: lifecheck reports what they\n"
-              "# find as notes.  To promote a family, check it against the comments in its header,\n"
-              "# write a real summary, and delete `mined = true`.\n")
+    out.write(f"# New pairs (in no family of rules/api) that at least {min_support} device types use, at\n"
+              f"# {min_sites} or more places, and at least {min_confidence:g} of them release.  Not reviewed:\n"
+              "# lifecheck reports what they find as notes.  To promote a family, check it against the\n"
+              "# comments in its header, write a real summary, and delete `mined = true`.\n")
     if not families:
         out.write("# (none passed the thresholds)\n")
         return
     for fam in families:
         out.write("\n[[family]]\n")
         for p in fam.pairs:
-            out.write(f"# {pair_text(p)}: support {p.support} device types, confidence {p.confidence:.2f} "
-                      f"({p.follows}/{p.support}), z {p.z:.2f}\n")
+            out.write(f"# {pair_text(p)}: support {p.support} device types ({p.sites} sites), confidence "
+                      f"{p.confidence:.2f} ({p.follows}/{p.support}), z {p.z:.2f}\n")
             deviate = _by_site(p.deviants)
             if deviate:
                 out.write("#   deviates: " + "; ".join(f"{ex.device} {_loc(ex.acquire)}" for _, ex, _ in deviate[:examples])
