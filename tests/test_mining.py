@@ -165,6 +165,10 @@ def test_written_toml_loads_and_the_deviant_leak_is_a_note(widget_tree, catalog,
     assert [(c.function, c.role, c.resource) for c in fam.calls] == [
         ("foo_widget_new", "acquire", -1), ("foo_widget_free", "release", 0)]
 
+    # a guess hides nothing: the program still follows the pair's bodies
+    assert "foo_widget_new" in loaded.api_functions() and "foo_widget_new" not in loaded.opaque_functions()
+    assert "fifo8_create" in loaded.opaque_functions()
+
     report = check_tree(widget_tree, [widget_tree / "hw"], loaded)
     assert [(f.rule, f.loc.file, f.loc.line, f.severity, f.mined) for f in report.findings] == [
         ("leak-on-unrealize", f"hw/misc/widget-{DEVIANT}.c", _acquire_line(), "note", True)]
