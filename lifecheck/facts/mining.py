@@ -31,9 +31,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ..graph import DeviceType, Event, Program
+from ..graph import Event, Program
 from ..model import GLOBAL, PARAM, Location
 from .api import ApiFamily, ApiIndex, embedded, list_key, root_allowed
 from .device import DeviceFacts
@@ -312,11 +312,11 @@ class Miner:
                     callee = ev.site.callee
                     if callee not in releases_wanted:
                         continue
-                    mine = released.setdefault(callee, {}).setdefault(dev.name, {})
+                    per_type = released.setdefault(callee, {}).setdefault(dev.name, {})
                     for i, key, _, _ in _resources(ev, self._memo, self.program.by_name):
                         if i == RESULT:
                             continue
-                        mine.setdefault((i, phase), set()).add(key)
+                        per_type.setdefault((i, phase), set()).add(key)
                         release_locs.setdefault((callee, dev.name, i, phase, key), ev.site.loc)
         pairs = []
         for acquire in sorted(acquired):
@@ -337,7 +337,7 @@ class Miner:
                 if pair.follows == 0:
                     continue
                 # the most followers; then the surer; then a resource other
-                # than the device itself (``s``), which many calls are given
+                # than the device itself (``s``, which many calls are given);
                 # then a returned handle (s->x = f()) over an argument
                 bare = all(ex.resource == "self" for ex in pair.examples)
                 rank = (pair.follows, pair.confidence, not bare, ia == RESULT, -ia, -ir)
@@ -346,7 +346,7 @@ class Miner:
         if best is None:
             return None
         pair = best[1]
-        self._classify(pair)
+        classify(pair, self.families)
         pair.words = np.words
         pair.frees_argument = self._frees_argument(np.release, pair.release_index)
         return pair
@@ -369,7 +369,7 @@ class Miner:
                                         release_locs[(np.release, dev_name, ir, where[0], key)], phase))
                 else:
                     missing.append(Example(dev_name, text, ev.site.loc, None, phase))
-            if any(embedded_path for embedded_path in (self._embedded(ev, ia) for _, _, _, ev in held)):
+            if any(self._embedded(ev, ia) for _, _, _, ev in held):
                 pair.embedded += 1
             if missing:
                 pair.deviants.extend(missing)
@@ -381,27 +381,6 @@ class Miner:
 
     def _embedded(self, ev: Event, ia: int) -> bool:
         return any(i == ia and emb for i, _, _, emb in _resources(ev, self._memo, self.program.by_name))
-
-    def _classify(self, pair: MinedPair) -> None:
-        """Where the pair stands against the API table (every family,
-        whatever QEMU versions it applies to)."""
-        for fam in self.families:
-            acquires = {c.function for c in fam.calls if c.role == "acquire"}
-            if pair.acquire not in acquires:
-                continue
-            roles = {c.role for c in fam.calls if c.function == pair.release}
-            if "release" in roles:
-                pair.status, pair.family = KNOWN, fam.name
-                return
-            if "disarm" in roles:
-                pair.status, pair.family = DISARM, fam.name
-                return
-            pair.status, pair.family = ACQUIRE_KNOWN, fam.name
-        if pair.status == NEW:
-            for fam in self.families:
-                if any(c.function == pair.release and c.role == "release" for c in fam.calls):
-                    pair.release_family = fam.name
-                    break
 
     def _frees_argument(self, release: str, index: int) -> bool:
         """The release function's body (when the tree has it) hands the
@@ -418,6 +397,29 @@ class Miner:
                 if p is not None and p.root == param and not p.steps:
                     return True
         return False
+
+
+def classify(pair: MinedPair, families: Sequence[ApiFamily]) -> None:
+    """Set where the pair stands against the API table (``status``,
+    ``family``, ``release_family``), whatever QEMU versions the families
+    apply to."""
+    for fam in families:
+        acquires = {c.function for c in fam.calls if c.role == "acquire"}
+        if pair.acquire not in acquires:
+            continue
+        roles = {c.role for c in fam.calls if c.function == pair.release}
+        if "release" in roles:
+            pair.status, pair.family = KNOWN, fam.name
+            return
+        if "disarm" in roles:
+            pair.status, pair.family = DISARM, fam.name
+            return
+        pair.status, pair.family = ACQUIRE_KNOWN, fam.name
+    if pair.status == NEW:
+        for fam in families:
+            if any(c.function == pair.release and c.role == "release" for c in fam.calls):
+                pair.release_family = fam.name
+                break
 
 
 def mine(program: Program, families: Iterable[ApiFamily], tables: dict,
