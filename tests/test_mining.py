@@ -398,3 +398,20 @@ def test_types_that_share_one_hook_are_one_site_and_not_written(tmp_path, catalo
     assert (pair.support, pair.follows, pair.sites) == (6, 6, 1)
     assert propose(pairs, catalog.families) == []
     assert [f.acquire for f in propose(pairs, catalog.families, min_sites=1)] == ["foo_widget_new"]
+
+
+def test_the_readme_family_of_your_own_is_checked_at_full_severity(widget_tree, tmp_path):
+    """README "Pairs of your own fork": the example family, in a folder
+    named with --rules-dir, needs no rule file; not being mined, its
+    finding has the rule's own severity."""
+    import re
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    (family,) = [b for b in re.findall(r"^```toml\n(.*?)^```", readme, flags=re.S | re.M) if "[[family]]" in b]
+    (tmp_path / "mine" / "api").mkdir(parents=True)
+    (tmp_path / "mine" / "api" / "widgets.toml").write_text(family)
+    proc = subprocess.run([sys.executable, "-m", "lifecheck", "check", "--no-cache", "-j", "1",
+                           "--rules-dir", str(tmp_path / "mine"), "--format", "json", "hw/"],
+                          cwd=widget_tree, capture_output=True, text=True, timeout=300)
+    found = [(f["rule"], f["file"], f["line"], f["severity"], f.get("mined", False))
+             for f in json.loads(proc.stdout)["findings"]]
+    assert found == [("leak-on-unrealize", f"hw/misc/widget-{DEVIANT}.c", _acquire_line(), "warning", False)]
