@@ -17,7 +17,7 @@ from ...facts.api import ALL, root_allowed
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, describe_op, families, family_summary, hook_loc, release_names, severity
+from .base import Kind, describe_op, families, family_summary, hook_loc, mined, release_names, severity
 
 TEARDOWN = ("unrealize", "instance_finalize")
 
@@ -73,7 +73,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                                                f"{' or '.join(release_phases)} hook that releases it",
                                                "missing-release"))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
+                loc=ev.site.loc,
                 message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                                      call=ev.site.callee, phase=phase, device=dev.name,
                                      release_phase=release_phases[0],
