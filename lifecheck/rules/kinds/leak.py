@@ -41,7 +41,11 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     device = facts.device(dev)
     chosen = families(facts, cfg.families, cfg.exclude_families)
     release_phases = cfg.release_phases
-    released = device.released(list(release_phases) + list(cfg.acquire_phases))
+    # releases in the acquiring phases count too (a buffer realize frees
+    # again), but not those only an error exit makes: they do not release
+    # what a successful realize keeps
+    released = device.released(release_phases) | device.released(
+        [p for p in cfg.acquire_phases if p not in release_phases], facts.order)
     # a handle that is not kept (virtio_add_queue()'s result) cannot be
     # matched by name: any release of its family counts
     families_released = {fam for fam, _ in released}
