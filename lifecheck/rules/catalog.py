@@ -133,6 +133,18 @@ def _versions(data: dict, path: Path, where: str):
     return low, high
 
 
+def _names(table: dict, key: str, allowed, what: str, path: Path, where: str) -> list:
+    """The list of names at ``key`` of ``table``, each one of ``allowed``."""
+    names = table.get(key, [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise RuleDataError(f"{path}: key '{where}{key}' must be a list of strings")
+    for n in names:
+        if n not in allowed:
+            raise RuleDataError(f"{path}: key '{where}{key}': unknown {what} '{n}'; "
+                                f"allowed: {', '.join(allowed)}")
+    return names
+
+
 def load_api(path: Path) -> List[ApiFamily]:
     data = _load_toml(path)
     families = []
@@ -154,13 +166,7 @@ def load_api(path: Path) -> List[ApiFamily]:
         old = fam.get("old_headers", [])
         if not isinstance(old, list) or not all(isinstance(h, str) for h in old):
             raise RuleDataError(f"{path}: key '{where}old_headers' must be a list of paths")
-        traits = fam.get("traits", [])
-        if not isinstance(traits, list) or not all(isinstance(t, str) for t in traits):
-            raise RuleDataError(f"{path}: key '{where}traits' must be a list of strings")
-        for t in traits:
-            if t not in TRAITS:
-                raise RuleDataError(f"{path}: key '{where}traits': unknown trait '{t}'; "
-                                    f"allowed: {', '.join(TRAITS)}")
+        traits = _names(fam, "traits", TRAITS, "trait", path, where)
         low, high = _versions(fam, path, where)
         calls = []
         for role in ROLES:
@@ -183,13 +189,7 @@ def load_api(path: Path) -> List[ApiFamily]:
                 owner = call.get("owner")
                 if owner is not None and (not isinstance(owner, int) or isinstance(owner, bool) or owner < 0):
                     raise RuleDataError(f"{path}: key '{cw}owner' must be an argument index")
-                attrs = call.get("attrs", [])
-                if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
-                    raise RuleDataError(f"{path}: key '{cw}attrs' must be a list of strings")
-                for a in attrs:
-                    if a not in ATTRS:
-                        raise RuleDataError(f"{path}: key '{cw}attrs': unknown attr '{a}'; "
-                                            f"allowed: {', '.join(ATTRS)}")
+                attrs = _names(call, "attrs", ATTRS, "attr", path, cw)
                 if "frees-argument" in attrs and role != "release":
                     raise RuleDataError(f"{path}: key '{cw}attrs': 'frees-argument' is for release calls")
                 clow, chigh = _versions(call, path, cw)
