@@ -20,6 +20,7 @@ from pycparserext.ext_c_parser import GnuCParser
 
 from . import plytables
 from .chunks import FUNCTION, TAG, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
+from .guess import guess_type_names
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
 # pycparser 3's token stream keeps lexed tokens in ``_buffer`` and the
@@ -352,6 +353,8 @@ class ParsedChunk:
     chunk: Chunk
     ast: c_ast.FileAST
     rewrites: Tuple[str, ...] = ()
+    # names taken as type names to parse it (see guess.py), in order of use
+    guessed: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -482,7 +485,8 @@ class ResultBuilder:
         if is_function:
             self.result.functions_found += 1
         first_error: Optional[Exception] = None
-        for text, applied in _attempts(chunk.text, self.parser.file_scope):
+        text, applied = chunk.text, ()
+        for text, applied in _attempts(chunk.text):
             try:
                 ast = _parse_text(self.parser, chunk, text)
             except Exception as exc:  # ParseError, and on odd input others
@@ -492,10 +496,42 @@ class ResultBuilder:
             if is_function:
                 self.result.functions_recovered += 1
             return
+        parsed = self._parse_guessing(chunk, text)
+        if parsed is not None:
+            ast, guessed = parsed
+            self.result.parsed.append(ParsedChunk(chunk, ast, applied + ("unknown types",), guessed))
+            if is_function:
+                self.result.functions_recovered += 1
+            return
         if chunk.kind == TYPEDEF:
             for name in iter_typedef_names_fallback(chunk.text):
                 self.parser.file_scope[name] = True
         self.result.failed.append((chunk, _reason(first_error)))
+
+    def _parse_guessing(self, chunk: Chunk, text: str) -> Optional[Tuple[c_ast.FileAST, Tuple[str, ...]]]:
+        """Parse ``text`` (a chunk that failed as it is) once more, with the
+        names it uses where only a type can stand declared as typedef
+        names (see guess.py); (the AST, those names) or None.  The names
+        are declared for this chunk only: a later chunk that needs them
+        guesses them again, and says so."""
+        scope = self.parser.file_scope
+        names = guess_type_names(text, scope)
+        if not names:
+            return None
+        for name in names:
+            scope[name] = True
+        keep = set()
+        try:
+            ast = _parse_text(self.parser, chunk, text)
+            # (a typedef the chunk itself declares stays declared)
+            keep = {n.name for n in ast.ext if isinstance(n, c_ast.Typedef)}
+            return ast, tuple(names)
+        except Exception:
+            return None
+        finally:
+            for name in names:
+                if name not in keep and scope.get(name) is True:
+                    del scope[name]
 
 
 # "enum [TAG] { A, B = EXPR, ... } [attributes];" whose values are plain
@@ -585,15 +621,10 @@ _C_WORDS = frozenset("""
     if inline int long register restrict return short signed sizeof static struct switch
     typedef union unsigned void volatile while _Bool _Complex typeof asm
 """.split())
-# "NAME *ident" or "NAME ident" where a declaration may start: NAME is
-# probably a type from a header we could not see (an external library's).
-_UNKNOWN_TYPE_RE = re.compile(
-    r"(?:^|[;{}(,]|\bconst\b)\s*([A-Za-z_]\w*)\s+(?:const\s+)?\**\s*[A-Za-z_]\w*\s*[;,=)\[]", re.M)
 
 
-def _attempts(text: str, scope: Dict[str, bool]):
-    """The chunk as written, then with each rewrite that changes it added,
-    then with names that look like unknown types declared as typedefs."""
+def _attempts(text: str):
+    """The chunk as written, then with each rewrite that changes it added."""
     yield text, ()
     applied: Tuple[str, ...] = ()
     for name, pattern, repl in _REWRITES:
@@ -601,9 +632,3 @@ def _attempts(text: str, scope: Dict[str, bool]):
         if new != text:
             text, applied = new, applied + (name,)
             yield text, applied
-    guessed = {m for m in _UNKNOWN_TYPE_RE.findall(text)
-               if m not in _C_WORDS and not scope.get(m, False)}
-    if guessed:
-        for name in guessed:
-            scope[name] = True
-        yield text, applied + ("unknown types",)
