@@ -766,6 +766,7 @@ def test_a_file_that_parses_never_guesses(monkeypatch):
     ("void f(void) { for (Foo *p = 0; p; p++) { } }", {}, ["Foo"]),
     ("void f(void *v) { g((const Foo **)v); }", {}, ["Foo"]),
     ("int f(void *v) { return (Foo) v; }", {}, ["Foo"]),
+    ("void f(S *s) { s->cmd = (Foo) { .n = 1 }; if (x) { } }", {"S": True}, ["Foo"]),
     ("static Foo *f(Bar *b, int n, Baz *) { }", {}, ["Foo", "Bar", "Baz"]),
     ("static vfu_ctx_t\nf(void) { }", {}, ["vfu_ctx_t"]),
     ("struct S { Foo *a; Bar b : 3; };", {}, ["Foo", "Bar"]),
@@ -816,3 +817,32 @@ def test_a_typedef_parsed_with_a_guess_stays_declared():
     assert list(unit.functions) == ["g"]
     assert [n.message for n in unit.notices] == [
         "declaration of Bar parsed by taking Foo as a type name declared by no header in the tree"]
+
+
+MISREAD = '''# 1 "/t/hw/a.c"
+typedef struct S { int ring; } S;
+void use(void *p);
+int f(S *s, int n)
+{
+    QXLRing *ring = (void *)&s->ring;
+    QXLRing *other;
+    use(ring);
+    n * 2;
+    return n;
+}
+'''
+
+
+@pytest.mark.skipif(not parse_module._NEW_PARSER, reason="pycparser 2 (PLY) does not say what it misread")
+def test_a_declaration_read_as_a_product_is_parsed_again_with_the_type_guessed(monkeypatch):
+    # "QXLRing *ring = ...;" parses as an assignment to a product, and
+    # "QXLRing *other;" as a product thrown away: both declarations lost
+    with monkeypatch.context() as m:
+        m.setattr(parse_module.ResultBuilder, "_parse_guessing", lambda self, chunk, text: None)
+        unit = _unit_of(MISREAD, "hw/a.c")
+    assert sorted(unit.functions["f"].locals) == []
+    unit = _unit_of(MISREAD, "hw/a.c")
+    assert sorted(unit.functions["f"].locals) == ["other", "ring"]
+    assert [(n.line, n.message) for n in unit.notices] == [
+        (3, "function f() parsed by taking QXLRing as a type name declared by no header in the tree")]
+    assert unit.stats.functions_guessed == 1

@@ -4,7 +4,9 @@ QEMU files include headers of external libraries (spice, virglrenderer,
 libusb, Xen, libvfio-user, ...) that the tree does not ship; the
 preprocessor answers them with empty stubs, so a name such as ``QXLRect``
 reaches the parser as a plain identifier and the function using it fails
-to parse.  The parser cannot be told "some name here is a type": this
+to parse, or (``QXLRing *ring = x;``, ``QXLRing *ring;``) parses with the
+declaration read as a product, which the parser notes (parse.py,
+``misread``).  The parser cannot be told "some name here is a type": this
 module reads the chunk's tokens and returns the identifiers used where only
 a type can stand, so the caller can declare them as typedef names and parse
 the chunk again.
@@ -19,8 +21,9 @@ Only positions where C leaves no other reading count as evidence:
   defined, a field), followed by ``;``, ``,``, ``=``, ``[`` or ``(``;
 - a cast to a pointer, ``(Foo *)``, ``(const Foo **)``: ``a *`` cannot
   end an expression;
-- a cast ``(Foo) x`` after ``=``, ``(``, ``,``, ``return`` or an operator,
-  followed by an identifier or a number (``if (x) y`` is excluded by the
+- a cast ``(Foo) x`` or a compound literal ``(Foo) { ... }`` after ``=``,
+  ``(``, ``,``, ``return`` or an operator, followed by an identifier, a
+  number or ``{`` (``if (x) y`` and ``if (x) {`` are excluded by the
   token before the parenthesis).
 
 A name is never guessed when the chunk or the file uses it as something
@@ -289,8 +292,8 @@ class _Scan:
         before = self.at(i - 1)
         after = self.at(k + 1)
         if before[1] in _BEFORE_CAST and (before[0] == "p" or before[1] == "return") \
-                and after[0] in ("id", "num") and after[1] not in _KEYWORDS:
-            self.note(value, j)
+                and (after[0] in ("id", "num") or after[1] == "{") and after[1] not in _KEYWORDS:
+            self.note(value, j)  # a cast, or a compound literal "(Foo) { ... }"
 
 
 def guess_type_names(text: str, is_type: Mapping[str, bool]) -> List[str]:

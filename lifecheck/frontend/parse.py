@@ -188,6 +188,11 @@ class _CarryingParser(GnuCParser):
             plytables.init_parser(self, **kwds)
         self.file_scope: Dict[str, bool] = {}
         self._coords: Dict[Tuple[int, Optional[int]], object] = {}
+        # names read as the left operand of a product that is assigned to
+        # or thrown away (``Foo *p = x;``, ``Foo *p;``): a declaration with
+        # a type name the parser does not know, read as an expression
+        # (pycparser 3 only; reset for each chunk)
+        self.misread: List[str] = []
         if _NEW_PARSER and type(self)._lex_type_lookup_func is pycparser.c_parser.CParser._lex_type_lookup_func:
             # (that method only calls this one: one call less per identifier)
             self.clex.type_lookup_func = self._is_type_in_scope
@@ -198,7 +203,15 @@ class _CarryingParser(GnuCParser):
             return pycparser.c_parser.CParser._parse_translation_unit_or_empty(self)
 
         def parse_chunk(self, text: str, filename: str) -> c_ast.FileAST:
+            self.misread = []
             return pycparser.c_parser.CParser.parse(self, text, filename)
+
+        def _parse_expression_statement(self):
+            expr = pycparser.c_parser.CParser._parse_expression_statement(self)
+            first = expr.exprs[0] if type(expr) is c_ast.ExprList else expr
+            if type(first) is c_ast.BinaryOp and first.op == "*" and type(first.left) is c_ast.ID:
+                self.misread.append(first.left.name)  # "Foo *p;", "Foo *p, *q;"
+            return expr
 
         if _FAST_TOKENS:
             # the same answers as CParser's token helpers, without the calls
@@ -264,6 +277,8 @@ class _CarryingParser(GnuCParser):
         def _parse_assignment_expression_slow(self):
             expr = self._parse_conditional_expression()
             if self._is_assignment_op():
+                if type(expr) is c_ast.BinaryOp and expr.op == "*" and type(expr.left) is c_ast.ID:
+                    self.misread.append(expr.left.name)  # "Foo *p = x": no C assigns to a product
                 op = self._advance().value
                 rhs = self._parse_assignment_expression()
                 return c_ast.Assignment(op, expr, rhs, expr.coord)
@@ -492,7 +507,19 @@ class ResultBuilder:
             except Exception as exc:  # ParseError, and on odd input others
                 first_error = first_error or exc
                 continue
-            self.result.parsed.append(ParsedChunk(chunk, ast, applied))
+            if self.parser.misread:
+                # parsed, but a declaration of a type it does not know was
+                # read as a product: parsed again with the types guessed
+                # when that works
+                parsed = self._parse_guessing(chunk, text)
+                if parsed is not None:
+                    ast, guessed = parsed
+                    applied, parsed_with = applied + ("unknown types",), guessed
+                else:
+                    parsed_with = ()
+                self.result.parsed.append(ParsedChunk(chunk, ast, applied, parsed_with))
+            else:
+                self.result.parsed.append(ParsedChunk(chunk, ast, applied))
             if is_function:
                 self.result.functions_recovered += 1
             return
