@@ -846,3 +846,44 @@ def test_a_declaration_read_as_a_product_is_parsed_again_with_the_type_guessed(m
     assert [(n.line, n.message) for n in unit.notices] == [
         (3, "function f() parsed by taking QXLRing as a type name declared by no header in the tree")]
     assert unit.stats.functions_guessed == 1
+
+
+# macros of headers the tree does not have, where no C allows a name
+MACROS = '''# 1 "/t/hw/a.c"
+typedef struct S { int n; } S;
+void report(const char *fmt, ...);
+int first(S *s);
+int next(S *s, int o);
+static void LIBUSB_CALL
+complete(S *s)
+{
+    report("done %"PRI_xen_pfn" at %d\\n", s->n, 'x');
+}
+static int walk(S *s)
+{
+    int o;
+    fdt_for_each_property_offset(o, s, first(s)) {
+        report("%d", o);
+    }
+    return 0;
+}
+'''
+
+
+def test_string_calling_convention_and_loop_macros_of_stubbed_headers_are_rewritten():
+    unit = _unit_of(MACROS, "hw/a.c")
+    assert unit.lost_functions == []
+    assert _calls(unit, "complete") == ["report"]
+    assert [c.loc.line for c in unit.functions["complete"].calls] == [8]
+    assert _calls(unit, "walk") == ["fdt_for_each_property_offset", "first", "report"]
+    assert [c.loc.line for c in unit.functions["walk"].calls] == [13, 13, 14]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('f("a %"FMT" b", x);', 'f("a %"""" b", x);'),
+    ('f("hello", \'"\', "a" "b", "x y " z);', 'f("hello", \'"\', "a" "b", "x y " z);'),
+    ('f("a \\" b" c "d");', 'f("a \\" b" "" "d");'),
+])
+def test_a_name_between_two_strings_is_a_string_macro(text, expected):
+    rewrite = dict((name, (pattern, repl)) for name, pattern, repl in parse_module._REWRITES)["string macro"]
+    assert rewrite[0].sub(rewrite[1], text) == expected

@@ -348,14 +348,42 @@ def _parser() -> _CarryingParser:
     return _PARSER
 
 
+# A string or character literal, and the name right after a string when a
+# string follows it: ``"mfn %"PRI_xen_pfn", port"`` -- a macro of a
+# stubbed header that would have expanded to a string (no C puts a name
+# between two strings).  Every literal is matched whole, so nothing inside
+# one is taken for a name.
+_LITERAL_RE = re.compile(r'("(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')(?:(\s*)([A-Za-z_]\w*)(?=\s*"))?')
+
+
+def _string_macro(m: "re.Match") -> str:
+    if m.group(3) is None or not m.group(1).startswith('"') or m.group(3) in _C_WORDS:
+        return m.group(0)
+    return m.group(1) + m.group(2) + '""'
+
+
 # Textual rewrites tried, in order, on a main-file chunk that failed to
-# parse.  Each turns a GNU construct pycparser rejects into plain C with the
-# same calls and the same lines.
+# parse.  Each turns a GNU construct pycparser rejects, or a use of a macro
+# whose header the tree does not have, into plain C with the same calls and
+# the same lines.
 _REWRITES = (
     ("elvis", re.compile(r"\?\s*:"), "? 0 :"),
     ("asm goto", re.compile(r"\basm\s+(?:volatile\s+)?goto\b"), "asm volatile"),
     ("case range", re.compile(r"(\bcase\s+[^:;]*?)\s*\.\.\.\s*([^:;]*?:)"), r"\1 : case \2"),
     ("empty initializer", re.compile(r"=\s*\{\s*\}"), "= {0}"),
+    ("string macro", _LITERAL_RE, _string_macro),
+    # ``static void LIBUSB_CALL f(...)``: a calling-convention macro
+    # (capitals) between a function's return type and its name
+    ("calling convention", re.compile(
+        r"^(\s*(?:(?:static|inline|extern|const|unsigned|signed)\s+)*"
+        r"(?!(?:static|inline|extern|const|unsigned|signed)\b)[A-Za-z_]\w*(?:\s*\*+\s*|\s+))"
+        r"[A-Z][A-Z0-9_]{2,}(\s+\**\s*[a-z_]\w*\s*\()"), r"\1\2"),
+    # ``fdt_for_each_property_offset(o, fdt, node) { ... }``: a loop macro
+    # (no C statement is a call followed by a block), kept as a for loop
+    # whose init is the call
+    ("loop macro", re.compile(
+        r"([;{}]\s*)((?!(?:if|while|for|switch|return|sizeof|else|do)\b)[A-Za-z_]\w*\s*"
+        r"\((?:[^();{}]|\([^();{}]*\))*\))(\s*\{)"), r"\1for (\2;;)\3"),
 )
 
 
