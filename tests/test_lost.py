@@ -18,21 +18,21 @@ HEAD = """\
 #include "qemu/timer.h"
 #include "hw/pci/pci_device.h"
 #include "qom/object.h"
-#include "spice/qxl_dev.h"
 typedef struct FooState { PCIDevice parent_obj; QEMUTimer *t; } FooState;
 #define FOO(obj) ((FooState *)(obj))
 static void foo_tick(void *opaque) { }
 """
 
-# SPICE_GNUC_CALL comes from a header the tree does not have (stubbed
-# empty): "static void SPICE_GNUC_CALL f(...)" cannot be parsed
+# a GNU nested function: pycparser cannot parse the function holding one
 LOST_HELPER = """
-static void SPICE_GNUC_CALL foo_realize_common(FooState *s)
+static void foo_realize_common(FooState *s)
 {
+    void nested(void) { }
     s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
 }
-static void SPICE_GNUC_CALL foo_stats(FooState *s)
+static void foo_stats(FooState *s)
 {
+    void nested(void) { }
     s->t = 0;
 }
 static void foo_debug(FooState *s)
@@ -43,8 +43,9 @@ static void foo_realize(PCIDevice *pdev, Error **errp)
 {
     foo_realize_common(FOO(pdev));
 }
-static void SPICE_GNUC_CALL foo_exit(PCIDevice *pdev)
+static void foo_exit(PCIDevice *pdev)
 {
+    void nested(void) { }
     timer_free(FOO(pdev)->t);
 }
 """
@@ -115,8 +116,9 @@ def test_a_lost_hook_overrides_the_parents_hook(tree, catalog):
 
 def test_the_call_chain_is_named_when_the_lost_function_is_further_down(tmp_path, catalog):
     code = HEAD + """
-static void SPICE_GNUC_CALL foo_realize_common(FooState *s)
+static void foo_realize_common(FooState *s)
 {
+    void nested(void) { }
     s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
 }
 static void foo_setup(FooState *s) { foo_realize_common(s); }
