@@ -17,8 +17,10 @@ Only positions where C leaves no other reading count as evidence:
   a parameter ``(Foo x, ...)``, a field, a return type ``Foo f(...)``):
   an expression never has two identifiers side by side;
 - ``Foo *x`` where a declaration starts (the start of a block or a
-  statement, the init clause of ``for``, a parameter of the function being
-  defined, a field), followed by ``;``, ``,``, ``=``, ``[`` or ``(``;
+  statement, the init clause of ``for``, a field), followed by ``;``,
+  ``,``, ``=``, ``[`` or ``(``, unless ``x`` is a variable already (then
+  it is a product); ``Foo *x`` or ``Foo *`` as a parameter in the head of
+  the declaration (before its body or initializer);
 - a cast to a pointer, ``(Foo *)``, ``(const Foo **)``: ``a *`` cannot
   end an expression;
 - a cast ``(Foo) x`` or a compound literal ``(Foo) { ... }`` after ``=``,
@@ -114,9 +116,10 @@ class _Scan:
         self.is_type = is_type
         self.evidence: Dict[str, int] = {}   # name -> first token index
         self.not_types: Set[str] = set()
-        # names declared with a known type (``int n``, ``Known *p``): a
-        # ``x * n`` that "declares" one again is a multiplication
-        self.variables: Set[str] = {name for name, typ in is_type.items() if typ is False}
+        # names the chunk declares with a known type (``int n``,
+        # ``Known *p``): a ``x * n`` that "declares" one again, or one the
+        # file declares, is a multiplication
+        self.variables: Set[str] = set()
 
     def known_type(self, i: int) -> bool:
         kind, value = self.toks[i]
@@ -225,7 +228,8 @@ class _Scan:
             # Foo *x where a declaration starts
             if self._declaration_start(i, braces):
                 j = self.pointer_declarator(i + 1, (";", ",", "=", "[", "(", ":"))
-                if j is not None and toks[j][1] not in self.variables:
+                if j is not None and toks[j][1] not in self.variables \
+                        and self.is_type.get(toks[j][1]) is not False:
                     self.note(value, i)
                     self.not_types.add(toks[j][1])
             prev = toks[i]
