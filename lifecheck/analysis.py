@@ -509,7 +509,7 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
     else:
         units = _materialise(tree, built, cache, limits)
         activity.doing("linking the program model")
-        program = Program(units, catalog.tables, catalog.api_functions())
+        program = Program(units, catalog.tables, catalog.opaque_functions())
         findings, specs = run_rules(program, catalog, tree.version, select, jobs)
         activity.doing("summing up the run")
         program_notices = []

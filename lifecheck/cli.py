@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from . import __version__, activity
+from .facts.mining import MIN_CONFIDENCE, MIN_SITES, MIN_SUPPORT
 from .findings import LOST_HOOK_FUNCTION, lost_reached_from_hooks
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
 from .pipeline import FindingsRequest, UsageError
@@ -73,6 +74,39 @@ def _parser() -> argparse.ArgumentParser:
                    help="print nothing but the graph and errors (no progress line, no notices)")
     _limit_options(g)
     _filter_options(g)
+
+    a = sub.add_parser("api", help="work with the acquire/release API table (rules/api)")
+    api_sub = a.add_subparsers(dest="api_command", metavar="API-COMMAND")
+    api_sub.required = True
+    m = api_sub.add_parser(
+        "mine", help="learn acquire/release pairs from how the tree's devices use them",
+        description="Find candidate acquire/release pairs in PATHs (functions whose names pair up, "
+                    "e.g. fifo8_create/fifo8_destroy, called on the same resource in realize or "
+                    "instance_init and in unrealize or instance_finalize), rank them by support and "
+                    "confidence, and write the new ones as rules/api families marked mined = true "
+                    "(--format toml). See docs/api-families.md.")
+    _tree_options(m, paths_help="files or folders to learn from (default: .; e.g. hw/)")
+    m.add_argument("--config", metavar="FILE",
+                   help="settings file (default: lifecheck.toml or .lifecheck.toml at the tree root)")
+    m.add_argument("--rules-dir", action="append", default=[], metavar="DIR",
+                   help="extra rules folder: its api/ families count as known")
+    m.add_argument("--format", choices=("text", "markdown", "json", "toml"), default="text",
+                   help="text (a ranked table), markdown, json, or toml (the new pairs that pass the "
+                        "thresholds, as rules/api families)")
+    m.add_argument("--output", "-o", help="write to FILE instead of standard output")
+    m.add_argument("--min-support", type=int, default=MIN_SUPPORT, metavar="N",
+                   help=f"list and write pairs that at least N device types use (default: {MIN_SUPPORT})")
+    m.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE, metavar="C",
+                   help="write pairs that at least this share of those types release "
+                        f"(default: {MIN_CONFIDENCE:g})")
+    m.add_argument("--min-sites", type=int, default=MIN_SITES, metavar="N",
+                   help="write pairs acquired at N or more places in the code (types that share a hook "
+                        f"are one place; default: {MIN_SITES})")
+    m.add_argument("--top", type=int, default=0, metavar="N", help="list only the first N pairs (default: all)")
+    m.add_argument("--examples", type=int, default=3, metavar="N",
+                   help="following and deviating sites shown per pair (default: 3)")
+    m.add_argument("-q", "--quiet", action="store_true", help="no progress line, no summary on stderr")
+    _limit_options(m)
     return p
 
 
@@ -149,6 +183,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _graph(args)
         if args.command == "baseline":
             return _baseline(args)
+        if args.command == "api":
+            return _api_mine(args)
         return _check(args)
     except USER_ERRORS as exc:
         return _die(str(exc))
@@ -224,7 +260,8 @@ def _request(args) -> Request:
     limits = Limits(file_timeout=args.file_timeout, max_file_size=int(args.max_file_size * MB),
                     worker_memory=int(args.max_memory * MB), isolate=True)
     baseline = getattr(args, "baseline", None)
-    findings = FindingsRequest(select=tuple(args.select or ()), ignore=tuple(args.ignore),
+    findings = FindingsRequest(select=tuple(getattr(args, "select", None) or ()),
+                               ignore=tuple(getattr(args, "ignore", ())),
                                baseline=Path(baseline) if baseline else None,
                                no_baseline=getattr(args, "no_baseline", False),
                                diff=getattr(args, "diff", None), fail_on=getattr(args, "fail_on", None))
@@ -236,12 +273,17 @@ def _request(args) -> Request:
 
 def _run(session: Session, quiet: bool, need_program: bool = False):
     """``session.run``, with a progress line on a terminal."""
+    return _with_progress(quiet, lambda progress: session.run(progress=progress, need_program=need_program))
+
+
+def _with_progress(quiet: bool, work):
+    """``work(progress)``, with a progress line on a terminal."""
     progress = None
     if not quiet and _is_terminal(sys.stderr):
         from .progress import ProgressBar
         progress = ProgressBar(sys.stderr)
     try:
-        return session.run(progress=progress, need_program=need_program)
+        return work(progress)
     finally:
         if progress is not None:
             progress.close()
@@ -380,6 +422,54 @@ def _graph(args) -> int:
               file=sys.stderr)
         return 2
     return 0
+
+
+def _api_mine(args) -> int:
+    from .report import api_pairs
+
+    if args.top < 0 or args.examples < 0:
+        raise UsageError("--top and --examples must not be negative")
+    session = Session.open(_request(args))
+    mined = _with_progress(args.quiet, lambda progress: session.mine(args.min_support, args.min_confidence,
+                                                                      args.min_sites, progress))
+    report = mined.analysis.report
+    source = f"QEMU {report.version} ({', '.join(_shown_paths(args.paths))})"
+    written = api_pairs.written_pairs(mined.proposed)
+    limits = dict(min_support=mined.min_support, min_confidence=mined.min_confidence, min_sites=mined.min_sites)
+    activity.doing(f"writing the mined pairs as {args.format}" + (f" to {args.output}" if args.output else ""))
+    out = _open_output(args.output) if args.output else sys.stdout
+    try:
+        if args.format == "toml":
+            api_pairs.toml(mined.proposed, mined.headers, out, source=source, examples=args.examples, **limits)
+        elif args.format == "json":
+            api_pairs.json_report(mined.pairs, out, written=written, top=args.top, qemu_version=report.version,
+                                  types=mined.types, **limits)
+        elif args.format == "markdown":
+            api_pairs.markdown(mined.pairs, out, min_support=mined.min_support, top=args.top,
+                               examples=args.examples)
+        else:
+            api_pairs.text(mined.pairs, out, written=written, top=args.top, examples=args.examples,
+                           header=f"lifecheck api mine: {source}, {report.files} files, "
+                                  f"{mined.types} QOM types", **limits)
+    finally:
+        if args.output:
+            out.close()
+    if not args.quiet:
+        listed = len(api_pairs.shown(mined.pairs, mined.min_support))
+        print(f"lifecheck: {listed} candidate pair{'' if listed == 1 else 's'}, "
+              f"{len(mined.proposed)} new passing support >= {mined.min_support}, confidence >= "
+              f"{mined.min_confidence:g} and sites >= {mined.min_sites}"
+              + (" (written)" if args.format == "toml" else ""), file=sys.stderr)
+    if mined.analysis.internal:
+        print("lifecheck: internal error while analysing some files (run 'lifecheck check -v')",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+def _shown_paths(paths: List[str]) -> List[str]:
+    """The PATHs as given, for a file's comment (never absolute)."""
+    return [p if not os.path.isabs(p) else os.path.basename(p.rstrip("/")) or p for p in paths]
 
 
 def _is_terminal(stream) -> bool:

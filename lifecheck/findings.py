@@ -92,6 +92,10 @@ class Finding:
     # missing-release: the phases where a release was expected, first the
     # one that should hold it
     expected_phases: Tuple[str, ...] = ()
+    # the resource's API family was mined from a tree (``mined = true`` in
+    # rules/api) and not reviewed: a note, whatever rule or configuration
+    # would make it
+    mined: bool = False
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.resource, self.device)

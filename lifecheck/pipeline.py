@@ -119,7 +119,8 @@ class Pipeline:
            ``unused-suppression`` only: it is no analysis);
         3. the configuration's per-path ignores (a rule ignored for a path
            also silences that path's unused suppressions of the rule);
-        4. the configuration's severities;
+        4. the configuration's severities (not for findings about a mined
+           API family: those stay notes until the family is reviewed);
         5. the baseline: only findings it does not know; matched and stale
            entries are recorded in ``report.baseline``.  Before ``--diff``:
            an entry is stale when its finding is gone from the code, not
@@ -141,8 +142,9 @@ class Pipeline:
             out.ignored_by_path += len(out.findings) - len(kept)
             out.findings = kept
         if self.severity:
+            # a finding about a mined, unreviewed API family stays a note
             out.findings = [dataclasses.replace(f, severity=self.severity[f.rule])
-                            if f.rule in self.severity else f for f in out.findings]
+                            if f.rule in self.severity and not f.mined else f for f in out.findings]
         if self.baseline is not None:
             activity.doing(f"applying the baseline {self.baseline_label}")
             before = len(out.findings)

@@ -3,20 +3,23 @@ the requested files and put the findings through the pipeline.
 
 ``lifecheck check``, ``baseline`` and ``graph`` all start here, so they
 read the same ``lifecheck.toml``, run the same rules and show the same
-findings.  The command line (cli.py) turns its arguments into a
+findings; ``lifecheck api mine`` reads the same tree and rules and mines
+acquire/release pairs from the linked program instead.  The command line (cli.py) turns its arguments into a
 ``Request`` and renders what ``Session.run`` returns; nothing here prints.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from . import activity
 from .analysis import Analysis, ProgressFn, analyse
 from .baseline import BaselineError
 from .config import Config, ConfigError, find_config, load_config
 from .diff import DiffError
+from .facts import mining
+from .facts.mining import MinedPair, PairingDataError, ProposedFamily
 from .frontend.tree import QemuTree, TreeError, find_root
 from .limits import Limits
 from .pipeline import FindingsRequest, Pipeline, UsageError
@@ -24,7 +27,7 @@ from .rules.catalog import Catalog, RuleDataError, default_rules_dir, load_catal
 
 # Errors whose message is for the user (it names the file, the option or
 # the key to change): exit status 2 with the message, never a traceback.
-USER_ERRORS = (TreeError, RuleDataError, ConfigError, BaselineError, DiffError, UsageError)
+USER_ERRORS = (TreeError, RuleDataError, ConfigError, BaselineError, DiffError, UsageError, PairingDataError)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,60 @@ class Session:
                          need_program=need_program, limits=request.limits,
                          spans_of_findings=self.pipeline.needs_spans_of_findings)
         return Analysis(self.pipeline.apply(result.report), result.internal, result.program)
+
+    def mine(self, min_support: int = mining.MIN_SUPPORT, min_confidence: float = mining.MIN_CONFIDENCE,
+             min_sites: int = mining.MIN_SITES, progress: Optional[ProgressFn] = None) -> "Mined":
+        """``lifecheck api mine``: analyse the requested files (no rules
+        run) and learn acquire/release pairs from the linked program; the
+        families proposed for rules/api are the new pairs with at least
+        ``min_support`` device types, ``min_confidence`` and ``min_sites``
+        acquisition sites."""
+        return _mine(self, min_support, min_confidence, min_sites, progress)
+
+
+@dataclass
+class Mined:
+    """What ``Session.mine`` found: every candidate pair, ranked; the
+    families ``--format toml`` writes; the header that declares each of
+    their acquire functions; and the analysis they came from (its notices,
+    whether an internal error happened)."""
+
+    pairs: List[MinedPair]
+    proposed: List[ProposedFamily]
+    headers: Dict[str, str]
+    analysis: Analysis
+    types: int                      # QOM types the evidence was drawn from (not abstract)
+    min_support: int
+    min_confidence: float
+    min_sites: int
+
+
+def _mine(session: "Session", min_support: int = mining.MIN_SUPPORT,
+          min_confidence: float = mining.MIN_CONFIDENCE, min_sites: int = mining.MIN_SITES,
+          progress: Optional[ProgressFn] = None) -> Mined:
+    """Analyse the requested files (no rules run) and mine acquire/release
+    pairs from the linked program (lifecheck/facts/mining.py)."""
+    request = session.request
+    if min_support < 1 or min_sites < 1 or not 0.0 <= min_confidence <= 1.0:
+        raise UsageError("--min-support and --min-sites must be at least 1, --min-confidence between 0 and 1")
+    if request.clear_cache:
+        from .cache import cache_root, clear
+        activity.doing("emptying the cache")
+        clear(cache_root())
+    result = analyse(session.tree, list(session.paths), session.catalog, jobs=request.jobs, select=set(),
+                     use_cache=request.use_cache, progress=progress, need_program=True, limits=request.limits)
+    program = result.program
+    assert program is not None
+    activity.doing("mining acquire/release pairs")
+    pairs = mining.mine(program, session.catalog.families.values(), session.catalog.tables, session.tree.version)
+    proposed = mining.propose(pairs, session.catalog.families, min_support, min_confidence, min_sites)
+    activity.doing("looking for the headers that declare the mined acquire functions")
+    headers = session.tree.declaring_headers(f.acquire for f in proposed)
+    for fam in proposed:
+        if fam.acquire not in headers and program.by_name.get(fam.acquire):
+            headers[fam.acquire] = program.by_name[fam.acquire][0][0]   # no header: the defining file
+    types = sum(1 for dev in program.types.values() if not dev.record.abstract)
+    return Mined(pairs, proposed, headers, result, types, min_support, min_confidence, min_sites)
 
 
 def _open_tree(request: Request) -> Tuple[QemuTree, Tuple[Path, ...]]:

@@ -27,7 +27,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 FUNCTION_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
 FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
-               "acquire", "release", "disarm"}
+               "mined", "acquire", "release", "disarm"}
 REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
 CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions"}
 ROLES = ("acquire", "release", "disarm")
@@ -104,6 +104,8 @@ def family_problems(fam, where: str) -> List[str]:
         problems.append(f"{where}: summary must be a non-empty string")
     if "must_release" in fam and not isinstance(fam["must_release"], bool):
         problems.append(f"{where}: must_release must be true or false")
+    if "mined" in fam and not isinstance(fam["mined"], bool):
+        problems.append(f"{where}: mined must be true or false")
     if "traits" in fam:
         traits = fam["traits"]
         if not (isinstance(traits, list) and all(isinstance(t, str) for t in traits)):
@@ -122,6 +124,8 @@ def family_problems(fam, where: str) -> List[str]:
         seen = set()
         for j, call in enumerate(calls):
             problems += _call_problems(call, f"{where}.{role}[{j}]")
+            if role != "release" and isinstance(call, dict) and "frees-argument" in (call.get("attrs") or ()):
+                problems.append(f"{where}.{role}[{j}]: 'frees-argument' is for release calls")
             fn = call.get("function") if isinstance(call, dict) else None
             if fn in seen:
                 problems.append(f"{where}.{role}: '{fn}' listed twice")
@@ -213,8 +217,9 @@ def test_schema_check_reports_each_kind_of_mistake(tmp_path):
     (tmp_path / "bad.toml").write_text(
         "# bad\n"
         "[[family]]\nname = \"Timer\"\nheader = \"include/qemu/timer.h\"\n"
-        "summary = \"x\"\nmust_release = 1\ncolour = \"red\"\n"
-        "acquire = [ { function = \"timer_new_ns\", resource = \"-1\" } ]\n"
+        "summary = \"x\"\nmust_release = 1\ncolour = \"red\"\nmined = \"yes\"\n"
+        "acquire = [ { function = \"timer_new_ns\", resource = \"-1\" },"
+        " { function = \"timer_new_ms\", resource = -1, attrs = [\"frees-argument\"] } ]\n"
         "release = []\n"
         "[[family]]\nname = \"dup\"\nheader = \"a.h\"\nsummary = \"s\"\nmust_release = true\n"
         "versions = { min = \"10.2\", max = \"8.0\" }\n"
@@ -229,7 +234,8 @@ def test_schema_check_reports_each_kind_of_mistake(tmp_path):
                      "unknown key 'colour'", "'resource' must be an argument index or -1",
                      "'release' must be a non-empty list", "versions.min must be below",
                      "'f' listed twice", "'container' must be an argument index",
-                     "missing 'resource'", "name already used in", "must start with a comment"):
+                     "missing 'resource'", "name already used in", "must start with a comment",
+                     "mined must be true or false", "'frees-argument' is for release calls"):
         assert expected in text, f"{expected!r} not reported:\n{text}"
 
 

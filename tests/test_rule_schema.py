@@ -85,13 +85,16 @@ def test_a_mistake_in_a_rule_file_is_exit_2_naming_file_and_key(tmp_path, case):
 API_MISTAKES = {
     "trait": ('traits = ["regoin"]\n', "key 'family[0].traits': unknown trait 'regoin'"),
     "attr": ('', "key 'family[0].acquire[0].attrs': unknown attr 'idempotant'"),
+    "mined": ('mined = "yes"\n', "key 'family[0].mined' must be true or false"),
+    "frees-argument": ('', "key 'family[0].acquire[0].attrs': 'frees-argument' is for release calls"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(API_MISTAKES))
 def test_a_mistake_in_an_api_file_names_file_and_key(tmp_path, case):
     extra, expected = API_MISTAKES[case]
-    attrs = ', attrs = ["idempotant"]' if case == "attr" else ""
+    attrs = {"attr": ', attrs = ["idempotant"]',
+             "frees-argument": ', attrs = ["frees-argument"]'}.get(case, "")
     (tmp_path / "api").mkdir()
     (tmp_path / "api" / "mine.toml").write_text(
         '[[family]]\nname = "mine"\nheader = "include/hw/mine.h"\n' + extra +

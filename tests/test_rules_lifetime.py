@@ -98,6 +98,53 @@ static void foo_exit(PCIDevice *pdev)
     assert check_snippet(code) == set()
 
 
+def test_a_release_only_an_error_exit_makes_does_not_hide_the_leak(check_snippet):
+    """The goto ladder of realize frees the timer when a later step fails;
+    unrealize forgets it: a leak on every unplug (seeded-bug class "a
+    release outside teardown satisfies the leak rule")."""
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    if (!foo_setup(s, errp)) {
+        goto fail;
+    }
+    return;
+fail:
+    timer_free(s->t);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+    # a release on realize's success path still counts (a temporary buffer)
+    ok = code.replace("    return;\nfail:\n    timer_free(s->t);", "    timer_free(s->t);\n    return;\nfail:\n    timer_free(s->t);")
+    assert ok != code and check_snippet(ok) == set()
+
+
+def test_a_trace_point_or_a_query_is_no_release(check_snippet):
+    """Teardown that only traces the timer, or asks about it, does not hand
+    it to code that could release it."""
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+void trace_foo_exit(QEMUTimer *t);
+bool foo_timer_is_armed(QEMUTimer *t);
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FOO(pdev)->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, pdev); /* HERE */
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    trace_foo_exit(FOO(pdev)->t);
+    if (foo_timer_is_armed(FOO(pdev)->t)) {
+        return;
+    }
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
 def test_array_property_must_be_freed_by_the_device(check_snippet):
     body = EMPTY_INIT + """
 static void foo_realize(PCIDevice *pdev, Error **errp) { }

@@ -37,6 +37,9 @@ ATTRS = {
     "clears": "the release also clears the pointer it is given (g_clear_pointer)",
     "idempotent": "releasing twice is harmless (the call checks and clears)",
     "result-unused": "this form of the call is the one whose result is not kept",
+    "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
+                      "so it cannot release a struct embedded in the device (&s->field): "
+                      "a fix must not suggest it for one",
 }
 
 # a release that releases every resource of its family (virtio_cleanup())
@@ -63,13 +66,29 @@ class ApiCall:
     def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
         return in_range(version, self.min_version, self.max_version)
 
+    def can_release(self, path: Optional[AccessPath]) -> bool:
+        """This (release) call may be applied to the resource held at
+        ``path``: not when it frees the object it is given and the device
+        embeds that object (``pcie_doe_fini(&s->doe)`` would g_free() a
+        part of the device)."""
+        return not ("frees-argument" in self.attrs and path is not None and embedded(path))
+
+
+def embedded(path: AccessPath) -> bool:
+    """``path`` is the address of a struct stored inside another object
+    (``&s->field``, ``&s->sub.field``, ``&s->buf->hdr``): never a block of
+    its own that g_free() could take, unlike a pointer the device holds."""
+    return path.address_of and bool(path.steps) and path.steps[-1][0] in ("->", ".")
+
 
 @dataclass(frozen=True)
 class ApiFamily:
     """A kind of resource and the calls that acquire, release and disarm it.
 
     ``must_release``: a device that acquires it must release it itself
-    (the leak rules apply); false for what QOM or the framework reclaims."""
+    (the leak rules apply); false for what QOM or the framework reclaims.
+    ``mined``: the pair was learnt from a tree (``lifecheck api mine``)
+    and no maintainer has reviewed it yet: findings about it are notes."""
 
     name: str
     header: str
@@ -81,9 +100,20 @@ class ApiFamily:
     min_version: Optional[Tuple[int, ...]] = None
     max_version: Optional[Tuple[int, ...]] = None
     traits: Tuple[str, ...] = ()
+    mined: bool = False
 
     def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
         return in_range(version, self.min_version, self.max_version)
+
+    def fix_releases(self, path: Optional[AccessPath]) -> List[str]:
+        """The release calls a fix may add for the resource held at
+        ``path``, the usual one first (none that would free memory the
+        device embeds: the ``frees-argument`` calls for ``&s->field``)."""
+        names: List[str] = []
+        for c in self.calls:
+            if c.role == "release" and c.can_release(path) and c.function not in names:
+                names.append(c.function)
+        return names
 
     def release_names(self) -> List[str]:
         """The release functions, in the order the data lists them (the
@@ -199,6 +229,11 @@ class ApiIndex:
 
     def must_release(self) -> FrozenSet[str]:
         return frozenset(f.name for f in self.families.values() if f.must_release)
+
+    def is_mined(self, family: Optional[str]) -> bool:
+        """The family was mined from a tree and not yet reviewed."""
+        fam = self.families.get(family or "")
+        return fam is not None and fam.mined
 
     def effects(self, ev: Event) -> list:
         """What the call of ``ev`` does to resources, per family (a list

@@ -39,6 +39,8 @@ class DeviceFacts:
         self.outside_calls: Set[str] = set(ownership.get("outside_container_calls", []))
         self.allocators: Set[str] = set(ownership.get("allocators", []))
         self._released_infos = set(ownership.get("framework_released_properties", []))
+        # calls that never release what they are given (trace points)
+        self._never_release = tuple(ownership.get("never_release_prefixes", []))
         self._link_infos = set(ownership.get("link_properties", []))
         # regions the device initialises: key -> (attrs, event)
         self.regions: Dict[str, Tuple[Set[str], Event]] = {}
@@ -209,13 +211,16 @@ class DeviceFacts:
         """The resource lives inside an embedded QOM child of the device."""
         return key is not None and any(key_within(key, c) for c in self.children)
 
-    def released(self, phases: Iterable[str]) -> Set[Tuple[str, str]]:
+    def released(self, phases: Iterable[str], order=None) -> Set[Tuple[str, str]]:
         """(family, key) of every release in ``phases``; (family, ALL) for
-        a release of every resource of a family."""
+        a release of every resource of a family.  With ``order`` (an
+        ``Order``), releases made only on an error path are left out: what
+        an error exit frees is not freed when the phase succeeds."""
         out = set()
         for phase in phases:
             for op in self.ops[phase]:
-                if op.role == "release" and op.key is not None:
+                if op.role == "release" and op.key is not None \
+                        and (order is None or not order.on_error_path(op.event)):
                     out.add((op.family, op.key))
                     if "all" in op.attrs:   # virtio_cleanup(): every queue of the device
                         out.add((op.family, ALL))
@@ -223,10 +228,18 @@ class DeviceFacts:
 
     def handed_off(self, phases: Iterable[str], path: AccessPath) -> Optional[Event]:
         """A call lifecheck cannot follow that receives ``path`` or an
-        object holding it (``foo_cleanup(s->sub)`` for ``s->sub->timer``)."""
+        object holding it (``foo_cleanup(s->sub)`` for ``s->sub->timer``).
+        A query is no hand-off: a call whose value the caller tests or
+        passes on without storing it (``if (vhost_dev_is_started(&s->d))``),
+        nor is a trace point (``never_release_prefixes``)."""
         key = path.key()
         for phase in phases:
             for ev in self.opaque[phase]:
+                site = ev.site
+                if not site.discarded and site.result is None:
+                    continue
+                if site.callee and site.callee.startswith(self._never_release):
+                    continue
                 for arg in ev.args:
                     p = arg.path
                     if p is None or p.root != path.root:

@@ -6,7 +6,7 @@ the lifecycle order.
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, FrozenSet, Tuple
 
 import networkx as nx
 
@@ -20,6 +20,7 @@ class Order:
     def __init__(self, program: Program):
         self.program = program
         self._graphs: Dict[Tuple[str, str], Tuple[nx.DiGraph, Dict[int, Tuple[int, int]]]] = {}
+        self._success: Dict[Tuple[str, str], FrozenSet[int]] = {}
 
     def _graph(self, key):
         got = self._graphs.get(key)
@@ -35,6 +36,37 @@ class Order:
                     if kind == "c":
                         where[idx] = (i, pos)
             got = self._graphs[key] = (g, where)
+        return got
+
+    def on_error_path(self, ev: Event) -> bool:
+        """The call runs only on an error path: it, or a call that led to
+        it, sits where its function gets only through an error branch
+        (``model.CfgNode.error``: the branch of an error check, after
+        error_setg(), an error return), e.g. under the labels of a goto
+        cleanup ladder that only error exits jump to."""
+        for key, idx in ev.frames:
+            fn = self.program.functions.get(key)
+            if fn is None or not fn.cfg:
+                continue
+            _, where = self._graph(key)
+            at = where.get(idx)
+            if at is not None and at[0] not in self._success_nodes(key, fn):
+                return True
+        return False
+
+    def _success_nodes(self, key, fn) -> FrozenSet[int]:
+        """The nodes of ``fn``'s CFG reachable from its entry without
+        entering an error node."""
+        got = self._success.get(key)
+        if got is None:
+            seen = {0}
+            todo = [0]
+            while todo:
+                for s in fn.cfg[todo.pop()].succ:
+                    if s not in seen and not fn.cfg[s].error:
+                        seen.add(s)
+                        todo.append(s)
+            got = self._success[key] = frozenset(seen)
         return got
 
     def after(self, first: Event, second: Event) -> bool:

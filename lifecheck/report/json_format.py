@@ -32,6 +32,8 @@ def _finding(f: Finding) -> dict:
             {**_location(r.loc), "message": r.message, "role": r.role}
             for r in f.related
         ],
+        # only for a finding about a mined, unreviewed API family
+        **({"mined": True} if f.mined else {}),
     }
 
 

@@ -36,8 +36,23 @@ class Kind:
         assert self.shape in SHAPES, self.shape
 
 
-def severity(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType]) -> str:
+# the highest severity of a finding about a family mined from a tree
+# (``mined = true`` in rules/api) that no maintainer has promoted yet
+MINED_SEVERITY = "note"
+
+
+def severity(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], family: Optional[str] = None) -> str:
+    """The rule's severity for ``dev``; a note when the resource's
+    ``family`` was mined and not reviewed (a guess from how the tree uses
+    two functions, not knowledge)."""
+    if mined(facts, family):
+        return MINED_SEVERITY
     return spec.config.severity(facts.version, dev is not None and dev.unpluggable)
+
+
+def mined(facts: Facts, family: Optional[str]) -> bool:
+    """``family`` is marked ``mined = true`` (the finding's ``mined``)."""
+    return facts.api.is_mined(family)
 
 
 def hook_loc(program: Program, dev: DeviceType, phase: str) -> Optional[Location]:

@@ -11,7 +11,7 @@ from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ...model import Location
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, families, severity
+from .base import Kind, families, mined, severity
 from .teardown import TEARDOWN, teardown_releases
 
 
@@ -46,7 +46,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             reported.add((first.key, second.event.site.loc))
             ev = second.event
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                rule=spec.slug, severity=severity(facts, spec, dev, second.family),
+                mined=mined(facts, second.family), loc=ev.site.loc,
                 message=spec.message(resource=str(second.path), call=ev.site.callee,
                                      first_call=first.event.site.callee, first_phase=first.event.phase,
                                      first_line=first.event.site.loc.line, phase=ev.phase,

@@ -15,7 +15,7 @@ from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType, Event
 from ...model import Function, Location
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, describe_op, families, family_summary, release_names, severity
+from .base import Kind, describe_op, families, family_summary, mined, release_names, severity
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ def _finding(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], fn: Functi
     ev = op.event
     ret_loc = Location(fn.loc.file, ret_line, 1)
     return Finding(
-        rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+        rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
+        loc=ev.site.loc,
         message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                              call=ev.site.callee, function=fn.name, return_line=ret_line,
                              releases=release_names(facts, op.family)),

@@ -17,7 +17,7 @@ from ...facts.api import ALL, root_allowed
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, describe_op, families, family_summary, hook_loc, release_names, severity
+from .base import Kind, describe_op, families, family_summary, hook_loc, mined, release_names, severity
 
 TEARDOWN = ("unrealize", "instance_finalize")
 
@@ -41,7 +41,11 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     device = facts.device(dev)
     chosen = families(facts, cfg.families, cfg.exclude_families)
     release_phases = cfg.release_phases
-    released = device.released(list(release_phases) + list(cfg.acquire_phases))
+    # releases in the acquiring phases count too (a buffer realize frees
+    # again), but not those only an error exit makes: they do not release
+    # what a successful realize keeps
+    released = device.released(release_phases) | device.released(
+        [p for p in cfg.acquire_phases if p not in release_phases], facts.order)
     # a handle that is not kept (virtio_add_queue()'s result) cannot be
     # matched by name: any release of its family counts
     families_released = {fam for fam, _ in released}
@@ -73,7 +77,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                                                f"{' or '.join(release_phases)} hook that releases it",
                                                "missing-release"))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
+                loc=ev.site.loc,
                 message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                                      call=ev.site.callee, phase=phase, device=dev.name,
                                      release_phase=release_phases[0],

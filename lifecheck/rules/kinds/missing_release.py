@@ -12,7 +12,7 @@ from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ...model import CALL, GLOBAL, SELF
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, hook_loc, severity
+from .base import Kind, hook_loc, mined, severity
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                     related.append(RelatedLocation(dev.record.loc, f"{dev.name} has no {release_phase} hook",
                                                    "missing-release"))
                 out.append(Finding(
-                    rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                    rule=spec.slug, severity=severity(facts, spec, dev, fam), mined=mined(facts, fam),
+                    loc=ev.site.loc,
                     message=spec.message(resource=str(path), container=describe_expr(container),
                                          phase=phase, device=dev.name, function=ev.function[1],
                                          release_phase=release_phase),

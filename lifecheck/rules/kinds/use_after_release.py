@@ -10,7 +10,7 @@ from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ...model import SELF, AccessPath, Location, key_within
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, families, severity
+from .base import Kind, families, mined, severity
 from .teardown import TEARDOWN, teardown_releases
 
 
@@ -63,7 +63,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             reported.add((key, ev.site.loc))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family),
+                loc=ev.site.loc,
                 message=spec.message(resource=str(used), released=str(rel.path),
                                      call=ev.site.callee, release_call=rel.event.site.callee,
                                      release_phase=rel.event.phase, release_line=rel.event.site.loc.line,

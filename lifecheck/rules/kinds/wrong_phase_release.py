@@ -10,7 +10,7 @@ from ...facts import Facts
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ..spec import RuleConfig, RuleSpec, meta
-from .base import Kind, hook_loc, severity
+from .base import Kind, hook_loc, mined, severity
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             if region is not None:
                 related.append(RelatedLocation(region[1].site.loc, f"{path} is created here", "acquire"))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev), loc=ev.site.loc,
+                rule=spec.slug, severity=severity(facts, spec, dev, m.family), mined=mined(facts, m.family),
+                loc=ev.site.loc,
                 message=spec.message(resource=str(path), phase=phase, device=dev.name,
                                      function=ev.function[1], call=ev.site.callee),
                 function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
