@@ -22,11 +22,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__, activity
 from .cache import CachedFile, UnitCache, cache_root, make_key, run_key
-from .findings import Finding, Report, number_findings
+from .findings import LOST_HOOK_FUNCTION, Finding, Report, number_findings
 from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file_with_closure
-from .graph import Program
+from .graph import LostReach, Program
 from .frontend.parse import discard_parser
 from . import limits as _limits
 from .limits import FileTimeout, Limits, deadline, limit_worker_memory, megabytes
@@ -517,6 +517,8 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
             # per-target variants of one device, or two devices with one name
             program_notices.append(Notice(files[1], 0, f"QOM type '{name}' is also defined in {files[0]}; "
                                           f"using that one ({len(files)} definitions)", kind="model"))
+        activity.doing("finding the functions that could not be parsed and that hooks reach")
+        program_notices.extend(lost_hook_notices(program.lost_reached()))
         if cache is not None and all(d is not None for d in built.digests):
             cache.store_run(rels, built.digests, question, findings, [s.slug for s in specs],
                             program_notices, Finding)
@@ -543,6 +545,7 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
         report.notices.extend(notices)
         report.functions_found += stats.functions_found
         report.functions_recovered += stats.functions_recovered
+        report.functions_guessed += stats.functions_guessed
         for reason, n in stats.lost_reasons.items():
             lost[reason] = lost.get(reason, 0) + n
     report.files = len(fileset.files)
@@ -556,3 +559,34 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
                 report.files_without_functions += 1
     report.notices.extend(program_notices)
     return Analysis(report, built.internal, program)
+
+
+
+def lost_hook_notices(reaches: Sequence[LostReach]) -> List[Notice]:
+    """One notice (kind LOST_HOOK_FUNCTION) per lost function and phase,
+    at the function's definition: what it acquires or releases is missing
+    from every rule's view of the device.  It names one device type (a
+    hot-unpluggable one first, a concrete one, then the shortest call
+    chain) and how many others reach it too."""
+    groups: Dict[Tuple[Tuple[str, str], str], List[LostReach]] = {}
+    for r in reaches:
+        groups.setdefault((r.lost, r.phase), []).append(r)
+    out = []
+    for (lost, phase), group in sorted(groups.items()):
+        group.sort(key=lambda r: (not r.unpluggable, r.abstract, len(r.via), r.device))
+        first = group[0]
+        if first.via:
+            hook = first.via[0] + (f", through {' -> '.join(first.via[1:])}" if len(first.via) > 1 else "")
+            how = f"reaches it from its {phase} hook ({hook})"
+        else:
+            how = f"binds it as its {phase} hook ({first.bound_by})" if first.bound_by \
+                else f"binds it as its {phase} hook"
+        others = sorted({r.device for r in group} - {first.device})
+        also = ""
+        if others:
+            shown = ", ".join(f"'{d}'" for d in others[:3]) + (", ..." if len(others) > 3 else "")
+            also = f" (so do {len(others)} other device type{'s' if len(others) > 1 else ''}: {shown})"
+        out.append(Notice(lost[0], first.line,
+                          f"function {lost[1]}() could not be parsed; device type '{first.device}' {how}: "
+                          f"what it acquires or releases is not checked{also}", kind=LOST_HOOK_FUNCTION))
+    return out

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 from . import __version__, activity
 from .facts.mining import MIN_CONFIDENCE, MIN_SITES, MIN_SUPPORT
+from .findings import LOST_HOOK_FUNCTION, lost_reached_from_hooks
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
 from .pipeline import FindingsRequest, UsageError
 from .session import USER_ERRORS, Request, Session
@@ -38,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--fail-on", choices=("error", "warning", "note"), default=None,
                    help="lowest severity that makes the exit status 1 (default: the config's, else error)")
     c.add_argument("--stats", action="store_true",
-                   help="print parse coverage (files, functions found and recovered, why functions were lost) on stderr")
+                   help="print parse coverage on stderr: files, functions found and recovered, why functions "
+                        "were lost, how many were recovered by guessing type names, how many lost ones a "
+                        "lifecycle hook reaches")
     c.add_argument("--report", action="append", default=[], metavar="FORMAT:FILE",
                    help="also write the report in FORMAT to FILE, from the same run (repeatable)")
     _filter_options(c)
@@ -331,6 +334,8 @@ def _check(args) -> int:
     _write(report, args.format, args.output, verbose=args.verbose and not args.quiet)
     for fmt, target in extra:
         _write(report, fmt, target, verbose=False)
+    if not args.quiet and not (args.verbose and args.format in ("text", "github") and not args.output):
+        _print_lost_hook_functions(report)
     if args.stats:
         _print_stats(report)
     if report.baseline is not None and not args.quiet:
@@ -474,6 +479,16 @@ def _is_terminal(stream) -> bool:
         return False
 
 
+def _print_lost_hook_functions(report) -> None:
+    """The functions that could not be parsed and that a lifecycle hook
+    reaches, on stderr: they change what the findings can be trusted for,
+    so they are shown without -v (which prints them with the other
+    notices)."""
+    for n in sorted(report.notices, key=lambda n: (n.file, n.line, n.message)):
+        if n.kind == LOST_HOOK_FUNCTION:
+            print(f"lifecheck: {n.file}:{n.line}: note: {n.message}", file=sys.stderr)
+
+
 def _print_stats(report) -> None:
     found, recovered = report.functions_found, report.functions_recovered
     share = 100.0 * recovered / found if found else 100.0
@@ -489,6 +504,12 @@ def _print_stats(report) -> None:
     lost = sorted((report.lost_reasons or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     for reason, count in lost[:10]:
         print(f"lifecheck:   {count:5} lost: {reason}", file=sys.stderr)
+    if report.functions_guessed:
+        print(f"lifecheck:   {report.functions_guessed:5} recovered only by guessing type names "
+              "no header declares (see -v)", file=sys.stderr)
+    reached = lost_reached_from_hooks(report)
+    print(f"lifecheck:   {reached:5} lost function{'' if reached == 1 else 's'} "
+          "reachable from a lifecycle hook" + (" (see -v)" if reached else ""), file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

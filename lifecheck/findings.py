@@ -27,6 +27,39 @@ SHAPES = {
 }
 
 
+# Notices are places that could not be analysed (reporters say so before
+# the message), except these kinds, whose message says what happened:
+# "guess", a function parsed only by taking unknown names as type names;
+# "lost-hook-function", a function that could not be parsed and that a
+# device's lifecycle hook reaches.
+GUESS = "guess"
+LOST_HOOK_FUNCTION = "lost-hook-function"
+NOTICE_TITLES = {
+    GUESS: "type names guessed",
+    LOST_HOOK_FUNCTION: "unparsed function reached from a hook",
+}
+_COULD_NOT = "could not analyse"
+
+
+def notice_text(notice) -> str:
+    """A notice's message as reporters show it."""
+    if notice.kind in NOTICE_TITLES:
+        return notice.message
+    return f"{_COULD_NOT}: {notice.message}"
+
+
+def notice_title(notice) -> str:
+    """A short title for a notice (GitHub annotations)."""
+    return NOTICE_TITLES.get(notice.kind, _COULD_NOT)
+
+
+def lost_reached_from_hooks(rep: "Report") -> int:
+    """How many distinct functions that could not be parsed a lifecycle
+    hook reaches (notices of kind "lost-hook-function": one per function
+    and phase)."""
+    return len({(n.file, n.line) for n in rep.notices if n.kind == LOST_HOOK_FUNCTION})
+
+
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
@@ -121,6 +154,7 @@ class Report:
     files: int = 0
     functions_found: int = 0
     functions_recovered: int = 0
+    functions_guessed: int = 0   # of the recovered: only by guessing type names (notices of kind "guess")
     rules: list = field(default_factory=list)  # rules.RuleSpec of the rules that ran
     tool_version: str = ""
     lost_reasons: Optional[dict] = None

@@ -14,7 +14,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 import networkx as nx
 
 from .model import (PARAM, SELF, AccessPath, CallSite, Expr, Function, HookBinding, Location,
-                    TranslationUnit, TypeInfoRecord, key_within)
+                    LostFunction, TranslationUnit, TypeInfoRecord, key_within)
 
 # "runtime": hooks the device runs while realized (reset, config writes);
 # not part of the lifecycle order, but what they acquire must be released
@@ -59,6 +59,9 @@ class DeviceType:
     # where its functions are looked up: its own file, then (for a type a
     # registration helper built) the helper's file
     search_files: Tuple[str, ...] = ()
+    # hooks bound to a function that could not be parsed (FunctionKey of
+    # the lost function): nothing of theirs is in ``hooks``
+    lost_hooks: Dict[str, List[HookRef]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,21 @@ class Store:
     function: FunctionKey
     index: int                                   # into Function.assignments
     frames: Tuple[Tuple[FunctionKey, int], ...]  # the calls that led to ``function``
+
+
+@dataclass(frozen=True)
+class LostReach:
+    """A function that could not be parsed, reached from a device type's
+    hook: what it does in that phase is unknown to every rule."""
+
+    lost: FunctionKey
+    line: int                  # where its definition starts
+    device: str
+    phase: str
+    via: Tuple[str, ...]       # hook, helper, ..., the caller; () when bound as the hook itself
+    bound_by: str              # how the hook is bound ("PCIDeviceClass.realize", ...)
+    unpluggable: bool
+    abstract: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +167,16 @@ class Program:
                 self.functions[key] = fn
                 self.by_name.setdefault(fn.name, []).append(key)
         self._resolved: Dict[Tuple[str, str], Optional[FunctionKey]] = {}
+        # function definitions that could not be parsed (and are not also
+        # defined, parsed, in the same file)
+        self.lost: Dict[FunctionKey, LostFunction] = {}
+        self.lost_by_name: Dict[str, List[FunctionKey]] = {}
+        for unit in self.units:
+            for lost in unit.lost_functions:
+                key = (unit.file, lost.name)
+                if lost.name and key not in self.functions and key not in self.lost:
+                    self.lost[key] = lost
+                    self.lost_by_name.setdefault(lost.name, []).append(key)
         self.call_graph = nx.DiGraph()
         for key, fn in self.functions.items():
             self.call_graph.add_node(key)
@@ -178,6 +206,19 @@ class Program:
         others = [k for k in self.by_name.get(name, ()) if not self.functions[k].static]
         found = self._resolved[key] = others[0] if len(others) == 1 else None
         return found
+
+    def resolve_lost(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
+        """The lost definition (see ``lost``) a call of ``name`` in
+        ``file`` would reach, as ``resolve`` would find it had it been
+        parsed: none when a parsed definition is reached."""
+        if name is None or name not in self.lost_by_name or self.resolve(file, name) is not None:
+            return None
+        if (file, name) in self.lost:
+            return (file, name)
+        others = [k for k in self.lost_by_name[name] if not self.lost[k].static]
+        if len(others) == 1 and not any(not self.functions[k].static for k in self.by_name.get(name, ())):
+            return others[0]
+        return None
 
     # -- QOM types ---------------------------------------------------------
     def _build_types(self) -> None:
@@ -280,6 +321,13 @@ class Program:
                   bound_by: str) -> None:
         key = self.resolve(file, name) or self._resolve_for(dev, name)
         if key is None:
+            lost = self.resolve_lost(file, name)
+            for other in dev.search_files:
+                lost = lost or self.resolve_lost(other, name)
+            if lost is not None:
+                refs = dev.lost_hooks.setdefault(phase, [])
+                if all(r.function != lost for r in refs):
+                    refs.append(HookRef(phase, lost, loc, bound_by, dev.name))
             return
         refs = dev.hooks.setdefault(phase, [])
         if all(r.function != key for r in refs):
@@ -318,9 +366,18 @@ class Program:
         while parent in self.types and parent not in seen:
             seen.add(parent)
             pdev = self.types[parent]
+            # a hook bound to a function that could not be parsed still
+            # overrides the parent's
+            own = {phase for phase, refs in dev.lost_hooks.items() if refs}
             for phase, refs in pdev.hooks.items():
                 mine = dev.hooks.setdefault(phase, [])
-                if phase in ("instance_init", "instance_finalize") or not mine:
+                if phase in ("instance_init", "instance_finalize") or not (mine or phase in own):
+                    for r in refs:
+                        if all(m.function != r.function for m in mine):
+                            mine.append(r)
+            for phase, refs in pdev.lost_hooks.items():
+                if phase in ("instance_init", "instance_finalize") or not (dev.hooks.get(phase) or phase in own):
+                    mine = dev.lost_hooks.setdefault(phase, [])
                     for r in refs:
                         if all(m.function != r.function for m in mine):
                             mine.append(r)
@@ -370,6 +427,49 @@ class Program:
             unit = self._unit_by_file.get(file)
             for entry in (unit.properties.get(var, ()) if unit else ()):
                 yield entry, file, var
+
+    # -- what could not be parsed -------------------------------------------
+    def lost_reached(self) -> List["LostReach"]:
+        """Every function that could not be parsed and that a device type
+        binds as a hook, or calls in one of its lifecycle phases (an
+        ``Event`` naming it), once per (function, device type, phase), with
+        the shortest call chain.  Only the phases whose hooks (or an
+        ancestor type's) can reach a call of a lost function in the call
+        graph are walked."""
+        if not self.lost:
+            return []
+        callers = set()
+        for key, fn in self.functions.items():
+            if any(site.callee in self.lost_by_name and self.resolve_lost(key[0], site.callee) is not None
+                   for site in fn.calls):
+                callers.add(key)
+        reaching = set(callers)
+        for key in callers:
+            reaching |= nx.ancestors(self.call_graph, key)
+        best: Dict[Tuple[FunctionKey, str, str], LostReach] = {}
+
+        def keep(r: LostReach) -> None:
+            k = (r.lost, r.device, r.phase)
+            old = best.get(k)
+            if old is None or (len(r.via), r.via) < (len(old.via), old.via):
+                best[k] = r
+
+        for name in sorted(self.types):
+            dev = self.types[name]
+            chain = [dev] + [self.types[a] for a in self.ancestors(name) if a in self.types]
+            for phase in PHASES:
+                for ref in dev.lost_hooks.get(phase, ()):
+                    keep(LostReach(ref.function, self.lost[ref.function].line, name, phase, (), ref.bound_by,
+                                   dev.unpluggable, dev.record.abstract))
+                if not any(r.function in reaching for d in chain for r in d.hooks.get(phase, ())):
+                    continue
+                bound = {r.function[1]: r.bound_by for r in dev.hooks.get(phase, ())}
+                for ev in self.events(dev, phase):
+                    target = self.resolve_lost(ev.function[0], ev.site.callee)
+                    if target is not None:
+                        keep(LostReach(target, self.lost[target].line, name, phase, ev.via,
+                                       bound.get(ev.via[0], ""), dev.unpluggable, dev.record.abstract))
+        return sorted(best.values(), key=lambda r: (r.lost, r.phase, r.device))
 
     # -- lifecycle events --------------------------------------------------
     def events(self, dev: DeviceType, phase: str) -> List[Event]:

@@ -327,6 +327,20 @@ class ParseStats:
     functions_found: int = 0
     functions_recovered: int = 0
     lost_reasons: Dict[str, int] = field(default_factory=dict)
+    # of the recovered: parsed only by taking names no header declared
+    # (an external library's types) as type names
+    functions_guessed: int = 0
+
+
+@dataclass(frozen=True)
+class LostFunction:
+    """A function definition the parser could not read: its name (as far
+    as the text shows it), where it starts, and why it was lost."""
+
+    name: str
+    line: int
+    reason: str
+    static: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,5 +371,8 @@ class TranslationUnit:
     # known): a field no file writes and no property sets keeps the zero
     # its object was allocated with
     written: Tuple[str, ...] = ()
+    # function definitions of the file that could not be parsed (a call to
+    # one reaches nothing: see graph.Program.lost_reached)
+    lost_functions: List[LostFunction] = field(default_factory=list)
     notices: List[Notice] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)

@@ -681,3 +681,209 @@ def test_a_malformed_qom_table_names_the_file_and_the_key(tmp_path, edit, key):
     bad.write_text(edit(qomtable.table_path().read_text()))
     with pytest.raises(qomtable.QomTableError, match=re.escape(f"{bad}: key '{key}'")):
         qomtable.load(bad)
+
+
+# -- type names an external library's header would have declared ---------------
+
+from lifecheck.frontend import parse as parse_module  # noqa: E402
+from lifecheck.frontend.guess import guess_type_names  # noqa: E402
+
+# spice-server's header is not in the tree: the preprocessor stubbed it, so
+# QXLRect, QXLPHYSICAL and QXLCommandExt reach the parser as plain names
+SPICE = '''# 1 "/t/include/qemu/typedefs.h"
+typedef struct FooState FooState;
+typedef unsigned long uint64_t;
+# 1 "/t/hw/display/foo.c"
+void *g_malloc0_n(unsigned long n, unsigned long size);
+void foo_blit(FooState *s, QXLRect *rect);
+void qemu_bh_schedule(void *bh);
+static void foo_render(FooState *s, QXLPHYSICAL addr, QXLCommandExt *ext)
+{
+    QXLRect *rect = (QXLRect *)ext;
+    QXLPHYSICAL *cmds = (QXLPHYSICAL *)g_malloc0_n(4, sizeof(QXLPHYSICAL));
+    foo_blit(s, rect);
+    qemu_bh_schedule(cmds);
+}
+static int foo_plain(FooState *s)
+{
+    return 0;
+}
+static void foo_again(FooState *s, QXLRect *r)
+{
+    foo_blit(s, r);
+}
+'''
+
+
+def _unit_of(text, name="hw/display/foo.c"):
+    return model_from_preprocessed(name, Path("/t/" + name), text)
+
+
+def _calls(unit, fn):
+    return [c.callee for c in unit.functions[fn].calls]
+
+
+def test_a_function_using_types_of_a_stubbed_header_was_lost_without_the_guess(monkeypatch):
+    monkeypatch.setattr(parse_module.ResultBuilder, "_parse_guessing", lambda self, chunk, text: None)
+    unit = _unit_of(SPICE)
+    assert sorted(unit.functions) == ["foo_plain"]
+    assert [(lost.name, lost.line, lost.static) for lost in unit.lost_functions] == [
+        ("foo_render", 4, True), ("foo_again", 15, True)]
+    assert unit.stats.functions_guessed == 0
+
+
+def test_a_function_using_types_of_a_stubbed_header_is_parsed_with_them_as_type_names():
+    unit = _unit_of(SPICE)
+    assert sorted(unit.functions) == ["foo_again", "foo_plain", "foo_render"]
+    assert _calls(unit, "foo_render") == ["g_malloc0_n", "foo_blit", "qemu_bh_schedule"]
+    assert [p.name for p in unit.functions["foo_render"].params] == ["s", "addr", "ext"]
+    assert unit.lost_functions == []
+    assert (unit.stats.functions_found, unit.stats.functions_recovered, unit.stats.functions_guessed) == (3, 3, 2)
+    # each function that needed a guess says which names it took as types;
+    # a guess holds for its function only, the next one guesses again
+    guesses = [(n.line, n.message) for n in unit.notices if n.kind == "guess"]
+    assert guesses == [
+        (2, "declaration of foo_blit parsed by taking QXLRect as a type name declared by no header in the tree"),
+        (4, "function foo_render() parsed by taking QXLPHYSICAL, QXLCommandExt, QXLRect as type names "
+            "declared by no header in the tree"),
+        (15, "function foo_again() parsed by taking QXLRect as a type name declared by no header in the tree"),
+    ]
+    assert not [n for n in unit.notices if n.kind == "parse"]
+
+
+def test_a_file_that_parses_never_guesses(monkeypatch):
+    def fail(*args):
+        raise AssertionError("guessed although everything parsed")
+    monkeypatch.setattr(parse_module, "guess_type_names", fail)
+    unit = _unit_of(PRE, "hw/a.c")
+    assert unit.stats.functions_recovered == 2
+
+
+@pytest.mark.parametrize("code, scope, expected", [
+    # two names in a row, a pointer declaration, casts, parameters
+    ("void f(void) { Foo x; }", {}, ["Foo"]),
+    ("void f(void) { int n = 0; Foo *p = 0; }", {}, ["Foo"]),
+    ("void f(void) { for (Foo *p = 0; p; p++) { } }", {}, ["Foo"]),
+    ("void f(void *v) { g((const Foo **)v); }", {}, ["Foo"]),
+    ("int f(void *v) { return (Foo) v; }", {}, ["Foo"]),
+    ("void f(S *s) { s->cmd = (Foo) { .n = 1 }; if (x) { } }", {"S": True}, ["Foo"]),
+    ("static Foo *f(Bar *b, int n, Baz *) { }", {}, ["Foo", "Bar", "Baz"]),
+    ("static vfu_ctx_t\nf(void) { }", {}, ["vfu_ctx_t"]),
+    ("struct S { Foo *a; Bar b : 3; };", {}, ["Foo", "Bar"]),
+    # a multiplication, a call's argument, a condition, a tag, a field
+    ("void f(int y) { x * y; }", {}, []),
+    ("void f(int b) { g(a * b, c); }", {}, []),
+    ("void f(int y) { if (x) y = 1; while (x) y++; }", {}, []),
+    ("void f(void) { struct Foo *p; enum Bar b; }", {}, []),
+    ("void f(S *s) { s->Foo * 2; s.x = (s->n) * 3; }", {"S": True}, []),
+    ("static int tab[] = { a * b, c };", {}, []),
+    # names known, or used, as something else than a type
+    ("void f(void) { count * total; Foo *p; }", {"count": False}, ["Foo"]),
+    ("void f(void) { count *p; }", {"count": False}, []),
+    ("void f(int count) { g(count); count *p; }", {}, []),
+    ("void f(void) { Foo *p; Foo = 3; }", {}, []),
+    ("void f(void) { Foo *p; Foo(p); }", {}, []),
+    ("void f(void) { Foo *p; Foo->x = 1; }", {}, []),
+    ("void f(void) { int Foo; Foo *p; }", {}, []),
+    ("void f(void) { Known *p; }", {"Known": True}, []),
+    ("void f(void) { __Foo *p; _Bar q; }", {}, []),
+    ('void f(void) { g("Foo *p;"); }', {}, []),
+])
+def test_type_names_are_guessed_only_where_nothing_else_can_stand(code, scope, expected):
+    assert guess_type_names(code, scope) == expected
+
+
+def test_a_name_the_file_declares_as_a_variable_is_not_guessed():
+    text = ('# 1 "/t/hw/a.c"\n'
+            'int count;\n'
+            'int f(int n)\n'
+            '{\n'
+            '    count *n;\n'            # an expression, whatever else fails
+            '    return 1 +;\n'
+            '}\n'
+            'int g(Foo *p) { return count * 2; }\n')
+    unit = _unit_of(text, "hw/a.c")
+    assert [(lost.name, lost.line) for lost in unit.lost_functions] == [("f", 2)]
+    assert [n.message for n in unit.notices if n.kind == "guess"] == [
+        "function g() parsed by taking Foo as a type name declared by no header in the tree"]
+    assert _calls(unit, "g") == []
+
+
+def test_a_typedef_parsed_with_a_guess_stays_declared():
+    text = ('# 1 "/t/hw/a.c"\n'
+            'typedef struct Bar { Foo *f; } Bar;\n'
+            'int g(Bar *b) { return 0; }\n')
+    unit = _unit_of(text, "hw/a.c")
+    assert list(unit.functions) == ["g"]
+    assert [n.message for n in unit.notices] == [
+        "declaration of Bar parsed by taking Foo as a type name declared by no header in the tree"]
+
+
+MISREAD = '''# 1 "/t/hw/a.c"
+typedef struct S { int ring; } S;
+void use(void *p);
+int f(S *s, int n)
+{
+    QXLRing *ring = (void *)&s->ring;
+    QXLRing *other;
+    use(ring);
+    n * 2;
+    return n;
+}
+'''
+
+
+@pytest.mark.skipif(not parse_module._NEW_PARSER, reason="pycparser 2 (PLY) does not say what it misread")
+def test_a_declaration_read_as_a_product_is_parsed_again_with_the_type_guessed(monkeypatch):
+    # "QXLRing *ring = ...;" parses as an assignment to a product, and
+    # "QXLRing *other;" as a product thrown away: both declarations lost
+    with monkeypatch.context() as m:
+        m.setattr(parse_module.ResultBuilder, "_parse_guessing", lambda self, chunk, text: None)
+        unit = _unit_of(MISREAD, "hw/a.c")
+    assert sorted(unit.functions["f"].locals) == []
+    unit = _unit_of(MISREAD, "hw/a.c")
+    assert sorted(unit.functions["f"].locals) == ["other", "ring"]
+    assert [(n.line, n.message) for n in unit.notices] == [
+        (3, "function f() parsed by taking QXLRing as a type name declared by no header in the tree")]
+    assert unit.stats.functions_guessed == 1
+
+
+# macros of headers the tree does not have, where no C allows a name
+MACROS = '''# 1 "/t/hw/a.c"
+typedef struct S { int n; } S;
+void report(const char *fmt, ...);
+int first(S *s);
+int next(S *s, int o);
+static void LIBUSB_CALL
+complete(S *s)
+{
+    report("done %"PRI_xen_pfn" at %d\\n", s->n, 'x');
+}
+static int walk(S *s)
+{
+    int o;
+    fdt_for_each_property_offset(o, s, first(s)) {
+        report("%d", o);
+    }
+    return 0;
+}
+'''
+
+
+def test_string_calling_convention_and_loop_macros_of_stubbed_headers_are_rewritten():
+    unit = _unit_of(MACROS, "hw/a.c")
+    assert unit.lost_functions == []
+    assert _calls(unit, "complete") == ["report"]
+    assert [c.loc.line for c in unit.functions["complete"].calls] == [8]
+    assert _calls(unit, "walk") == ["fdt_for_each_property_offset", "first", "report"]
+    assert [c.loc.line for c in unit.functions["walk"].calls] == [13, 13, 14]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('f("a %"FMT" b", x);', 'f("a %"""" b", x);'),
+    ('f("hello", \'"\', "a" "b", "x y " z);', 'f("hello", \'"\', "a" "b", "x y " z);'),
+    ('f("a \\" b" c "d");', 'f("a \\" b" "" "d");'),
+])
+def test_a_name_between_two_strings_is_a_string_macro(text, expected):
+    rewrite = dict((name, (pattern, repl)) for name, pattern, repl in parse_module._REWRITES)["string macro"]
+    assert rewrite[0].sub(rewrite[1], text) == expected

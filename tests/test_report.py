@@ -144,6 +144,7 @@ def test_json_document():
     assert doc["version"] == "0.1.0"
     assert doc["qemu_version"] == "10.2.2"
     assert doc["stats"] == {"files": 3, "functions_found": 40, "functions_recovered": 39,
+                            "functions_guessed": 0, "lost_functions_reached_from_hooks": 0,
                             "files_yielding_nothing": [], "files_without_functions": 0,
                             "lost_reasons": {}, "suppressed": 0}
     assert "baseline" not in doc  # only with --baseline

@@ -234,3 +234,29 @@ def iter_typedef_names_fallback(text: str) -> Iterator[str]:
         m = re.search(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*;?\s*$", decl.strip())
         if m and m.group(1) not in ("typedef", "struct", "union", "enum"):
             yield m.group(1)
+
+
+_NAME_BEFORE_PAREN_RE = re.compile(r"([A-Za-z_]\w*)\s*\(")
+# words that a "(" follows in a function's head without naming it
+_NOT_NAMES = frozenset(("__attribute__", "__attribute", "__asm__", "__asm", "asm", "typeof", "__typeof__",
+                        "__typeof", "__declspec", "_Alignas", "__extension__", "void", "char", "short",
+                        "int", "long", "float", "double", "signed", "unsigned", "_Bool", "const",
+                        "volatile", "static", "inline", "extern", "struct", "union", "enum"))
+
+
+def function_name(text: str) -> str:
+    """The name a function definition chunk defines, read from its head
+    (for functions the parser could not read): the first identifier
+    followed by "(" before the body; "" when there is none."""
+    head = text.split("{", 1)[0]
+    if "#" in head:
+        head = re.sub(r"(?m)^[ \t]*#.*$", " ", head)
+    for m in _NAME_BEFORE_PAREN_RE.finditer(head):
+        if m.group(1) not in _NOT_NAMES:
+            return m.group(1)
+    return ""
+
+
+def is_static(text: str) -> bool:
+    """The chunk's head says ``static`` (before the body)."""
+    return re.search(r"\bstatic\b", text.split("{", 1)[0].split("(", 1)[0]) is not None

@@ -20,6 +20,7 @@ from pycparserext.ext_c_parser import GnuCParser
 
 from . import plytables
 from .chunks import FUNCTION, TAG, TYPEDEF, Chunk, SegmentCache, iter_typedef_names_fallback, split_chunks
+from .guess import guess_type_names
 
 _NEW_PARSER = hasattr(pycparser.c_parser.CParser, "_parse_translation_unit_or_empty")
 # pycparser 3's token stream keeps lexed tokens in ``_buffer`` and the
@@ -187,6 +188,11 @@ class _CarryingParser(GnuCParser):
             plytables.init_parser(self, **kwds)
         self.file_scope: Dict[str, bool] = {}
         self._coords: Dict[Tuple[int, Optional[int]], object] = {}
+        # names read as the left operand of a product that is assigned to
+        # or thrown away (``Foo *p = x;``, ``Foo *p;``): a declaration with
+        # a type name the parser does not know, read as an expression
+        # (pycparser 3 only; reset for each chunk)
+        self.misread: List[str] = []
         if _NEW_PARSER and type(self)._lex_type_lookup_func is pycparser.c_parser.CParser._lex_type_lookup_func:
             # (that method only calls this one: one call less per identifier)
             self.clex.type_lookup_func = self._is_type_in_scope
@@ -197,7 +203,15 @@ class _CarryingParser(GnuCParser):
             return pycparser.c_parser.CParser._parse_translation_unit_or_empty(self)
 
         def parse_chunk(self, text: str, filename: str) -> c_ast.FileAST:
+            self.misread = []
             return pycparser.c_parser.CParser.parse(self, text, filename)
+
+        def _parse_expression_statement(self):
+            expr = pycparser.c_parser.CParser._parse_expression_statement(self)
+            first = expr.exprs[0] if type(expr) is c_ast.ExprList else expr
+            if type(first) is c_ast.BinaryOp and first.op == "*" and type(first.left) is c_ast.ID:
+                self.misread.append(first.left.name)  # "Foo *p;", "Foo *p, *q;"
+            return expr
 
         if _FAST_TOKENS:
             # the same answers as CParser's token helpers, without the calls
@@ -263,6 +277,8 @@ class _CarryingParser(GnuCParser):
         def _parse_assignment_expression_slow(self):
             expr = self._parse_conditional_expression()
             if self._is_assignment_op():
+                if type(expr) is c_ast.BinaryOp and expr.op == "*" and type(expr.left) is c_ast.ID:
+                    self.misread.append(expr.left.name)  # "Foo *p = x": no C assigns to a product
                 op = self._advance().value
                 rhs = self._parse_assignment_expression()
                 return c_ast.Assignment(op, expr, rhs, expr.coord)
@@ -332,14 +348,42 @@ def _parser() -> _CarryingParser:
     return _PARSER
 
 
+# A string or character literal, and the name right after a string when a
+# string follows it: ``"mfn %"PRI_xen_pfn", port"`` -- a macro of a
+# stubbed header that would have expanded to a string (no C puts a name
+# between two strings).  Every literal is matched whole, so nothing inside
+# one is taken for a name.
+_LITERAL_RE = re.compile(r'("(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')(?:(\s*)([A-Za-z_]\w*)(?=\s*"))?')
+
+
+def _string_macro(m: "re.Match") -> str:
+    if m.group(3) is None or not m.group(1).startswith('"') or m.group(3) in _C_WORDS:
+        return m.group(0)
+    return m.group(1) + m.group(2) + '""'
+
+
 # Textual rewrites tried, in order, on a main-file chunk that failed to
-# parse.  Each turns a GNU construct pycparser rejects into plain C with the
-# same calls and the same lines.
+# parse.  Each turns a GNU construct pycparser rejects, or a use of a macro
+# whose header the tree does not have, into plain C with the same calls and
+# the same lines.
 _REWRITES = (
     ("elvis", re.compile(r"\?\s*:"), "? 0 :"),
     ("asm goto", re.compile(r"\basm\s+(?:volatile\s+)?goto\b"), "asm volatile"),
     ("case range", re.compile(r"(\bcase\s+[^:;]*?)\s*\.\.\.\s*([^:;]*?:)"), r"\1 : case \2"),
     ("empty initializer", re.compile(r"=\s*\{\s*\}"), "= {0}"),
+    ("string macro", _LITERAL_RE, _string_macro),
+    # ``static void LIBUSB_CALL f(...)``: a calling-convention macro
+    # (capitals) between a function's return type and its name
+    ("calling convention", re.compile(
+        r"^(\s*(?:(?:static|inline|extern|const|unsigned|signed)\s+)*"
+        r"(?!(?:static|inline|extern|const|unsigned|signed)\b)[A-Za-z_]\w*(?:\s*\*+\s*|\s+))"
+        r"[A-Z][A-Z0-9_]{2,}(\s+\**\s*[a-z_]\w*\s*\()"), r"\1\2"),
+    # ``fdt_for_each_property_offset(o, fdt, node) { ... }``: a loop macro
+    # (no C statement is a call followed by a block), kept as a for loop
+    # whose init is the call
+    ("loop macro", re.compile(
+        r"([;{}]\s*)((?!(?:if|while|for|switch|return|sizeof|else|do)\b)[A-Za-z_]\w*\s*"
+        r"\((?:[^();{}]|\([^();{}]*\))*\))(\s*\{)"), r"\1for (\2;;)\3"),
 )
 
 
@@ -352,6 +396,8 @@ class ParsedChunk:
     chunk: Chunk
     ast: c_ast.FileAST
     rewrites: Tuple[str, ...] = ()
+    # names taken as type names to parse it (see guess.py), in order of use
+    guessed: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -482,13 +528,33 @@ class ResultBuilder:
         if is_function:
             self.result.functions_found += 1
         first_error: Optional[Exception] = None
-        for text, applied in _attempts(chunk.text, self.parser.file_scope):
+        text, applied = chunk.text, ()
+        for text, applied in _attempts(chunk.text):
             try:
                 ast = _parse_text(self.parser, chunk, text)
             except Exception as exc:  # ParseError, and on odd input others
                 first_error = first_error or exc
                 continue
-            self.result.parsed.append(ParsedChunk(chunk, ast, applied))
+            if self.parser.misread:
+                # parsed, but a declaration of a type it does not know was
+                # read as a product: parsed again with the types guessed
+                # when that works
+                parsed = self._parse_guessing(chunk, text)
+                if parsed is not None:
+                    ast, guessed = parsed
+                    applied, parsed_with = applied + ("unknown types",), guessed
+                else:
+                    parsed_with = ()
+                self.result.parsed.append(ParsedChunk(chunk, ast, applied, parsed_with))
+            else:
+                self.result.parsed.append(ParsedChunk(chunk, ast, applied))
+            if is_function:
+                self.result.functions_recovered += 1
+            return
+        parsed = self._parse_guessing(chunk, text)
+        if parsed is not None:
+            ast, guessed = parsed
+            self.result.parsed.append(ParsedChunk(chunk, ast, applied + ("unknown types",), guessed))
             if is_function:
                 self.result.functions_recovered += 1
             return
@@ -496,6 +562,31 @@ class ResultBuilder:
             for name in iter_typedef_names_fallback(chunk.text):
                 self.parser.file_scope[name] = True
         self.result.failed.append((chunk, _reason(first_error)))
+
+    def _parse_guessing(self, chunk: Chunk, text: str) -> Optional[Tuple[c_ast.FileAST, Tuple[str, ...]]]:
+        """Parse ``text`` (a chunk that failed as it is) once more, with the
+        names it uses where only a type can stand declared as typedef
+        names (see guess.py); (the AST, those names) or None.  The names
+        are declared for this chunk only: a later chunk that needs them
+        guesses them again, and says so."""
+        scope = self.parser.file_scope
+        names = guess_type_names(text, scope)
+        if not names:
+            return None
+        for name in names:
+            scope[name] = True
+        keep = set()
+        try:
+            ast = _parse_text(self.parser, chunk, text)
+            # (a typedef the chunk itself declares stays declared)
+            keep = {n.name for n in ast.ext if isinstance(n, c_ast.Typedef)}
+            return ast, tuple(names)
+        except Exception:
+            return None
+        finally:
+            for name in names:
+                if name not in keep and scope.get(name) is True:
+                    del scope[name]
 
 
 # "enum [TAG] { A, B = EXPR, ... } [attributes];" whose values are plain
@@ -585,15 +676,10 @@ _C_WORDS = frozenset("""
     if inline int long register restrict return short signed sizeof static struct switch
     typedef union unsigned void volatile while _Bool _Complex typeof asm
 """.split())
-# "NAME *ident" or "NAME ident" where a declaration may start: NAME is
-# probably a type from a header we could not see (an external library's).
-_UNKNOWN_TYPE_RE = re.compile(
-    r"(?:^|[;{}(,]|\bconst\b)\s*([A-Za-z_]\w*)\s+(?:const\s+)?\**\s*[A-Za-z_]\w*\s*[;,=)\[]", re.M)
 
 
-def _attempts(text: str, scope: Dict[str, bool]):
-    """The chunk as written, then with each rewrite that changes it added,
-    then with names that look like unknown types declared as typedefs."""
+def _attempts(text: str):
+    """The chunk as written, then with each rewrite that changes it added."""
     yield text, ()
     applied: Tuple[str, ...] = ()
     for name, pattern, repl in _REWRITES:
@@ -601,9 +687,3 @@ def _attempts(text: str, scope: Dict[str, bool]):
         if new != text:
             text, applied = new, applied + (name,)
             yield text, applied
-    guessed = {m for m in _UNKNOWN_TYPE_RE.findall(text)
-               if m not in _C_WORDS and not scope.get(m, False)}
-    if guessed:
-        for name in guessed:
-            scope[name] = True
-        yield text, applied + ("unknown types",)

@@ -11,7 +11,10 @@ import os
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
-from ..model import Notice, ParseStats, TranslationUnit
+from pycparser import c_ast
+
+from ..model import LostFunction, Notice, ParseStats, TranslationUnit
+from .chunks import function_name, is_static
 from .functions import FunctionExtractor
 from .parse import parse_preprocessed
 from .qom import QomRecogniser, transparent_calls
@@ -83,9 +86,15 @@ def model_from_preprocessed(rel: str, path: Path, text: str,
             extractor.add_ast(parsed.ast)
         except RecursionError:
             unit.notices.append(Notice(rel, parsed.chunk.line, "too deeply nested to analyse", kind="model"))
+        if parsed.guessed:
+            unit.notices.append(_guess_notice(rel, parsed.chunk.line, parsed.ast, parsed.guessed))
+            if parsed.chunk.kind == "function":
+                stats.functions_guessed += 1
     for chunk, reason in result.failed:
         if chunk.kind == "function":
             stats.lost_reasons[reason] = stats.lost_reasons.get(reason, 0) + 1
+            unit.lost_functions.append(LostFunction(function_name(chunk.text), chunk.line, reason,
+                                                    is_static(chunk.text)))
         what = "function" if chunk.kind == "function" else "declaration"
         unit.notices.append(Notice(rel, chunk.line, f"{what} skipped: pycparser: {reason}", kind="parse"))
     unit.functions = extractor.functions
@@ -98,3 +107,20 @@ def model_from_preprocessed(rel: str, path: Path, text: str,
     unit.qom_casts = tuple(sorted(result.qom_casts))
     unit.stats = stats
     return unit
+
+
+def _guess_notice(rel: str, line: int, ast: c_ast.FileAST, guessed) -> Notice:
+    """The notice of a chunk parsed only by taking ``guessed`` as type
+    names (kind "guess"): what was assumed, so a reader can judge it."""
+    what = "declaration"
+    for node in ast.ext:
+        if isinstance(node, c_ast.FuncDef) and node.decl.name:
+            what = f"function {node.decl.name}()"
+            break
+        if isinstance(node, (c_ast.Decl, c_ast.Typedef)) and node.name:
+            what = f"declaration of {node.name}"
+            break
+    names = ", ".join(guessed)
+    noun = "a type name" if len(guessed) == 1 else "type names"
+    return Notice(rel, line, f"{what} parsed by taking {names} as {noun} declared by no header in the tree",
+                  kind="guess")

@@ -9,7 +9,7 @@ also ``:`` and ``,``.  Like every reporter it sees only a ``Report``.
 """
 from __future__ import annotations
 
-from ..findings import Finding, Report
+from ..findings import Finding, Report, notice_title
 
 COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -44,4 +44,5 @@ def report(rep: Report, out, verbose: bool = False) -> None:
         props = f"file={escape_property(n.file)}"
         if n.line >= 1:
             props += f",line={n.line}"
-        out.write(f"::notice {props},title=lifecheck could not analyse::{escape_data(n.message)}\n")
+        out.write(f"::notice {props},title={escape_property('lifecheck ' + notice_title(n))}::"
+                  f"{escape_data(n.message)}\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ..findings import Finding, Report
+from ..findings import Finding, Report, lost_reached_from_hooks
 
 
 def _location(loc) -> dict:
@@ -52,6 +52,8 @@ def document(rep: Report) -> dict:
             "files": rep.files,
             "functions_found": rep.functions_found,
             "functions_recovered": rep.functions_recovered,
+            "functions_guessed": rep.functions_guessed,
+            "lost_functions_reached_from_hooks": lost_reached_from_hooks(rep),
             "files_yielding_nothing": list(rep.empty_files),
             "files_without_functions": rep.files_without_functions,
             "lost_reasons": dict(sorted((rep.lost_reasons or {}).items())),

@@ -16,7 +16,7 @@ from typing import Dict, List
 from urllib.parse import quote
 
 from .. import explain
-from ..findings import Finding, Report
+from ..findings import Finding, Report, notice_text
 from ..rules.catalog import RuleSpec
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -103,7 +103,7 @@ def _result(f: Finding, rule_index: Dict[str, int], baseline: bool = False) -> d
 def _notification(notice) -> dict:
     return {
         "level": "note",
-        "message": {"text": f"could not analyse: {notice.message}"},
+        "message": {"text": notice_text(notice)},
         "locations": [{"physicalLocation": _physical(notice.file, notice.line)}],
         "properties": {"kind": notice.kind},
     }
@@ -133,6 +133,7 @@ def document(rep: Report) -> dict:
             "files": rep.files,
             "functionsFound": rep.functions_found,
             "functionsRecovered": rep.functions_recovered,
+            "functionsGuessed": rep.functions_guessed,
         },
     }
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}

@@ -7,7 +7,7 @@ nothing about pycparser, the program model or the rules' analyses.
 """
 from __future__ import annotations
 
-from ..findings import SEVERITIES, Report
+from ..findings import SEVERITIES, Report, notice_text
 
 
 def _one_line(text: str) -> str:
@@ -48,5 +48,5 @@ def report(rep: Report, out, verbose: bool = False) -> None:
     if not verbose:
         return
     for n in sorted(rep.notices, key=lambda n: (n.file, n.line, n.kind, n.message)):
-        out.write(f"{n.file}:{n.line}: note: could not analyse: {_one_line(n.message)}\n")
+        out.write(f"{n.file}:{n.line}: note: {_one_line(notice_text(n))}\n")
     out.write(summary(rep) + "\n")
