@@ -154,14 +154,20 @@ class _Scan:
             else:
                 return i
 
+    def stars(self, i: int) -> Tuple[int, int]:
+        """At ``i``, ``[quals] * [quals] * ... [quals]``: the index after it
+        and the number of ``*``."""
+        k = self.skip_words(i, _QUALIFIERS)
+        n = 0
+        while self.at(k)[1] == "*":
+            n += 1
+            k = self.skip_words(k + 1, _QUALIFIERS)
+        return k, n
+
     def pointer_declarator(self, i: int, ends) -> Optional[int]:
         """At ``i``, ``[quals] *... [quals] IDENT`` followed by one of
         ``ends``: the index of IDENT, else None.  At least one ``*``."""
-        j = self.skip_words(i, _QUALIFIERS)
-        stars = 0
-        while self.at(j)[1] == "*":
-            stars += 1
-            j = self.skip_words(j + 1, _QUALIFIERS)
+        j, stars = self.stars(i)
         if not stars or self.at(j)[0] != "id":
             return None
         after = self.skip_attributes(j + 1)
@@ -269,11 +275,7 @@ class _Scan:
             self.not_types.add(self.toks[k][1])
             return
         # an unnamed pointer parameter: Foo *, Foo **)
-        k = self.skip_words(j + 1, _QUALIFIERS)
-        stars = 0
-        while self.at(k)[1] == "*":
-            stars += 1
-            k = self.skip_words(k + 1, _QUALIFIERS)
+        k, stars = self.stars(j + 1)
         if stars and self.at(k)[1] in (",", ")"):
             self.note(value, j)
 
@@ -283,11 +285,7 @@ class _Scan:
         kind, value = self.at(j)
         if kind != "id":
             return
-        k = self.skip_words(j + 1, _QUALIFIERS)
-        stars = 0
-        while self.at(k)[1] == "*":
-            stars += 1
-            k = self.skip_words(k + 1, _QUALIFIERS)
+        k, stars = self.stars(j + 1)
         if self.at(k)[1] != ")":
             return
         if stars:
