@@ -768,9 +768,14 @@ def clear(folder: Path) -> int:
 
 
 def make_key(pp_command: Sequence[str]) -> Dict[str, str]:
-    """The part of every unit entry's key that does not depend on the file."""
+    """The part of every unit entry's key that does not depend on the file.
+    The prelude is named by its content (in ``frontend_hash``), not by
+    where this copy of lifecheck lies: two checkouts of the same code
+    share their cached units."""
+    from .frontend.preprocess import PRELUDE
+    command = ["<prelude.h>" if part == str(PRELUDE) else part for part in pp_command]
     return {"frontend": frontend_hash(),
-            "preprocess": hashlib.sha256("\0".join(pp_command).encode("utf-8", "surrogateescape")).hexdigest(),
+            "preprocess": hashlib.sha256("\0".join(command).encode("utf-8", "surrogateescape")).hexdigest(),
             "parser": _parser_versions()}
 
 
