@@ -15,6 +15,7 @@ from ..graph import DeviceType, Program
 from .api import ApiFamily, ApiIndex
 from .device import DeviceFacts
 from .order import Order
+from .summary import Summaries
 
 
 class Facts:
@@ -26,6 +27,9 @@ class Facts:
         self.tables = tables
         self.version = version
         self.api = ApiIndex(families, version)
+        # what helpers return, at every call of one (facts/summary.py)
+        self.summaries = Summaries(program, self.api)
+        self.api.call_effects = self.summaries.effects
         self.order = Order(program)
         self._devices: Dict[str, DeviceFacts] = {}
 

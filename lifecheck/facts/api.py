@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from ..graph import Event
 from ..model import GLOBAL, LOCAL, SELF, AccessPath
@@ -219,6 +219,9 @@ class ApiIndex:
             for call in fam.calls:
                 if call.applies_to(version):
                     self.by_function.setdefault(call.function, []).append((fam.name, call))
+        # what calls of functions outside the table do (function
+        # summaries, facts/summary.py): event -> Ops
+        self.call_effects: Optional[Callable[[Event], list]] = None
         self._traits: Dict[str, FrozenSet[str]] = {}
         for trait in TRAITS:
             self._traits[trait] = frozenset(f.name for f in self.families.values() if trait in f.traits)
@@ -274,6 +277,8 @@ class ApiIndex:
             for fam, call in self.by_function.get(name or "", ()):
                 if call.role == "release" and path is not None:
                     out.append(Op("release", fam, path, ev, call.attrs + ("clears",)))
+        if not entries and self.call_effects is not None:
+            out.extend(self.call_effects(ev))
         return out
 
     def acquires(self, function: Optional[str], families) -> bool:
