@@ -29,7 +29,7 @@ def takes_errp(site) -> bool:
 
 
 def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: bool = False,
-              never_set=None) -> Dict[Tuple[str, str, Op], int]:
+                     never_set=None, survives=None) -> Dict[Tuple[str, str, Op], int]:
     """Forward may-analysis over ``fn.cfg``.  State: set of (family, key,
     acquiring op, path-has-failed, fresh, decisions).  ``fresh`` marks what
     the latest call taking an Error argument acquired: when the next error
@@ -44,7 +44,9 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     hook whose first parameter is the device (tests of its fields are
     compared with the guards; ``never_set(path)``: a field still zero
     while realizing, whose tests are false).  The entry (family None)
-    carries the path's own flags.
+    carries the path's own flags.  ``survives(op)``: the acquisition is
+    left behind even when the call that made it fails (a device helper
+    whose own error exit does not release it): never fresh.
     Returns {(family, key, op): line of the first error exit that leaves it
     unreleased}."""
     cfg = fn.cfg
@@ -124,7 +126,8 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                     acquired_at[id(op)] = n
                     paths = {(e[3], e[5]) for e in st if e[0] is None} or {(False, frozenset())}
                     under = frozenset((g.key(), True) for g in op.event.guards) if on_self else frozenset()
-                    st |= {(op.family, op.key, op, f, bool(fresh), d | under) for f, d in paths
+                    kept = bool(fresh) and not (survives is not None and survives(op))
+                    st |= {(op.family, op.key, op, f, kept, d | under) for f, d in paths
                            if not any((k, not v) in d for k, v in under)}
         if node.kind == "return":
             returned = node.value.path.key() if node.value is not None and node.value.path else None

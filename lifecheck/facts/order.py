@@ -38,13 +38,15 @@ class Order:
             got = self._graphs[key] = (g, where)
         return got
 
-    def on_error_path(self, ev: Event) -> bool:
+    def on_error_path(self, ev: Event, start: int = 0) -> bool:
         """The call runs only on an error path: it, or a call that led to
         it, sits where its function gets only through an error branch
         (``model.CfgNode.error``: the branch of an error check, after
         error_setg(), an error return), e.g. under the labels of a goto
-        cleanup ladder that only error exits jump to."""
-        for key, idx in ev.frames:
+        cleanup ladder that only error exits jump to.  ``start``: only the
+        frames from this depth down count (those inside the helper called
+        there)."""
+        for key, idx in ev.frames[start:]:
             fn = self.program.functions.get(key)
             if fn is None or not fn.cfg:
                 continue

@@ -40,26 +40,62 @@ def check(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Findi
     device = facts.device(dev)
     program = facts.program
     finalize_released = device.released(["instance_finalize"])
+    never_set = lambda p: program.never_set(dev, p)  # noqa: E731
     out = []
     for ref in dev.hooks.get("realize", ()):
         fn = program.functions.get(ref.function)
         if fn is None or not fn.cfg:
             continue
-        by_top: Dict[int, List[Op]] = {}
-        for op in device.ops["realize"]:
-            fr = op.event.frames
-            if fr and fr[0][0] == ref.function:
-                by_top.setdefault(fr[0][1], []).append(op)
-        leaks = error_exit_leaks(fn, lambda idx: by_top.get(idx, ()), chosen, ("self", "global"),
-                                 on_self=True, never_set=lambda p: program.never_set(dev, p))
+        ops = [op for op in device.ops["realize"] if op.event.frames and op.event.frames[0][0] == ref.function]
+        helper_exits: Dict[int, Tuple[Function, int]] = {}
+        leaks = _flow(facts, fn, 0, ops, chosen, helper_exits, never_set)
         for (fam, key, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
             if (fam, key) in finalize_released or (fam, ALL) in finalize_released \
                     or device.not_ours(key, children=False) or device.self_contained(op):
                 continue
             if op.path is not None and device.handed_off(["instance_finalize"], op.path):
                 continue
-            out.append(_finding(facts, spec, dev, fn, op, ret_line))
+            helper = helper_exits.get(id(op))
+            if helper is not None:
+                out.append(_finding(facts, spec, dev, helper[0], op, helper[1], caller=(fn, ret_line)))
+            else:
+                out.append(_finding(facts, spec, dev, fn, op, ret_line))
     return out
+
+
+# how deep helpers' own error exits are followed below a realize hook
+MAX_HELPER_DEPTH = 6
+
+
+def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_exits,
+          never_set) -> Dict[Tuple[str, str, Op], int]:
+    """``error_exit_leaks`` of ``fn`` (called at frame ``depth`` of the
+    ops' events) over ``ops`` (what the calls it makes do, helpers
+    included).  A device helper is not an API: that it undoes its own work
+    when it fails is not assumed but checked with the same analysis on its
+    own body.  What its error exits leave behind survives its failure in
+    the caller (``helper_exits``: id(op) -> the innermost helper and its
+    exit), and a release it makes only on its error exits does not release
+    what it keeps when it succeeds."""
+    order = facts.order
+    by_call: Dict[int, List[Op]] = {}
+    for op in ops:
+        by_call.setdefault(op.event.frames[depth][1], []).append(op)
+    survivors = set()
+    for idx, group in list(by_call.items()):
+        inner = [op for op in group if len(op.event.frames) > depth + 1]
+        if not inner:
+            continue
+        helper = facts.program.functions.get(inner[0].event.frames[depth + 1][0])
+        if helper is not None and helper.cfg and depth < MAX_HELPER_DEPTH:
+            for (_, _, op), line in _flow(facts, helper, depth + 1, inner, chosen, helper_exits, None).items():
+                survivors.add(id(op))
+                helper_exits.setdefault(id(op), (helper, line))
+        by_call[idx] = [op for op in group if not (op.role == "release" and len(op.event.frames) > depth + 1
+                                                    and order.on_error_path(op.event, depth + 1))]
+    return error_exit_leaks(fn, lambda i: by_call.get(i, ()), chosen, ("self", "global"),
+                            on_self=depth == 0, never_set=never_set if depth == 0 else None,
+                            survives=lambda op: id(op) in survivors)
 
 
 def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
@@ -91,19 +127,31 @@ def _bare_event(key, site) -> Event:
 
 
 def _finding(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], fn: Function, op: Op,
-             ret_line: int) -> Finding:
+             ret_line: int, caller: Optional[Tuple[Function, int]] = None) -> Finding:
+    """At the acquisition; for what a helper's own error exit leaves
+    behind (``caller``: the realize hook and its exit that pass the
+    failure on), at that exit of the helper: by include/qapi/error.h a
+    failing function undoes its own work, so the fix belongs there, and
+    every caller of the helper shares the one finding."""
     ev = op.event
     ret_loc = Location(fn.loc.file, ret_line, 1)
+    related = (RelatedLocation(ret_loc, f"error exit of {fn.name}() that leaves "
+                                        f"{describe_op(op)} behind", "error-exit"),)
+    loc = ev.site.loc
+    if caller is not None:
+        loc = ret_loc
+        related = (RelatedLocation(ev.site.loc, f"{describe_op(op)} acquired with {ev.site.callee}()",
+                                   "acquire"),
+                   RelatedLocation(Location(caller[0].loc.file, caller[1], 1),
+                                   f"error exit of {caller[0].name}() after {fn.name}() failed", "error-exit"))
     return Finding(
         rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
-        loc=ev.site.loc,
+        loc=loc,
         message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                              call=ev.site.callee, function=fn.name, return_line=ret_line,
                              releases=release_names(facts, op.family)),
         function=fn.name, resource=describe_op(op), hook="realize", device=dev.name if dev else "",
-        related=(RelatedLocation(ret_loc, f"error exit of {fn.name}() that leaves "
-                                          f"{describe_op(op)} behind", "error-exit"),),
-        shape=KIND.shape)
+        related=related, shape=KIND.shape)
 
 
 KIND = Kind(
