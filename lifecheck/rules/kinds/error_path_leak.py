@@ -128,29 +128,29 @@ def _bare_event(key, site) -> Event:
 
 def _finding(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], fn: Function, op: Op,
              ret_line: int, caller: Optional[Tuple[Function, int]] = None) -> Finding:
-    """At the acquisition; for what a helper's own error exit leaves
-    behind (``caller``: the realize hook and its exit that pass the
-    failure on), at that exit of the helper: by include/qapi/error.h a
-    failing function undoes its own work, so the fix belongs there, and
-    every caller of the helper shares the one finding."""
+    """At the acquisition, like every finding of the kind.  For what a
+    helper's own error exit leaves behind (``caller``: the realize hook
+    and its exit that pass the failure on), the message names that exit
+    of the helper (``fn``, ``ret_line``): by include/qapi/error.h a
+    failing function undoes its own work, so the fix belongs there; the
+    finding stays where it was when the leak was seen at realize's exit
+    (same place, function and fingerprint)."""
     ev = op.event
     ret_loc = Location(fn.loc.file, ret_line, 1)
     related = (RelatedLocation(ret_loc, f"error exit of {fn.name}() that leaves "
                                         f"{describe_op(op)} behind", "error-exit"),)
-    loc = ev.site.loc
+    function = fn.name
     if caller is not None:
-        loc = ret_loc
-        related = (RelatedLocation(ev.site.loc, f"{describe_op(op)} acquired with {ev.site.callee}()",
-                                   "acquire"),
-                   RelatedLocation(Location(caller[0].loc.file, caller[1], 1),
-                                   f"error exit of {caller[0].name}() after {fn.name}() failed", "error-exit"))
+        function = caller[0].name
+        related += (RelatedLocation(Location(caller[0].loc.file, caller[1], 1),
+                                    f"error exit of {caller[0].name}() after {fn.name}() failed", "error-exit"),)
     return Finding(
         rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
-        loc=loc,
+        loc=ev.site.loc,
         message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                              call=ev.site.callee, function=fn.name, return_line=ret_line,
                              releases=release_names(facts, op.family)),
-        function=fn.name, resource=describe_op(op), hook="realize", device=dev.name if dev else "",
+        function=function, resource=describe_op(op), hook="realize", device=dev.name if dev else "",
         related=related, shape=KIND.shape)
 
 
