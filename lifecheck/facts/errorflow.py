@@ -12,7 +12,7 @@ import re
 from typing import Dict, Optional, Set, Tuple
 
 from ..graph import translate_path
-from ..model import LOCAL, PARAM, SELF, AccessPath, Function
+from ..model import LOCAL, PARAM, SELF, AccessPath, Function, key_within
 from .api import ALL, Op, list_key, root_allowed
 
 _ERROR_ARG_RE = re.compile(r"(\berrp\b|&\s*(local_err|err|error|local_error)\b)")
@@ -29,7 +29,7 @@ def takes_errp(site) -> bool:
 
 
 def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: bool = False,
-                     never_set=None, survives=None) -> Dict[Tuple[str, str, Op], int]:
+                     never_set=None, survives=None, failing_exits: bool = False) -> Dict[Tuple[str, str, Op], int]:
     """Forward may-analysis over ``fn.cfg``.  State: set of (family, key,
     acquiring op, path-has-failed, fresh, decisions).  ``fresh`` marks what
     the latest call taking an Error argument acquired: when the next error
@@ -47,6 +47,12 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     carries the path's own flags.  ``survives(op)``: the acquisition is
     left behind even when the call that made it fails (a device helper
     whose own error exit does not release it): never fresh.
+    ``failing_exits``: only the error exits that return a failure count
+    (``return false``, ``return NULL``, ``return -EINVAL``, ``return ret``,
+    a bare ``return``): a helper's exit that returns a call's status or a
+    computed value (``return !ret``) may be its success.  A test of the
+    resource itself (``if (s->timer) timer_free(s->timer)``, on a hook's
+    device) holds only where it was acquired.
     Returns {(family, key, op): line of the first error exit that leaves it
     unreleased}."""
     cfg = fn.cfg
@@ -129,7 +135,7 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                     kept = bool(fresh) and not (survives is not None and survives(op))
                     st |= {(op.family, op.key, op, f, kept, d | under) for f, d in paths
                            if not any((k, not v) in d for k, v in under)}
-        if node.kind == "return":
+        if node.kind == "return" and (not failing_exits or returns_failure(node.value)):
             returned = node.value.path.key() if node.value is not None and node.value.path else None
             for (f, k, o, failed, _, _) in st:
                 if failed and o is not None and k != returned:
@@ -139,8 +145,15 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
         # ``while (ret < 0 && retries--)``) leaves the question open
         tests = node.kind == "cond" and any(cfg[s].error for s in node.succ)
         value, known = value_of(node) if node.test else ("", None)
+        tested = ""   # a field of the device the node tests (held where the test is true)
+        if on_self and node.test_path is not None and node.test_path.root.startswith(PARAM + ":"):
+            path = translate_path(node.test_path, self_env)
+            tested = path.key() if path.root == SELF else ""
         for s in node.succ:
             out = st
+            if tested and (s in node.then) == node.test.startswith("!"):
+                # ``if (s->t) timer_free(s->t)``: where s->t is NULL, it was not acquired
+                out = {e for e in out if not (e[1] is not None and (e[1] == tested or key_within(tested, e[1])))}
             if s in node.failure:
                 out = {e for e in st if not e[4]}   # retried because the call failed: it acquired nothing
             if tests:
@@ -161,6 +174,22 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     if loop_releases and leaks:
         leaks = _drop_loop_released(cfg, leaks, acquired_at, loop_releases)
     return leaks
+
+
+def returns_failure(value) -> bool:
+    """The returned expression says the function failed, as an error
+    exit's return does: none (a void function), NULL, false, a negative
+    constant or errno (``-1``, ``-EINVAL``), or a status variable."""
+    if value is None or value.kind == "null":
+        return True
+    text = (value.text or "").replace(" ", "")
+    if value.kind == "const":
+        # ``false`` reaches the parser as 0 (stdbool.h): taken as the
+        # failure of a bool helper, the usual shape of one taking errp
+        return text in ("0", "false") or text.startswith("-")
+    if value.kind == "path":
+        return value.path is not None and not value.path.steps and not value.path.address_of
+    return text.startswith("-") and "(" not in text   # -EINVAL, -errno
 
 
 def _unwritten_tests(fn: Function) -> Set[str]:

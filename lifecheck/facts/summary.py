@@ -138,7 +138,8 @@ class Summaries:
             bkey = base.key()
             for path, r in held:
                 pkey = path.key()
-                if (r.family, _local_key(path)) in released:
+                if (r.family, _local_key(path)) in released \
+                        or (not getattr(value, "stolen", False) and _cleaned_up(fn, path)):
                     continue
                 if path.root != base.root or not (pkey == bkey or key_within(pkey, bkey)):
                     continue
@@ -162,6 +163,11 @@ class Summaries:
                 continue
             if v.kind == "call" and v.path.root_kind == CALL:
                 out.append(v)
+            elif v.kind == "path" and v.path.root_kind == LOCAL and v.path.address_of and not v.path.steps:
+                # ``return g_steal_pointer(&obj)`` (a call the frontend sees
+                # through to ``&obj``): the value of obj, taken from its
+                # g_autoptr cleanup
+                out.append(_PathValue(AccessPath(v.path.root), stolen=True))
             elif v.kind == "path" and v.path.root_kind == LOCAL and not v.path.address_of:
                 out.append(v)
                 for p in copies.get(v.path.root, ()) if not v.path.steps else ():
@@ -191,6 +197,16 @@ class Summaries:
 class _PathValue:
     path: AccessPath
     kind: str = "path"
+    stolen: bool = False
+
+
+def _cleaned_up(fn: Function, path: AccessPath) -> bool:
+    """``path`` is a ``g_autoptr``/``g_autofree`` local itself: released
+    at scope exit, whatever the function returns (``return
+    POWERPC_CPU(obj)`` of a ``g_autoptr(Object) obj`` hands back a pointer
+    whose creation reference the return drops)."""
+    local = fn.locals.get(path.root.split(":", 1)[1])
+    return local is not None and local.cleanup and not path.steps
 
 
 def _local_key(path: Optional[AccessPath]) -> str:

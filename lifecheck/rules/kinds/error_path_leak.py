@@ -95,7 +95,7 @@ def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_
                                                     and order.on_error_path(op.event, depth + 1))]
     return error_exit_leaks(fn, lambda i: by_call.get(i, ()), chosen, ("self", "global"),
                             on_self=depth == 0, never_set=never_set if depth == 0 else None,
-                            survives=lambda op: id(op) in survivors)
+                            survives=lambda op: id(op) in survivors, failing_exits=depth > 0)
 
 
 def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
