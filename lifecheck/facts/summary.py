@@ -23,16 +23,18 @@ sees the API table's acquisitions, at the call site.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import networkx as nx
 
 from ..graph import Event, FunctionKey, Program
-from ..model import CALL, LOCAL, AccessPath, CallSite, Function, key_within
+from ..model import CALL, LOCAL, PARAM, AccessPath, CallSite, Function, key_within
 from .api import ApiIndex, Op
 
 # a returned object holds at most this many acquisitions that are passed on
 MAX_RETURNED = 16
+# how deep releases of a parameter are followed through helpers
+MAX_RELEASE_DEPTH = 6
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,22 @@ class Summaries:
         self.program = program
         self.api = api
         self.returns: Dict[FunctionKey, Tuple[Returned, ...]] = {}
+        # function -> (family, parameter index, key below it) it releases
+        self._param_releases: Dict[FunctionKey, FrozenSet[Tuple[str, int, str]]] = {}
         self._compute()
 
     # -- bottom-up -----------------------------------------------------------
     def _compute(self) -> None:
         program = self.program
-        returning = [k for k, fn in program.functions.items() if fn.returns_value and fn.calls]
-        graph = program.call_graph.subgraph(returning)
+        # only functions that return a value they made themselves (a
+        # call's result, a local) can return an acquisition
+        values = {}
+        for k, fn in program.functions.items():
+            if fn.returns_value and fn.calls:
+                got = self._returned_values(fn)
+                if got:
+                    values[k] = got
+        graph = program.call_graph.subgraph(values)
         condensed = nx.condensation(graph)
         members = condensed.graph["mapping"]
         groups: Dict[int, List[FunctionKey]] = {}
@@ -72,14 +83,40 @@ class Summaries:
         # once, each member seeing what the others have so far
         for comp in reversed(list(nx.topological_sort(condensed))):
             for key in sorted(groups[comp]):
-                got = self._summarise(key, program.functions[key])
+                got = self._summarise(key, program.functions[key], values[key])
                 if got:
                     self.returns[key] = got
 
-    def _summarise(self, key: FunctionKey, fn: Function) -> Tuple[Returned, ...]:
-        returned = self._returned_values(fn)
-        if not returned:
-            return ()
+    def param_releases(self, key: FunctionKey, depth: int = 0) -> FrozenSet[Tuple[str, int, str]]:
+        """What the function releases of what its parameters point to, as
+        (family, parameter index, the key below the parameter): its own
+        API calls, and those of the helpers it passes them to
+        (``qbus_init_internal(bus, ...)`` drops the creation reference of
+        the bus qbus_new() made).  Computed on demand, callees first."""
+        got = self._param_releases.get(key)
+        if got is not None:
+            return got
+        self._param_releases[key] = frozenset()   # a cycle sees nothing for itself
+        fn = self.program.functions[key]
+        out = set()
+        for site in fn.calls:
+            ops = self.api.effects_uncached(_bare_event(key, site))
+            for op in ops:
+                if op.role == "release" and op.path is not None and op.path.root_kind == PARAM:
+                    out.add((op.family, int(op.path.root.split(":", 1)[1]), op.key[len(op.path.root):]))
+            if ops or depth >= MAX_RELEASE_DEPTH:
+                continue
+            target = self.program.resolve(key[0], site.callee)
+            if target is None or target == key:
+                continue
+            for fam, i, below in self.param_releases(target, depth + 1):
+                arg = site.args[i].path if i < len(site.args) else None
+                if arg is not None and arg.root_kind == PARAM:
+                    out.add((fam, int(arg.root.split(":", 1)[1]), arg.key()[len(arg.root):] + below))
+        got = self._param_releases[key] = frozenset(out)
+        return got
+
+    def _summarise(self, key: FunctionKey, fn: Function, returned: List) -> Tuple[Returned, ...]:
         api = self.api
         success = _success_nodes(fn)
         node_of: Dict[int, int] = {}
@@ -105,6 +142,11 @@ class Summaries:
                                                    site.callee or "", ())))
             if not ops:
                 target = self.program.resolve(key[0], site.callee)
+                if target is not None and node_of.get(site.index) in success:
+                    for fam, i, below in self.param_releases(target):
+                        arg = site.args[i].path if i < len(site.args) else None
+                        if arg is not None and arg.root_kind == LOCAL:
+                            released.add((fam, arg.key() + below))
                 for r in self.returns.get(target, ()) if target is not None else ():
                     inner.append(Returned(r.family, r.steps, r.address_of, r.attrs, r.call,
                                           (site.callee or "",) + r.via))

@@ -1,0 +1,185 @@
+"""Function summaries (issue 16): what helpers return, and helpers whose own
+error exits leak, on small device snippets: check(code) == {(slug, line)}."""
+from __future__ import annotations
+
+from test_rules import line_of
+from test_rules_lifetime import EMPTY_FINALIZE, EMPTY_INIT, dev
+
+RING = """
+typedef struct Ring { QEMUTimer *flush; uint32_t *slots; } Ring;
+static Ring *foo_ring_new(FooState *s)
+{
+    Ring *r = g_new0(Ring, 1);
+    r->slots = g_new0(uint32_t, 8);
+    r->flush = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    return r;
+}
+"""
+
+
+def _ring_device(free_body: str) -> str:
+    return dev(EMPTY_INIT + EMPTY_FINALIZE + RING + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->sub = (Sub *)foo_ring_new(s); /* HERE */
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    FooState *s = FOO(pdev);
+    Ring *r = (Ring *)s->sub;
+%s
+}
+""" % free_body)
+
+
+def test_what_a_helper_returns_is_the_devices_at_the_call(check_snippet):
+    code = _ring_device("    g_free(r->slots);\n    g_free(r);")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+    fixed = _ring_device("    timer_free(r->flush);\n    g_free(r->slots);\n    g_free(r);")
+    assert check_snippet(fixed) == set()
+
+
+def test_a_returned_call_and_a_helper_of_a_helper(check_snippet):
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static QEMUTimer *foo_timer_new(void *opaque)
+{
+    return timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, opaque);
+}
+static QEMUTimer *foo_timer_new_checked(void *opaque)
+{
+    QEMUTimer *t = foo_timer_new(opaque);
+    return t;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->t = foo_timer_new(s);
+    s->u = foo_timer_new_checked(s); /* HERE */
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+def test_what_a_helper_frees_or_keeps_itself_is_not_returned(check_snippet):
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_drop(uint32_t *q)
+{
+    g_free(q);
+}
+static uint32_t *foo_scratch(FooState *s)
+{
+    uint32_t *p = g_new0(uint32_t, 4);
+    uint32_t *q = g_new0(uint32_t, 4);
+    g_free(p);
+    foo_drop(q);
+    return p;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->arr = foo_scratch(s);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+}
+""")
+    assert check_snippet(code) == set()
+
+
+def test_a_helpers_error_exit_that_leaks_is_the_callers_leak(check_snippet):
+    code = dev(EMPTY_INIT + """
+static bool foo_start(FooState *s, Error **errp)
+{
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* LEAKS */
+    if (s->n > 4) {
+        error_setg(errp, "too many");
+        return false;
+    }
+    return true;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (!foo_start(s, errp)) {
+        return;
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+""" + EMPTY_FINALIZE)
+    assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* LEAKS */"))}
+    # the helper undoes its own work: realize's early return leaks nothing
+    fixed = code.replace('error_setg(errp, "too many");', 'error_setg(errp, "too many"); timer_free(s->t);')
+    assert check_snippet(fixed) == set()
+    # or realize releases it on the helper's failure
+    caller = code.replace("if (!foo_start(s, errp)) {", "if (!foo_start(s, errp)) { timer_free(s->t);")
+    assert check_snippet(caller) == set()
+
+
+def test_a_release_a_helper_makes_on_its_error_exit_does_not_release_on_success(check_snippet):
+    code = dev(EMPTY_INIT + """
+static bool foo_start(FooState *s, Error **errp)
+{
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* LEAKS */
+    if (s->n > 4) {
+        error_setg(errp, "too many");
+        timer_free(s->t);
+        return false;
+    }
+    return true;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (!foo_start(s, errp)) {
+        return;
+    }
+    if (!foo_setup(s, errp)) {
+        return;
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+""" + EMPTY_FINALIZE)
+    assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* LEAKS */"))}
+    # a cleanup that tests the resource itself frees it wherever it was made
+    fixed = code.replace("if (!foo_setup(s, errp)) {",
+                         "if (!foo_setup(s, errp)) {\n        if (s->t) {\n            timer_free(s->t);\n        }")
+    assert check_snippet(fixed) == set()
+
+
+def test_a_helper_exit_that_returns_a_status_it_did_not_make_is_no_failure(check_snippet):
+    code = dev(EMPTY_INIT + """
+static int foo_start(FooState *s, Error **errp)
+{
+    int ret = 0;
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    if (s->n > 4) {
+        error_setg(errp, "too many");
+        goto out;
+    }
+out:
+    return !ret;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (!foo_start(s, errp)) {
+        return;
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+""" + EMPTY_FINALIZE)
+    assert check_snippet(code) == set()
