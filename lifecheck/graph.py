@@ -13,7 +13,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import networkx as nx
 
-from .model import (LOCAL, PARAM, SELF, AccessPath, CallSite, Expr, Function, HookBinding, Location,
+from .model import (PARAM, SELF, AccessPath, CallSite, Expr, Function, HookBinding, Location,
                     LostFunction, TranslationUnit, TypeInfoRecord, key_within)
 
 # "runtime": hooks the device runs while realized (reset, config writes);
@@ -189,7 +189,6 @@ class Program:
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
         self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
-        self._getters: Dict[FunctionKey, Optional[AccessPath]] = {}
 
     # -- functions ---------------------------------------------------------
     def resolve(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
@@ -220,27 +219,6 @@ class Program:
         if len(others) == 1 and not any(not self.functions[k].static for k in self.by_name.get(name, ())):
             return others[0]
         return None
-
-    def returned_path(self, key: FunctionKey) -> Optional[AccessPath]:
-        """What a getter returns: the one path below a parameter every
-        return of the function gives (``return cpu->machine_data;``), or
-        None.  A function summary the walk uses: the local a caller
-        stores the value in names that field of the caller's argument."""
-        if key in self._getters:
-            return self._getters[key]
-        fn = self.functions.get(key)
-        found: Optional[AccessPath] = None
-        for node in fn.cfg if fn is not None and fn.returns_value else ():
-            if node.kind != "return":
-                continue
-            v = node.value
-            p = v.path if v is not None and v.kind == "path" else None
-            if p is None or not p.root.startswith(_PARAM_PREFIX) or (found is not None and p != found):
-                found = None
-                break
-            found = p
-        self._getters[key] = found
-        return found
 
     # -- QOM types ---------------------------------------------------------
     def _build_types(self) -> None:
@@ -595,7 +573,6 @@ class Program:
             stores.append(Store(phase, lhs, _translate_expr(a.rhs, env), a.loc, key, i, frames))
         realizing = phase == "realize"
         dead = self.false_during_realize if realizing else ()
-        got: Dict[str, AccessPath] = {}   # local -> the device field a getter gave it
         for site in fn.calls:
             if dead and site.requires and not dead.isdisjoint(site.requires):
                 continue  # under a test that is false while realizing
@@ -609,18 +586,9 @@ class Program:
                     continue  # under a test of a field that is still zero
                 held = guards + tuple(p for p, _ in tested)
             args = tuple(_translate_expr(a, env) for a in site.args)
-            if got:
-                args = tuple(_translate_local(a, got) for a in args)
             result = translate_path(site.result, env) if site.result else None
             here = frames + ((key, site.index),)
             out.append(Event(phase, site, key, args, result, via, here, held))
-            if result is not None and result.root_kind == LOCAL and not result.steps and site.callee:
-                getter = self.resolve(key[0], site.callee)
-                returned = self.returned_path(getter) if getter is not None else None
-                if returned is not None:
-                    field = translate_path(returned, {i: a.path for i, a in enumerate(args) if a.path is not None})
-                    if field.root == SELF and field.steps:
-                        got[result.root] = field
             if site.callee in self.managed_calls or site.callee in self.opaque_calls:
                 continue  # the framework releases what these acquire; the API table says what they do
             callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
@@ -677,16 +645,6 @@ def translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
             return path.with_root(base)
         return AccessPath("unknown:" + root, path.steps, path.address_of)
     return path
-
-
-def _translate_local(expr: Expr, got: Dict[str, AccessPath]) -> Expr:
-    """``expr`` with the locals a getter gave a device field replaced by
-    that field (``g_free(spapr_cpu)`` after ``spapr_cpu =
-    spapr_cpu_state(cpu)`` frees ``cpu->machine_data``)."""
-    path = expr.path
-    if path is None or path.root not in got:
-        return expr
-    return Expr(expr.kind, expr.text, path.with_root(got[path.root]), expr.callee, expr.args)
 
 
 def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:

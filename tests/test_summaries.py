@@ -183,26 +183,3 @@ static void foo_exit(PCIDevice *pdev)
 }
 """ + EMPTY_FINALIZE)
     assert check_snippet(code) == set()
-
-
-def test_a_release_through_a_getter_releases_the_field(check_snippet):
-    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
-static inline Sub *foo_sub(FooState *s)
-{
-    return s->sub;
-}
-static void foo_realize(PCIDevice *pdev, Error **errp)
-{
-    FooState *s = FOO(pdev);
-    s->sub = g_new0(Sub, 1);
-}
-static void foo_exit(PCIDevice *pdev)
-{
-    FooState *s = FOO(pdev);
-    Sub *sub = foo_sub(s);
-    g_free(sub);
-}
-""")
-    assert check_snippet(code) == set()
-    assert check_snippet(code.replace("g_free(sub);", "")) == {
-        ("leak-on-unrealize", line_of(code, "s->sub = g_new0(Sub, 1);"))}
