@@ -9,11 +9,13 @@ where ring_new() allocates a struct, creates a timer inside it and returns
 it.  Inside the helper those live in locals; at the call they become the
 device's, at the path the result is stored to.
 
-``Summaries`` computes, once per run and bottom-up over the call graph
-(reverse topological order of its condensation, so a helper's summary is
-ready before its callers'), the acquisitions every value-returning
-function returns: the API family and the path inside the returned object
-(``()`` for the object itself, ``->timer`` for a field of it).  A
+``Summaries`` computes, once per function and run, bottom-up over the
+call graph (a depth-first post-order, its reverse topological order, so a
+helper's summary is ready before its callers'; a cycle is summarised as a
+unit), and only for the functions some call site asks about, the
+acquisitions a value-returning function returns: the API family and the
+path inside the returned object (``()`` for the object itself,
+``->timer`` for a field of it).  A
 helper's summary is made of the API table's effects of its own calls and
 the summaries of the helpers it calls, so it crosses files as the call
 graph does.  ``effects(ev)`` turns the summary of the function an event
@@ -25,8 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
-import networkx as nx
-
 from ..graph import Event, FunctionKey, Program
 from ..model import CALL, LOCAL, PARAM, AccessPath, CallSite, Function, key_within
 from .api import ApiIndex, Op
@@ -35,6 +35,8 @@ from .api import ApiIndex, Op
 MAX_RETURNED = 16
 # how deep releases of a parameter are followed through helpers
 MAX_RELEASE_DEPTH = 6
+# how deep returned values are followed through helpers
+MAX_SUMMARY_DEPTH = 24
 
 
 @dataclass(frozen=True)
@@ -60,32 +62,28 @@ class Summaries:
         self.returns: Dict[FunctionKey, Tuple[Returned, ...]] = {}
         # function -> (family, parameter index, key below it) it releases
         self._param_releases: Dict[FunctionKey, FrozenSet[Tuple[str, int, str]]] = {}
-        self._compute()
 
     # -- bottom-up -----------------------------------------------------------
-    def _compute(self) -> None:
-        program = self.program
-        # only functions that return a value they made themselves (a
-        # call's result, a local) can return an acquisition
-        values = {}
-        for k, fn in program.functions.items():
-            if fn.returns_value and fn.calls:
-                got = self._returned_values(fn)
-                if got:
-                    values[k] = got
-        graph = program.call_graph.subgraph(values)
-        condensed = nx.condensation(graph)
-        members = condensed.graph["mapping"]
-        groups: Dict[int, List[FunctionKey]] = {}
-        for key, comp in members.items():
-            groups.setdefault(comp, []).append(key)
-        # callees before callers; a cycle (mutual recursion) is summarised
-        # once, each member seeing what the others have so far
-        for comp in reversed(list(nx.topological_sort(condensed))):
-            for key in sorted(groups[comp]):
-                got = self._summarise(key, program.functions[key], values[key])
-                if got:
-                    self.returns[key] = got
+    def returns_of(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Returned, ...]:
+        """What the function returns (see ``Returned``), computed on first
+        use and kept for the run.  A function's summary is made after the
+        summaries of the functions it calls: a depth-first post-order over
+        the call graph, i.e. its reverse topological order; a call back
+        into a function still being summarised (a cycle of the call graph)
+        sees nothing for it, so a cycle is summarised once, as a unit.
+        Only what some call site asks for is computed."""
+        if key is None:
+            return ()
+        got = self.returns.get(key)
+        if got is not None:
+            return got
+        fn = self.program.functions.get(key)
+        if fn is None or not fn.returns_value or not fn.calls or depth > MAX_SUMMARY_DEPTH:
+            return ()
+        values = self._returned_values(fn)
+        self.returns[key] = ()          # in progress: a recursive call sees nothing
+        got = self.returns[key] = self._summarise(key, fn, values, depth) if values else ()
+        return got
 
     def param_releases(self, key: FunctionKey, depth: int = 0) -> FrozenSet[Tuple[str, int, str]]:
         """What the function releases of what its parameters point to, as
@@ -116,7 +114,7 @@ class Summaries:
         got = self._param_releases[key] = frozenset(out)
         return got
 
-    def _summarise(self, key: FunctionKey, fn: Function, returned: List) -> Tuple[Returned, ...]:
+    def _summarise(self, key: FunctionKey, fn: Function, returned: List, depth: int) -> Tuple[Returned, ...]:
         api = self.api
         success = _success_nodes(fn)
         node_of: Dict[int, int] = {}
@@ -147,7 +145,7 @@ class Summaries:
                         arg = site.args[i].path if i < len(site.args) else None
                         if arg is not None and arg.root_kind == LOCAL:
                             released.add((fam, arg.key() + below))
-                for r in self.returns.get(target, ()) if target is not None else ():
+                for r in self.returns_of(target, depth + 1):
                     inner.append(Returned(r.family, r.steps, r.address_of, r.attrs, r.call,
                                           (site.callee or "",) + r.via))
             if inner:
@@ -222,8 +220,7 @@ class Summaries:
         path the caller stores the result to (none when it is not kept)."""
         if ev.result is None or ev.site.callee in self.program.managed_calls:
             return []
-        target = self.program.resolve(ev.function[0], ev.site.callee)
-        got = self.returns.get(target) if target is not None else None
+        got = self.returns_of(self.program.resolve(ev.function[0], ev.site.callee))
         if not got:
             return []
         base = ev.result
