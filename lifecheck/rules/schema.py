@@ -84,6 +84,10 @@ def _value(hint: Any, domain: str, value: Any, path: Path, key: str, placeholder
         if not isinstance(value, bool):
             raise RuleDataError(f"{path}: key '{key}' must be true or false")
         return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RuleDataError(f"{path}: key '{key}' must be a whole number >= 0")
+        return value
     if hint is str:
         if not isinstance(value, str):
             raise RuleDataError(f"{path}: key '{key}' must be a string")
