@@ -135,6 +135,8 @@ class Program:
         plug = tables.get("hotplug", {})
         self.unpluggable_bases = set(plug.get("unpluggable_bases", []))
         self.default_setters = set(plug.get("default_setters", []))
+        self.unplugged_with_creator = set(plug.get("unplugged_with_creator", []))
+        self.child_creators = {c["function"]: int(c["type_argument"]) for c in plug.get("child_creators", [])}
         # QOM type names defined more than once in the run: name -> files,
         # the first (by path) is the one used
         self.duplicate_types: Dict[str, List[str]] = {}
@@ -236,6 +238,7 @@ class Program:
             self._inherit(dev)
         for dev in self.types.values():
             dev.unpluggable, dev.unplug_reason = self._unpluggable(dev)
+        self._through_creators()
 
     def _add_type(self, rec: TypeInfoRecord, file: str, files: Tuple[str, ...]) -> None:
         if rec.name in self.types:
@@ -419,6 +422,81 @@ class Program:
         if setting("hotpluggable") in ("true", "1"):
             return True, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = true"
         return False, "no hot-unpluggable ancestor"
+
+    def creators(self) -> Dict[str, List[str]]:
+        """child type -> the types whose instance_init or realize (bound by
+        the type itself) makes a device of it their child with one of the
+        ``child_creators`` calls of rules/tables/hotplug.toml
+        (``virtio_instance_init_common(obj, &dev->vdev, ..., TYPE_VIRTIO_BLK)``)."""
+        out: Dict[str, List[str]] = {}
+        for name in sorted(self.types):
+            dev = self.types[name]
+            for phase in ("instance_init", "realize"):
+                for ref in dev.hooks.get(phase, ()):
+                    if ref.owner != name:
+                        continue
+                    for site in self.functions[ref.function].calls:
+                        index = self.child_creators.get(site.callee or "")
+                        if index is None or index >= len(site.args) or site.args[index].kind != "string":
+                            continue
+                        child = site.args[index].text.strip('"')
+                        if name not in out.setdefault(child, []):
+                            out[child].append(name)
+        return out
+
+    def _through_creators(self) -> None:
+        """A device of an ``unplugged_with_creator`` base (a VirtIODevice)
+        is unrealized with the device that holds it (its transport proxy:
+        virtio-*-pci, -ccw): it can be unplugged only when one of the types
+        that create it, or of their subtypes, can.  One that no analysed
+        type creates sits on a bus with no hotplug handler (virtio-mmio),
+        unless no type of the run creates any such device (the proxies'
+        files were not analysed): then its base decides, as before."""
+        if not self.unplugged_with_creator:
+            return
+        creators = self.creators()
+        children: Dict[str, List[str]] = {}
+        for dev in self.types.values():
+            if dev.parent:
+                children.setdefault(dev.parent, []).append(dev.name)
+
+        def subtree(name: str) -> List[str]:
+            out, todo = [], [name]
+            while todo:
+                cur = todo.pop()
+                if cur not in out:
+                    out.append(cur)
+                    todo.extend(sorted(children.get(cur, ())))
+            return out
+
+        def based(name: str) -> bool:
+            return any(a in self.unplugged_with_creator for a in [name] + self.ancestors(name))
+
+        any_created = any(based(child) for child in creators if child in self.types)
+        for name in sorted(self.types):
+            dev = self.types[name]
+            if not dev.unpluggable or not based(name):
+                continue   # it says itself that it cannot be unplugged
+            mine = [c for n in [name] + self.ancestors(name) for c in creators.get(n, ())]
+            if not mine:
+                if any_created:
+                    dev.unpluggable = False
+                    dev.unplug_reason = ("no analysed type creates it as its child (transport proxy): "
+                                         "it sits on a bus without a hotplug handler (virtio-mmio)")
+                else:
+                    dev.unplug_reason += " (no transport proxy among the analysed files)"
+                continue
+            holders = [t for c in mine for t in subtree(c) if t in self.types]
+            pluggable = [t for t in holders if self.types[t].unpluggable and not self.types[t].record.abstract]
+            if pluggable:
+                first = self.types[pluggable[0]]
+                dev.unplug_reason = (f"unrealized with its proxy '{first.name}', which can be hot-unplugged "
+                                     f"({first.unplug_reason})")
+            else:
+                first = self.types[holders[0]]
+                dev.unpluggable = False
+                dev.unplug_reason = (f"created only by {', '.join(repr(c) for c in mine[:3])}, which cannot be "
+                                     f"unplugged ({first.unplug_reason})")
 
     def properties_of(self, dev: DeviceType):
         """(entry, file, array name) of every static property of the type

@@ -251,7 +251,7 @@ def test_cycles_in_calls_and_types_terminate(tmp_path, catalog):
                            limits=Limits(file_timeout=120))
     assert not internal
     assert [(n.kind, n.message) for n in report.notices] == [
-        ("model", "QOM type 'cyc-a' is also defined in hw/bad/cycles.c; using that one (2 definitions)")]
+        ("duplicate-type", "QOM type 'cyc-a' is also defined in hw/bad/cycles.c; using that one (2 definitions)")]
     found = {(f.loc.line, f.rule) for f in report.findings}
     # reached through the mutually recursive helpers rec_a -> rec_b
     assert (9, "subregion-not-deleted") in found

@@ -27,6 +27,12 @@ TRAITS = {
                  "is the child's to release",
     "heap": "plain heap memory: what the setter of an array property (DEFINE_PROP_ARRAY) "
             "allocates belongs to it",
+    "registration": "its acquire call registers the device (an opaque pointer, a callback, a list "
+                    "entry or struct in the device's memory) with code outside the device that "
+                    "will call or walk it later: left registered after the device is freed, the "
+                    "next event (reset, migration, timer, input, ...) is a use after free",
+    "mapping": "its acquire call maps a region where the guest reaches it: left mapped, the guest "
+               "reaches a device that is gone",
 }
 
 # What a call of a family can say about itself (TOML key ``attrs``).

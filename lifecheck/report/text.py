@@ -7,7 +7,7 @@ nothing about pycparser, the program model or the rules' analyses.
 """
 from __future__ import annotations
 
-from ..findings import SEVERITIES, Report, notice_text
+from ..findings import SEVERITIES, Report, finding_order, files_not_fully_analysed, notice_text
 
 
 def _one_line(text: str) -> str:
@@ -37,12 +37,39 @@ def summary(rep: Report) -> str:
     return line
 
 
+def _by_severity(counts) -> str:
+    return ", ".join(_count(counts[s], s) for s in reversed(SEVERITIES) if counts.get(s))
+
+
+def closing(rep: Report, show_all_flag: str) -> str:
+    """The summary every run ends with on standard error: files analysed,
+    findings shown per severity, how many the default view hides and the
+    flag that shows them, files not fully analysed."""
+    shown = {s: sum(1 for f in rep.findings if f.severity == s) for s in SEVERITIES}
+    line = f"{_count(len(rep.findings), 'finding')}"
+    if rep.findings:
+        line += f" ({_by_severity(shown)})"
+    line += f" in {_count(rep.files, 'file')} analysed"
+    hidden = rep.hidden or {}
+    if sum(hidden.values()):
+        line += (f"; {sum(hidden.values())} more hold only in principle ({_by_severity(hidden)}; "
+                 f"devices never unplugged, paths never taken): {show_all_flag} shows them")
+    hid = [(rep.suppressed, "suppressed in the source"), (rep.ignored_by_path, "ignored by path"),
+           (rep.baselined, "in the baseline"), (rep.outside_diff, "outside the diff")]
+    line += "".join(f"; {n} {what}" for n, what in hid if n)
+    partial = files_not_fully_analysed(rep)
+    if partial:
+        line += f"; {_count(partial, 'file')} not fully analysed (-v lists why)"
+    return line
+
+
 def report(rep: Report, out, verbose: bool = False) -> None:
-    """Write the findings of ``rep`` to the text stream ``out``.
+    """Write the findings of ``rep`` to the text stream ``out``: by file,
+    the worst first within a file (``findings.finding_order``).
 
     With ``verbose``, notices (places that could not be analysed) follow the
     findings, then a one-line summary."""
-    for f in sorted(rep.findings, key=lambda f: f.sort_key()):
+    for f in sorted(rep.findings, key=finding_order):
         out.write(f"{f.loc.file}:{f.loc.line}:{f.loc.col}: {f.severity}: "
                   f"{_one_line(f.message)} [{f.rule}]\n")
     if not verbose:
