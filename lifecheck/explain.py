@@ -38,7 +38,7 @@ def consequences_of(spec: RuleSpec) -> Tuple[str, ...]:
     phases = getattr(spec.config, "acquire_phases", None)
     if phases is not None:   # what instance_init acquires is released by finalize, after introspection
         init = {"use-after-free-after-introspection", "leak-per-introspection"}
-        unplug = {"use-after-free-after-unplug", "leak-per-unplug"}
+        unplug = {"leak-per-unplug"}
         found = tuple(c for c in found if (c not in init or "instance_init" in phases)
                       and (c not in unplug or set(phases) - {"instance_init"}))
     return found

@@ -32,7 +32,7 @@ from .kinds.base import MINED_SEVERITY, describe_op
 from .spec import RuleSpec
 
 TEARDOWN = ("unrealize", "instance_finalize")
-REGISTRATION, MAPPING = "registration", "mapping"
+REGISTRATION, CALLBACK, IN_PLACE, MAPPING = "registration", "callback", "in-place", "mapping"
 
 
 def derive(f: Finding, traits: Tuple[str, ...], declared: str = "") -> str:
@@ -42,14 +42,21 @@ def derive(f: Finding, traits: Tuple[str, ...], declared: str = "") -> str:
     if declared:
         return declared
     registration, mapping = REGISTRATION in traits, MAPPING in traits
+    callback = CALLBACK in traits
     if f.shape == "stale-suppression":
         return "none"
     if f.shape == "missing-release":
         if mapping:
             return "stale-guest-mapping"
         if f.hook == "instance_init":
-            return "use-after-free-after-introspection" if registration else "leak-per-introspection"
-        return "use-after-free-after-unplug" if registration else "leak-per-unplug"
+            if registration:
+                return "use-after-free-after-introspection"
+            # a timer set up in instance_init is armed only once realized:
+            # what introspection leaves is its memory, if it has any
+            if callback and IN_PLACE in traits:
+                return "use-after-free-after-unplug"
+            return "leak-per-introspection"
+        return "use-after-free-after-unplug" if registration or callback else "leak-per-unplug"
     if f.shape == "error-exit-leak":
         return "use-after-free-after-failed-realize" if registration else "leak-on-failed-realize"
     if f.shape == "misplaced-release":
@@ -136,8 +143,9 @@ def assess(facts: Facts, spec: Optional[RuleSpec], dev: Optional[DeviceType], f:
     """``f`` with its consequence, severity, rank and reach filled in."""
     family: Optional[ApiFamily] = facts.api.families.get(f.family) if f.family else None
     traits = family.traits if family is not None else ()
-    if REGISTRATION in traits and dev is not None and _disarmed(facts, dev, f):
-        traits = tuple(t for t in traits if t != REGISTRATION)   # stopped on teardown: only its memory leaks
+    if (REGISTRATION in traits or CALLBACK in traits) and dev is not None and _disarmed(facts, dev, f):
+        # stopped on teardown: only its memory leaks
+        traits = tuple(t for t in traits if t not in (REGISTRATION, CALLBACK))
     declared = getattr(spec.config, "consequence", "") if spec is not None else ""
     consequence = derive(f, traits, declared)
     reachable, why = reach(consequence, dev)
