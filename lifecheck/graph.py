@@ -137,6 +137,7 @@ class Program:
         self.default_setters = set(plug.get("default_setters", []))
         self.unplugged_with_creator = set(plug.get("unplugged_with_creator", []))
         self.child_creators = {c["function"]: int(c["type_argument"]) for c in plug.get("child_creators", [])}
+        self.once_per_machine = {c["function"]: c["what"] for c in plug.get("once_per_machine", [])}
         # QOM type names defined more than once in the run: name -> files,
         # the first (by path) is the one used
         self.duplicate_types: Dict[str, List[str]] = {}
@@ -238,6 +239,7 @@ class Program:
             self._inherit(dev)
         for dev in self.types.values():
             dev.unpluggable, dev.unplug_reason = self._unpluggable(dev)
+        self._built_in_once()
         self._through_creators()
 
     def _add_type(self, rec: TypeInfoRecord, file: str, files: Tuple[str, ...]) -> None:
@@ -422,6 +424,45 @@ class Program:
         if setting("hotpluggable") in ("true", "1"):
             return True, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = true"
         return False, "no hot-unpluggable ancestor"
+
+    def _built_in_once(self) -> None:
+        """A device whose realize makes what a machine can have only once
+        (``once_per_machine`` of rules/tables/hotplug.toml: the ISA bus) is
+        the one the board builds in: a second cannot be realized, so it is
+        never hot-added, and the board's own sits where nothing unplugs it
+        (a southbridge function, sun4u's ebus on its simba bus)."""
+        if not self.once_per_machine:
+            return
+        found: Dict[FunctionKey, Optional[str]] = {}
+
+        def makes(key: FunctionKey, depth: int = 0) -> Optional[str]:
+            if key in found:
+                return found[key]
+            found[key] = None   # a recursive call finds nothing more
+            fn = self.functions.get(key)
+            what = None
+            for site in (fn.calls if fn is not None else ()):
+                if site.callee in self.once_per_machine:
+                    what = f"{site.callee}() ({self.once_per_machine[site.callee]})"
+                    break
+                target = self.resolve(key[0], site.callee) if depth < 2 else None
+                if target is not None and target not in self.opaque_calls:
+                    what = makes(target, depth + 1)
+                    if what:
+                        break
+            found[key] = what
+            return what
+
+        for dev in self.types.values():
+            if not dev.unpluggable:
+                continue
+            for ref in dev.hooks.get("realize", ()):
+                what = makes(ref.function)
+                if what:
+                    dev.unpluggable = False
+                    dev.unplug_reason = (f"its realize ({ref.function[1]}) calls {what}, which a machine has "
+                                         "only once: it is the board's built-in one, never hot-added or unplugged")
+                    break
 
     def creators(self) -> Dict[str, List[str]]:
         """child type -> the types whose instance_init or realize (bound by
