@@ -269,20 +269,38 @@ class Program:
             templates = [t for t in self._templates_of(helper[0]) if t.function == helper[1]
                          and t.param == call.arg]
             row = dict(call.row)
+            # a type the entry does not name (no base_name): the helper
+            # registers it under a name made at run time
+            # (virtio_pci_types_register: "%s-base-type"); a type whose
+            # parent is that name takes its parent and instance hooks
+            unnamed: Dict[str, Dict[str, Optional[str]]] = {}
             for t in templates:
                 values: Dict[str, Optional[str]] = {}
                 class_data: Tuple[Tuple[str, str], ...] = ()
+                parent_param = None
                 for fname, kind, value, default in t.fields:
                     if kind == "const":
                         values[fname] = value
                     elif kind == "param":
                         values[fname] = row.get(value)
+                        if fname == "parent":
+                            parent_param = value
                     elif kind == "param_or":
                         values[fname] = row.get(value) or default
                     elif kind == "param_self" and fname == "class_data":
                         class_data = call.row
                 if not values.get("name"):
+                    name_param = [v for f, k, v, _ in t.fields if f == "name" and k == "param"]
+                    if name_param:
+                        unnamed[name_param[0]] = (values, class_data)
                     continue
+                if values.get("parent") is None and parent_param in unnamed:
+                    # what QOM would have run for it as the unnamed type's subtype
+                    base, base_data = unnamed[parent_param]
+                    values["parent"] = base.get("parent")
+                    for hook in ("instance_init", "instance_finalize", "class_init"):
+                        values[hook] = values.get(hook) or base.get(hook)
+                    class_data = class_data or base_data
                 rec = TypeInfoRecord(
                     name=values["name"], parent=values.get("parent"), loc=call.loc,
                     instance_init=values.get("instance_init"),
@@ -518,7 +536,9 @@ class Program:
             dev = self.types[name]
             if not dev.unpluggable or not based(name):
                 continue   # it says itself that it cannot be unplugged
-            mine = [c for n in [name] + self.ancestors(name) for c in creators.get(n, ())]
+            # an abstract type is held wherever one of its subtypes is
+            family = [name] + self.ancestors(name) + (subtree(name)[1:] if dev.record.abstract else [])
+            mine = [c for n in family for c in creators.get(n, ())]
             if not mine:
                 if any_created:
                     dev.unpluggable = False
