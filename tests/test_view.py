@@ -96,6 +96,16 @@ def test_rank_orders_by_consequence_then_reach():
     assert rank_for("leak-per-unplug", True, True) == CONSEQUENCES["leak-per-unplug"].rank // 2
 
 
+def test_text_says_the_consequence_before_the_slug():
+    f = finding(severity="error", consequence="use-after-free-after-unplug", message="self.t is leaked")
+    hidden = dataclasses.replace(f, severity="warning", in_principle=True)
+    rep = Report(root="/r", version="10.2.2", findings=[f])
+    assert _render(text.report, rep) == (
+        "hw/misc/a.c:10:5: error: self.t is leaked -- use after free after unplug [leak-on-unrealize]\n")
+    rep.findings = [hidden]
+    assert _render(text.report, rep).endswith("-- use after free after unplug (in principle) [leak-on-unrealize]\n")
+
+
 def test_text_shows_the_worst_first_within_a_file():
     a = finding(loc=Location("hw/a.c", 5, 1), rank=50, severity="warning")
     b = finding(loc=Location("hw/a.c", 90, 1), rank=95, severity="error")

@@ -1,13 +1,14 @@
 """Text output: one line per finding, the way compilers print diagnostics.
 
-``path:line:col: severity: message [slug]`` so editors and CI log parsers
-pick the lines up as they do gcc's.  Like every reporter it sees only a
+``path:line:col: severity: message -- consequence [slug]`` so editors and
+CI log parsers pick the lines up as they do gcc's; the consequence says
+what goes wrong and when (findings.CONSEQUENCES).  Like every reporter it sees only a
 ``Report``: findings, ``model.Location`` and ``model.Notice``; it knows
 nothing about pycparser, the program model or the rules' analyses.
 """
 from __future__ import annotations
 
-from ..findings import SEVERITIES, Report, finding_order, files_not_fully_analysed, notice_text
+from ..findings import CONSEQUENCES, SEVERITIES, Finding, Report, finding_order, files_not_fully_analysed, notice_text
 
 
 def _one_line(text: str) -> str:
@@ -35,6 +36,16 @@ def summary(rep: Report) -> str:
     if rep.suppressed:
         line += f"; {rep.suppressed} suppressed in the source"
     return line
+
+
+def consequence_text(f: Finding) -> str:
+    """What goes wrong, after the message: `` -- use after free after
+    unplug`` (`` (in principle)`` when the device cannot meet the event);
+    "" for a finding with no consequence of its own."""
+    c = CONSEQUENCES.get(f.consequence)
+    if c is None or f.consequence == "none":
+        return ""
+    return f" -- {c.title}" + (" (in principle)" if f.in_principle else "")
 
 
 def _by_severity(counts) -> str:
@@ -71,7 +82,7 @@ def report(rep: Report, out, verbose: bool = False) -> None:
     findings, then a one-line summary."""
     for f in sorted(rep.findings, key=finding_order):
         out.write(f"{f.loc.file}:{f.loc.line}:{f.loc.col}: {f.severity}: "
-                  f"{_one_line(f.message)} [{f.rule}]\n")
+                  f"{_one_line(f.message)}{consequence_text(f)} [{f.rule}]\n")
     if not verbose:
         return
     for n in sorted(rep.notices, key=lambda n: (n.file, n.line, n.kind, n.message)):
