@@ -56,7 +56,7 @@ class Pipeline:
     """What is done to findings between the rules and a reporter, resolved
     from the request and the configuration; see ``apply`` for the order.
     Built once per command (``Pipeline.build``); the default instance only
-    applies in-source suppressions."""
+    applies in-source suppressions and the default view."""
 
     rules: FrozenSet[str] = frozenset()            # every rule slug the catalog knows
     selected: Optional[FrozenSet[str]] = None      # the rules to run; None: every rule
