@@ -154,7 +154,9 @@ def test_diff_with_a_baseline_finds_no_stale_entries(tmp_path):
                      cwd=root)
     assert findings(proc) == {(DEBUG_PORT, 99, "subregion-not-deleted")}
     assert json.loads(proc.stdout)["baseline"] == {"path": "known.json", "matched": 3, "stale": []}
-    assert "lifecheck: baseline known.json: 3 known finding(s) hidden\n" == proc.stderr
+    assert proc.stderr.splitlines() == [
+        "lifecheck: baseline known.json: 3 known finding(s) hidden",
+        "lifecheck: 1 finding (1 warning) in 2 files analysed; 3 in the baseline"]
 
 
 # -- the steps, one by one -------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ..facts.api import ROOTS
 from ..facts.device import RESOURCE_PREDICATES
+from ..findings import CONSEQUENCES
 from .spec import PHASES, SEVERITIES, parse_version
 
 
@@ -40,6 +41,7 @@ DOMAINS: Dict[str, Tuple[str, ...]] = {
     "severity": SEVERITIES,
     "resource-predicate": tuple(RESOURCE_PREDICATES),
     "resource-filter": ("container-outside-device",),
+    "consequence": tuple(CONSEQUENCES),
 }
 # domains checked against the loaded API table (``references``)
 FAMILY, FAMILY_SET, API_FUNCTION = "family", "family-set", "api-function"
