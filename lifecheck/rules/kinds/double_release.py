@@ -47,7 +47,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             ev = second.event
             out.append(Finding(
                 rule=spec.slug, severity=severity(facts, spec, dev, second.family),
-                mined=mined(facts, second.family), loc=ev.site.loc,
+                mined=mined(facts, second.family), family=second.family, loc=ev.site.loc,
                 message=spec.message(resource=str(second.path), call=ev.site.callee,
                                      first_call=first.event.site.callee, first_phase=first.event.phase,
                                      first_line=first.event.site.loc.line, phase=ev.phase,

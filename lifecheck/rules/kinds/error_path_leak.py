@@ -145,7 +145,7 @@ def _finding(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], fn: Functi
         related += (RelatedLocation(Location(caller[0].loc.file, caller[1], 1),
                                     f"error exit of {caller[0].name}() after {fn.name}() failed", "error-exit"),)
     return Finding(
-        rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
+        rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family), family=op.family,
         loc=ev.site.loc,
         message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                              call=ev.site.callee, function=fn.name, return_line=ret_line,

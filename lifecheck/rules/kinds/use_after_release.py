@@ -63,7 +63,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             reported.add((key, ev.site.loc))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family),
+                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family), family=rel.family,
                 loc=ev.site.loc,
                 message=spec.message(resource=str(used), released=str(rel.path),
                                      call=ev.site.callee, release_call=rel.event.site.callee,

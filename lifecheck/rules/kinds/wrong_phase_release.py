@@ -63,7 +63,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             if region is not None:
                 related.append(RelatedLocation(region[1].site.loc, f"{path} is created here", "acquire"))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, m.family), mined=mined(facts, m.family),
+                rule=spec.slug, severity=severity(facts, spec, dev, m.family), mined=mined(facts, m.family), family=m.family,
                 loc=ev.site.loc,
                 message=spec.message(resource=str(path), phase=phase, device=dev.name,
                                      function=ev.function[1], call=ev.site.callee),
