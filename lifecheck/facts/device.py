@@ -13,6 +13,8 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from ..graph import PHASES, DeviceType, Event, Program, field_path
 from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
 from .api import ALL, ApiIndex, Op
+from .order import Order
+from .reach import Access, Reach, Registration
 
 # what a resource predicate of a rule (``resource_is``) may name
 RESOURCE_PREDICATES = {
@@ -24,14 +26,21 @@ RESOURCE_PREDICATES = {
     "embeds-region": "memory that holds a region the device initialises (g_free(s->sub) where "
                      "&s->sub->mr was initialised)",
     "unowned-region": "a region initialised with a NULL owner",
+    "reached-async": "memory a callback the device registered (MemoryRegionOps, timer, bottom "
+                     "half, virtqueue handler, chardev/fd handler, AIO/DMA completion, RCU) "
+                     "still reaches, the callback not being cut off before the release "
+                     "(rules/tables/callbacks.toml)",
 }
 
 
 class DeviceFacts:
     """Facts about one device type, computed on first use."""
 
-    def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict):
+    def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict,
+                 reach: Optional["Reach"] = None, order: Optional["Order"] = None):
         self.program = program
+        self.reach = reach
+        self.order = order
         self.dev = dev
         self.api = api
         self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
@@ -100,8 +109,11 @@ class DeviceFacts:
             return False  # an embedded region of the device's own state
         return True       # a MemoryRegion pointer field set from outside
 
-    def resource_matches(self, predicate: str, path: AccessPath) -> bool:
-        """``path`` is what ``predicate`` (one of RESOURCE_PREDICATES) names."""
+    def resource_matches(self, predicate: str, path: AccessPath, event: Optional[Event] = None) -> bool:
+        """``path`` is what ``predicate`` (one of RESOURCE_PREDICATES) names
+        (``event``: the call that releases it, for "reached-async")."""
+        if predicate == "reached-async":
+            return bool(self.async_users(path, event))
         if predicate == "any":
             return True
         if predicate == "region":
@@ -115,6 +127,35 @@ class DeviceFacts:
         if predicate == "unowned-region":
             return "unowned" in self.region_attrs(path)
         raise ValueError(f"unknown resource predicate '{predicate}'")
+
+    # -- asynchronous users (freed-in-unrealize by reachability) -----------
+    @cached_property
+    def mapped_into(self) -> Dict[str, str]:
+        """region key -> the key of the container it is mapped into (the
+        device's own add_subregion calls)."""
+        out: Dict[str, str] = {}
+        for phase in ("instance_init", "realize"):
+            for op in self.ops[phase]:
+                if op.role == "acquire" and op.container is not None and op.key is not None:
+                    out.setdefault(op.key, op.container.key())
+        return out
+
+    def async_users(self, path: AccessPath, release: Optional[Event]) -> List[Tuple["Registration", "Access"]]:
+        """The callbacks of the device that still reach the memory at
+        ``path`` when ``release`` frees it: each registered callback that
+        touches it and that no call of the same phase before ``release``
+        cuts off (timer deleted, region unmapped, handler removed)."""
+        if self.reach is None or release is None:
+            return []
+        users = self.reach.reaching(self.dev, path.key())
+        if not users:
+            return []
+        before = [ev for ev in self.events[release.phase]
+                  if ev.site.callee in self.reach.cutoffs and ev is not release
+                  and self.order is not None and self.order.after(ev, release)]
+        mapped = self.mapped_into
+        return [(reg, acc) for reg, acc in users
+                if not any(self.reach.cuts(reg, ev, mapped) for ev in before)]
 
     # -- API effects (the acquire/release rules) -----------------------------
     @cached_property
