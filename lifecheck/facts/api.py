@@ -36,6 +36,8 @@ ATTRS = {
     "all": "the release releases every resource of the family the device holds",
     "clears": "the release also clears the pointer it is given (g_clear_pointer)",
     "idempotent": "releasing twice is harmless (the call checks and clears)",
+    "wipes": "the release zeroes the whole object it is given (vhost_dev_cleanup() memsets its "
+             "vhost_dev): a field of it read afterwards is NULL or 0, not what was stored there",
     "result-unused": "this form of the call is the one whose result is not kept",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "

@@ -144,7 +144,8 @@ class Registration:
     """A callback the device registered, with what it is called on."""
 
     callback: FunctionKey
-    name: str                 # "ops_table.read" for an ops table's field, else the function
+    name: str                 # the callback function
+    slot: str                 # how it is handed over: "foo_ops.read" for an ops table's field, else ""
     event: Optional[Event]    # the registering call, in a lifecycle phase (None: from a callback)
     call: str                 # the registering function
     loc: Location             # where it is registered
@@ -199,7 +200,7 @@ class Reach:
             if depth >= MAX_NESTING:
                 continue
             for nested in self.walk(reg)[1]:
-                nested = Registration(nested.callback, nested.name, None, nested.call, nested.loc,
+                nested = Registration(nested.callback, nested.name, nested.slot, None, nested.call, nested.loc,
                                       nested.opaque, nested.opaque_param, nested.handle, reg)
                 k = (nested.callback, nested.opaque.key())
                 if k not in seen:
@@ -226,18 +227,18 @@ class Reach:
         for i in spec.callbacks:
             name = _function_name(args[i]) if i < len(args) else None
             if name:
-                named.append((name, name))
+                named.append(("", name))
         if spec.ops is not None and spec.ops < len(args):
             table = _function_name(args[spec.ops])
             if table:
                 for field, name in self.program.initialiser(file, table):
                     named.append((f"{table}.{field}", name))
         out = []
-        for label, name in named:
+        for slot, name in named:
             target = self.program.resolve(file, name)
             if target is None:
                 continue
-            out.append(Registration(target, label, ev, callee, loc, opaque, spec.opaque_param, handle, parent))
+            out.append(Registration(target, name, slot, ev, callee, loc, opaque, spec.opaque_param, handle, parent))
         return out
 
     # -- what a callback reaches -------------------------------------------

@@ -1,7 +1,8 @@
 /*
  * PCI ring buffer device (lifecheck example)
  *
- * Shows: freed-in-unrealize, g_free() form (severity: error), and one
+ * Shows: freed-in-unrealize, g_free() form (severity: error), twice: a
+ * struct embedding regions, and a buffer an MMIO handler reads; and one
  * known gap of subregion-not-deleted.
  *
  * The ring state (head/tail and the two regions that expose it) is a
@@ -10,11 +11,14 @@
  *
  * Bug: exit frees s->ring, and with it the MemoryRegions embedded in it,
  * while an access that started before unplug may still be running in
- * them; QOM also still lists them as children of the device.  Freeing the
- * plain bounce buffer in exit is fine: it embeds no region.
+ * them; QOM also still lists them as children of the device.  The plain
+ * bounce buffer embeds no region, but the data region's MMIO handlers
+ * read and write it, and BAR 0 is unmapped by the PCI core only after
+ * exit returns: an access in flight may still touch it.
  *
- * Fix: move g_free(s->ring) to an instance_finalize function (regions in
- * dynamically allocated structures are freed there, docs/devel/memory.rst).
+ * Fix: move g_free(s->ring) and g_free(s->bounce) to an instance_finalize
+ * function (regions in dynamically allocated structures are freed there,
+ * docs/devel/memory.rst).
  *
  * Known gap: the guest can map a legacy doorbell port into the bus's I/O
  * space by writing the CTRL register, and exit never removes it.  That is
@@ -195,7 +199,7 @@ static void pci_ringbuf_exit(PCIDevice *pdev)
     PCIRingBufState *s = PCI_RINGBUF(pdev);
 
     timer_free(s->poll_timer);
-    g_free(s->bounce); /* lifecheck: ok[freed-in-unrealize] */
+    g_free(s->bounce); /* lifecheck: expect[freed-in-unrealize] */
     g_free(s->ring); /* lifecheck: expect[freed-in-unrealize] */
 }
 

@@ -74,7 +74,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 access = str(acc.path)
                 for reg, acc in users[:3]:
                     chain = " -> ".join(acc.via)
-                    related.append(RelatedLocation(reg.loc, f"{reg.name}() is registered here with "
+                    slot = f" as {reg.slot}" if reg.slot else ""
+                    related.append(RelatedLocation(reg.loc, f"{reg.name}() is registered here{slot} with "
                                                    f"{reg.call}()", "callback"))
                     related.append(RelatedLocation(acc.loc, f"{chain} touches {acc.path}", "use"))
             values = dict(resource=str(path), phase=phase, device=dev.name, function=ev.function[1],

@@ -1,0 +1,138 @@
+/*
+ * PCI sampler device (lifecheck example)
+ *
+ * Shows: freed-in-unrealize by reachability (severity: error): memory the
+ * device's own asynchronous paths still reach, freed in exit.
+ *
+ * A timer copies a sample into s->samples every tick; the guest reads the
+ * samples through BAR 0 (sampler_mmio_read) and the history of ticks
+ * through a log buffer.  A scratch buffer is used only while realizing.
+ *
+ * Bug: exit frees s->samples before it stops the timer, so a tick that is
+ * due writes into freed memory; and exit frees s->history, which the MMIO
+ * read handler still reads: the PCI core unmaps BAR 0 only after exit
+ * returns, and an access already in flight may still be running in it.
+ * Freeing s->scratch in exit is fine: no callback reaches it.
+ *
+ * Fix: stop the timer (timer_free) before freeing what its callback
+ * touches, and free what the MMIO handler reads in instance_finalize
+ * (see pci-sampler-fixed.c).
+ *
+ * Copyright (c) 2026 The lifecheck authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "system/memory.h"
+#include "qemu/module.h"
+#include "qom/object.h"
+
+#define TYPE_PCI_SAMPLER "pci-sampler"
+OBJECT_DECLARE_SIMPLE_TYPE(PCISamplerState, PCI_SAMPLER)
+
+#define SAMPLER_SLOTS       64
+#define SAMPLER_PERIOD_NS   (1000 * 1000)
+
+struct PCISamplerState {
+    /*< private >*/
+    PCIDevice parent_obj;
+    /*< public >*/
+
+    MemoryRegion mmio;
+    QEMUTimer *tick;
+    uint32_t *samples;
+    uint32_t *history;
+    uint8_t *scratch;
+    uint32_t head;
+};
+
+static void sampler_tick(void *opaque)
+{
+    PCISamplerState *s = opaque;
+
+    s->samples[s->head % SAMPLER_SLOTS] = s->head;
+    s->head++;
+    timer_mod(s->tick, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + SAMPLER_PERIOD_NS);
+}
+
+static uint32_t sampler_history_at(PCISamplerState *s, hwaddr addr)
+{
+    return s->history[(addr >> 2) % SAMPLER_SLOTS];
+}
+
+static uint64_t sampler_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    PCISamplerState *s = opaque;
+
+    return sampler_history_at(s, addr);
+}
+
+static void sampler_mmio_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+}
+
+static const MemoryRegionOps sampler_mmio_ops = {
+    .read = sampler_mmio_read,
+    .write = sampler_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+};
+
+static void pci_sampler_realize(PCIDevice *pdev, Error **errp)
+{
+    PCISamplerState *s = PCI_SAMPLER(pdev);
+
+    s->scratch = g_malloc0(4 * KiB);
+    s->samples = g_new0(uint32_t, SAMPLER_SLOTS);
+    s->history = g_new0(uint32_t, SAMPLER_SLOTS);
+    memory_region_init_io(&s->mmio, OBJECT(s), &sampler_mmio_ops, s, "pci-sampler.mmio", 4 * KiB);
+    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+    s->tick = timer_new_ns(QEMU_CLOCK_VIRTUAL, sampler_tick, s);
+    timer_mod(s->tick, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + SAMPLER_PERIOD_NS);
+}
+
+static void pci_sampler_exit(PCIDevice *pdev)
+{
+    PCISamplerState *s = PCI_SAMPLER(pdev);
+
+    g_free(s->scratch); /* lifecheck: ok[freed-in-unrealize] */
+    g_free(s->samples); /* lifecheck: expect[freed-in-unrealize] */
+    timer_free(s->tick);
+    g_free(s->history); /* lifecheck: expect[freed-in-unrealize] */
+}
+
+static void pci_sampler_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = pci_sampler_realize;
+    k->exit = pci_sampler_exit;
+    k->vendor_id = PCI_VENDOR_ID_QEMU;
+    k->device_id = 0x1120;
+    k->revision = 0x01;
+    k->class_id = PCI_CLASS_OTHERS;
+    dc->desc = "PCI sampler";
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo pci_sampler_info = {
+    .name          = TYPE_PCI_SAMPLER,
+    .parent        = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(PCISamplerState),
+    .class_init    = pci_sampler_class_init,
+    .interfaces = (const InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void pci_sampler_register_types(void)
+{
+    type_register_static(&pci_sampler_info);
+}
+
+type_init(pci_sampler_register_types)
