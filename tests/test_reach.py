@@ -109,7 +109,7 @@ def test_the_finding_names_the_callback_and_the_access(tmp_path, catalog):
     assert "sampler_mmio_read()" in history.message and "self.history[]" in history.message
     roles = {(r.role, r.loc.line) for r in history.related}
     text = (EXAMPLES / "hw/misc/pci-sampler.c").read_text()
-    assert ("callback", line_of(text, "memory_region_init_io(&s->mmio")) in roles
+    assert ("callback", line_of(text, "memory_region_init_io(&s->window")) in roles
     assert ("use", line_of(text, "return s->history[")) in roles
 
 
@@ -164,7 +164,9 @@ def test_virtqueue_handler_memory_freed_before_the_queue_is_deleted(check_snippe
     ({"register": [{"function": "f", "opaque": 1}]}, "needs 'callbacks' or 'ops'"),
     ({"register": [{"function": "f", "callbacks": [0], "opaque": 1, "handel": 0}]}, "unknown keys ['handel']"),
     ({"register": [{"function": "f", "callbacks": [0]}]}, "'register[0].opaque' is required"),
-    ({"cutoff": [{"function": "g"}]}, "needs 'handle' or 'registrations'"),
+    ({"cutoff": [{"function": "g"}]}, "needs 'handle', 'registrations' or 'unmaps'"),
+    ({"cutoff": [{"function": "g", "unmaps": "bars"}]}, "no [[mapping]] maps into 'bars'"),
+    ({"mapping": [{"function": "m", "into": "bars"}]}, "'mapping[0].region' is required"),
     ({"cutoff": [{"function": "g", "registrations": ["nope"]}]}, "'nope' is not a [[register]] function"),
     ({"cutoff": [{"function": "g", "handle": -2}]}, "must be an argument index"),
 ])
@@ -174,7 +176,7 @@ def test_callback_table_is_checked(table, message):
 
 
 def test_bundled_callback_table_loads(catalog):
-    regs, cuts = check_table(catalog.tables["callbacks"])
+    regs, cuts, maps = check_table(catalog.tables["callbacks"])
     assert {"memory_region_init_io", "timer_new_ns", "virtio_add_queue"} <= {r.function for r in regs}
     assert {"timer_del", "memory_region_del_subregion", "virtio_cleanup"} <= {c.function for c in cuts}
 
@@ -225,3 +227,23 @@ def test_a_field_read_after_the_call_that_wipes_its_struct(check_snippet):
     vhost_dev_cleanup(&s->vhost_dev);
     g_free(vqs);"""
     assert not {f for f in check_snippet(fixed, name="hw/virtio/vufoo2.c") if f[0] == "use-after-release"}
+
+
+BAR = HEAD.replace("memory_region_add_subregion(pci_address_space(pdev), 0x1000, &s->mmio);",
+                   "pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);") \
+    + "void pci_unregister_io_regions(PCIDevice *pci_dev);\n"
+
+
+def test_bars_the_pci_core_unmaps_first_are_cut_off(check_snippet):
+    # pci_qdev_unrealize() (10.2) unmaps every BAR before calling exit
+    body = """    timer_free(s->t);
+    g_free(s->tmp);
+    g_free(s->buf);
+%s    g_free(s->log); /* HERE */
+}
+""" + TAIL
+    exit_head = "static void foo_exit(PCIDevice *pdev)\n{\n    FooState *s = FOO(pdev);\n"
+    late = BAR + exit_head + body % ""
+    assert check_snippet(late) == {("freed-in-unrealize", line_of(late, "/* HERE */"))}
+    cut = BAR + exit_head + body % "    pci_unregister_io_regions(pdev);\n"
+    assert check_snippet(cut, name="hw/misc/snippet2.c") == set()

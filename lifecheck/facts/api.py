@@ -288,6 +288,13 @@ class ApiIndex:
                 return call
         return None
 
+    def lookup_role(self, function: Optional[str], role: str) -> Optional[ApiCall]:
+        """A ``role`` call of any family that ``function`` is."""
+        for _, call in self.by_function.get(function or "", ()):
+            if call.role == role:
+                return call
+        return None
+
     def lookup_trait(self, function: Optional[str], trait: str, role: str) -> Optional[ApiCall]:
         """The ``role`` call of a family with ``trait`` that ``function`` is."""
         families = self._traits[trait]

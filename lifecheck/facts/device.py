@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..graph import PHASES, DeviceType, Event, Program, field_path
 from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
-from .api import ALL, ApiIndex, Op
+from .api import ALL, ApiIndex, Op, list_key
 from .order import Order
 from .reach import Access, Reach, Registration
 
@@ -132,12 +132,20 @@ class DeviceFacts:
     @cached_property
     def mapped_into(self) -> Dict[str, str]:
         """region key -> the key of the container it is mapped into (the
-        device's own add_subregion calls)."""
+        device's own add_subregion calls), or "@place" for a region a
+        mapping call of the callbacks table put into a place
+        (pci_register_bar(): "@pci-bars")."""
         out: Dict[str, str] = {}
+        mappings = self.reach.mappings if self.reach is not None else {}
         for phase in ("instance_init", "realize"):
             for op in self.ops[phase]:
                 if op.role == "acquire" and op.container is not None and op.key is not None:
                     out.setdefault(op.key, op.container.key())
+            for ev in self.events[phase]:
+                m = mappings.get(ev.site.callee or "")
+                path = ev.arg_path(m.region) if m is not None else None
+                if path is not None:
+                    out.setdefault(path.key(), "@" + m.into)
         return out
 
     def async_users(self, path: AccessPath, release: Optional[Event]) -> List[Tuple["Registration", "Access"]]:
@@ -147,7 +155,14 @@ class DeviceFacts:
         cuts off (timer deleted, region unmapped, handler removed)."""
         if self.reach is None or release is None:
             return []
-        users = self.reach.reaching(self.dev, path.key())
+        key = list_key(path)
+        if "[]" in key or "{}" in key or self.cleared(path.key(), ("unrealize",)):
+            # an element of an array or list (its slot is emptied when it is
+            # freed), or a pointer cleared after the free: what a callback
+            # finds there afterwards is not the freed memory
+            return []
+        users = [(reg, acc) for reg, acc in self.reach.reaching(self.dev, path.key())
+                 if not (acc.passed and self.api.lookup_role(acc.callee, "release"))]
         if not users:
             return []
         before = [ev for ev in self.events[release.phase]

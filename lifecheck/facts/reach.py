@@ -35,7 +35,8 @@ MAX_NESTING = 2
 REGISTERING_PHASES = ("instance_init", "realize", "runtime")
 
 _REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle"}
-_CUTOFF_KEYS = {"function", "handle", "registrations", "when_null"}
+_CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps"}
+_MAPPING_KEYS = {"function", "region", "into"}
 
 
 class CallbackTableError(ValueError):
@@ -62,6 +63,17 @@ class Cutoff:
     handle: Optional[int] = None
     registrations: Tuple[str, ...] = ()
     when_null: Optional[int] = None
+    unmaps: str = ""          # every region a [[mapping]] put ``into`` this place
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A call that maps a region into a place a cut-off removes as a whole
+    (pci_register_bar(): the BARs pci_unregister_io_regions() unmaps)."""
+
+    function: str
+    region: int
+    into: str
 
 
 def _index(entry: dict, key: str, where: str, result: bool = False) -> Optional[int]:
@@ -74,14 +86,31 @@ def _index(entry: dict, key: str, where: str, result: bool = False) -> Optional[
     return value
 
 
-def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff]]:
+def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mapping]]:
     """The entries of the callbacks table, checked (CallbackTableError
     names the first bad key)."""
     regs: List[Registering] = []
     cuts: List[Cutoff] = []
-    unknown_top = set(data) - {"register", "cutoff"}
+    maps: List[Mapping] = []
+    unknown_top = set(data) - {"register", "cutoff", "mapping"}
     if unknown_top:
-        raise CallbackTableError(f"unknown keys {sorted(unknown_top)}; allowed: cutoff, register")
+        raise CallbackTableError(f"unknown keys {sorted(unknown_top)}; allowed: cutoff, mapping, register")
+    for i, entry in enumerate(data.get("mapping", [])):
+        where = f"mapping[{i}]."
+        if not isinstance(entry, dict):
+            raise CallbackTableError(f"{where[:-1]} must be a table")
+        unknown = set(entry) - _MAPPING_KEYS
+        if unknown:
+            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
+        fn, into = entry.get("function"), entry.get("into")
+        if not isinstance(fn, str) or not fn:
+            raise CallbackTableError(f"key '{where}function' must be a function name")
+        if not isinstance(into, str) or not into:
+            raise CallbackTableError(f"key '{where}into' must name a place")
+        region = _index(entry, "region", where)
+        if region is None:
+            raise CallbackTableError(f"key '{where}region' is required")
+        maps.append(Mapping(fn, region, into))
     for i, entry in enumerate(data.get("register", [])):
         where = f"register[{i}]."
         if not isinstance(entry, dict):
@@ -118,15 +147,22 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff]]:
         if not isinstance(regs_of, list) or not all(isinstance(r, str) for r in regs_of):
             raise CallbackTableError(f"key '{where}registrations' must be a list of function names")
         handle = _index(entry, "handle", where)
-        if handle is None and not regs_of:
-            raise CallbackTableError(f"{where[:-1]} ('{fn}') needs 'handle' or 'registrations'")
-        cuts.append(Cutoff(fn, handle, tuple(regs_of), _index(entry, "when_null", where)))
+        unmaps = entry.get("unmaps", "")
+        if not isinstance(unmaps, str):
+            raise CallbackTableError(f"key '{where}unmaps' must name a place")
+        if handle is None and not regs_of and not unmaps:
+            raise CallbackTableError(f"{where[:-1]} ('{fn}') needs 'handle', 'registrations' or 'unmaps'")
+        cuts.append(Cutoff(fn, handle, tuple(regs_of), _index(entry, "when_null", where), unmaps))
     known = {r.function for r in regs}
     for i, c in enumerate(cuts):
         for r in c.registrations:
             if r not in known:
                 raise CallbackTableError(f"key 'cutoff[{i}].registrations': '{r}' is not a [[register]] function")
-    return regs, cuts
+    places = {m.into for m in maps}
+    for i, c in enumerate(cuts):
+        if c.unmaps and c.unmaps not in places:
+            raise CallbackTableError(f"key 'cutoff[{i}].unmaps': no [[mapping]] maps into '{c.unmaps}'")
+    return regs, cuts, maps
 
 
 @dataclass(frozen=True)
@@ -137,6 +173,7 @@ class Access:
     loc: Location
     via: Tuple[str, ...]      # the callback, ..., the function that touches it
     passed: bool = False      # handed to a call (``memcpy(s->buf, ...)``), not read in place
+    callee: str = ""          # the call it is handed to
 
 
 @dataclass(frozen=True)
@@ -167,8 +204,9 @@ class Reach:
 
     def __init__(self, program: Program, table: dict):
         self.program = program
-        regs, cuts = check_table(table or {})
+        regs, cuts, maps = check_table(table or {})
         self.registering: Dict[str, Registering] = {r.function: r for r in regs}
+        self.mappings: Dict[str, Mapping] = {m.function: m for m in maps}
         self.cutoffs: Dict[str, List[Cutoff]] = {}
         for c in cuts:
             self.cutoffs.setdefault(c.function, []).append(c)
@@ -278,7 +316,8 @@ class Reach:
                     if t.root == SELF:
                         callee_env[i] = t
                         if t.steps:
-                            accesses.setdefault(t.key() + "()", Access(t, site.loc, via, passed=True))
+                            accesses.setdefault(t.key() + "()", Access(t, site.loc, via, passed=True,
+                                                                       callee=site.callee or ""))
                 if site.callee in self.registering and callee_env:
                     args = tuple(translate_expr(a, env) for a in site.args)
                     result = translate_path(site.result, env) if site.result is not None else None
@@ -323,10 +362,13 @@ class Reach:
                 if root.call in cut.registrations or reg.call in cut.registrations:
                     return True
                 continue
-            path = ev.arg_path(cut.handle) if cut.handle is not None else None
-            if path is None:
-                continue
-            k = path.key()
+            if cut.unmaps:
+                k = "@" + cut.unmaps     # the place, as mapped_into names it
+            else:
+                path = ev.arg_path(cut.handle) if cut.handle is not None else None
+                if path is None:
+                    continue
+                k = path.key()
             for r in (reg, root):
                 if r.handle is None:
                     continue

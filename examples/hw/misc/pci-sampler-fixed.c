@@ -4,7 +4,7 @@
  * Shows: no findings.  The same device as pci-sampler.c with its
  * teardown done right: exit stops the timer before it frees the samples
  * the timer callback writes (the callback is cut off first), and the
- * history buffer the MMIO read handler reads is freed in
+ * history buffer the window's read handler reads is freed in
  * instance_finalize, once no access can be in flight any more.  The
  * scratch buffer no callback reaches is still freed in exit.
  *
@@ -26,6 +26,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(PCISamplerState, PCI_SAMPLER)
 
 #define SAMPLER_SLOTS       64
 #define SAMPLER_PERIOD_NS   (1000 * 1000)
+#define SAMPLER_WINDOW_BASE 0xfe000000
 
 struct PCISamplerState {
     /*< private >*/
@@ -33,6 +34,7 @@ struct PCISamplerState {
     /*< public >*/
 
     MemoryRegion mmio;
+    MemoryRegion window;        /* history window, in the PCI memory space */
     QEMUTimer *tick;
     uint32_t *samples;
     uint32_t *history;
@@ -71,6 +73,19 @@ static const MemoryRegionOps sampler_mmio_ops = {
     .endianness = DEVICE_LITTLE_ENDIAN,
 };
 
+static uint64_t sampler_regs_read(void *opaque, hwaddr addr, unsigned size)
+{
+    PCISamplerState *s = opaque;
+
+    return s->head;
+}
+
+static const MemoryRegionOps sampler_regs_ops = {
+    .read = sampler_regs_read,
+    .write = sampler_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+};
+
 static void pci_sampler_realize(PCIDevice *pdev, Error **errp)
 {
     PCISamplerState *s = PCI_SAMPLER(pdev);
@@ -78,8 +93,10 @@ static void pci_sampler_realize(PCIDevice *pdev, Error **errp)
     s->scratch = g_malloc0(4 * KiB);
     s->samples = g_new0(uint32_t, SAMPLER_SLOTS);
     s->history = g_new0(uint32_t, SAMPLER_SLOTS);
-    memory_region_init_io(&s->mmio, OBJECT(s), &sampler_mmio_ops, s, "pci-sampler.mmio", 4 * KiB);
+    memory_region_init_io(&s->mmio, OBJECT(s), &sampler_regs_ops, s, "pci-sampler.mmio", 4 * KiB);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+    memory_region_init_io(&s->window, OBJECT(s), &sampler_mmio_ops, s, "pci-sampler.window", 4 * KiB);
+    memory_region_add_subregion(pci_address_space(pdev), SAMPLER_WINDOW_BASE, &s->window);
     s->tick = timer_new_ns(QEMU_CLOCK_VIRTUAL, sampler_tick, s);
     timer_mod(s->tick, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + SAMPLER_PERIOD_NS);
 }
@@ -91,6 +108,7 @@ static void pci_sampler_exit(PCIDevice *pdev)
     g_free(s->scratch); /* lifecheck: ok[freed-in-unrealize] */
     timer_free(s->tick);
     g_free(s->samples); /* lifecheck: ok[freed-in-unrealize] */
+    memory_region_del_subregion(pci_address_space(pdev), &s->window);
 }
 
 static void pci_sampler_finalize(Object *obj)

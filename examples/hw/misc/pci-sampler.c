@@ -4,19 +4,20 @@
  * Shows: freed-in-unrealize by reachability (severity: error): memory the
  * device's own asynchronous paths still reach, freed in exit.
  *
- * A timer copies a sample into s->samples every tick; the guest reads the
- * samples through BAR 0 (sampler_mmio_read) and the history of ticks
- * through a log buffer.  A scratch buffer is used only while realizing.
+ * A timer copies a sample into s->samples every tick; BAR 0 holds the
+ * registers, and a window the device maps into the PCI memory space shows
+ * the history of ticks (sampler_mmio_read reads s->history).  A scratch
+ * buffer is used only while realizing.
  *
  * Bug: exit frees s->samples before it stops the timer, so a tick that is
- * due writes into freed memory; and exit frees s->history, which the MMIO
- * read handler still reads: the PCI core unmaps BAR 0 only after exit
- * returns, and an access already in flight may still be running in it.
- * Freeing s->scratch in exit is fine: no callback reaches it.
+ * due writes into freed memory; and it frees s->history before it unmaps
+ * the window whose read handler reads it.  Freeing s->scratch in exit is
+ * fine: no callback reaches it.  (BAR 0 needs nothing: the PCI core unmaps
+ * the BARs before it calls exit.)
  *
- * Fix: stop the timer (timer_free) before freeing what its callback
- * touches, and free what the MMIO handler reads in instance_finalize
- * (see pci-sampler-fixed.c).
+ * Fix: cut the callbacks off first -- stop the timer (timer_free), unmap
+ * the window -- and free what they touch afterwards, or free it in
+ * instance_finalize (see pci-sampler-fixed.c).
  *
  * Copyright (c) 2026 The lifecheck authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -36,6 +37,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(PCISamplerState, PCI_SAMPLER)
 
 #define SAMPLER_SLOTS       64
 #define SAMPLER_PERIOD_NS   (1000 * 1000)
+#define SAMPLER_WINDOW_BASE 0xfe000000
 
 struct PCISamplerState {
     /*< private >*/
@@ -43,6 +45,7 @@ struct PCISamplerState {
     /*< public >*/
 
     MemoryRegion mmio;
+    MemoryRegion window;        /* history window, in the PCI memory space */
     QEMUTimer *tick;
     uint32_t *samples;
     uint32_t *history;
@@ -81,6 +84,19 @@ static const MemoryRegionOps sampler_mmio_ops = {
     .endianness = DEVICE_LITTLE_ENDIAN,
 };
 
+static uint64_t sampler_regs_read(void *opaque, hwaddr addr, unsigned size)
+{
+    PCISamplerState *s = opaque;
+
+    return s->head;
+}
+
+static const MemoryRegionOps sampler_regs_ops = {
+    .read = sampler_regs_read,
+    .write = sampler_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+};
+
 static void pci_sampler_realize(PCIDevice *pdev, Error **errp)
 {
     PCISamplerState *s = PCI_SAMPLER(pdev);
@@ -88,8 +104,10 @@ static void pci_sampler_realize(PCIDevice *pdev, Error **errp)
     s->scratch = g_malloc0(4 * KiB);
     s->samples = g_new0(uint32_t, SAMPLER_SLOTS);
     s->history = g_new0(uint32_t, SAMPLER_SLOTS);
-    memory_region_init_io(&s->mmio, OBJECT(s), &sampler_mmio_ops, s, "pci-sampler.mmio", 4 * KiB);
+    memory_region_init_io(&s->mmio, OBJECT(s), &sampler_regs_ops, s, "pci-sampler.mmio", 4 * KiB);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+    memory_region_init_io(&s->window, OBJECT(s), &sampler_mmio_ops, s, "pci-sampler.window", 4 * KiB);
+    memory_region_add_subregion(pci_address_space(pdev), SAMPLER_WINDOW_BASE, &s->window);
     s->tick = timer_new_ns(QEMU_CLOCK_VIRTUAL, sampler_tick, s);
     timer_mod(s->tick, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + SAMPLER_PERIOD_NS);
 }
@@ -102,6 +120,7 @@ static void pci_sampler_exit(PCIDevice *pdev)
     g_free(s->samples); /* lifecheck: expect[freed-in-unrealize] */
     timer_free(s->tick);
     g_free(s->history); /* lifecheck: expect[freed-in-unrealize] */
+    memory_region_del_subregion(pci_address_space(pdev), &s->window);
 }
 
 static void pci_sampler_class_init(ObjectClass *klass, const void *data)
