@@ -111,6 +111,7 @@ def test_the_finding_names_the_callback_and_the_access(tmp_path, catalog):
     text = (EXAMPLES / "hw/misc/pci-sampler.c").read_text()
     assert ("callback", line_of(text, "memory_region_init_io(&s->window")) in roles
     assert ("use", line_of(text, "return s->history[")) in roles
+    assert ("cutoff", line_of(text, "memory_region_del_subregion(pci_address_space(pdev), &s->window)")) in roles
 
 
 VQ = """\

@@ -172,6 +172,18 @@ class DeviceFacts:
         return [(reg, acc) for reg, acc in users
                 if not any(self.reach.cuts(reg, ev, mapped) for ev in before)]
 
+    def later_cutoff(self, reg: "Registration", release: Event) -> Optional[Event]:
+        """The first call of ``release``'s phase after it that cuts
+        ``reg``'s callback off (the order is wrong, not the phase)."""
+        if self.reach is None or self.order is None:
+            return None
+        mapped = self.mapped_into
+        for ev in self.events[release.phase]:
+            if ev.site.callee in self.reach.cutoffs and ev is not release \
+                    and self.order.after(release, ev) and self.reach.cuts(reg, ev, mapped):
+                return ev
+        return None
+
     # -- API effects (the acquire/release rules) -----------------------------
     @cached_property
     def ops(self) -> Dict[str, List[Op]]:

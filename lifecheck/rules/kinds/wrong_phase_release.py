@@ -78,6 +78,10 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                     related.append(RelatedLocation(reg.loc, f"{reg.name}() is registered here{slot} with "
                                                    f"{reg.call}()", "callback"))
                     related.append(RelatedLocation(acc.loc, f"{chain} touches {acc.path}", "use"))
+                    late = device.later_cutoff(reg, ev)
+                    if late is not None:
+                        related.append(RelatedLocation(late.site.loc, f"{reg.name}() is cut off only here, "
+                                                       f"after the release ({late.site.callee}())", "cutoff"))
             values = dict(resource=str(path), phase=phase, device=dev.name, function=ev.function[1],
                           call=ev.site.callee, callback=callback, access=access)
             out.append(Finding(
