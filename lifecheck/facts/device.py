@@ -167,10 +167,40 @@ class DeviceFacts:
             return []
         before = [ev for ev in self.events[release.phase]
                   if ev.site.callee in self.reach.cutoffs and ev is not release
-                  and self.order is not None and self.order.after(ev, release)]
+                  and self._precedes(ev, release)]
         mapped = self.mapped_into
+        # what the framework cuts off before it runs the hook of the release
+        framework = [cut for ref in self.dev.hooks.get(release.phase, ())
+                     if release.frames and ref.function == release.frames[0][0]
+                     for cut in self.reach.before_hook.get(ref.bound_by, ())]
         return [(reg, acc) for reg, acc in users
-                if not any(self.reach.cuts(reg, ev, mapped) for ev in before)]
+                if not any(self.reach.cuts(reg, ev, mapped) for ev in before)
+                and not any(self.reach.cut_by(reg, cut, None, mapped) for cut in framework)]
+
+    def _precedes(self, first: Event, second: Event) -> bool:
+        """``first`` runs before ``second`` in their phase: in one hook's
+        walk (``Order.after``), or ``first`` in a hook that calls the hook
+        of ``second`` through its class (pci_qdev_unrealize() calls
+        ``pc->exit(pci_dev)``) before that call."""
+        if self.order is None:
+            return False
+        if self.order.after(first, second):
+            return True
+        if not first.frames or not second.frames or first.frames[0][0] == second.frames[0][0]:
+            return False
+        root = second.frames[0][0]
+        fields = {r.bound_by.rsplit(".", 1)[-1] for r in self.dev.hooks.get(second.phase, ())
+                  if r.function == root}
+        fn = self.program.functions.get(first.frames[0][0])
+        if fn is None or not fields:
+            return False
+        for site in fn.calls:
+            text = (site.callee_text or "").rstrip(") ")
+            if site.callee is None and any(text.endswith(("->" + f, "." + f)) for f in fields):
+                at = Event(second.phase, site, first.frames[0][0], (), None, (),
+                           ((first.frames[0][0], site.index),))
+                return self.order.after(first, at)
+        return False
 
     def later_cutoff(self, reg: "Registration", release: Event) -> Optional[Event]:
         """The first call of ``release``'s phase after it that cuts
@@ -180,7 +210,7 @@ class DeviceFacts:
         mapped = self.mapped_into
         for ev in self.events[release.phase]:
             if ev.site.callee in self.reach.cutoffs and ev is not release \
-                    and self.order.after(release, ev) and self.reach.cuts(reg, ev, mapped):
+                    and self._precedes(release, ev) and self.reach.cuts(reg, ev, mapped):
                 return ev
         return None
 

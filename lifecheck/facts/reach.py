@@ -37,6 +37,7 @@ REGISTERING_PHASES = ("instance_init", "realize", "runtime")
 _REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle"}
 _CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps"}
 _MAPPING_KEYS = {"function", "region", "into"}
+_BEFORE_HOOK_KEYS = {"hook", "cutoffs", "by"}
 
 
 class CallbackTableError(ValueError):
@@ -86,15 +87,27 @@ def _index(entry: dict, key: str, where: str, result: bool = False) -> Optional[
     return value
 
 
-def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mapping]]:
+@dataclass(frozen=True)
+class BeforeHook:
+    """Cut-offs the framework makes on the device before it runs a hook
+    (pci_qdev_unrealize() unmaps the BARs, then calls PCIDeviceClass.exit)."""
+
+    hook: str                  # the binding, "PCIDeviceClass.exit"
+    cutoffs: Tuple[str, ...]   # [[cutoff]] functions (by unmaps or registrations)
+    by: str = ""               # the framework function, for readers
+
+
+def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mapping], List[BeforeHook]]:
     """The entries of the callbacks table, checked (CallbackTableError
     names the first bad key)."""
     regs: List[Registering] = []
     cuts: List[Cutoff] = []
     maps: List[Mapping] = []
-    unknown_top = set(data) - {"register", "cutoff", "mapping"}
+    befores: List[BeforeHook] = []
+    unknown_top = set(data) - {"register", "cutoff", "mapping", "before_hook"}
     if unknown_top:
-        raise CallbackTableError(f"unknown keys {sorted(unknown_top)}; allowed: cutoff, mapping, register")
+        raise CallbackTableError(f"unknown keys {sorted(unknown_top)}; "
+                                 "allowed: before_hook, cutoff, mapping, register")
     for i, entry in enumerate(data.get("mapping", [])):
         where = f"mapping[{i}]."
         if not isinstance(entry, dict):
@@ -162,7 +175,27 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
     for i, c in enumerate(cuts):
         if c.unmaps and c.unmaps not in places:
             raise CallbackTableError(f"key 'cutoff[{i}].unmaps': no [[mapping]] maps into '{c.unmaps}'")
-    return regs, cuts, maps
+    whole = {c.function for c in cuts if c.unmaps or c.registrations}
+    for i, entry in enumerate(data.get("before_hook", [])):
+        where = f"before_hook[{i}]."
+        if not isinstance(entry, dict):
+            raise CallbackTableError(f"{where[:-1]} must be a table")
+        unknown = set(entry) - _BEFORE_HOOK_KEYS
+        if unknown:
+            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
+        hook, by, names = entry.get("hook"), entry.get("by", ""), entry.get("cutoffs")
+        if not isinstance(hook, str) or "." not in hook:
+            raise CallbackTableError(f"key '{where}hook' must be a binding like \"PCIDeviceClass.exit\"")
+        if not isinstance(by, str):
+            raise CallbackTableError(f"key '{where}by' must be a function name")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise CallbackTableError(f"key '{where}cutoffs' must be a list of [[cutoff]] functions")
+        for n in names:
+            if n not in whole:
+                raise CallbackTableError(f"key '{where}cutoffs': '{n}' is not a [[cutoff]] with "
+                                         "'unmaps' or 'registrations'")
+        befores.append(BeforeHook(hook, tuple(names), by))
+    return regs, cuts, maps, befores
 
 
 @dataclass(frozen=True)
@@ -204,12 +237,17 @@ class Reach:
 
     def __init__(self, program: Program, table: dict):
         self.program = program
-        regs, cuts, maps = check_table(table or {})
+        regs, cuts, maps, befores = check_table(table or {})
         self.registering: Dict[str, Registering] = {r.function: r for r in regs}
         self.mappings: Dict[str, Mapping] = {m.function: m for m in maps}
+        self.before_hook: Dict[str, List[Cutoff]] = {}
         self.cutoffs: Dict[str, List[Cutoff]] = {}
         for c in cuts:
             self.cutoffs.setdefault(c.function, []).append(c)
+        for b in befores:
+            for name in b.cutoffs:
+                self.before_hook.setdefault(b.hook, []).extend(
+                    c for c in self.cutoffs[name] if c.unmaps or c.registrations)
         self._walks: Dict[Tuple[FunctionKey, str, int], Tuple[List[Access], List[Registration]]] = {}
         self._devices: Dict[str, List[Registration]] = {}
 
@@ -352,33 +390,37 @@ class Reach:
         """``ev`` (a call of a teardown) stops ``reg``'s callback:
         ``containers`` maps a region's key to the container it is mapped
         into, so removing a container cuts off what is mapped inside it."""
+        return any(self.cut_by(reg, cut, ev, containers) for cut in self.cutoffs.get(ev.site.callee or "", ()))
+
+    def cut_by(self, reg: Registration, cut: Cutoff, ev: Optional[Event], containers: Dict[str, str]) -> bool:
+        """``cut`` (made by ``ev``; None: by the framework, with no
+        arguments to read) stops ``reg``'s callback."""
         root = reg.root
-        for cut in self.cutoffs.get(ev.site.callee or "", ()):
-            if cut.when_null is not None:
-                arg = ev.args[cut.when_null] if cut.when_null < len(ev.args) else None
-                if arg is None or not arg.is_null:
-                    continue
-            if cut.registrations:
-                if root.call in cut.registrations or reg.call in cut.registrations:
-                    return True
+        if cut.when_null is not None:
+            if ev is None:
+                return False
+            arg = ev.args[cut.when_null] if cut.when_null < len(ev.args) else None
+            if arg is None or not arg.is_null:
+                return False
+        if cut.registrations:
+            return root.call in cut.registrations or reg.call in cut.registrations
+        if cut.unmaps:
+            k = "@" + cut.unmaps     # the place, as mapped_into names it
+        else:
+            path = ev.arg_path(cut.handle) if ev is not None and cut.handle is not None else None
+            if path is None:
+                return False
+            k = path.key()
+        for r in (reg, root):
+            if r.handle is None:
                 continue
-            if cut.unmaps:
-                k = "@" + cut.unmaps     # the place, as mapped_into names it
-            else:
-                path = ev.arg_path(cut.handle) if cut.handle is not None else None
-                if path is None:
-                    continue
-                k = path.key()
-            for r in (reg, root):
-                if r.handle is None:
-                    continue
-                h = r.handle.key()
-                seen = set()
-                while h and h not in seen:
-                    if h == k or key_within(h, k):
-                        return True
-                    seen.add(h)
-                    h = containers.get(h, "")
+            h = r.handle.key()
+            seen = set()
+            while h and h not in seen:
+                if h == k or key_within(h, k):
+                    return True
+                seen.add(h)
+                h = containers.get(h, "")
         return False
 
 

@@ -1,8 +1,8 @@
 /*
  * PCI ring buffer device (lifecheck example)
  *
- * Shows: freed-in-unrealize, g_free() form (severity: error), one known
- * gap of subregion-not-deleted and one known false alarm.
+ * Shows: freed-in-unrealize, g_free() form (severity: error), and one
+ * known gap of subregion-not-deleted.
  *
  * The ring state (head/tail and the two regions that expose it) is a
  * separate RingState allocated in realize; its regions are mapped into the
@@ -17,10 +17,6 @@
  *
  * Fix: move g_free(s->ring) to an instance_finalize function (regions in
  * dynamically allocated structures are freed there, docs/devel/memory.rst).
- *
- * Known false alarm: this examples tree has no PCI core, so lifecheck does
- * not see the BARs unmapped before exit and reports g_free(s->bounce); on
- * a QEMU tree it follows pci_qdev_unrealize() and stays quiet.
  *
  * Known gap: the guest can map a legacy doorbell port into the bus's I/O
  * space by writing the CTRL register, and exit never removes it.  That is
@@ -201,7 +197,7 @@ static void pci_ringbuf_exit(PCIDevice *pdev)
     PCIRingBufState *s = PCI_RINGBUF(pdev);
 
     timer_free(s->poll_timer);
-    g_free(s->bounce); /* lifecheck: expect-spurious[freed-in-unrealize] */
+    g_free(s->bounce); /* lifecheck: ok[freed-in-unrealize] */
     g_free(s->ring); /* lifecheck: expect[freed-in-unrealize] */
 }
 
