@@ -156,10 +156,10 @@ class DeviceFacts:
         if self.reach is None or release is None:
             return []
         key = list_key(path)
-        if "[]" in key or "{}" in key or self.cleared(path.key(), ("unrealize",)):
+        if "[]" in key or "{}" in key or self._unreachable_after(path, release):
             # an element of an array or list (its slot is emptied when it is
-            # freed), or a pointer cleared after the free: what a callback
-            # finds there afterwards is not the freed memory
+            # freed), or a pointer cleared or wiped: what a callback finds
+            # there afterwards is not the freed memory
             return []
         users = [(reg, acc) for reg, acc in self.reach.reaching(self.dev, path.key())
                  if not (acc.passed and self.api.lookup_role(acc.callee, "release"))]
@@ -176,6 +176,23 @@ class DeviceFacts:
         return [(reg, acc) for reg, acc in users
                 if not any(self.reach.cuts(reg, ev, mapped) for ev in before)
                 and not any(self.reach.cut_by(reg, cut, None, mapped) for cut in framework)]
+
+    def _unreachable_after(self, path: AccessPath, release: Event) -> bool:
+        """After the teardown a callback cannot reach what ``path`` held
+        through ``path``: the pointer, or one it is reached through
+        (``vsnd->pcm`` for ``vsnd->pcm->streams``), is cleared in the same
+        phase, or a call that wipes an object holding it ran before
+        (vhost_dev_cleanup(&s->dev) for ``s->dev.vqs``)."""
+        phase = release.phase
+        prefixes = [AccessPath(path.root, path.steps[:i]).key() for i in range(1, len(path.steps) + 1)]
+        if any(self.cleared(k, (phase,)) for k in prefixes):
+            return True
+        for op in self.ops[phase]:
+            if op.role == "release" and "wipes" in op.attrs and op.key is not None \
+                    and any(k == op.key or key_within(k, op.key) for k in prefixes) \
+                    and self._precedes(op.event, release):
+                return True
+        return False
 
     def _precedes(self, first: Event, second: Event) -> bool:
         """``first`` runs before ``second`` in their phase: in one hook's

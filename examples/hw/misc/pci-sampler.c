@@ -9,11 +9,13 @@
  * the history of ticks (sampler_mmio_read reads s->history).  A scratch
  * buffer is used only while realizing.
  *
- * Bug: exit frees s->samples before it stops the timer, so a tick that is
- * due writes into freed memory; and it frees s->history before it unmaps
- * the window whose read handler reads it.  Freeing s->scratch in exit is
- * fine: no callback reaches it.  (BAR 0 needs nothing: the PCI core unmaps
- * the BARs before it calls exit.)
+ * Bug: exit frees s->samples, but the timer is stopped only in
+ * instance_finalize, so a tick after unplug writes into freed memory
+ * (severity: error).  Exit also frees s->history before it unmaps the
+ * window whose read handler reads it: the order is wrong, though under
+ * the BQL no access can run in between (severity: warning).  Freeing
+ * s->scratch in exit is fine: no callback reaches it.  (BAR 0 needs
+ * nothing: the PCI core unmaps the BARs before it calls exit.)
  *
  * Fix: cut the callbacks off first -- stop the timer (timer_free), unmap
  * the window -- and free what they touch afterwards, or free it in
@@ -118,9 +120,15 @@ static void pci_sampler_exit(PCIDevice *pdev)
 
     g_free(s->scratch); /* lifecheck: ok[freed-in-unrealize] */
     g_free(s->samples); /* lifecheck: expect[freed-in-unrealize] */
-    timer_free(s->tick);
     g_free(s->history); /* lifecheck: expect[freed-in-unrealize] */
     memory_region_del_subregion(pci_address_space(pdev), &s->window);
+}
+
+static void pci_sampler_finalize(Object *obj)
+{
+    PCISamplerState *s = PCI_SAMPLER(obj);
+
+    timer_free(s->tick);
 }
 
 static void pci_sampler_class_init(ObjectClass *klass, const void *data)
@@ -142,6 +150,7 @@ static const TypeInfo pci_sampler_info = {
     .name          = TYPE_PCI_SAMPLER,
     .parent        = TYPE_PCI_DEVICE,
     .instance_size = sizeof(PCISamplerState),
+    .instance_finalize = pci_sampler_finalize,
     .class_init    = pci_sampler_class_init,
     .interfaces = (const InterfaceInfo[]) {
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },
