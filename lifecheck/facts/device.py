@@ -181,12 +181,15 @@ class DeviceFacts:
         """After the teardown a callback cannot reach what ``path`` held
         through ``path``: the pointer, or one it is reached through
         (``vsnd->pcm`` for ``vsnd->pcm->streams``), is cleared in the same
-        phase, or a call that wipes an object holding it ran before
+        phase (or by the release itself: g_clear_pointer()), or a call
+        that wipes an object holding it ran before
         (vhost_dev_cleanup(&s->dev) for ``s->dev.vqs``)."""
         phase = release.phase
         prefixes = [AccessPath(path.root, path.steps[:i]).key() for i in range(1, len(path.steps) + 1)]
         if any(self.cleared(k, (phase,)) for k in prefixes):
             return True
+        if any("clears" in op.attrs for op in self.api.effects(release)):
+            return True   # g_clear_pointer(&s->p, ...) sets it to NULL
         for op in self.ops[phase]:
             if op.role == "release" and "wipes" in op.attrs and op.key is not None \
                     and any(k == op.key or key_within(k, op.key) for k in prefixes) \
