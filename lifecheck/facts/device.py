@@ -79,9 +79,19 @@ class DeviceFacts:
 
     def embeds_region(self, path: AccessPath) -> bool:
         """The object at ``path`` holds a region the device initialised
-        (``g_free(s->sub)`` where ``&s->sub->mr`` was initialised)."""
+        (``g_free(s->sub)`` where ``&s->sub->mr`` was initialised), or is
+        one (``g_free(s->mr)`` after ``memory_region_init(s->mr, ...)``)."""
         key = path.key()
-        return any(key_within(k, key) for k in self.regions)
+        if any(key_within(k, key) for k in self.regions):
+            return True
+        # g_free(s->mr) where the region was initialised in place at s->mr
+        # (memory_region_init(s->mr, ...)): the memory is the region itself
+        entry = self.regions.get(key)
+        if entry is None or path.address_of:
+            return False
+        call = self.api.lookup_trait(entry[1].site.callee, "region", "acquire")
+        init = entry[1].arg_path(call.resource) if call is not None else None
+        return init is not None and not init.address_of
 
     def container_outside(self, path: Optional[AccessPath]) -> Optional[bool]:
         """True: the container lies outside the device; False: the device
