@@ -325,3 +325,43 @@ def test_unref_of_a_child_whose_reference_realize_gave_up(check_snippet):
     assert ("double-release", line_of(code, "/* HERE */")) in check_snippet(code, name="hw/ufs/lu1.c")
     kept = CHILD % "\n    object_ref(OBJECT(s->child));"
     assert not {f for f in check_snippet(kept, name="hw/ufs/lu2.c") if f[0] == "double-release"}
+
+
+FD = HEAD.replace("static void foo_finalize(Object *obj) { }", """\
+static void foo_finalize(Object *obj) { }
+typedef void IOHandler(void *opaque);
+void qemu_set_fd_handler(int fd, IOHandler *fd_read, IOHandler *fd_write, void *opaque);
+int foo_get_fd(FooState *s);
+static void foo_fd_read(void *opaque)
+{
+    FooState *s = opaque;
+    s->tmp[0] = 1;
+}
+static void foo_init(Object *obj)
+{
+    FooState *s = FOO(obj);
+    int fd = foo_get_fd(s);
+
+    qemu_set_fd_handler(fd, foo_fd_read, NULL, s);
+}""").replace(".instance_finalize = foo_finalize", ".instance_finalize = foo_finalize, .instance_init = foo_init")
+
+
+def test_an_fd_handler_removed_through_another_expression_of_its_fd(check_snippet):
+    # the fd lives in locals: the same call with NULL handlers and the same
+    # opaque is the cut-off (callbacks.toml: cutoff opaque)
+    body = """static void foo_exit(PCIDevice *pdev)
+{
+    FooState *s = FOO(pdev);
+%s    g_free(s->tmp); /* HERE */
+    timer_free(s->t);
+    g_free(s->buf);
+    g_free(s->log);
+    memory_region_del_subregion(pci_address_space(pdev), &s->mmio);
+}
+"""
+    kept = FD + body % "" + TAIL.replace(".instance_finalize = foo_finalize",
+                                         ".instance_finalize = foo_finalize, .instance_init = foo_init")
+    assert ("freed-in-unrealize", line_of(kept, "/* HERE */"), "error") in check_snippet(kept, severity=True)
+    removed = FD + body % "    qemu_set_fd_handler(foo_get_fd(s), NULL, NULL, s);\n" \
+        + TAIL.replace(".instance_finalize = foo_finalize", ".instance_finalize = foo_finalize, .instance_init = foo_init")
+    assert ("freed-in-unrealize", line_of(removed, "/* HERE */")) not in check_snippet(removed, name="hw/misc/snippet2.c")

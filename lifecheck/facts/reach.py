@@ -35,7 +35,7 @@ MAX_NESTING = 2
 REGISTERING_PHASES = ("instance_init", "realize", "runtime")
 
 _REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle"}
-_CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps"}
+_CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps", "opaque"}
 _MAPPING_KEYS = {"function", "region", "into"}
 _BEFORE_HOOK_KEYS = {"hook", "cutoffs", "by"}
 
@@ -65,6 +65,10 @@ class Cutoff:
     registrations: Tuple[str, ...] = ()
     when_null: Optional[int] = None
     unmaps: str = ""          # every region a [[mapping]] put ``into`` this place
+    # argument index of the opaque: when the handles cannot be compared (an
+    # fd in a local), a cut-off by the registering function itself with the
+    # same opaque matches
+    opaque: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,8 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
             raise CallbackTableError(f"key '{where}unmaps' must name a place")
         if handle is None and not regs_of and not unmaps:
             raise CallbackTableError(f"{where[:-1]} ('{fn}') needs 'handle', 'registrations' or 'unmaps'")
-        cuts.append(Cutoff(fn, handle, tuple(regs_of), _index(entry, "when_null", where), unmaps))
+        cuts.append(Cutoff(fn, handle, tuple(regs_of), _index(entry, "when_null", where), unmaps,
+                           _index(entry, "opaque", where)))
     known = {r.function for r in regs}
     for i, c in enumerate(cuts):
         for r in c.registrations:
@@ -411,6 +416,10 @@ class Reach:
             if path is None:
                 return False
             k = path.key()
+            if cut.opaque is not None and reg.call == cut.function and path.root != SELF \
+                    and (reg.handle is None or reg.handle.root != SELF):
+                other = ev.arg_path(cut.opaque)
+                return other is not None and other.key() == reg.opaque.key()
         for r in (reg, root):
             if r.handle is None:
                 continue
