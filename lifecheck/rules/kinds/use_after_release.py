@@ -81,7 +81,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                          else spec.message(**values)),
                 function=ev.function[1], resource=str(rel.path), hook=ev.phase, device=dev.name,
                 related=(RelatedLocation(rel.event.site.loc,
-                                         f"{rel.path} is released here ({rel.event.phase})", "release"),),
+                                         f"{rel.path} is {'wiped' if wipes else 'released'} here "
+                                         f"({rel.event.phase})", "release"),),
                 shape=KIND.shape))
             break
     return out
