@@ -56,7 +56,9 @@ static void foo_exit(PCIDevice *pdev)
     timer_del(FOO(pdev)->t);
 }
 """)
-    assert check_snippet(code, severity=True) == {("leak-on-unrealize", line_of(code, "/* HERE */"), "error")}
+    # stopped on unrealize: its memory leaks on every unplug, but it
+    # cannot fire into the freed device (a warning, not a use after free)
+    assert check_snippet(code, severity=True) == {("leak-on-unrealize", line_of(code, "/* HERE */"), "warning")}
 
 
 def test_release_in_finalize_or_in_a_helper_counts(check_snippet):
@@ -190,8 +192,10 @@ static void foo_exit(PCIDevice *pdev)
 }
 """)
     code = code.replace(EMPTY_FINALIZE, "static void foo_finalize(Object *obj) { timer_free(FOO(obj)->t); }\n")
+    # the irq leaks per introspection (a warning); the vmstate entry
+    # dangles after it (a use after free at the next migration: an error)
     assert check_snippet(code, severity=True) == {
-        ("init-leak", line_of(code, "/* IRQ */"), "error"),
+        ("init-leak", line_of(code, "/* IRQ */"), "warning"),
         ("init-leak", line_of(code, "/* VMSD */"), "error"),
     }
 

@@ -27,6 +27,16 @@ TRAITS = {
                  "is the child's to release",
     "heap": "plain heap memory: what the setter of an array property (DEFINE_PROP_ARRAY) "
             "allocates belongs to it",
+    "registration": "its acquire call registers the device (an opaque pointer, a callback, a list "
+                    "entry or struct in the device's memory) with code outside the device that "
+                    "will call or walk it later: left registered after the device is freed, the "
+                    "next event (reset, migration, timer, input, ...) is a use after free",
+    "callback": "its acquire call stores a callback and the device pointer, called once armed "
+                "(timer_mod(), qemu_bh_schedule()): left after the device is freed, it fires into "
+                "freed memory if it was armed, which needs a realized device",
+    "in-place": "its acquire call sets up a struct the device embeds: it allocates nothing",
+    "mapping": "its acquire call maps a region where the guest reaches it: left mapped, the guest "
+               "reaches a device that is gone",
 }
 
 # What a call of a family can say about itself (TOML key ``attrs``).

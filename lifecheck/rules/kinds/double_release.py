@@ -52,7 +52,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             ev = second.event
             out.append(Finding(
                 rule=spec.slug, severity=severity(facts, spec, dev, second.family),
-                mined=mined(facts, second.family), loc=ev.site.loc,
+                mined=mined(facts, second.family), family=second.family, loc=ev.site.loc,
                 message=spec.message(resource=str(second.path), call=ev.site.callee,
                                      first_call=first.event.site.callee, first_phase=first.event.phase,
                                      first_line=first.event.site.loc.line, phase=ev.phase,
@@ -116,7 +116,7 @@ def _dropped_in_realize(facts: Facts, spec: RuleSpec, dev: DeviceType, cfg: Doub
                           device=dev.name)
             out.append(Finding(
                 rule=spec.slug, severity=severity(facts, spec, dev, op.family),
-                mined=mined(facts, op.family), loc=ev.site.loc,
+                mined=mined(facts, op.family), family=op.family, loc=ev.site.loc,
                 message=(cfg.dropped_message or spec.config.message).format(**values),
                 function=ev.function[1], resource=str(op.path), hook=phase, device=dev.name,
                 related=(RelatedLocation(first.event.site.loc,

@@ -52,7 +52,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             region_key, _, init = inits[0]
             ev = op.event
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, op.family), loc=ev.site.loc,
+                rule=spec.slug, severity=severity(facts, spec, dev, op.family), family=op.family, loc=ev.site.loc,
                 message=spec.message(resource=str(op.path), call=ev.site.callee, device=dev.name,
                                      init=init.site.callee, phase=phase),
                 function=ev.function[1], resource=str(op.path), hook=phase, device=dev.name,

@@ -75,7 +75,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                           release_phase=rel.event.phase, release_line=rel.event.site.loc.line,
                           phase=ev.phase, device=dev.name)
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family),
+                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family), family=rel.family,
                 loc=ev.site.loc,
                 message=(cfg.wiped_message.format(**values) if wipes and cfg.wiped_message
                          else spec.message(**values)),

@@ -91,7 +91,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             values = dict(resource=str(path), phase=phase, device=dev.name, function=ev.function[1],
                           call=ev.site.callee, callback=callback, access=access)
             out.append(Finding(
-                rule=spec.slug, severity=level, mined=mined(facts, m.family),
+                rule=spec.slug, severity=level, mined=mined(facts, m.family), family=m.family,
                 loc=ev.site.loc,
                 message=(m.message.format(**values) if m.message else spec.message(**values)),
                 function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
