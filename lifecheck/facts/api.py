@@ -35,7 +35,8 @@ ATTRS = {
     "container": "the region is a pure container (object_unparent() of it is allowed)",
     "all": "the release releases every resource of the family the device holds",
     "clears": "the release also clears the pointer it is given (g_clear_pointer)",
-    "idempotent": "releasing twice is harmless (the call checks and clears)",
+    "idempotent": "a second call on the released resource is harmless (the call checks and "
+                  "clears its state, searches for what it removes, or resets the struct)",
     "result-unused": "this form of the call is the one whose result is not kept",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "
