@@ -947,9 +947,11 @@ def duplicate_release(fm: FileModel):
             continue
         rule = fm.catalog.rules.get("double-release")
         covered = getattr(rule.config, "families", None) if rule is not None else None
+        left_out = getattr(rule.config, "exclude_families", ()) if rule is not None else ()
         mutants.append(_new_mutant(fm, "duplicate-release", devices, op, span, edits,
                                    {"into": owners[0],
-                                    "double_release_family": covered is None or op.family in covered,
+                                    "double_release_family": (covered is None or op.family in covered)
+                                    and op.family not in left_out,
                                     "made_finalize": not fm.program.types[owners[0]].record.instance_finalize}))
     return mutants, skipped
 
