@@ -359,6 +359,29 @@ static void foo_finalize(Object *obj)
     assert check_snippet(code, severity=True) == {("double-release", line_of(code, "/* AGAIN */"), "error")}
 
 
+def test_release_of_the_device_itself_twice_is_double(check_snippet):
+    # virtio_cleanup(vdev) deletes the VM change state handler virtio_init()
+    # registered for the device: keyed on the device, not on a field
+    code = dev(EMPTY_INIT + """
+#include "hw/virtio/virtio.h"
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    virtio_init(VIRTIO_DEVICE(pdev), 1, 0);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    virtio_cleanup(VIRTIO_DEVICE(pdev));
+}
+static void foo_finalize(Object *obj)
+{
+    virtio_cleanup(VIRTIO_DEVICE(obj)); /* AGAIN */
+}
+""")
+    assert check_snippet(code) == {("double-release", line_of(code, "/* AGAIN */"))}
+    once = code.replace("    virtio_cleanup(VIRTIO_DEVICE(obj)); /* AGAIN */\n", "")
+    assert check_snippet(once) == set()
+
+
 # a family of two releases: one harmful to repeat, one idempotent
 PORT_API = """
 [[family]]
