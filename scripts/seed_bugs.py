@@ -910,8 +910,10 @@ def duplicate_release(fm: FileModel):
     mutants, skipped = [], []
     for devices, op in fm.ops(["unrealize"], "release"):
         ev = op.event
+        # a field of the device, or the device itself (virtio_cleanup(vdev)),
+        # but not a release of every resource of a family (virtio_del_queue())
         if op.family not in fm.must_release or op.path is None or _root_kind(op) != "self" \
-                or not op.path.steps:
+                or (not op.path.steps and "all" in op.attrs):
             continue
         res = str(op.path)
         if "idempotent" in op.attrs or "clears" in op.attrs:
