@@ -194,6 +194,12 @@ class Program:
         self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
 
     # -- functions ---------------------------------------------------------
+    def initialiser(self, file: str, name: str) -> Tuple[Tuple[str, str], ...]:
+        """The named fields of the file-scope initialiser ``name`` of
+        ``file`` (TranslationUnit.initialisers); () when unknown."""
+        unit = self._unit_by_file.get(file)
+        return unit.initialisers.get(name, ()) if unit is not None else ()
+
     def resolve(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
         """The definition a call in ``file`` reaches: the file's own, else a
         unique non-static definition elsewhere."""
@@ -709,7 +715,7 @@ class Program:
         fn = self.functions[key]
         for i, a in enumerate(fn.assignments):
             lhs = translate_path(a.lhs.path, env) if a.lhs.path is not None else None
-            stores.append(Store(phase, lhs, _translate_expr(a.rhs, env), a.loc, key, i, frames))
+            stores.append(Store(phase, lhs, translate_expr(a.rhs, env), a.loc, key, i, frames))
         realizing = phase == "realize"
         dead = self.false_during_realize if realizing else ()
         for site in fn.calls:
@@ -724,7 +730,7 @@ class Program:
                 if realizing and any(self._never_set(p, f) for p, f in tested):
                     continue  # under a test of a field that is still zero
                 held = guards + tuple(p for p, _ in tested)
-            args = tuple(_translate_expr(a, env) for a in site.args)
+            args = tuple(translate_expr(a, env) for a in site.args)
             result = translate_path(site.result, env) if site.result else None
             here = frames + ((key, site.index),)
             out.append(Event(phase, site, key, args, result, via, here, held))
@@ -786,7 +792,7 @@ def translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
     return path
 
 
-def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
+def translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
     """``expr`` with its parameters replaced by what ``env`` maps them to;
     ``expr`` itself when nothing in it changes (most expressions name no
     parameter)."""
@@ -794,7 +800,7 @@ def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
         return expr
     new = translate_path(expr.path, env)
     if expr.args:
-        args = tuple([_translate_expr(a, env) for a in expr.args])
+        args = tuple([translate_expr(a, env) for a in expr.args])
         if new is expr.path and all(a is b for a, b in zip(args, expr.args)):
             return expr
         return Expr(expr.kind, expr.text, new, expr.callee, args)

@@ -15,6 +15,7 @@ from ..graph import DeviceType, Program
 from .api import ApiFamily, ApiIndex
 from .device import DeviceFacts
 from .order import Order
+from .reach import Reach
 from .summary import Summaries
 
 
@@ -31,10 +32,12 @@ class Facts:
         self.summaries = Summaries(program, self.api)
         self.api.call_effects = self.summaries.effects
         self.order = Order(program)
+        self.reach = Reach(program, tables.get("callbacks", {}))
         self._devices: Dict[str, DeviceFacts] = {}
 
     def device(self, dev: DeviceType) -> DeviceFacts:
         f = self._devices.get(dev.name)
         if f is None:
-            f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables)
+            f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables,
+                                                      reach=self.reach, order=self.order)
         return f

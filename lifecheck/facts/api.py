@@ -45,7 +45,10 @@ ATTRS = {
     "container": "the region is a pure container (object_unparent() of it is allowed)",
     "all": "the release releases every resource of the family the device holds",
     "clears": "the release also clears the pointer it is given (g_clear_pointer)",
-    "idempotent": "releasing twice is harmless (the call checks and clears)",
+    "idempotent": "a second call on the released resource is harmless (the call checks and "
+                  "clears its state, searches for what it removes, or resets the struct)",
+    "wipes": "the release zeroes the whole object it is given (vhost_dev_cleanup() memsets its "
+             "vhost_dev): a field of it read afterwards is NULL or 0, not what was stored there",
     "result-unused": "this form of the call is the one whose result is not kept",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "
@@ -298,6 +301,13 @@ class ApiIndex:
     def lookup(self, function: Optional[str], family: str, role: str) -> Optional[ApiCall]:
         for fam, call in self.by_function.get(function or "", ()):
             if fam == family and call.role == role:
+                return call
+        return None
+
+    def lookup_role(self, function: Optional[str], role: str) -> Optional[ApiCall]:
+        """A ``role`` call of any family that ``function`` is."""
+        for _, call in self.by_function.get(function or "", ()):
+            if call.role == role:
                 return call
         return None
 

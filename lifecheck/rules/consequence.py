@@ -62,6 +62,13 @@ def derive(f: Finding, traits: Tuple[str, ...], declared: str = "") -> str:
     if f.shape == "misplaced-release":
         if mapping:
             return "stale-guest-mapping"
+        callbacks = sum(1 for r in f.related if r.role == "callback")
+        if callbacks and callbacks == sum(1 for r in f.related if r.role == "cutoff"):
+            # every callback that reaches the memory is cut off later in
+            # the same phase (freed-in-unrealize by reachability): the
+            # order is wrong, but nothing serialised with the teardown
+            # (the BQL) runs in between
+            return "api-misuse"
         if f.hook in ("unrealize", "realize", "runtime"):
             return "use-after-free-in-flight"
         return "api-misuse"
