@@ -172,3 +172,6 @@ class Report:
     outside_diff: int = 0            # by --diff: not on changed code
     baselined: int = 0               # by the baseline
     baseline: Optional[dict] = None  # {"path", "matched", "stale": [entry, ...]}
+    # Filled by ``check --fixes`` and ``fix``: fingerprint -> the checked
+    # fix of the finding or why it has none (fix.edits.FixResult)
+    fixes: Dict[str, object] = field(default_factory=dict)

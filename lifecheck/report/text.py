@@ -45,6 +45,9 @@ def report(rep: Report, out, verbose: bool = False) -> None:
     for f in sorted(rep.findings, key=lambda f: f.sort_key()):
         out.write(f"{f.loc.file}:{f.loc.line}:{f.loc.col}: {f.severity}: "
                   f"{_one_line(f.message)} [{f.rule}]\n")
+        fix = rep.fixes.get(f.fingerprint)
+        if fix is not None:
+            out.write(f"    {_one_line(fix.hint())}\n")
     if not verbose:
         return
     for n in sorted(rep.notices, key=lambda n: (n.file, n.line, n.kind, n.message)):

@@ -1,0 +1,887 @@
+"""Candidate fixes of a finding, computed from the model that found it.
+
+Every edit is placed from the model: the acquiring call's event (its
+frames lead from the hook down to the call), the hooks the device type
+binds (``HookRef``: function, binding line, class field), the functions'
+extents and call sites.  The source text is read only to take a
+statement's last line (the ``;`` that ends it), the indentation of a line,
+and the line of a binding to copy.  The release call comes from the API
+family (``ApiFamily.fix_releases``: never a ``frees-argument`` release on
+a struct the device embeds); the arguments it needs beside the resource
+are learnt from how the tree already calls it.
+
+A finding gets candidates (``Candidate``) in the order they should be
+tried, or a reason why no safe edit exists; ``recheck`` keeps the first
+candidate that survives a new analysis of the edited file.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..facts import Facts
+from ..facts.api import ApiCall, Op
+from ..findings import Finding
+from ..graph import DeviceType, Event, HookRef, Program
+from ..model import SELF, AccessPath, CallSite, Function, LocalVar, Location
+from .edits import INDENT, Delete, Fix, Insert, NewHook
+
+FunctionKey = Tuple[str, str]
+Source = Callable[[str], Optional[List[str]]]   # file -> its lines (no newlines), None: unreadable
+
+# ``FooState *s = FOO(dev);``: the declaration of a device state variable
+_CAST_DECL_RE = re.compile(r"^\s*(?:const\s+)?(\w+)\s*\*\s*(\w+)\s*=\s*(\w+)\s*\(\s*(\w+)\s*\)\s*;\s*$")
+_LEAD_VAR_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
+
+
+class NoFix(Exception):
+    """No safe edit exists; the message says why (``fix: none (...)``)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to fix a finding; ``recheck`` decides."""
+
+    fix: Fix
+    how: str     # for the measurement: "release in unrealize (new hook)", ...
+
+
+def _norm_type(t: str) -> str:
+    return " ".join(t.replace("*", " * ").split()).replace("const ", "")
+
+
+class Proposer:
+    """Candidate fixes for the findings of one run (one linked program)."""
+
+    def __init__(self, program: Program, facts: Facts, source: Source):
+        self.program = program
+        self.facts = facts
+        self.api = facts.api
+        self.source = source
+        self.phase_of: Dict[str, str] = dict(program.phase_of)
+        self._release_shapes: Dict[str, Optional[Tuple[int, Tuple[int, ...]]]] = {}
+
+    # -- entry ---------------------------------------------------------------
+    def candidates(self, f: Finding) -> List[Candidate]:
+        """The candidate fixes of ``f``, best first; raises ``NoFix``."""
+        shape = f.shape
+        if shape == "missing-release":
+            return self._missing_release(f)
+        if shape == "error-exit-leak":
+            return self._error_exit(f)
+        if shape == "misplaced-release":
+            return self._misplaced(f)
+        if shape == "second-release":
+            return self._second_release(f)
+        if shape == "use-after-release":
+            return self._use_after_release(f)
+        raise NoFix("no fix pattern for this kind of finding")
+
+    # -- reading the source --------------------------------------------------
+    def lines(self, file: str) -> List[str]:
+        got = self.source(file)
+        if got is None:
+            raise NoFix(f"cannot read {file}")
+        return got
+
+    def statement_end(self, file: str, line: int, col: int = 1) -> int:
+        """The line of the ``;`` that ends the statement starting at
+        ``line`` (parentheses balanced; strings and comments are rare in
+        a release call and stop the scan)."""
+        lines = self.lines(file)
+        depth = 0
+        for i in range(line, min(len(lines), line + 20) + 1):
+            text = lines[i - 1]
+            start = col - 1 if i == line else 0
+            for ch in text[start:]:
+                if ch in "([{":
+                    depth += 1
+                elif ch in ")]}":
+                    depth -= 1
+                    if depth < 0:
+                        raise NoFix("the call is not a statement of its own")
+                elif ch == ";" and depth == 0:
+                    return i
+                elif ch in "\"'":
+                    continue
+        raise NoFix(f"cannot find the end of the statement at {file}:{line}")
+
+    def whole_statement(self, site: CallSite) -> Tuple[int, int]:
+        """The lines of the statement that is just the call ``site``
+        (``timer_free(s->t);``); ``NoFix`` when the call is part of a
+        bigger statement, in a macro, or shares its lines."""
+        lines = self.lines(site.loc.file)
+        text = lines[site.loc.line - 1]
+        head = text[:site.loc.col - 1]
+        if head.strip() or not text[site.loc.col - 1:].startswith((site.callee or "?") + "("):
+            raise NoFix("the call is part of a larger statement or a macro")
+        if not site.discarded:
+            raise NoFix("the call's value is used")
+        end = self.statement_end(site.loc.file, site.loc.line, site.loc.col)
+        last = _strip_comment(lines[end - 1])
+        if last[-1:] != ";" or last.count(";") != 1:
+            raise NoFix("the call shares its line with other code")
+        prev = lines[site.loc.line - 2].rstrip() if site.loc.line > 1 else ""
+        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the call is the body of an if or loop without braces")
+        return site.loc.line, end
+
+    def indent_of(self, file: str, line: int) -> str:
+        text = self.lines(file)[line - 1]
+        return text[:len(text) - len(text.lstrip())]
+
+    def body_start(self, fn: Function) -> int:
+        """The line of the function's opening brace."""
+        lines = self.lines(fn.loc.file)
+        for i in range(fn.loc.line, min(fn.end_line, len(lines)) + 1):
+            if lines[i - 1].strip() == "{":
+                return i
+        raise NoFix(f"{fn.name}() does not open its body on a line of its own")
+
+    def closing_brace(self, fn: Function) -> int:
+        """The line of the function's closing brace (``Function.end_line``
+        is its last statement's)."""
+        lines = self.lines(fn.loc.file)
+        for i in range(max(fn.end_line, fn.loc.line), min(len(lines), fn.end_line + 30) + 1):
+            if lines[i - 1].rstrip() == "}":
+                return i
+        raise NoFix(f"{fn.name}() does not end with a closing brace on a line of its own")
+
+    # -- naming the device in a function --------------------------------------
+    def state_of(self, dev: DeviceType, first_field: str) -> Tuple[str, str, str]:
+        """(type, variable name, QOM cast) of the device state that holds
+        ``first_field``: read from a hook of the device (or of an
+        ancestor) that uses the field directly (``s->timer``), and the
+        declaration ``FooState *s = FOO(dev);`` found in one of the
+        device's functions."""
+        program = self.program
+        found: Optional[Tuple[str, str]] = None
+        funcs: List[Function] = []
+        for phase in ("realize", "instance_init", "unrealize", "instance_finalize", "runtime"):
+            for ev in program.events(dev, phase):
+                if len(ev.frames) != 1:
+                    continue
+                fn = program.functions.get(ev.function)
+                if fn is None:
+                    continue
+                funcs.append(fn)
+                texts = []
+                for i, a in enumerate(ev.args):
+                    if a.path is not None and a.path.root == SELF and a.path.steps \
+                            and a.path.steps[0][1] == first_field and i < len(ev.site.args):
+                        texts.append(ev.site.args[i].text)
+                if ev.result is not None and ev.result.root == SELF and ev.result.steps \
+                        and ev.result.steps[0][1] == first_field:
+                    texts.extend(a.lhs.text for a in fn.assignments
+                                 if a.loc.line == ev.site.loc.line and a.rhs.callee == ev.site.callee)
+                for text in texts:
+                    m = _LEAD_VAR_RE.match(text or "")
+                    if not m:
+                        continue
+                    typ = self.var_type(fn, m.group(1))
+                    if typ and typ.endswith("*") and not typ.startswith(("void", "DeviceState", "Object ")):
+                        found = (typ, m.group(1))
+                        break
+                if found:
+                    break
+            if found:
+                break
+        if found is None:
+            raise NoFix(f"no hook of {dev.name} names the field '{first_field}' directly")
+        typ, var = found
+        cast = self.cast_for(typ, funcs)
+        return typ, var, cast
+
+    def var_type(self, fn: Function, name: str) -> Optional[str]:
+        for p in fn.params:
+            if p.name == name:
+                return _norm_type(p.type)
+        local = fn.locals.get(name)
+        return _norm_type(local.type) if local is not None else None
+
+    def cast_for(self, typ: str, funcs: Sequence[Function]) -> str:
+        """The QOM cast macro the tree uses to get a ``typ`` from an
+        object (``FOO`` of ``FooState *s = FOO(dev);``)."""
+        base = typ.rstrip("* ").strip()
+        seen = set()
+        for fn in funcs:
+            if id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            for local in fn.locals.values():
+                if _norm_type(local.type) != typ:
+                    continue
+                lines = self.source(local.loc.file)
+                if not lines or not 0 < local.loc.line <= len(lines):
+                    continue
+                m = _CAST_DECL_RE.match(lines[local.loc.line - 1])
+                if m and m.group(1) == base:
+                    return m.group(3)
+        raise NoFix(f"no declaration 'FooState *s = FOO(obj);' shows the cast to {base}")
+
+    def expr_in(self, dev: DeviceType, fn: Function, path: AccessPath,
+                ops: List) -> str:
+        """C text naming ``path`` (rooted at the device) inside ``fn``;
+        appends the declaration of a state variable to ``ops`` when
+        ``fn`` has none."""
+        if path.root != SELF or not path.steps:
+            raise NoFix(f"{path} is not a field of the device")
+        text = ""
+        for i, (op, name) in enumerate(path.steps):
+            if op in ("[]", "*", "^"):
+                raise NoFix(f"{path} is an element of an array or list: its release needs a loop")
+            text += ("->" if i == 0 else op) + name
+        typ, var, cast = self.state_of(dev, path.steps[0][1])
+        if isinstance(fn, _Pending):   # its declaration comes with the new hook
+            return ("&" if path.address_of else "") + var + text
+        have = None
+        for p in fn.params:
+            if _norm_type(p.type) == typ:
+                have = p.name
+        for name, local in fn.locals.items():
+            if _norm_type(local.type) == typ and not local.cleanup:
+                have = have or name
+        if have is None:
+            taken = {p.name for p in fn.params} | set(fn.locals)
+            if var in taken or not fn.params:
+                raise NoFix(f"{fn.name}() has no {typ.rstrip(' *')} variable and '{var}' is taken")
+            brace = self.body_start(fn)
+            lines = self.lines(fn.loc.file)
+            after = lines[brace].strip() if brace < len(lines) else ""
+            blank = "" if after == "" else "\n"
+            ops.append(Insert(fn.loc.file, brace + 1,
+                              f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({fn.params[0].name});\n{blank}", (-1,)))
+            have = var
+        return ("&" if path.address_of else "") + have + text
+
+    # -- the release call ----------------------------------------------------
+    def release_shape(self, function: str) -> Optional[Tuple[int, Tuple[int, ...]]]:
+        """(number of arguments, indexes of those wrapped in ``OBJECT()``)
+        of the tree's calls of ``function``, the most common form."""
+        if function in self._release_shapes:
+            return self._release_shapes[function]
+        counts: Counter = Counter()
+        for key in self.program.functions:
+            fn = self.program.functions[key]
+            for site in fn.calls:
+                if site.callee == function:
+                    wrapped = tuple(i for i, a in enumerate(site.args) if (a.text or "").startswith("OBJECT("))
+                    counts[(len(site.args), wrapped)] += 1
+        shape = counts.most_common(1)[0][0] if counts else None
+        self._release_shapes[function] = shape
+        return shape
+
+    def release_call(self, dev: DeviceType, fn: Function, op: Op, ops: List) -> Tuple[str, str]:
+        """(statement, release function) releasing ``op``'s resource in
+        ``fn``."""
+        fam = self.api.families.get(op.family)
+        if fam is None:
+            raise NoFix(f"no API family '{op.family}'")
+        if op.path is None:
+            raise NoFix(f"the handle {op.event.site.callee}() returns is not kept: nothing names it to release it")
+        names = fam.fix_releases(op.path)
+        if not names:
+            if fam.release_names():
+                raise NoFix(f"{', '.join(n + '()' for n in fam.release_names())} would free a struct "
+                            f"the device embeds ({op.path})")
+            raise NoFix(f"the API family '{op.family}' has no release call")
+        reasons = []
+        for name in names:
+            call = self.api.lookup(name, op.family, "release")
+            if call is None or call.resource < 0:
+                continue
+            try:
+                return self._call_text(dev, fn, op, call, ops), name
+            except NoFix as exc:
+                reasons.append(str(exc))
+        raise NoFix(reasons[0] if reasons else f"no release of '{op.family}' takes the resource as an argument")
+
+    def _call_text(self, dev: DeviceType, fn: Function, op: Op, call: ApiCall, ops: List) -> str:
+        shape = self.release_shape(call.function)
+        nargs = shape[0] if shape else (call.resource + 1)
+        wrapped = shape[1] if shape else ()
+        args: List[Optional[str]] = [None] * nargs
+        if call.resource >= nargs:
+            raise NoFix(f"the tree never calls {call.function}() with the resource")
+        path = op.path
+        assert path is not None
+        want_address = path.address_of
+        res = self.expr_in(dev, fn, AccessPath(path.root, path.steps, want_address), ops)
+        args[call.resource] = f"OBJECT({res})" if call.resource in wrapped else res
+        if call.container is not None and call.container < nargs:
+            if op.container is None:
+                raise NoFix("the container it was mapped into is not known")
+            acq = self.api.lookup(op.event.site.callee, op.family, "acquire")
+            src = self.program.functions.get(op.event.function)
+            text = None
+            if acq is not None and acq.container is not None and src is not None \
+                    and acq.container < len(op.event.site.args):
+                text = self.transplant(op.event.site.args[acq.container].text or "", src, fn)
+            args[call.container] = text if text is not None else self.container_text(dev, fn, op.container, ops)
+        if any(a is None for a in args):
+            raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
+        return f"{call.function}({', '.join(a for a in args if a is not None)});"
+
+    def transplant(self, text: str, src: Function, dst: Function) -> Optional[str]:
+        """``text``, an expression of ``src``, as ``dst`` would write it:
+        each variable of ``src`` replaced by ``dst``'s variable of the same
+        type; None when ``dst`` has none."""
+        out = []
+        pos = 0
+        for m in re.finditer(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?", text):
+            if m.group(1) or m.group(3):
+                continue   # a field, or a function called
+            name = m.group(2)
+            typ = self.var_type(src, name)
+            if typ is None:
+                if name in {p.name for p in dst.params} | set(dst.locals):
+                    return None   # a global in src, shadowed in dst
+                continue
+            have = [p.name for p in dst.params if _norm_type(p.type) == typ] + \
+                   [n for n, l in dst.locals.items() if _norm_type(l.type) == typ]
+            if not have:
+                return None
+            out.append(text[pos:m.start(2)])
+            out.append(have[0])
+            pos = m.end(2)
+        out.append(text[pos:])
+        return "".join(out)
+
+    def container_text(self, dev: DeviceType, fn: Function, path: AccessPath, ops: List) -> str:
+        kind = path.root_kind
+        if kind == "call" and not path.steps:
+            called = path.root.split(":", 1)[1]
+            shape = self.release_shape(called)
+            if shape is not None and shape[0] == 0:
+                return called + "()"
+            raise NoFix(f"the container is the result of {path.root.split(':', 1)[1]}(), whose arguments "
+                        f"cannot be named in {fn.name}()")
+        if kind == "global" and not path.steps:
+            return ("&" if path.address_of else "") + path.root.split(":", 1)[1]
+        if path.root == SELF:
+            return self.expr_in(dev, fn, path, ops)
+        raise NoFix(f"the container {path} cannot be named in {fn.name}()")
+
+    # -- finding the model behind a finding -------------------------------------
+    def device(self, f: Finding) -> DeviceType:
+        dev = self.program.types.get(f.device)
+        if dev is None:
+            raise NoFix("not about a device type's state")
+        return dev
+
+    def op_of(self, f: Finding, dev: DeviceType, role: str) -> Op:
+        device = self.facts.device(dev)
+        phases = [f.hook] + [p for p in device.ops if p != f.hook]
+        for phase in phases:
+            for op in device.ops.get(phase, ()):
+                if op.role == role and op.event.site.loc == f.loc and _describe(op) == f.resource:
+                    return op
+        raise NoFix("the call behind the finding is not in the model any more")
+
+    def event_of(self, f: Finding, dev: DeviceType) -> Event:
+        for ev in self.program.events(dev, f.hook):
+            if ev.site.loc == f.loc:
+                return ev
+        raise NoFix("the call behind the finding is not in the model any more")
+
+    # -- hooks -----------------------------------------------------------------
+    def acquiring_ref(self, dev: DeviceType, ev: Event, phase: str) -> HookRef:
+        top = ev.frames[0][0] if ev.frames else ev.function
+        refs = dev.hooks.get(phase, [])
+        for r in refs:
+            if r.function == top:
+                return r
+        if refs:
+            return refs[0]
+        raise NoFix(f"{dev.name} has no {phase} hook")
+
+    def partner_field(self, bound_by: str, phase: str) -> str:
+        cls = bound_by.split(".", 1)[0]
+        for key, ph in sorted(self.phase_of.items()):
+            if ph == phase and key.startswith(cls + "."):
+                return key
+        raise NoFix(f"no {phase} hook field is known for {cls}")
+
+    def hook_function(self, dev: DeviceType, acquiring: HookRef, phase: str,
+                      ops: List) -> Tuple[Function, Optional[NewHook]]:
+        """The function of the device's own ``phase`` hook, or a new one
+        (with its binding) when the device has none."""
+        program = self.program
+        if phase == "instance_finalize":
+            owner = program.types.get(acquiring.owner or dev.name, dev)
+            rec = owner.record
+            if rec.instance_finalize:
+                key = program._resolve_for(owner, rec.instance_finalize)
+                if key is None:
+                    raise NoFix(f"{rec.instance_finalize}() could not be parsed")
+                return program.functions[key], None
+            return self.new_finalize(owner, acquiring), None
+        bound = self.partner_field(acquiring.bound_by, phase)
+        for r in dev.hooks.get(phase, ()):
+            if r.bound_by == bound and (r.owner == acquiring.owner or r.owner == dev.name):
+                if r.function[0] in program.core_files:
+                    break
+                return program.functions[r.function], None
+        for r in dev.hooks.get(phase, ()):
+            if r.bound_by == bound and r.function[0] not in program.core_files:
+                raise NoFix(f"{dev.name}'s {bound} hook {r.function[1]}() is bound by {r.owner}, "
+                            f"not by the type that acquires it")
+        return self.new_class_hook(dev, acquiring, bound), None
+
+    def new_class_hook(self, dev: DeviceType, acquiring: HookRef, bound: str) -> Function:
+        """A new ``void foo_exit(PCIDevice *dev)``-style hook bound beside
+        the realize binding; returned as a stand-in Function (no calls)."""
+        program = self.program
+        realize = program.functions.get(acquiring.function)
+        if realize is None or not realize.params:
+            raise NoFix("the realize hook cannot be read")
+        field = bound.split(".", 1)[1]
+        rfield = acquiring.bound_by.split(".", 1)[1]
+        if realize.file != acquiring.loc.file:
+            raise NoFix("the realize hook is bound in another file than it is defined")
+        lines = self.lines(acquiring.loc.file)
+        bline = lines[acquiring.loc.line - 1]
+        m = re.match(rf"^(\s*)(\w+)\s*(->|\.)\s*{re.escape(rfield)}\s*=\s*{re.escape(realize.name)}\s*;\s*$", bline)
+        if not m:
+            raise NoFix(f"the {rfield} hook is not bound by a plain assignment "
+                        "(device_class_set_parent_realize() or a table)")
+        name = realize.name[:-len(rfield)] + field if realize.name.endswith(rfield) else f"{realize.name}_{field}"
+        if name.endswith("_realize"):
+            name = name[:-len("realize")] + field
+        if program.resolve(realize.file, name) is not None or name in self._names_in(realize.file):
+            raise NoFix(f"a function {name}() exists already")
+        p0 = realize.params[0]
+        sig = f"static void {name}({_decl(p0.type, p0.name)})"
+        binding = f"{m.group(1)}{m.group(2)}{m.group(3)}{field} = {name};\n"
+        hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1, binding,
+                       "unrealize")
+        return _Pending(hook, realize)
+
+    def new_finalize(self, owner: DeviceType, acquiring: HookRef) -> Function:
+        program = self.program
+        rec = owner.record
+        if rec.registered_by:
+            raise NoFix(f"{owner.name}'s TypeInfo is built by {rec.registered_by}")
+        file = owner.file
+        lines = self.lines(file)
+        anchor_fn = None
+        realize = program.functions.get(acquiring.function)
+        for cand in (rec.instance_init, realize.name if realize is not None else None, rec.class_init):
+            key = program.resolve(file, cand) if cand else None
+            if key is not None and key[0] == file:
+                fn = program.functions[key]
+                if fn.end_line < rec.loc.line:
+                    anchor_fn = fn
+                    break
+        if anchor_fn is None:
+            raise NoFix("no function before the TypeInfo to place instance_finalize after")
+        base = anchor_fn.name
+        for suffix in ("_instance_init", "_class_init", "_initfn", "_init", "_realize", "_unrealize", "_exit"):
+            if base.endswith(suffix):
+                base = base[:-len(suffix)]
+                break
+        name = f"{base}_finalize"
+        if program.resolve(file, name) is not None or name in self._names_in(file):
+            raise NoFix(f"a function {name}() exists already")
+        # the TypeInfo's lines: from its line to the closing "};"
+        at = None
+        end = None
+        for i in range(rec.loc.line, min(len(lines), rec.loc.line + 40) + 1):
+            t = lines[i - 1]
+            if re.match(r"^\s*\.(instance_init|instance_size|parent)\s*=", t):
+                if at is None or "instance_init" in t or ("instance_size" in t and "instance_init" not in lines[at - 1]):
+                    at = i
+            if t.strip().startswith("}"):
+                end = i
+                break
+        if at is None or end is None:
+            raise NoFix(f"cannot find the fields of {owner.name}'s TypeInfo")
+        ind = self.indent_of(file, at)
+        # the field after which to bind: keep going to the end of a multi-line value
+        while not lines[at - 1].rstrip().endswith(",") and at < end - 1:
+            at += 1
+        binding = f"{ind}.instance_finalize = {name},\n"
+        sig = f"static void {name}(Object *obj)"
+        hook = NewHook(file, name, self.closing_brace(anchor_fn), sig, "", (), at + 1, binding, "instance_finalize")
+        return _Pending(hook, None)
+
+    def _names_in(self, file: str) -> set:
+        text = "\n".join(self.lines(file))
+        return set(re.findall(r"\b(\w+)\s*\(", text))
+
+    def place_in(self, fn: Function, family: str, statement: str, ops: List, order: Tuple = ()) -> None:
+        """Insert ``statement`` in the existing function ``fn``: after its
+        last top-level release of the same family, before its first
+        top-level release that frees memory (unmap and unregister before
+        freeing), else at the end (before a final ``return;``)."""
+        if isinstance(fn, _Pending):
+            fn.body.append(INDENT + statement + "\n")
+            return
+        lines = self.lines(fn.loc.file)
+        frees = self.api.with_trait("heap")
+        after = None
+        before = None
+        new_frees = family in frees
+        for site in sorted(fn.calls, key=lambda s: (s.loc.line, s.loc.col)):
+            if site.loc.col != len(INDENT) + 1 or not site.discarded:
+                continue
+            fams = {fam for fam, call in self.api.by_function.get(site.callee or "", ()) if call.role == "release"}
+            if not fams:
+                continue
+            try:
+                start, end = self.whole_statement(site)
+            except NoFix:
+                continue
+            if family in fams:
+                after = end
+            elif fams & frees and not new_frees and before is None:
+                before = start
+        if after is not None and (before is None or after < before):
+            line = after + 1
+        elif before is not None:
+            line = before
+        else:
+            line = self.closing_brace(fn)
+            if line > 1 and lines[line - 2].strip() == "return;":
+                line -= 1
+        ops.append(Insert(fn.loc.file, line, INDENT + statement + "\n", order))
+
+    # -- the fix patterns --------------------------------------------------------
+    def _missing_release(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        if f.rule == "subregion-not-deleted" or self._is_region_mapping(f, dev):
+            ev = self.event_of(f, dev)
+            op = self._mapping_op(ev)
+        else:
+            op = self.op_of(f, dev, "acquire")
+            ev = op.event
+        acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
+        ref = self.acquiring_ref(dev, ev, acquiring_phase)
+        phases = [p for p in (f.expected_phases or ("unrealize",)) if p in ("unrealize", "instance_finalize")]
+        if acquiring_phase == "instance_init":
+            phases = ["instance_finalize"]
+        out: List[Candidate] = []
+        reasons: List[str] = []
+        for phase in phases:
+            try:
+                out.append(self._release_in(f, dev, ref, op, phase))
+            except NoFix as exc:
+                reasons.append(str(exc))
+        if not out:
+            raise NoFix(reasons[0] if reasons else "no phase to release it in")
+        return out
+
+    def _is_region_mapping(self, f: Finding, dev: DeviceType) -> bool:
+        return False
+
+    def _mapping_op(self, ev: Event) -> Op:
+        for op in self.api.effects(ev):
+            if op.role == "acquire":
+                return op
+        for fam, call in self.api.by_function.get(ev.site.callee or "", ()):
+            if call.role == "acquire":
+                path = ev.arg_path(call.resource)
+                cont = ev.arg_path(call.container) if call.container is not None else None
+                return Op("acquire", fam, path, ev, call.attrs, cont)
+        raise NoFix("the mapping call is not in the API table")
+
+    def _release_in(self, f: Finding, dev: DeviceType, ref: HookRef, op: Op, phase: str) -> Candidate:
+        ops: List = []
+        fn, _ = self.hook_function(dev, ref, phase, ops)
+        if isinstance(fn, _Pending):
+            if op.path is not None and op.path.root == SELF and op.path.steps:
+                typ0, var0, _ = self.state_of(dev, op.path.steps[0][1])
+                fn.locals[var0] = LocalVar(var0, typ0, fn.hook_loc)
+            ops_local: List = []
+            stmt, name = self.release_call(dev, fn, op, ops_local)
+            fn.body.append(INDENT + stmt + "\n")
+            hook = fn.hook
+            typ, var, cast = self.state_of(dev, op.path.steps[0][1]) if op.path and op.path.steps else ("", "", "")
+            if not typ:
+                raise NoFix(f"{op.path} is not a field of the device")
+            p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
+            decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
+            hook = NewHook(hook.file, hook.name, hook.after, hook.signature, decl, tuple(fn.body),
+                           hook.binding_line, hook.binding, phase)
+            ops = [hook]
+            where = f"a new {phase} hook {hook.name}()"
+            fname = hook.name
+        else:
+            stmt, name = self.release_call(dev, fn, op, ops)
+            self.place_in(fn, op.family, stmt, ops)
+            where = f"{fn.name}() ({phase})"
+            fname = fn.name
+        desc = f"add {stmt} to {where}"
+        what = _subject_resource(op.path)
+        subject = f"{_subject_dir(fn.loc.file if not isinstance(fn, _Pending) else fn.hook.file)}: " \
+                  f"{_verb(name)} {what} on {'unrealize' if phase == 'unrealize' else 'finalize'}"
+        reason = (f"{f.device} acquires {f.resource} with {op.event.site.callee}() in {f.hook} "
+                  f"({f.loc.file}:{f.loc.line}) but nothing reachable from "
+                  f"{' or '.join(f.expected_phases or (phase,))} releases it, so it "
+                  f"{'leaks on every unplug' if f.hook == 'realize' else 'leaks whenever the object is created and finalized without being realized'}"
+                  f".\n\nRelease it with {name}() in {fname}() ({phase}).\n\n"
+                  f"Found by lifecheck, rule {f.rule}.")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"release in {phase}"
+                         + (" (new hook)" if ops and isinstance(ops[0], NewHook) else ""))
+
+    def _error_exit(self, f: Finding) -> List[Candidate]:
+        exit_rel = next((r for r in f.related if r.role == "error-exit"), None)
+        if exit_rel is None:
+            raise NoFix("the error exit is not known")
+        fkey = (exit_rel.loc.file, f.function)
+        fn = self.program.functions.get(fkey)
+        if fn is None:
+            raise NoFix(f"{f.function}() is not in the model")
+        if not f.device:
+            raise NoFix("a local object: its release depends on how the function hands it on")
+        dev = self.device(f)
+        op = self.op_of(f, dev, "acquire")
+        ops: List = []
+        lines = self.lines(fn.loc.file)
+        ret = exit_rel.loc.line
+        if not fn.loc.line < ret <= fn.end_line or not re.match(r"^\s*return\b", lines[ret - 1]):
+            raise NoFix("the error exit is not a return statement of its own")
+        prev = lines[ret - 2].rstrip()
+        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the error exit is the body of an if without braces")
+        direct = op.event.frames and len(op.event.frames) == 1 and op.event.function == fkey
+        stmt, name = self.release_call(dev, fn, op, ops)
+        ind = self.indent_of(fn.loc.file, ret)
+        label = _label_above(lines, ret, fn.loc.line)
+        ops.append(Insert(fn.loc.file, ret, ind + stmt + "\n", (-op.event.site.loc.line,)))
+        where = f"under the cleanup label '{label}'" if label else f"before the error exit at line {ret}"
+        desc = f"add {stmt} {where}"
+        subject = f"{_subject_dir(fn.loc.file)}: {_verb(name)} {_subject_resource(op.path)} on realize error"
+        reason = (f"{f.function}() acquires {f.resource} with {op.event.site.callee}() "
+                  f"({f.loc.file}:{f.loc.line}) and then returns an error at line {ret} without "
+                  f"releasing it.  Unrealize is not called when realize fails, so it leaks"
+                  f"{' (and a registration keeps pointing at the device)' if name not in ('g_free',) else ''}."
+                  f"\n\nRelease it with {name}() on that error path, in reverse order of acquisition."
+                  f"\n\nFound by lifecheck, rule {f.rule}.")
+        _ = direct
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                          "release on the error path" + (" (cleanup label)" if label else ""))]
+
+    def _misplaced(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        if len(ev.frames) != 1:
+            raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
+        start, end = self.whole_statement(ev.site)
+        lines = self.lines(ev.site.loc.file)
+        stmt_lines = [_strip_comment(l).strip() for l in lines[start - 1:end]]
+        stmt = " ".join(stmt_lines)
+        ops: List = [Delete(ev.site.loc.file, start, end)]
+        if f.rule == "unparent-in-finalize" or (f.hook == "instance_finalize" and ev.site.callee == "object_unparent"):
+            desc = f"drop {stmt} from {ev.function[1]}()"
+            subject = f"{_subject_dir(ev.site.loc.file)}: do not unparent {_subject_resource_text(f.resource)} in instance_finalize"
+            reason = (f"{ev.function[1]}() (instance_finalize of {f.device}) calls {ev.site.callee}() on "
+                      f"{f.resource}.  object_finalize() has already deleted the object's properties, "
+                      f"detaching and releasing its children, before instance_finalize runs; memory "
+                      f"regions are destroyed with their owner (docs/devel/memory.rst).\n\n"
+                      f"Drop the call.\n\nFound by lifecheck, rule {f.rule}.")
+            return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "drop the call")]
+        if f.rule == "unowned-region-unparent":
+            raise NoFix("the region has no owner: give it one in its memory_region_init*() call")
+        drop = None
+        if ev.site.callee == "object_unparent" and f.hook == "unrealize":
+            # 10.2's memory.rst: a region is destroyed with its owner, never unparented
+            drop = Candidate(Fix(f.fingerprint, f"drop {stmt} from {ev.function[1]}()",
+                                 f"{_subject_dir(ev.site.loc.file)}: do not unparent "
+                                 f"{_subject_resource_text(f.resource)} in unrealize",
+                                 f"{ev.function[1]}() ({f.hook} of {f.device}) unparents {f.resource}, "
+                                 f"which destroys it while in-flight users may still reach it.  A memory "
+                                 f"region is destroyed with its owner when the device is finalized "
+                                 f"(docs/devel/memory.rst, \"Region lifecycle\").\n\nDrop the call."
+                                 f"\n\nFound by lifecheck, rule {f.rule}.", tuple(ops)), "drop the call")
+        try:
+            moved = self._move(f, dev, ev, stmt, ops)
+        except NoFix:
+            if drop is None:
+                raise
+            return [drop]
+        return [moved] + ([drop] if drop is not None else [])
+
+    def _move(self, f: Finding, dev: DeviceType, ev: Event, stmt: str, ops: List) -> Candidate:
+        ops = list(ops)
+        target = "instance_finalize" if f.hook == "unrealize" else "unrealize"
+        ref_phase = "realize"
+        refs = dev.hooks.get(ref_phase) or []
+        own = [r for r in refs if r.function[0] not in self.program.core_files]
+        if target == "instance_finalize":
+            src_ref = next((r for r in dev.hooks.get(f.hook, ()) if r.function == ev.function), None)
+            if src_ref is None:
+                raise NoFix("the hook that makes the call is not the device's own")
+            fn, _ = self.hook_function(dev, src_ref, target, ops)
+        else:
+            if not own:
+                raise NoFix(f"{dev.name} has no realize hook of its own to pair an unrealize with")
+            fn, _ = self.hook_function(dev, own[0], target, ops)
+        src_fn = self.program.functions[ev.function]
+        moved = self._rebase(stmt, src_fn, fn, dev, ops)
+        if isinstance(fn, _Pending):
+            hook = fn.hook
+            m = _LEAD_VAR_RE.match(moved.split("(", 1)[1]) if "(" in moved else None
+            var = self._first_var(moved, src_fn)
+            typ = self.var_type(src_fn, var) if var else None
+            if not typ:
+                raise NoFix("cannot name the device state in the new hook")
+            cast = self.cast_for(typ, [src_fn] + [self.program.functions[r.function] for r in own])
+            p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
+            decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
+            ops.append(NewHook(hook.file, hook.name, hook.after, hook.signature, decl, (INDENT + moved + "\n",),
+                               hook.binding_line, hook.binding, target))
+            where = f"a new {target} hook {hook.name}()"
+        else:
+            fam = next((fam for fam, c in self.api.by_function.get(ev.site.callee or "", ()) if c.role == "release"), "")
+            self.place_in(fn, fam, moved, ops)
+            where = f"{fn.name}() ({target})"
+        desc = f"move {stmt} from {ev.function[1]}() to {where}"
+        subject = f"{_subject_dir(ev.site.loc.file)}: {'free' if target == 'instance_finalize' else 'unmap'} " \
+                  f"{_subject_resource_text(f.resource)} in {'instance_finalize' if target == 'instance_finalize' else 'unrealize'}"
+        why = ("in-flight users (DMA, bounce buffers, other threads) may still reach it after unrealize; "
+               "memory is reclaimed in instance_finalize, when the last reference goes"
+               if target == "instance_finalize" else
+               "the mapping keeps the owner referenced, so instance_finalize may never run, and the guest "
+               "can still reach the region after unplug; subregions are deleted on unrealize")
+        reason = (f"{ev.function[1]}() ({f.hook} of {f.device}) calls {ev.site.callee}() on {f.resource}: "
+                  f"{why} (docs/devel/memory.rst, \"Region lifecycle\").\n\nMove the call to {where}."
+                  f"\n\nFound by lifecheck, rule {f.rule}.")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"move to {target}")
+
+    def _first_var(self, stmt: str, fn: Function) -> Optional[str]:
+        for name in re.findall(r"\b(\w+)\s*->", stmt):
+            if self.var_type(fn, name):
+                return name
+        return None
+
+    def _rebase(self, stmt: str, src: Function, dst: Function, dev: DeviceType, ops: List) -> str:
+        """``stmt`` (from ``src``) with its state variable renamed to the
+        one ``dst`` has (a declaration added when it has none)."""
+        if isinstance(dst, _Pending):
+            return stmt
+        out = stmt
+        for name in sorted(set(re.findall(r"\b(\w+)\s*->", stmt))):
+            typ = self.var_type(src, name)
+            if typ is None:
+                raise NoFix(f"'{name}' in the moved call is not a variable of {src.name}()")
+            have = [p.name for p in dst.params if _norm_type(p.type) == typ] + \
+                   [n for n, l in dst.locals.items() if _norm_type(l.type) == typ]
+            if have:
+                if have[0] != name:
+                    out = re.sub(rf"\b{name}\s*->", have[0] + "->", out)
+                continue
+            if name in {p.name for p in dst.params} | set(dst.locals):
+                raise NoFix(f"'{name}' means something else in {dst.name}()")
+            cast = self.cast_for(typ, [src, dst])
+            brace = self.body_start(dst)
+            lines = self.lines(dst.loc.file)
+            after = lines[brace].strip() if brace < len(lines) else ""
+            ops.append(Insert(dst.loc.file, brace + 1,
+                              f"{INDENT}{typ.rstrip(' *')} *{name} = {cast}({dst.params[0].name});\n"
+                              f"{'' if after == '' else chr(10)}", (-1,)))
+        return out
+
+    def _second_release(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        if len(ev.frames) != 1:
+            raise NoFix(f"the second release is in {ev.function[1]}(), a helper that other code may call too")
+        start, end = self.whole_statement(ev.site)
+        stmt = " ".join(_strip_comment(l).strip() for l in self.lines(ev.site.loc.file)[start - 1:end])
+        first = next((r for r in f.related if r.role == "release"), None)
+        desc = f"drop {stmt} from {ev.function[1]}()"
+        subject = f"{_subject_dir(ev.site.loc.file)}: do not release {_subject_resource_text(f.resource)} twice"
+        reason = (f"{f.resource} of {f.device} is released in {f.hook} by {ev.site.callee}() "
+                  f"after {first.message if first else 'an earlier release'}, with nothing cleared in "
+                  f"between: a double free.\n\nDrop the second release.\n\nFound by lifecheck, rule {f.rule}.")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, (Delete(ev.site.loc.file, start, end),)),
+                          "drop the second release")]
+
+    def _use_after_release(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        roles = {c.role for _, c in self.api.by_function.get(ev.site.callee or "", ())}
+        if not roles & {"release", "disarm"}:
+            raise NoFix(f"{ev.site.callee}() uses the resource for more than releasing it: "
+                        "the order of the teardown must be changed by hand")
+        if len(ev.frames) != 1:
+            raise NoFix(f"the use is in {ev.function[1]}(), a helper that other code may call too")
+        start, end = self.whole_statement(ev.site)
+        stmt = " ".join(_strip_comment(l).strip() for l in self.lines(ev.site.loc.file)[start - 1:end])
+        desc = f"drop {stmt}: the earlier release already did it"
+        subject = f"{_subject_dir(ev.site.loc.file)}: do not use {_subject_resource_text(f.resource)} after freeing it"
+        reason = (f"{ev.function[1]}() calls {ev.site.callee}() on {f.resource} after it was released: "
+                  f"a use after free.  The release already stopped it.\n\nDrop the call.\n\n"
+                  f"Found by lifecheck, rule {f.rule}.")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, (Delete(ev.site.loc.file, start, end),)),
+                          "drop the use")]
+
+
+class _Pending(Function):
+    """A hook function that does not exist yet: the statements a fix
+    puts in it are collected in ``body``."""
+
+    def __init__(self, hook: NewHook, like: Optional[Function]):
+        params = like.params[:1] if like is not None else ()
+        super().__init__(name=hook.name, loc=like.loc if like is not None else None, end_line=0,
+                         static=True, params=params)
+        self.hook = hook
+        self.hook_loc = Location(hook.file, hook.after, 1)
+        self.body: List[str] = []
+
+
+def _strip_comment(text: str) -> str:
+    """A line without a trailing ``/* ... */`` or ``//`` comment."""
+    text = re.sub(r"/\*[^\"]*?\*/\s*$", "", text.rstrip())
+    text = re.sub(r"//[^\"]*$", "", text)
+    return text.rstrip()
+
+
+def _decl(typ: str, name: str) -> str:
+    typ = typ.strip()
+    return f"{typ}{name}" if typ.endswith("*") else f"{typ} {name}"
+
+
+def _label_above(lines: List[str], line: int, start: int) -> str:
+    for i in range(line - 1, start, -1):
+        t = lines[i - 1]
+        m = re.match(r"^(\w+):\s*$", t)
+        if m:
+            return m.group(1)
+        if t.strip() == "}" or t.strip().endswith("{"):
+            return ""
+    return ""
+
+
+def _describe(op: Op) -> str:
+    if op.path is not None:
+        return str(op.path)
+    return f"the result of {op.event.site.callee}()"
+
+
+def _subject_dir(file: str) -> str:
+    parts = file.split("/")
+    return "/".join(parts[:-1]) if len(parts) > 1 else file
+
+
+def _subject_resource(path: Optional[AccessPath]) -> str:
+    if path is None:
+        return "the handle"
+    return path.steps[-1][1] if path.steps else "the device"
+
+
+def _subject_resource_text(resource: str) -> str:
+    return resource.replace("self.", "", 1).split(".")[-1].split("->")[-1]
+
+
+def _verb(release: str) -> str:
+    if "del_subregion" in release:
+        return "delete subregion"
+    if release.startswith(("g_free", "timer_free", "qemu_free", "object_unref")) or "free" in release:
+        return "free"
+    if "unregister" in release or "remove" in release or "del" in release:
+        return "unregister"
+    return "release"
