@@ -11,7 +11,9 @@ from __future__ import annotations
 import textwrap
 from typing import List, Tuple, Union
 
+from .fix.patterns import CHECKED, FIX_PATTERNS
 from .rules.catalog import RuleSpec
+from .rules.kinds import KINDS
 
 PROSE, CODE, ITEMS = "prose", "code", "items"
 SEVERITY_LEVELS = ("note", "warning", "error")
@@ -48,6 +50,12 @@ def sections(spec: RuleSpec) -> List[Section]:
         ("Bad example", CODE, doc.bad),
         ("Good example", CODE, doc.good),
         ("QEMU references", ITEMS, tuple(doc.references)),
+    ]
+    kind = KINDS.get(spec.kind)
+    pattern = FIX_PATTERNS.get(kind.shape) if kind is not None else None
+    if pattern:
+        result.append(("Fix", PROSE, pattern + " " + CHECKED))
+    result += [
         ("Applies to", PROSE, spec.versions_text()),
         ("Default severity", PROSE, severity_text(spec)),
     ]

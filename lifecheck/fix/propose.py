@@ -641,16 +641,21 @@ class Proposer:
         ops: List = []
         lines = self.lines(fn.loc.file)
         ret = exit_rel.loc.line
-        if not fn.loc.line < ret <= fn.end_line or not re.match(r"^\s*return\b", lines[ret - 1]):
+        if not fn.loc.line < ret <= max(fn.end_line, ret):
+            raise NoFix("the error exit is outside the function")
+        label, label_line = _label_above(lines, ret, fn.loc.line)
+        if not label and not re.match(r"^\s*return\b", lines[ret - 1]):
             raise NoFix("the error exit is not a return statement of its own")
         prev = lines[ret - 2].rstrip()
-        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+        if not label and re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
             raise NoFix("the error exit is the body of an if without braces")
-        direct = op.event.frames and len(op.event.frames) == 1 and op.event.function == fkey
         stmt, name = self.release_call(dev, fn, op, ops)
-        ind = self.indent_of(fn.loc.file, ret)
-        label = _label_above(lines, ret, fn.loc.line)
-        ops.append(Insert(fn.loc.file, ret, ind + stmt + "\n", (-op.event.site.loc.line,)))
+        if label:
+            # the function's cleanup code: released first, as it was acquired last
+            at, ind = label_line + 1, INDENT
+        else:
+            at, ind = ret, self.indent_of(fn.loc.file, ret)
+        ops.append(Insert(fn.loc.file, at, ind + stmt + "\n", (-op.event.site.loc.line,)))
         where = f"under the cleanup label '{label}'" if label else f"before the error exit at line {ret}"
         desc = f"add {stmt} {where}"
         subject = f"{_subject_dir(fn.loc.file)}: {_verb(name)} {_subject_resource(op.path)} on realize error"
@@ -660,7 +665,6 @@ class Proposer:
                   f"{' (and a registration keeps pointing at the device)' if name not in ('g_free',) else ''}."
                   f"\n\nRelease it with {name}() on that error path, in reverse order of acquisition."
                   f"\n\nFound by lifecheck, rule {f.rule}.")
-        _ = direct
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                           "release on the error path" + (" (cleanup label)" if label else ""))]
 
@@ -845,15 +849,17 @@ def _decl(typ: str, name: str) -> str:
     return f"{typ}{name}" if typ.endswith("*") else f"{typ} {name}"
 
 
-def _label_above(lines: List[str], line: int, start: int) -> str:
-    for i in range(line - 1, start, -1):
+def _label_above(lines: List[str], line: int, start: int) -> Tuple[str, int]:
+    """The cleanup label whose code holds ``line`` (a label at column 0
+    with only statements between it and the line), and its line."""
+    for i in range(line, start, -1):
         t = lines[i - 1]
-        m = re.match(r"^(\w+):\s*$", t)
-        if m:
-            return m.group(1)
+        m = re.match(r"^\s?(\w+):\s*$", t)
+        if m and m.group(1) != "default":
+            return m.group(1), i
         if t.strip() == "}" or t.strip().endswith("{"):
-            return ""
-    return ""
+            return "", 0
+    return "", 0
 
 
 def _describe(op: Op) -> str:
