@@ -34,6 +34,10 @@ Source = Callable[[str], Optional[List[str]]]   # file -> its lines (no newlines
 # ``FooState *s = FOO(dev);``: the declaration of a device state variable
 _CAST_DECL_RE = re.compile(r"^\s*(?:const\s+)?(\w+)\s*\*\s*(\w+)\s*=\s*(\w+)\s*\(\s*(\w+)\s*\)\s*;\s*$")
 _LEAD_VAR_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
+# an identifier, with what comes before (a field: ``->`` or ``.``) and after (a call: ``(``)
+_IDENT_RE = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?")
+_IDENT_ONLY_RE = re.compile(r"^[A-Za-z_]\w*$")
+_CALL_ONLY_RE = re.compile(r"^[A-Za-z_]\w*\s*\([^()]*\)$")
 
 
 class NoFix(Exception):
@@ -62,6 +66,7 @@ class Proposer:
         self.source = source
         self.phase_of: Dict[str, str] = dict(program.phase_of)
         self._release_shapes: Dict[str, Optional[Tuple[int, Tuple[int, ...]]]] = {}
+        self._extra: Dict[Tuple[int, str], Dict[str, str]] = {}
 
     # -- entry ---------------------------------------------------------------
     def candidates(self, f: Finding) -> List[Candidate]:
@@ -234,7 +239,8 @@ class Proposer:
                 raise NoFix(f"{path} is an element of an array or list: its release needs a loop")
             text += ("->" if i == 0 else op) + name
         typ, var, cast = self.state_of(dev, path.steps[0][1])
-        if isinstance(fn, _Pending):   # its declaration comes with the new hook
+        if isinstance(fn, _Pending):
+            fn.decls.append(f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({fn.params[0].name});\n")
             return ("&" if path.address_of else "") + var + text
         have = None
         for p in fn.params:
@@ -255,6 +261,171 @@ class Proposer:
                               f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({fn.params[0].name});\n{blank}", (-1,)))
             have = var
         return ("&" if path.address_of else "") + have + text
+
+    # -- naming a resource through the call chain ---------------------------------
+    def acquired_text(self, op: Op) -> Optional[str]:
+        """The C text of ``op``'s resource where it is acquired: the
+        argument (``&s->mmio``) or the left-hand side the result is stored
+        into (``s->timer = timer_new_ns(...)``)."""
+        ev = op.event
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            return None
+        if "result" in op.attrs:
+            for a in fn.assignments:
+                if a.loc.line == ev.site.loc.line and a.rhs.callee == ev.site.callee:
+                    return a.lhs.text
+            return None
+        call = self.api.lookup(ev.site.callee, op.family, op.role)
+        if call is None or not 0 <= call.resource < len(ev.site.args):
+            return None
+        return ev.site.args[call.resource].text
+
+    def composed(self, ev: Event, text: str) -> Optional[str]:
+        """``text``, an expression of the function that makes ``ev``'s
+        call, as the hook at the top of ``ev.frames`` names it: each
+        parameter replaced by the caller's argument, level by level
+        (``ar->tmr.timer`` in acpi_pm_tmr_init(ar) called with ``&s->ar``
+        gives ``s->ar.tmr.timer``).  None when a local of a helper stands
+        in the way."""
+        frames = ev.frames
+        functions = self.program.functions
+        for k in range(len(frames) - 1, 0, -1):
+            callee = functions.get(frames[k][0])
+            caller = functions.get(frames[k - 1][0])
+            if callee is None or caller is None or frames[k - 1][1] >= len(caller.calls):
+                return None
+            site = caller.calls[frames[k - 1][1]]
+            text = self._through_call(text, callee, caller, site)
+            if text is None:
+                return None
+        return text
+
+    def _through_call(self, text: str, callee: Function, caller: Function, site: CallSite) -> Optional[str]:
+        params = {p.name: i for i, p in enumerate(callee.params)}
+        out, pos = [], 0
+        for m in _IDENT_RE.finditer(text):
+            if m.group(1) or m.group(3):
+                continue
+            name = m.group(2)
+            if name in params:
+                i = params[name]
+                if i >= len(site.args):
+                    return None
+                arg = (site.args[i].text or "").strip()
+            elif name in callee.locals:
+                arg = self._alias_of(callee, name, params, site)
+                if arg is None:
+                    return None
+            else:
+                continue
+            out.append(text[pos:m.start(2)])
+            out.append(arg if _IDENT_ONLY_RE.match(arg) or arg.endswith(")") and _CALL_ONLY_RE.match(arg)
+                       else f"({arg})")
+            pos = m.end(2)
+        out.append(text[pos:])
+        return _simplify("".join(out), caller, self)
+
+    def _alias_of(self, fn: Function, name: str, params: Dict[str, int], site: CallSite) -> Optional[str]:
+        """A local of a helper declared from a parameter (``FooState *s =
+        FOO(dev);`` or ``= opaque;``) as the caller's argument names it."""
+        local = fn.locals[name]
+        lines = self.source(local.loc.file)
+        if not lines or not 0 < local.loc.line <= len(lines):
+            return None
+        m = re.match(r"^\s*(?:const\s+)?\w+\s*\*\s*(\w+)\s*=\s*(?:(\w+)\s*\(\s*(\w+)\s*\)|(\w+))\s*;\s*$",
+                     lines[local.loc.line - 1])
+        if not m or m.group(1) != name:
+            return None
+        param = m.group(3) or m.group(4)
+        if param not in params or params[param] >= len(site.args):
+            return None
+        arg = (site.args[params[param]].text or "").strip()
+        if m.group(2):
+            return f"{m.group(2)}({arg})"
+        return None   # an untyped opaque pointer: the type is not in the text
+
+    def cast_macro(self, typ: str) -> str:
+        """The QOM cast to ``typ`` the tree uses in declarations like
+        ``FooState *s = FOO(dev);``."""
+        base = typ.rstrip("* ").strip()
+        if base == "Object":
+            return "OBJECT"
+        if not hasattr(self, "_casts"):
+            self._casts: Dict[str, Optional[str]] = {}
+        if base in self._casts:
+            got = self._casts[base]
+        else:
+            got = None
+            counts: Counter = Counter()
+            for fn in self.program.functions.values():
+                for local in fn.locals.values():
+                    if local.type.replace(" ", "").rstrip("*") != base.replace(" ", "") or local.cleanup:
+                        continue
+                    lines = self.source(local.loc.file)
+                    if not lines or not 0 < local.loc.line <= len(lines):
+                        continue
+                    m = _CAST_DECL_RE.match(lines[local.loc.line - 1])
+                    if m and m.group(1) == base and m.group(3).isupper():
+                        counts[m.group(3)] += 1
+            got = counts.most_common(1)[0][0] if counts else None
+            self._casts[base] = got
+        if got is None:
+            raise NoFix(f"no declaration 'FooState *s = FOO(obj);' shows the cast to {base}")
+        return got
+
+    def place(self, text: str, src: Function, dst: Function, ops: List) -> str:
+        """``text``, an expression of ``src``, as ``dst`` names it: each
+        variable of ``src`` becomes ``dst``'s variable of the same type,
+        declared (``FooState *s = FOO(dev);``) when ``dst`` has none."""
+        if dst is src or (not isinstance(dst, _Pending) and (dst.file, dst.name) == (src.file, src.name)):
+            return text
+        extra = self._extra.setdefault((id(ops), dst.name), {})
+        out, pos = [], 0
+        for m in _IDENT_RE.finditer(text):
+            if m.group(1) or m.group(3):
+                continue
+            name = m.group(2)
+            typ = self.var_type(src, name)
+            dst_names = {p.name for p in dst.params} | set(dst.locals) | set(extra)
+            if typ is None:
+                if name in dst_names:
+                    raise NoFix(f"'{name}' means something else in {dst.name}()")
+                continue
+            have = [p.name for p in dst.params if _norm_type(p.type) == typ] + \
+                   [n for n, l in dst.locals.items() if _norm_type(l.type) == typ and not l.cleanup] + \
+                   [n for n, t in extra.items() if t == typ]
+            if not have:
+                if name in dst_names or not dst.params or not typ.endswith("*"):
+                    raise NoFix(f"{dst.name}() has no {typ.rstrip(' *')} variable to name it with")
+                decl = f"{INDENT}{typ.rstrip(' *')} *{name} = {self.cast_macro(typ)}({dst.params[0].name});\n"
+                if isinstance(dst, _Pending):
+                    dst.decls.append(decl)
+                else:
+                    brace = self.body_start(dst)
+                    lines = self.lines(dst.loc.file)
+                    after = lines[brace].strip() if brace < len(lines) else ""
+                    ops.append(Insert(dst.loc.file, brace + 1, decl + ("" if after == "" else "\n"), (-1,)))
+                extra[name] = typ
+                have = [name]
+            out.append(text[pos:m.start(2)])
+            out.append(have[0])
+            pos = m.end(2)
+        out.append(text[pos:])
+        return "".join(out)
+
+    def resource_in(self, dev: DeviceType, fn: Function, op: Op, ops: List) -> str:
+        """The resource of ``op`` as ``fn`` names it: the acquiring text,
+        composed up to the hook and placed in ``fn``; else built from the
+        access path."""
+        text = self.acquired_text(op)
+        top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
+        if text and top is not None:
+            composed = self.composed(op.event, text)
+            if composed is not None:
+                return self.place(composed, top, fn, ops)
+        assert op.path is not None
+        return self.expr_in(dev, fn, op.path, ops)
 
     # -- the release call ----------------------------------------------------
     def release_shape(self, function: str) -> Optional[Tuple[int, Tuple[int, ...]]]:
@@ -308,7 +479,7 @@ class Proposer:
         path = op.path
         assert path is not None
         want_address = path.address_of
-        res = self.expr_in(dev, fn, AccessPath(path.root, path.steps, want_address), ops)
+        res = self.resource_in(dev, fn, op, ops)
         args[call.resource] = f"OBJECT({res})" if call.resource in wrapped else res
         if call.container is not None and call.container < nargs:
             if op.container is None:
@@ -316,9 +487,15 @@ class Proposer:
             acq = self.api.lookup(op.event.site.callee, op.family, "acquire")
             src = self.program.functions.get(op.event.function)
             text = None
-            if acq is not None and acq.container is not None and src is not None \
+            top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
+            if acq is not None and acq.container is not None and src is not None and top is not None \
                     and acq.container < len(op.event.site.args):
-                text = self.transplant(op.event.site.args[acq.container].text or "", src, fn)
+                composed = self.composed(op.event, op.event.site.args[acq.container].text or "")
+                if composed is not None:
+                    try:
+                        text = self.place(composed, top, fn, ops)
+                    except NoFix:
+                        text = None
             args[call.container] = text if text is not None else self.container_text(dev, fn, op.container, ops)
         if any(a is None for a in args):
             raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
@@ -591,18 +768,11 @@ class Proposer:
         ops: List = []
         fn, _ = self.hook_function(dev, ref, phase, ops)
         if isinstance(fn, _Pending):
-            if op.path is not None and op.path.root == SELF and op.path.steps:
-                typ0, var0, _ = self.state_of(dev, op.path.steps[0][1])
-                fn.locals[var0] = LocalVar(var0, typ0, fn.hook_loc)
             ops_local: List = []
             stmt, name = self.release_call(dev, fn, op, ops_local)
             fn.body.append(INDENT + stmt + "\n")
             hook = fn.hook
-            typ, var, cast = self.state_of(dev, op.path.steps[0][1]) if op.path and op.path.steps else ("", "", "")
-            if not typ:
-                raise NoFix(f"{op.path} is not a field of the device")
-            p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
-            decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
+            decl = "".join(fn.decls)
             hook = NewHook(hook.file, hook.name, hook.after, hook.signature, decl, tuple(fn.body),
                            hook.binding_line, hook.binding, phase)
             ops = [hook]
@@ -835,6 +1005,27 @@ class _Pending(Function):
         self.hook = hook
         self.hook_loc = Location(hook.file, hook.after, 1)
         self.body: List[str] = []
+        self.decls: List[str] = []
+
+
+def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
+    """Tidy an expression composed from arguments: ``(&x)->f`` is
+    ``x.f``, ``(&x->a)->f`` is ``x->a.f``, and ``FOO(dev)->f`` is
+    ``s->f`` when ``fn`` declares ``FooState *s = FOO(dev);``."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = re.sub(r"\(&\s*([\w\->.\[\]]+)\)->", r"\1.", text)
+        text = re.sub(r"&\(([\w\->.\[\]]+)\)", r"&\1", text)
+        text = re.sub(r"\*\(&([\w\->.\[\]]+)\)", r"\1", text)
+    for name, local in fn.locals.items():
+        lines = proposer.source(local.loc.file)
+        if not lines or not 0 < local.loc.line <= len(lines):
+            continue
+        m = _CAST_DECL_RE.match(lines[local.loc.line - 1])
+        if m and m.group(2) == name:
+            text = re.sub(rf"\b{m.group(3)}\(\s*{m.group(4)}\s*\)", name, text)
+    return text
 
 
 def _strip_comment(text: str) -> str:
