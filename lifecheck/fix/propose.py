@@ -469,6 +469,42 @@ class Proposer:
                 reasons.append(str(exc))
         raise NoFix(reasons[0] if reasons else f"no release of '{op.family}' takes the resource as an argument")
 
+    def _sites_of(self, function: str) -> List[Tuple[Function, CallSite]]:
+        if not hasattr(self, "_sites"):
+            self._sites: Dict[str, List[Tuple[Function, CallSite]]] = {}
+            for fn in self.program.functions.values():
+                for site in fn.calls:
+                    if site.callee:
+                        self._sites.setdefault(site.callee, []).append((fn, site))
+        return self._sites.get(function, [])
+
+    def arg_map(self, acquire: str, release: str, nargs: int) -> Dict[int, int]:
+        """release argument -> acquire argument with the same text, as the
+        tree's own pairs show it (``vmstate_register(VMSTATE_IF(dev), -1,
+        &vmstate_foo, s)`` is undone by ``vmstate_unregister(VMSTATE_IF(dev),
+        &vmstate_foo, s)``): learnt from files that make both calls."""
+        key = (acquire, release, nargs)
+        if not hasattr(self, "_arg_maps"):
+            self._arg_maps: Dict[Tuple[str, str, int], Dict[int, int]] = {}
+        if key in self._arg_maps:
+            return self._arg_maps[key]
+        acq_by_file: Dict[str, List[CallSite]] = {}
+        for fn, site in self._sites_of(acquire):
+            acq_by_file.setdefault(fn.file, []).append(site)
+        votes: Dict[int, Counter] = {}
+        for fn, rel in self._sites_of(release):
+            if len(rel.args) != nargs:
+                continue
+            for acq in acq_by_file.get(fn.file, ()):
+                texts = [_squash(a.text) for a in acq.args]
+                for j, r in enumerate(rel.args):
+                    t = _squash(r.text)
+                    if t and t in texts:
+                        votes.setdefault(j, Counter())[texts.index(t)] += 1
+        out = {j: c.most_common(1)[0][0] for j, c in votes.items()}
+        self._arg_maps[key] = out
+        return out
+
     def _call_text(self, dev: DeviceType, fn: Function, op: Op, call: ApiCall, ops: List) -> str:
         shape = self.release_shape(call.function)
         nargs = shape[0] if shape else (call.resource + 1)
@@ -497,6 +533,20 @@ class Proposer:
                     except NoFix:
                         text = None
             args[call.container] = text if text is not None else self.container_text(dev, fn, op.container, ops)
+        if any(a is None for a in args):
+            # the other arguments: those of the acquiring call that the tree's
+            # own pairs pass again to the release
+            mapping = self.arg_map(op.event.site.callee or "", call.function, nargs)
+            top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
+            for j in range(nargs):
+                if args[j] is not None or j not in mapping or top is None:
+                    continue
+                i = mapping[j]
+                if i >= len(op.event.site.args):
+                    continue
+                composed = self.composed(op.event, op.event.site.args[i].text or "")
+                if composed is not None:
+                    args[j] = self.place(composed, top, fn, ops)
         if any(a is None for a in args):
             raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
         return f"{call.function}({', '.join(a for a in args if a is not None)});"
@@ -796,11 +846,27 @@ class Proposer:
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"release in {phase}"
                          + (" (new hook)" if ops and isinstance(ops[0], NewHook) else ""))
 
-    def _error_exit(self, f: Finding) -> List[Candidate]:
+    def _error_exit(self, f: Finding, more_exits: Sequence[int] = ()) -> List[Candidate]:
+        """Release before the error exit the finding names, and before
+        ``more_exits`` (lines of other exits that leave it behind: the
+        re-check finds them one by one)."""
         exit_rel = next((r for r in f.related if r.role == "error-exit"), None)
         if exit_rel is None:
             raise NoFix("the error exit is not known")
-        fkey = (exit_rel.loc.file, f.function)
+        ops: List = []
+        cand = None
+        for ret in [exit_rel.loc.line] + [l for l in more_exits if l != exit_rel.loc.line]:
+            cand = self._error_exit_at(f, exit_rel.loc.file, ret, ops)
+        assert cand is not None
+        if more_exits:
+            fix = cand.fix
+            cand = Candidate(Fix(fix.fingerprint, fix.description + f" and {len(more_exits)} other error exit"
+                                 + ("s" if len(more_exits) > 1 else ""), fix.subject, fix.reason, tuple(ops)),
+                             cand.how + " (several exits)")
+        return [cand]
+
+    def _error_exit_at(self, f: Finding, file: str, ret: int, ops: List) -> Candidate:
+        fkey = (file, f.function)
         fn = self.program.functions.get(fkey)
         if fn is None:
             raise NoFix(f"{f.function}() is not in the model")
@@ -808,9 +874,7 @@ class Proposer:
             raise NoFix("a local object: its release depends on how the function hands it on")
         dev = self.device(f)
         op = self.op_of(f, dev, "acquire")
-        ops: List = []
         lines = self.lines(fn.loc.file)
-        ret = exit_rel.loc.line
         if not fn.loc.line < ret <= max(fn.end_line, ret):
             raise NoFix("the error exit is outside the function")
         label, label_line = _label_above(lines, ret, fn.loc.line)
@@ -835,8 +899,8 @@ class Proposer:
                   f"{' (and a registration keeps pointing at the device)' if name not in ('g_free',) else ''}."
                   f"\n\nRelease it with {name}() on that error path, in reverse order of acquisition."
                   f"\n\nFound by lifecheck, rule {f.rule}.")
-        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
-                          "release on the error path" + (" (cleanup label)" if label else ""))]
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         "release on the error path" + (" (cleanup label)" if label else ""))
 
     def _misplaced(self, f: Finding) -> List[Candidate]:
         dev = self.device(f)
@@ -847,7 +911,7 @@ class Proposer:
         lines = self.lines(ev.site.loc.file)
         stmt_lines = [_strip_comment(l).strip() for l in lines[start - 1:end]]
         stmt = " ".join(stmt_lines)
-        ops: List = [Delete(ev.site.loc.file, start, end)]
+        ops: List = self.deletion(ev, start, end)
         if f.rule == "unparent-in-finalize" or (f.hook == "instance_finalize" and ev.site.callee == "object_unparent"):
             desc = f"drop {stmt} from {ev.function[1]}()"
             subject = f"{_subject_dir(ev.site.loc.file)}: do not unparent {_subject_resource_text(f.resource)} in instance_finalize"
@@ -925,6 +989,38 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule}.")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"move to {target}")
 
+    def deletion(self, ev: Event, start: int, end: int) -> List[Delete]:
+        """Delete the statement at lines start-end of ev's function, and
+        the declarations of the state variables only it used (an unused
+        variable breaks a -Werror build), with the blank line after them."""
+        file = ev.site.loc.file
+        out = [Delete(file, start, end)]
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            return out
+        lines = self.lines(file)
+        brace = self.body_start(fn)
+        close = self.closing_brace(fn)
+        decls = {}
+        rest = []
+        for i in range(brace + 1, close):
+            if start <= i <= end:
+                continue
+            m = _CAST_DECL_RE.match(lines[i - 1])
+            if m:
+                decls[i] = m.group(2)
+            else:
+                rest.append(_strip_comment(lines[i - 1]))
+        body = "\n".join(rest)
+        for i, name in sorted(decls.items()):
+            others = "\n".join(_strip_comment(lines[j - 1]) for j in decls if j != i)
+            if not re.search(rf"\b{name}\b", body) and not re.search(rf"\b{name}\b", others):
+                out.append(Delete(file, i, i))
+                if not body.strip() and i + 1 < close and not lines[i].strip() and i + 1 not in decls \
+                        and not start <= i + 1 <= end:
+                    out.append(Delete(file, i + 1, i + 1))
+        return out
+
     def _first_var(self, stmt: str, fn: Function) -> Optional[str]:
         for name in re.findall(r"\b(\w+)\s*->", stmt):
             if self.var_type(fn, name):
@@ -971,7 +1067,7 @@ class Proposer:
         reason = (f"{f.resource} of {f.device} is released in {f.hook} by {ev.site.callee}() "
                   f"after {first.message if first else 'an earlier release'}, with nothing cleared in "
                   f"between: a double free.\n\nDrop the second release.\n\nFound by lifecheck, rule {f.rule}.")
-        return [Candidate(Fix(f.fingerprint, desc, subject, reason, (Delete(ev.site.loc.file, start, end),)),
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(self.deletion(ev, start, end))),
                           "drop the second release")]
 
     def _use_after_release(self, f: Finding) -> List[Candidate]:
@@ -990,7 +1086,7 @@ class Proposer:
         reason = (f"{ev.function[1]}() calls {ev.site.callee}() on {f.resource} after it was released: "
                   f"a use after free.  The release already stopped it.\n\nDrop the call.\n\n"
                   f"Found by lifecheck, rule {f.rule}.")
-        return [Candidate(Fix(f.fingerprint, desc, subject, reason, (Delete(ev.site.loc.file, start, end),)),
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(self.deletion(ev, start, end))),
                           "drop the use")]
 
 
@@ -1006,6 +1102,10 @@ class _Pending(Function):
         self.hook_loc = Location(hook.file, hook.after, 1)
         self.body: List[str] = []
         self.decls: List[str] = []
+
+
+def _squash(text: Optional[str]) -> str:
+    return "".join((text or "").split())
 
 
 def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:

@@ -38,6 +38,10 @@ from .edits import EditError, Fix, FixResult, NewHook, apply_ops
 from .propose import Candidate, NoFix, Proposer
 
 
+# error exits a realize-error-leak fix may release at, found one re-check at a time
+MAX_EXITS = 8
+
+
 class _ScratchTree(QemuTree):
     """The tree, except that a file of the scratch folder is named by the
     path of the file it stands for."""
@@ -139,23 +143,28 @@ class Rechecker:
 
     def check(self, finding: Finding, fix: Fix, texts: Dict[str, str]) -> str:
         """"" when ``fix`` passes, else why not."""
+        return self.check_more(finding, fix, texts)[0]
+
+    def check_more(self, finding: Finding, fix: Fix, texts: Dict[str, str]) -> Tuple[str, List[int]]:
+        """``check``, and when the finding is still reported with another
+        error exit, that exit's line in the original text."""
         try:
             new_texts = apply_ops(texts, fix.ops)
         except EditError as exc:
-            return str(exc)
+            return str(exc), []
         new_units: Dict[str, TranslationUnit] = {}
         hooks = sum(1 for op in fix.ops if isinstance(op, NewHook))
         for rel, text in new_texts.items():
             old = self.units.get(rel)
             if old is None:
-                return f"{rel} is not among the analysed files"
+                return f"{rel} is not among the analysed files", []
             activity.doing("re-checking a fix", rel)
             unit, why = self.analyse_text(rel, text)
             if unit is None:
-                return why
+                return why, []
             if len(unit.functions) < len(old.functions) + (hooks if rel in {op.file for op in fix.ops if isinstance(op, NewHook)} else 0) \
                     or len(unit.lost_functions) > len(old.lost_functions):
-                return "the fixed file no longer parses as before"
+                return "the fixed file no longer parses as before", []
             new_units[rel] = unit
         files = self.neighbourhood(new_texts, [finding.device] if finding.device else [])
         before = self.before(files)
@@ -163,12 +172,46 @@ class Rechecker:
         after = Counter(_key(f) for f in after_list)
         target = _key(finding)
         if after[target] >= max(1, before[target]):
-            return "the finding is still reported"
+            exits = []
+            for f in after_list:
+                if _key(f) == target:
+                    for r in f.related:
+                        if r.role == "error-exit" and r.loc.file in new_texts:
+                            old_line = _old_line(texts[r.loc.file], fix, r.loc.file, r.loc.line)
+                            if old_line:
+                                exits.append(old_line)
+            return "the finding is still reported", exits
         new = after - before
         if new:
             k = sorted(new)[0]
-            return f"a new finding appears: {k[0]} on {k[3]} in {k[2]}()"
-        return ""
+            return f"a new finding appears: {k[0]} on {k[3]} in {k[2]}()", []
+        return "", []
+
+
+def _old_line(text: str, fix: Fix, file: str, line: int) -> int:
+    """The line of the original text that is line ``line`` once ``fix``
+    is applied (0 for a line the fix added)."""
+    from .edits import Delete, Insert, _expand
+    n = len(text.splitlines())
+    added: Dict[int, int] = {}
+    deleted: Set[int] = set()
+    for op in _expand(fix.ops):
+        if op.file != file:
+            continue
+        if isinstance(op, Insert):
+            added[op.line] = added.get(op.line, 0) + op.text.count("\n")
+        elif isinstance(op, Delete):
+            deleted.update(range(op.start, op.end + 1))
+    new = 0
+    for i in range(1, n + 1):
+        new += added.get(i, 0)
+        if new >= line:
+            return 0
+        if i not in deleted:
+            new += 1
+            if new == line:
+                return i
+    return 0
 
 
 def checked_fixes(tree: QemuTree, catalog: Catalog, program: Program, stub_dir: Path,
@@ -212,7 +255,18 @@ def checked_fixes(tree: QemuTree, catalog: Catalog, program: Program, stub_dir: 
             for c in cands:
                 for rel in c.fix.files:
                     text_of(rel)
-                why = rechecker.check(f, c.fix, texts)
+                why, exits = rechecker.check_more(f, c.fix, texts)
+                extra: List[int] = []
+                while why and exits and f.shape == "error-exit-leak" and len(extra) < MAX_EXITS \
+                        and not set(exits) <= set(extra):
+                    # the same resource leaks through another error exit too
+                    extra = sorted(set(extra) | set(exits))
+                    try:
+                        c = proposer._error_exit(f, extra)[0]
+                    except NoFix as exc:
+                        why, exits = str(exc), []
+                        break
+                    why, exits = rechecker.check_more(f, c.fix, texts)
                 if not why:
                     out[f.fingerprint] = FixResult(fix=c.fix, tried=len(cands), failed=tuple(failed))
                     break
