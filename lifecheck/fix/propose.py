@@ -16,6 +16,7 @@ candidate that survives a new analysis of the edited file.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from ..facts import Facts
 from ..facts.api import ApiCall, Op
 from ..findings import Finding
 from ..graph import DeviceType, Event, HookRef, Program
-from ..model import SELF, AccessPath, CallSite, Function, LocalVar, Location
+from ..model import SELF, AccessPath, CallSite, Function, Location, Param
 from .edits import INDENT, Delete, Fix, Insert, NewHook
 
 FunctionKey = Tuple[str, str]
@@ -36,6 +37,8 @@ _CAST_DECL_RE = re.compile(r"^\s*(?:const\s+)?(\w+)\s*\*\s*(\w+)\s*=\s*(\w+)\s*\
 _LEAD_VAR_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
 # an identifier, with what comes before (a field: ``->`` or ``.``) and after (a call: ``(``)
 _IDENT_RE = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?")
+# ``VGACommonState *s = &d->vga;``: a variable naming a member of another
+_ADDR_DECL_RE = re.compile(r"^\s*(?:const\s+)?\w+\s*\*\s*(\w+)\s*=\s*&\s*(\w+)\s*->\s*([\w.]+)\s*;\s*$")
 _IDENT_ONLY_RE = re.compile(r"^[A-Za-z_]\w*$")
 _CALL_ONLY_RE = re.compile(r"^[A-Za-z_]\w*\s*\([^()]*\)$")
 
@@ -59,7 +62,11 @@ def _norm_type(t: str) -> str:
 class Proposer:
     """Candidate fixes for the findings of one run (one linked program)."""
 
-    def __init__(self, program: Program, facts: Facts, source: Source):
+    def __init__(self, program: Program, facts: Facts, source: Source, headers: Sequence[str] = ()):
+        """``source(rel)``: a file's lines; ``headers``: the tree's header
+        files (relative paths), where prototypes are looked up when the
+        API family's own header lacks one."""
+        self.headers = list(headers)
         self.program = program
         self.facts = facts
         self.api = facts.api
@@ -333,8 +340,15 @@ class Proposer:
         lines = self.source(local.loc.file)
         if not lines or not 0 < local.loc.line <= len(lines):
             return None
+        line = lines[local.loc.line - 1]
+        m = _ADDR_DECL_RE.match(line)
+        if m and m.group(1) == name:
+            # VGACommonState *s = &d->vga;
+            if m.group(2) not in params or params[m.group(2)] >= len(site.args):
+                return None
+            return f"&({(site.args[params[m.group(2)]].text or '').strip()})->{m.group(3)}"
         m = re.match(r"^\s*(?:const\s+)?\w+\s*\*\s*(\w+)\s*=\s*(?:(\w+)\s*\(\s*(\w+)\s*\)|(\w+))\s*;\s*$",
-                     lines[local.loc.line - 1])
+                     line)
         if not m or m.group(1) != name:
             return None
         param = m.group(3) or m.group(4)
@@ -380,6 +394,7 @@ class Proposer:
         declared (``FooState *s = FOO(dev);``) when ``dst`` has none."""
         if dst is src or (not isinstance(dst, _Pending) and (dst.file, dst.name) == (src.file, src.name)):
             return text
+        text = self._unalias(text, src)
         extra = self._extra.setdefault((id(ops), dst.name), {})
         out, pos = [], 0
         for m in _IDENT_RE.finditer(text):
@@ -413,6 +428,19 @@ class Proposer:
             pos = m.end(2)
         out.append(text[pos:])
         return "".join(out)
+
+    def _unalias(self, text: str, fn: Function) -> str:
+        """Variables of ``fn`` that only name a member of another
+        (``VGACommonState *s = &d->vga;``) replaced by that member."""
+        for name, local in fn.locals.items():
+            lines = self.source(local.loc.file)
+            if not lines or not 0 < local.loc.line <= len(lines):
+                continue
+            m = _ADDR_DECL_RE.match(lines[local.loc.line - 1])
+            if m and m.group(1) == name and re.search(rf"\b{name}\b", text):
+                text = _simplify(re.sub(rf"(?<![\w>.]){name}\b", f"(&{m.group(2)}->{m.group(3)})", text),
+                                 fn, self)
+        return text
 
     def resource_in(self, dev: DeviceType, fn: Function, op: Op, ops: List) -> str:
         """The resource of ``op`` as ``fn`` names it: the acquiring text,
@@ -505,9 +533,42 @@ class Proposer:
         self._arg_maps[key] = out
         return out
 
+    def arity(self, function: str, family: str) -> Optional[int]:
+        """How many arguments ``function`` takes, from its prototype in the
+        family's header (include/<header>)."""
+        fam = self.api.families.get(family)
+        if fam is None:
+            return None
+        own = [f"include/{h}" for h in (fam.header,) + tuple(fam.old_headers) if h]
+        for header in own + [h for h in self.headers if h not in own]:
+            lines = self.source(header)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*[;{{]", text)
+            if m:
+                params = m.group(1).strip()
+                if params in ("", "void"):
+                    return 0
+                depth, commas = 0, 0
+                for ch in params:
+                    depth += ch == "("
+                    depth -= ch == ")"
+                    commas += ch == "," and depth == 0
+                return commas + 1
+        return None
+
     def _call_text(self, dev: DeviceType, fn: Function, op: Op, call: ApiCall, ops: List) -> str:
         shape = self.release_shape(call.function)
-        nargs = shape[0] if shape else (call.resource + 1)
+        declared = self.arity(call.function, op.family)
+        if shape is not None and declared is not None and shape[0] != declared:
+            shape = None
+        if shape is None and declared is None:
+            raise NoFix(f"neither a prototype in the family's header nor a call in the tree shows "
+                        f"how {call.function}() is called")
+        nargs = shape[0] if shape else declared
         wrapped = shape[1] if shape else ()
         args: List[Optional[str]] = [None] * nargs
         if call.resource >= nargs:
@@ -674,9 +735,13 @@ class Proposer:
         if not m:
             raise NoFix(f"the {rfield} hook is not bound by a plain assignment "
                         "(device_class_set_parent_realize() or a table)")
-        name = realize.name[:-len(rfield)] + field if realize.name.endswith(rfield) else f"{realize.name}_{field}"
-        if name.endswith("_realize"):
-            name = name[:-len("realize")] + field
+        if realize.name.endswith(rfield):
+            name = realize.name[:-len(rfield)] + field
+        elif f"_{rfield}" in realize.name:   # qxl_realize_primary -> qxl_exit_primary
+            head, _, tail = realize.name.rpartition(f"_{rfield}")
+            name = f"{head}_{field}{tail}"
+        else:
+            name = f"{realize.name}_{field}"
         if program.resolve(realize.file, name) is not None or name in self._names_in(realize.file):
             raise NoFix(f"a function {name}() exists already")
         p0 = realize.params[0]
@@ -776,8 +841,30 @@ class Proposer:
         ops.append(Insert(fn.loc.file, line, INDENT + statement + "\n", order))
 
     # -- the fix patterns --------------------------------------------------------
-    def _missing_release(self, f: Finding) -> List[Candidate]:
-        dev = self.device(f)
+    def _missing_release(self, f: Finding, also: Sequence[str] = ()) -> List[Candidate]:
+        """Release in the device's hook; ``also``: other device types that
+        reach the same acquisition (a helper shared by two devices) and
+        need the release in their own hooks too."""
+        out = self._missing_release_of(f, f.device)
+        if not also:
+            return out
+        extra: List = []
+        for name in also:
+            if name == f.device:
+                continue
+            extra.extend(self._missing_release_of(dataclasses.replace(f, device=name), name)[0].fix.ops)
+        merged = []
+        for c in out:
+            fix = c.fix
+            merged.append(Candidate(Fix(fix.fingerprint, fix.description + f" (and in the hooks of "
+                                        f"{', '.join(n for n in also if n != f.device)})", fix.subject,
+                                        fix.reason, fix.ops + tuple(extra)), c.how + " (several devices)"))
+        return merged
+
+    def _missing_release_of(self, f: Finding, name: str) -> List[Candidate]:
+        dev = self.program.types.get(name)
+        if dev is None:
+            raise NoFix("not about a device type's state")
         if f.rule == "subregion-not-deleted" or self._is_region_mapping(f, dev):
             ev = self.event_of(f, dev)
             op = self._mapping_op(ev)
@@ -1095,7 +1182,7 @@ class _Pending(Function):
     puts in it are collected in ``body``."""
 
     def __init__(self, hook: NewHook, like: Optional[Function]):
-        params = like.params[:1] if like is not None else ()
+        params = like.params[:1] if like is not None else (Param("obj", "Object *"),)
         super().__init__(name=hook.name, loc=like.loc if like is not None else None, end_line=0,
                          static=True, params=params)
         self.hook = hook
@@ -1118,6 +1205,7 @@ def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
         text = re.sub(r"\(&\s*([\w\->.\[\]]+)\)->", r"\1.", text)
         text = re.sub(r"&\(([\w\->.\[\]]+)\)", r"&\1", text)
         text = re.sub(r"\*\(&([\w\->.\[\]]+)\)", r"\1", text)
+        text = re.sub(r"\(([A-Za-z_][\w]*(?:(?:->|\.)[A-Za-z_]\w*)*)\)(->|\.)", r"\1\2", text)
     for name, local in fn.locals.items():
         lines = proposer.source(local.loc.file)
         if not lines or not 0 < local.loc.line <= len(lines):

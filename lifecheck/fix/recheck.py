@@ -38,8 +38,10 @@ from .edits import EditError, Fix, FixResult, NewHook, apply_ops
 from .propose import Candidate, NoFix, Proposer
 
 
-# error exits a realize-error-leak fix may release at, found one re-check at a time
+# error exits a realize-error-leak fix may release at (and device types a
+# shared acquisition is released for), found one re-check at a time
 MAX_EXITS = 8
+STILL = "the finding is still reported"
 
 
 class _ScratchTree(QemuTree):
@@ -147,7 +149,9 @@ class Rechecker:
 
     def check_more(self, finding: Finding, fix: Fix, texts: Dict[str, str]) -> Tuple[str, List[int]]:
         """``check``, and when the finding is still reported with another
-        error exit, that exit's line in the original text."""
+        error exit, that exit's line in the original text; the device
+        types still reporting it are left in ``self.still_devices``."""
+        self.still_devices: List[str] = []
         try:
             new_texts = apply_ops(texts, fix.ops)
         except EditError as exc:
@@ -175,12 +179,14 @@ class Rechecker:
             exits = []
             for f in after_list:
                 if _key(f) == target:
+                    if f.device and f.device not in self.still_devices:
+                        self.still_devices.append(f.device)
                     for r in f.related:
                         if r.role == "error-exit" and r.loc.file in new_texts:
                             old_line = _old_line(texts[r.loc.file], fix, r.loc.file, r.loc.line)
                             if old_line:
                                 exits.append(old_line)
-            return "the finding is still reported", exits
+            return STILL, exits
         new = after - before
         if new:
             k = sorted(new)[0]
@@ -238,7 +244,9 @@ def checked_fixes(tree: QemuTree, catalog: Catalog, program: Program, stub_dir: 
             line_cache[rel] = t.splitlines() if t is not None else None
         return line_cache[rel]
 
-    proposer = Proposer(program, facts, lines_of)
+    headers = sorted(str(h.relative_to(tree.root)) for h in (tree.root / "include").rglob("*.h")) \
+        if (tree.root / "include").is_dir() else []
+    proposer = Proposer(program, facts, lines_of, headers)
     rechecker = Rechecker(tree, catalog, program, stub_dir, select)
     out: Dict[str, FixResult] = {}
     try:
@@ -251,12 +259,29 @@ def checked_fixes(tree: QemuTree, catalog: Catalog, program: Program, stub_dir: 
             except NoFix as exc:
                 out[f.fingerprint] = FixResult(none=str(exc))
                 continue
+            except Exception as exc:  # a bug in lifecheck costs this finding's fix, never the run
+                out[f.fingerprint] = FixResult(none=f"internal error: {type(exc).__name__}: {exc}")
+                continue
             failed = []
             for c in cands:
                 for rel in c.fix.files:
                     text_of(rel)
-                why, exits = rechecker.check_more(f, c.fix, texts)
+                try:
+                    why, exits = rechecker.check_more(f, c.fix, texts)
+                except Exception as exc:  # as above
+                    why, exits = f"internal error: {type(exc).__name__}: {exc}", []
                 extra: List[int] = []
+                devices: List[str] = []
+                while why == STILL and f.shape == "missing-release" and len(devices) < MAX_EXITS \
+                        and rechecker.still_devices and not set(rechecker.still_devices) <= set(devices):
+                    # a helper shared by several device types: release in each one's hook
+                    devices = sorted(set(devices) | set(rechecker.still_devices))
+                    try:
+                        c = proposer._missing_release(f, devices)[0]
+                    except NoFix as exc:
+                        why, exits = str(exc), []
+                        break
+                    why, exits = rechecker.check_more(f, c.fix, texts)
                 while why and exits and f.shape == "error-exit-leak" and len(extra) < MAX_EXITS \
                         and not set(exits) <= set(extra):
                     # the same resource leaks through another error exit too
