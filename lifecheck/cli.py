@@ -413,11 +413,14 @@ def _fix(args) -> int:
     texts = recheck.source_texts(tree, fixes)
     if args.format == "json":
         import json
+        together = {fix.fingerprint for fix, _ in recheck.combined(texts, good)[0]}
         rows = [{"rule": f.rule, "severity": f.severity, "file": f.loc.file, "line": f.loc.line,
                  "resource": f.resource, "device": f.device, "fingerprint": f.fingerprint,
                  "fix": fixes[f.fingerprint].fix.description if fixes[f.fingerprint].fix else None,
                  "none": fixes[f.fingerprint].none or None, "tried": fixes[f.fingerprint].tried,
-                 "failed": list(fixes[f.fingerprint].failed)} for f in wanted]
+                 "failed": list(fixes[f.fingerprint].failed),
+                 # applied by --apply (a fix that clashes with an earlier one is left out)
+                 "with_others": f.fingerprint in together} for f in wanted]
         out = _open_output(args.output) if args.output else sys.stdout
         out.write(json.dumps(rows, indent=1) + "\n")
         if out is not sys.stdout:

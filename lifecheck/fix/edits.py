@@ -10,6 +10,7 @@ give one function, not two.
 from __future__ import annotations
 
 import difflib
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -36,6 +37,10 @@ class Delete:
     file: str
     start: int
     end: int
+    # the deletion of a declaration left unused: its variable, and the
+    # lines of the function (another fix must not add a use of it there)
+    var: str = ""
+    scope: Tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,16 @@ def replacements(fix: Fix) -> List[Tuple[str, List[Tuple[int, int, str]]]]:
 
 def apply_ops(texts: Dict[str, str], ops: Sequence[Op]) -> Dict[str, str]:
     """The new text of every file ``ops`` touch.  ``texts``: file ->
-    original text.  Raises ``EditError`` when two deletions overlap or a
-    line is out of range."""
+    original text.  Raises ``EditError`` when two deletions overlap, a
+    line is out of range, or a variable whose declaration one fix drops
+    is used by what another adds in the same function."""
     flat = _expand(ops)
+    for d in flat:
+        if isinstance(d, Delete) and d.var:
+            for ins in flat:
+                if isinstance(ins, Insert) and ins.file == d.file and d.scope[0] <= ins.line <= d.scope[1] \
+                        and re.search(rf"\b{re.escape(d.var)}\b", ins.text):
+                    raise EditError(f"{d.file}: one fix drops the declaration of '{d.var}', another uses it")
     out: Dict[str, str] = {}
     for file in sorted({op.file for op in flat}):
         lines = texts[file].splitlines(keepends=True)

@@ -39,6 +39,8 @@ _LEAD_VAR_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
 _IDENT_RE = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?")
 # ``VGACommonState *s = &d->vga;``: a variable naming a member of another
 _ADDR_DECL_RE = re.compile(r"^\s*(?:const\s+)?\w+\s*\*\s*(\w+)\s*=\s*&\s*(\w+)\s*->\s*([\w.]+)\s*;\s*$")
+# ``T *v = <initialiser>;``
+_ANY_DECL_RE = re.compile(r"^\s*(?:const\s+)?(\w+)\s*\*\s*(\w+)\s*=\s*(.+?)\s*;\s*$")
 _IDENT_ONLY_RE = re.compile(r"^[A-Za-z_]\w*$")
 _CALL_ONLY_RE = re.compile(r"^[A-Za-z_]\w*\s*\([^()]*\)$")
 
@@ -347,17 +349,19 @@ class Proposer:
             if m.group(2) not in params or params[m.group(2)] >= len(site.args):
                 return None
             return f"&({(site.args[params[m.group(2)]].text or '').strip()})->{m.group(3)}"
-        m = re.match(r"^\s*(?:const\s+)?\w+\s*\*\s*(\w+)\s*=\s*(?:(\w+)\s*\(\s*(\w+)\s*\)|(\w+))\s*;\s*$",
-                     line)
-        if not m or m.group(1) != name:
+        m = _ANY_DECL_RE.match(line)
+        if not m or m.group(2) != name:
             return None
-        param = m.group(3) or m.group(4)
-        if param not in params or params[param] >= len(site.args):
+        init = m.group(3).strip()
+        if _IDENT_ONLY_RE.match(init):
+            return None   # ``= opaque;``: an untyped pointer, the type is not in the text
+        # FOO(dev), DO_UPCAST(T, qdev, dev), container_of(dev, T, f): the
+        # initialiser with the parameter it names replaced by the argument
+        used = [p for p in params if re.search(rf"(?<![\w>.]){p}\b", init)]
+        if len(used) != 1 or params[used[0]] >= len(site.args):
             return None
-        arg = (site.args[params[param]].text or "").strip()
-        if m.group(2):
-            return f"{m.group(2)}({arg})"
-        return None   # an untyped opaque pointer: the type is not in the text
+        arg = (site.args[params[used[0]]].text or "").strip()
+        return "(" + re.sub(rf"(?<![\w>.]){used[0]}\b", lambda _: arg, init) + ")"
 
     def cast_macro(self, typ: str) -> str:
         """The QOM cast to ``typ`` the tree uses in declarations like
@@ -453,6 +457,16 @@ class Proposer:
             if composed is not None:
                 return self.place(composed, top, fn, ops)
         assert op.path is not None
+        site = op.event.site
+        if site.callee and site.callee.startswith("DEFINE_PROP"):
+            # an array property: DEFINE_PROP_ARRAY("name", FooState, n, field, ...) names the state type
+            lines = self.lines(site.loc.file)
+            m = re.search(r"DEFINE_PROP_\w+\(\s*\"[^\"]*\"\s*,\s*(\w+)\s*,", lines[site.loc.line - 1])
+            if m and op.path.root == SELF and op.path.steps and all(o in ("->", ".") for o, _ in op.path.steps):
+                typ = f"{m.group(1)} *"
+                holder = Function(name="", loc=site.loc, end_line=0, static=True, params=(Param("s", typ),))
+                tail = "".join(("->" if i == 0 else o) + n for i, (o, n) in enumerate(op.path.steps))
+                return self.place("s" + tail, holder, fn, ops)
         return self.expr_in(dev, fn, op.path, ops)
 
     # -- the release call ----------------------------------------------------
@@ -1102,7 +1116,7 @@ class Proposer:
         for i, name in sorted(decls.items()):
             others = "\n".join(_strip_comment(lines[j - 1]) for j in decls if j != i)
             if not re.search(rf"\b{name}\b", body) and not re.search(rf"\b{name}\b", others):
-                out.append(Delete(file, i, i))
+                out.append(Delete(file, i, i, name, (brace, close)))
                 if not body.strip() and i + 1 < close and not lines[i].strip() and i + 1 not in decls \
                         and not start <= i + 1 <= end:
                     out.append(Delete(file, i + 1, i + 1))
@@ -1210,9 +1224,15 @@ def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
         lines = proposer.source(local.loc.file)
         if not lines or not 0 < local.loc.line <= len(lines):
             continue
-        m = _CAST_DECL_RE.match(lines[local.loc.line - 1])
-        if m and m.group(2) == name:
-            text = re.sub(rf"\b{m.group(3)}\(\s*{m.group(4)}\s*\)", name, text)
+        m = _ANY_DECL_RE.match(lines[local.loc.line - 1])
+        if m and m.group(2) == name and not _IDENT_ONLY_RE.match(m.group(3)):
+            init = "".join(m.group(3).split())
+            squashed = "".join(text.split())
+            for form in (f"({init})", init):
+                if form in squashed and not form.startswith("&"):
+                    squashed = squashed.replace(form + "->", name + "->")
+            if "".join(text.split()) != squashed:
+                text = squashed.replace(",", ", ")
     return text
 
 
