@@ -167,3 +167,27 @@ def test_explain_shows_the_fix_pattern(capsys):
     main(["explain", "leak-on-unrealize"])
     out = capsys.readouterr().out
     assert "\nFix\n" in out and "creates one" in out
+
+
+def test_an_error_exit_gets_a_new_label_when_earlier_paths_share_the_old_one(tmp_path):
+    """A goto before the acquisition reaches 'fail' too: the release gets a
+    label of its own before 'fail', and only the gotos after the
+    acquisition go there."""
+    root = _copy(tmp_path)
+    src = root / "hw/misc/pci-watchdog.c"
+    text = src.read_text()
+    text = text.replace("    s->stats = g_new0(uint64_t, s->nr_stats + 1);   /* lifecheck: ok[leak-on-unrealize] */\n",
+                        "    s->stats = g_new0(uint64_t, s->nr_stats + 1);\n"
+                        "    if (s->nr_stats > 64) {\n        error_setg(errp, \"too many\");\n        goto fail;\n    }\n")
+    text = text.replace("    if (!pci_watchdog_check_config(s, errp)) {\n        return;\n    }\n",
+                        "    if (!pci_watchdog_check_config(s, errp)) {\n        goto fail;\n    }\n")
+    text = text.replace("    s->irq = pci_allocate_irq(pdev);                /* lifecheck: expect[leak-on-unrealize] */\n}\n",
+                        "    s->irq = pci_allocate_irq(pdev);\n    return;\n\nfail:\n    g_free(s->stats);\n}\n")
+    src.write_text(text)
+    diff = tmp_path / "fix.diff"
+    main(["fix", "-q", "--no-cache", "-j", "1", "--rule", "realize-error-leak", "-o", str(diff),
+          "--root", str(root), str(src)])
+    out = diff.read_text()
+    assert "-        goto fail;\n+        goto err_bark;\n" in out
+    assert "+err_bark:\n+    timer_free(s->bark);\n fail:\n" in out
+    assert out.count("goto err_bark;") == 1

@@ -954,19 +954,31 @@ class Proposer:
         exit_rel = next((r for r in f.related if r.role == "error-exit"), None)
         if exit_rel is None:
             raise NoFix("the error exit is not known")
-        ops: List = []
-        cand = None
-        for ret in [exit_rel.loc.line] + [l for l in more_exits if l != exit_rel.loc.line]:
-            cand = self._error_exit_at(f, exit_rel.loc.file, ret, ops)
-        assert cand is not None
-        if more_exits:
-            fix = cand.fix
-            cand = Candidate(Fix(fix.fingerprint, fix.description + f" and {len(more_exits)} other error exit"
-                                 + ("s" if len(more_exits) > 1 else ""), fix.subject, fix.reason, tuple(ops)),
-                             cand.how + " (several exits)")
-        return [cand]
+        out: List[Candidate] = []
+        reasons: List[str] = []
+        for choice in range(MAX_LABELS):
+            ops: List = []
+            cand = None
+            try:
+                for ret in [exit_rel.loc.line] + [l for l in more_exits if l != exit_rel.loc.line]:
+                    cand = self._error_exit_at(f, exit_rel.loc.file, ret, ops, choice if ret == exit_rel.loc.line else 0)
+            except _NoMoreLabels:
+                break
+            except NoFix as exc:
+                reasons.append(str(exc))
+                break
+            assert cand is not None
+            if more_exits:
+                fix = cand.fix
+                cand = Candidate(Fix(fix.fingerprint, fix.description + f" and {len(more_exits)} other error exit"
+                                     + ("s" if len(more_exits) > 1 else ""), fix.subject, fix.reason, tuple(ops)),
+                                 cand.how + " (several exits)")
+            out.append(cand)
+        if not out:
+            raise NoFix(reasons[0] if reasons else "no place to release it on the error path")
+        return out
 
-    def _error_exit_at(self, f: Finding, file: str, ret: int, ops: List) -> Candidate:
+    def _error_exit_at(self, f: Finding, file: str, ret: int, ops: List, choice: int = 0) -> Candidate:
         fkey = (file, f.function)
         fn = self.program.functions.get(fkey)
         if fn is None:
@@ -978,20 +990,40 @@ class Proposer:
         lines = self.lines(fn.loc.file)
         if not fn.loc.line < ret <= max(fn.end_line, ret):
             raise NoFix("the error exit is outside the function")
-        label, label_line = _label_above(lines, ret, fn.loc.line)
-        if not label and not re.match(r"^\s*return\b", lines[ret - 1]):
+        if choice:
+            raise _NoMoreLabels()
+        is_return = bool(re.match(r"^\s*return\b", lines[ret - 1]))
+        labels = _labels_above(lines, ret if is_return else self.closing_brace(fn) - 1, fn.loc.line, is_return)
+        if not labels and not is_return:
             raise NoFix("the error exit is not a return statement of its own")
         prev = lines[ret - 2].rstrip()
-        if not label and re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+        if not labels and re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
             raise NoFix("the error exit is the body of an if without braces")
+        label = ""
+        if labels:
+            kind, label, label_line, retarget = self._label_plan(fn, lines, op)
         stmt, name = self.release_call(dev, fn, op, ops)
-        if label:
-            # the function's cleanup code: released first, as it was acquired last
-            at, ind = label_line + 1, INDENT
+        if label and kind == "reuse":
+            # the label only paths that acquired it reach: released first,
+            # as it was acquired last
+            ops.append(Insert(fn.loc.file, label_line + 1, INDENT + stmt + "\n", (-op.event.site.loc.line,)))
+            where = f"under the cleanup label '{label}'"
+        elif label:
+            # earlier paths reach the label too: a new label before it for
+            # the paths that acquired it, their gotos sent there
+            new = self._new_label(fn, lines, op)
+            lab_ind = lines[label_line - 1][:len(lines[label_line - 1]) - len(lines[label_line - 1].lstrip())]
+            ops.append(Insert(fn.loc.file, label_line, f"{lab_ind}{new}:\n{INDENT}{stmt}\n",
+                              (-op.event.site.loc.line,)))
+            for i in retarget:
+                ops.append(Delete(fn.loc.file, i, i))
+                ops.append(Insert(fn.loc.file, i, re.sub(rf"\bgoto\s+{label}\s*;", f"goto {new};",
+                                                         lines[i - 1]) + "\n", (0,)))
+            where = f"under a new cleanup label '{new}' before '{label}'"
         else:
-            at, ind = ret, self.indent_of(fn.loc.file, ret)
-        ops.append(Insert(fn.loc.file, at, ind + stmt + "\n", (-op.event.site.loc.line,)))
-        where = f"under the cleanup label '{label}'" if label else f"before the error exit at line {ret}"
+            ops.append(Insert(fn.loc.file, ret, self.indent_of(fn.loc.file, ret) + stmt + "\n",
+                              (-op.event.site.loc.line,)))
+            where = f"before the error exit at line {ret}"
         desc = f"add {stmt} {where}"
         subject = f"{_subject_dir(fn.loc.file)}: {_verb(name)} {_subject_resource(op.path)} on realize error"
         reason = (f"{f.function}() acquires {f.resource} with {op.event.site.callee}() "
@@ -1002,6 +1034,68 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule}.")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                          "release on the error path" + (" (cleanup label)" if label else ""))
+
+    def _label_plan(self, fn: Function, lines: List[str], op: Op) -> Tuple[str, str, int, List[int]]:
+        """How the cleanup labels of ``fn`` can release ``op``'s resource:
+        the label L every ``goto`` after the acquisition (and after the
+        check of the acquisition itself, whose failure undoes its own work)
+        jumps to; ("reuse", L, line, []) when no earlier goto reaches L,
+        else ("new", L, line, the gotos to send to a new label)."""
+        top = op.event.frames[0] if op.event.frames else None
+        acq = fn.calls[top[1]].loc.line if top and top[0] == (fn.file, fn.name) and top[1] < len(fn.calls) \
+            else op.event.site.loc.line
+        close = self.closing_brace(fn)
+        start = acq
+        if not lines[acq - 1].strip().startswith("if"):
+            end = self.statement_end(fn.file, acq)
+            start = end + 1
+            while start < close and not lines[start - 1].strip():
+                start += 1
+            cond = lines[start - 1].strip()
+            m = re.match(r"^\s*([\w\->.\[\]]+)\s*=[^=]", lines[acq - 1])
+            tests_it = (m is not None and re.search(rf"(?<![\w>.]){re.escape(m.group(1))}(?![\w])", cond)) \
+                or re.match(r"^if\s*\(\s*\*?\s*(errp|err|local_err|error)\s*\)", cond)
+            if not cond.startswith("if") or not tests_it:
+                start = None
+        after = end + 1 if start is None else None
+        if start is not None:   # the check of the acquisition: skip its block
+            depth, k, seen = 0, start, False
+            while k < close:
+                t = _strip_comment(lines[k - 1])
+                depth += t.count("{") - t.count("}")
+                seen = seen or "{" in t
+                if seen and depth <= 0:
+                    break
+                if not seen and t.endswith(";"):
+                    break
+                k += 1
+            after = k + 1
+        gotos = []
+        for i in range(after, close):
+            m = re.search(r"\bgoto\s+(\w+)\s*;", lines[i - 1])
+            if m:
+                gotos.append((i, m.group(1)))
+        targets = {t for _, t in gotos}
+        if len(targets) != 1:
+            raise NoFix("the error paths after the acquisition do not all jump to one cleanup label"
+                        if targets else "no goto after the acquisition leads to the cleanup code")
+        label = targets.pop()
+        label_line = next((i for i in range(after, close) if re.match(rf"^\s?{label}:\s*$", lines[i - 1])), 0)
+        if not label_line:
+            raise NoFix(f"the label '{label}' is not after the acquisition")
+        earlier = any(re.search(rf"\bgoto\s+{label}\s*;", lines[i - 1]) for i in range(fn.loc.line, after))
+        return ("new" if earlier else "reuse", label, label_line, [i for i, _ in gotos])
+
+    def _new_label(self, fn: Function, lines: List[str], op: Op) -> str:
+        base = _subject_resource(op.path) if op.path is not None and op.path.steps else "device"
+        name = f"err_{re.sub(r'[^A-Za-z0-9_]', '_', base)}"
+        body = "\n".join(lines[fn.loc.line - 1:self.closing_brace(fn)])
+        n = 2
+        cand = name
+        while re.search(rf"\b{cand}\b", body):
+            cand = f"{name}{n}"
+            n += 1
+        return cand
 
     def _misplaced(self, f: Finding) -> List[Candidate]:
         dev = self.device(f)
@@ -1246,6 +1340,35 @@ def _strip_comment(text: str) -> str:
 def _decl(typ: str, name: str) -> str:
     typ = typ.strip()
     return f"{typ}{name}" if typ.endswith("*") else f"{typ} {name}"
+
+
+def _labels_above(lines: List[str], line: int, start: int, is_return: bool) -> List[Tuple[str, int]]:
+    """The cleanup labels whose code may lead to the exit at ``line``:
+    for a ``return``, the label of the code it ends (if any); for the end
+    of the function, every label of the function's top level above it,
+    nearest first (which one the leaking path came through is not known:
+    the re-check decides)."""
+    if is_return:
+        one = _label_above(lines, line, start)
+        return [one] if one[0] else []
+    out = []
+    depth = 0
+    for i in range(line, start, -1):
+        t = _strip_comment(lines[i - 1])
+        m = re.match(r"^\s?(\w+):\s*$", t)
+        if m and depth == 0 and m.group(1) != "default":
+            out.append((m.group(1), i))
+        depth += t.count("}") - t.count("{")
+        if depth < 0:
+            break
+    return out[:MAX_LABELS]
+
+
+class _NoMoreLabels(Exception):
+    pass
+
+
+MAX_LABELS = 4
 
 
 def _label_above(lines: List[str], line: int, start: int) -> Tuple[str, int]:
