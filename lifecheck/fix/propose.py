@@ -690,8 +690,16 @@ class Proposer:
 
     # -- hooks -----------------------------------------------------------------
     def acquiring_ref(self, dev: DeviceType, ev: Event, phase: str) -> HookRef:
-        top = ev.frames[0][0] if ev.frames else ev.function
+        """The hook the acquisition is made under: of the type's hooks for
+        ``phase`` on the call chain, the deepest (a bus core's realize
+        calls the device's own ``init`` hook: that one is the device's)."""
         refs = dev.hooks.get(phase, [])
+        chain = [fr[0] for fr in ev.frames] or [ev.function]
+        for key in reversed(chain):
+            for r in refs:
+                if r.function == key and r.function[0] not in self.program.core_files:
+                    return r
+        top = chain[0]
         for r in refs:
             if r.function == top:
                 return r
@@ -707,7 +715,7 @@ class Proposer:
         raise NoFix(f"no {phase} hook field is known for {cls}")
 
     def hook_function(self, dev: DeviceType, acquiring: HookRef, phase: str,
-                      ops: List) -> Tuple[Function, Optional[NewHook]]:
+                      ops: List, acquired_in: Optional[FunctionKey] = None) -> Tuple[Function, Optional[NewHook]]:
         """The function of the device's own ``phase`` hook, or a new one
         (with its binding) when the device has none."""
         program = self.program
@@ -728,6 +736,9 @@ class Proposer:
                 return program.functions[r.function], None
         for r in dev.hooks.get(phase, ()):
             if r.bound_by == bound and r.function[0] not in program.core_files:
+                if acquired_in is not None and r.function[0] == acquired_in[0]:
+                    # a base type's helper acquires it, the base's hook releases it
+                    return program.functions[r.function], None
                 raise NoFix(f"{dev.name}'s {bound} hook {r.function[1]}() is bound by {r.owner}, "
                             f"not by the type that acquires it")
         return self.new_class_hook(dev, acquiring, bound), None
@@ -855,6 +866,43 @@ class Proposer:
         ops.append(Insert(fn.loc.file, line, INDENT + statement + "\n", order))
 
     # -- the fix patterns --------------------------------------------------------
+    def _beside(self, dev: DeviceType, fn: Function, op: Op, phase: str) -> Optional[Tuple[str, str, int, str]]:
+        """When ``fn`` already disarms or releases the same resource
+        (``timer_del(st->buft)`` in a loop over the streams), the release
+        goes right after that call, with its expression and indentation:
+        (statement, release, line, indentation)."""
+        key = op.key
+        if key is None:
+            return None
+        fam = self.api.families.get(op.family)
+        if fam is None:
+            return None
+        for ev in self.program.events(dev, phase):
+            if ev.function != (fn.file, fn.name) or ev.site.loc.file != fn.file:
+                continue
+            for other in self.api.effects(ev):
+                if other.family != op.family or other.key != key or other.role not in ("disarm", "release"):
+                    continue
+                call = self.api.lookup(ev.site.callee, op.family, other.role)
+                if call is None or not 0 <= call.resource < len(ev.site.args):
+                    continue
+                names = fam.fix_releases(op.path)
+                if not names:
+                    return None
+                rel = self.api.lookup(names[0], op.family, "release")
+                if rel is None or rel.resource < 0 or rel.container is not None:
+                    return None
+                shape = self.release_shape(names[0])
+                if (shape[0] if shape else self.arity(names[0], op.family)) != 1:
+                    return None
+                try:
+                    start, end = self.whole_statement(ev.site)
+                except NoFix:
+                    return None
+                return (f"{names[0]}({ev.site.args[call.resource].text});", names[0], end + 1,
+                        self.indent_of(fn.file, start))
+        return None
+
     def _missing_release(self, f: Finding, also: Sequence[str] = ()) -> List[Candidate]:
         """Release in the device's hook; ``also``: other device types that
         reach the same acquisition (a helper shared by two devices) and
@@ -890,6 +938,9 @@ class Proposer:
         phases = [p for p in (f.expected_phases or ("unrealize",)) if p in ("unrealize", "instance_finalize")]
         if acquiring_phase == "instance_init":
             phases = ["instance_finalize"]
+        elif (ev.site.callee or "").startswith("DEFINE_PROP") and "instance_finalize" in phases:
+            # set before realize, for the object's life: freed with the object
+            phases = ["instance_finalize"] + [p for p in phases if p != "instance_finalize"]
         out: List[Candidate] = []
         reasons: List[str] = []
         for phase in phases:
@@ -917,8 +968,14 @@ class Proposer:
 
     def _release_in(self, f: Finding, dev: DeviceType, ref: HookRef, op: Op, phase: str) -> Candidate:
         ops: List = []
-        fn, _ = self.hook_function(dev, ref, phase, ops)
-        if isinstance(fn, _Pending):
+        fn, _ = self.hook_function(dev, ref, phase, ops, op.event.function)
+        beside = None if isinstance(fn, _Pending) else self._beside(dev, fn, op, phase)
+        if beside is not None:
+            stmt, name, at, ind = beside
+            ops.append(Insert(fn.loc.file, at, ind + stmt + "\n"))
+            where = f"{fn.name}() ({phase}), after the call that stops it"
+            fname = fn.name
+        elif isinstance(fn, _Pending):
             ops_local: List = []
             stmt, name = self.release_call(dev, fn, op, ops_local)
             fn.body.append(INDENT + stmt + "\n")
@@ -1100,7 +1157,9 @@ class Proposer:
     def _misplaced(self, f: Finding) -> List[Candidate]:
         dev = self.device(f)
         ev = self.event_of(f, dev)
-        if len(ev.frames) != 1:
+        drop_only = f.rule == "unparent-in-finalize" or (f.hook == "instance_finalize"
+                                                          and ev.site.callee == "object_unparent")
+        if len(ev.frames) != 1 and not (drop_only and self._finalize_only(ev.function)):
             raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
         lines = self.lines(ev.site.loc.file)
@@ -1216,6 +1275,23 @@ class Proposer:
                     out.append(Delete(file, i + 1, i + 1))
         return out
 
+    def _finalize_only(self, key: FunctionKey, depth: int = 0) -> bool:
+        """Every call of the helper ``key`` comes, through helpers, from
+        instance_finalize hooks: dropping a call there changes nothing else."""
+        if depth > 4:
+            return False
+        finalizers = self._finalizers()
+        callers = list(self.program.call_graph.predecessors(key)) if key in self.program.call_graph else []
+        if not callers:
+            return False
+        return all(c in finalizers or self._finalize_only(c, depth + 1) for c in callers)
+
+    def _finalizers(self) -> set:
+        if not hasattr(self, "_fin"):
+            self._fin = {r.function for dev in self.program.types.values()
+                         for r in dev.hooks.get("instance_finalize", ())}
+        return self._fin
+
     def _first_var(self, stmt: str, fn: Function) -> Optional[str]:
         for name in re.findall(r"\b(\w+)\s*->", stmt):
             if self.var_type(fn, name):
@@ -1310,6 +1386,7 @@ def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
     prev = None
     while prev != text:
         prev = text
+        text = re.sub(r"\(\(([^()]*(?:\([^()]*\))?[^()]*)\)\)", r"(\1)", text)
         text = re.sub(r"\(&\s*([\w\->.\[\]]+)\)->", r"\1.", text)
         text = re.sub(r"&\(([\w\->.\[\]]+)\)", r"&\1", text)
         text = re.sub(r"\*\(&([\w\->.\[\]]+)\)", r"\1", text)
