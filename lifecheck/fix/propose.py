@@ -934,7 +934,15 @@ class Proposer:
             op = self.op_of(f, dev, "acquire")
             ev = op.event
         acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
-        ref = self.acquiring_ref(dev, ev, acquiring_phase)
+        ref = None
+        if f.hook == "runtime":
+            # acquired by a hook the realized device runs (a bus's command
+            # hook): that hook's class binds the unrealize to release it in
+            chain = {fr[0] for fr in ev.frames}
+            ref = next((r for r in dev.hooks.get("runtime", ()) if r.function in chain
+                        and r.function[0] not in self.program.core_files), None)
+        if ref is None:
+            ref = self.acquiring_ref(dev, ev, acquiring_phase)
         phases = [p for p in (f.expected_phases or ("unrealize",)) if p in ("unrealize", "instance_finalize")]
         if acquiring_phase == "instance_init":
             phases = ["instance_finalize"]
