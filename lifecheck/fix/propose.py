@@ -250,6 +250,7 @@ class Proposer:
         typ, var, cast = self.state_of(dev, path.steps[0][1])
         if isinstance(fn, _Pending):
             fn.decls.append(f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({fn.params[0].name});\n")
+            fn.device_vars.add(var)
             return ("&" if path.address_of else "") + var + text
         have = None
         for p in fn.params:
@@ -299,6 +300,8 @@ class Proposer:
         in the way."""
         frames = ev.frames
         functions = self.program.functions
+        if not self.written_so(ev.site, text):
+            return None
         for k in range(len(frames) - 1, 0, -1):
             callee = functions.get(frames[k][0])
             caller = functions.get(frames[k - 1][0])
@@ -319,7 +322,7 @@ class Proposer:
             name = m.group(2)
             if name in params:
                 i = params[name]
-                if i >= len(site.args):
+                if i >= len(site.args) or not self.written_so(site, site.args[i].text or ""):
                     return None
                 arg = (site.args[i].text or "").strip()
             elif name in callee.locals:
@@ -334,6 +337,16 @@ class Proposer:
             pos = m.end(2)
         out.append(text[pos:])
         return _simplify("".join(out), caller, self)
+
+    def written_so(self, site: CallSite, text: str) -> bool:
+        """``text`` (an expression the model printed from the AST) is
+        written so in the source of the call at ``site``: not the
+        expansion of a macro (``NULL`` printed as ``((void *) 0)``)."""
+        lines = self.source(site.loc.file)
+        if not lines or not 0 < site.loc.line <= len(lines):
+            return False
+        here = _squash("".join(_strip_comment(l) for l in lines[site.loc.line - 1:site.loc.line + 9]))
+        return _squash(text) in here
 
     def _alias_of(self, fn: Function, name: str, params: Dict[str, int], site: CallSite) -> Optional[str]:
         """A local of a helper declared from a parameter (``FooState *s =
@@ -411,15 +424,27 @@ class Proposer:
                 if name in dst_names:
                     raise NoFix(f"'{name}' means something else in {dst.name}()")
                 continue
-            have = [p.name for p in dst.params if _norm_type(p.type) == typ] + \
-                   [n for n, l in dst.locals.items() if _norm_type(l.type) == typ and not l.cleanup] + \
-                   [n for n, t in extra.items() if t == typ]
+            if self._names_device(src, name):
+                # the device itself: any variable of dst that is the device, with that type
+                have = [p.name for p in dst.params[:1] if _norm_type(p.type) == typ] + \
+                       [n for n, l in dst.locals.items() if _norm_type(l.type) == typ and not l.cleanup
+                        and self._names_device(dst, n)] + \
+                       [n for n, t in extra.items() if t == typ]
+            else:
+                # another object (a child device, a bus): only a variable of
+                # dst declared the same way names it
+                init = self._init_of(src, name)
+                if init is None or name not in dst.locals or self._init_of(dst, name) != init:
+                    raise NoFix(f"'{name}' in {src.name}() names an object other than the device, "
+                                f"which {dst.name}() cannot name")
+                have = [name]
             if not have:
                 if name in dst_names or not dst.params or not typ.endswith("*"):
                     raise NoFix(f"{dst.name}() has no {typ.rstrip(' *')} variable to name it with")
                 decl = f"{INDENT}{typ.rstrip(' *')} *{name} = {self.cast_macro(typ)}({dst.params[0].name});\n"
                 if isinstance(dst, _Pending):
                     dst.decls.append(decl)
+                    dst.device_vars.add(name)
                 else:
                     brace = self.body_start(dst)
                     lines = self.lines(dst.loc.file)
@@ -432,6 +457,38 @@ class Proposer:
             pos = m.end(2)
         out.append(text[pos:])
         return "".join(out)
+
+    def _init_of(self, fn: Function, name: str) -> Optional[str]:
+        """The initialiser of the local ``name`` of ``fn`` (whitespace
+        removed), None when it is not declared with one."""
+        local = fn.locals.get(name)
+        if local is None:
+            return None
+        lines = self.source(local.loc.file)
+        if not lines or not 0 < local.loc.line <= len(lines):
+            return None
+        m = _ANY_DECL_RE.match(lines[local.loc.line - 1])
+        return _squash(m.group(3)) if m and m.group(2) == name else None
+
+    def _names_device(self, fn: Function, name: str) -> bool:
+        """``name`` is, in ``fn`` (a hook or a helper given the device), the
+        device object: its first parameter, or a local cast from it
+        (``FooState *s = FOO(dev);``, casts nested or not)."""
+        if not fn.params:
+            return False
+        p0 = fn.params[0].name
+        if name == p0:
+            return True
+        if isinstance(fn, _Pending):
+            return name in fn.device_vars
+        init = self._init_of(fn, name)
+        if init is None:
+            return False
+        while True:
+            m = re.fullmatch(r"\(?([A-Z_][A-Z0-9_]*)\((.*)\)\)?", init)
+            if not m:
+                return init.strip("()") == p0
+            init = m.group(2)
 
     def _unalias(self, text: str, fn: Function) -> str:
         """Variables of ``fn`` that only name a member of another
@@ -834,7 +891,7 @@ class Proposer:
         top-level release that frees memory (unmap and unregister before
         freeing), else at the end (before a final ``return;``)."""
         if isinstance(fn, _Pending):
-            fn.body.append(INDENT + statement + "\n")
+            fn.body.append(wrap(INDENT, statement))
             return
         lines = self.lines(fn.loc.file)
         frees = self.api.with_trait("heap")
@@ -863,7 +920,7 @@ class Proposer:
             line = self.closing_brace(fn)
             if line > 1 and lines[line - 2].strip() == "return;":
                 line -= 1
-        ops.append(Insert(fn.loc.file, line, INDENT + statement + "\n", order))
+        ops.append(Insert(fn.loc.file, line, wrap(INDENT, statement), order))
 
     # -- the fix patterns --------------------------------------------------------
     def _beside(self, dev: DeviceType, fn: Function, op: Op, phase: str) -> Optional[Tuple[str, str, int, str]]:
@@ -898,6 +955,8 @@ class Proposer:
                 try:
                     start, end = self.whole_statement(ev.site)
                 except NoFix:
+                    return None
+                if not self.written_so(ev.site, ev.site.args[call.resource].text or ""):
                     return None
                 return (f"{names[0]}({ev.site.args[call.resource].text});", names[0], end + 1,
                         self.indent_of(fn.file, start))
@@ -980,13 +1039,13 @@ class Proposer:
         beside = None if isinstance(fn, _Pending) else self._beside(dev, fn, op, phase)
         if beside is not None:
             stmt, name, at, ind = beside
-            ops.append(Insert(fn.loc.file, at, ind + stmt + "\n"))
+            ops.append(Insert(fn.loc.file, at, wrap(ind, stmt)))
             where = f"{fn.name}() ({phase}), after the call that stops it"
             fname = fn.name
         elif isinstance(fn, _Pending):
             ops_local: List = []
             stmt, name = self.release_call(dev, fn, op, ops_local)
-            fn.body.append(INDENT + stmt + "\n")
+            fn.body.append(wrap(INDENT, stmt))
             hook = fn.hook
             decl = "".join(fn.decls)
             hook = NewHook(hook.file, hook.name, hook.after, hook.signature, decl, tuple(fn.body),
@@ -1071,14 +1130,14 @@ class Proposer:
         if label and kind == "reuse":
             # the label only paths that acquired it reach: released first,
             # as it was acquired last
-            ops.append(Insert(fn.loc.file, label_line + 1, INDENT + stmt + "\n", (-op.event.site.loc.line,)))
+            ops.append(Insert(fn.loc.file, label_line + 1, wrap(INDENT, stmt), (-op.event.site.loc.line,)))
             where = f"under the cleanup label '{label}'"
         elif label:
             # earlier paths reach the label too: a new label before it for
             # the paths that acquired it, their gotos sent there
             new = self._new_label(fn, lines, op)
             lab_ind = lines[label_line - 1][:len(lines[label_line - 1]) - len(lines[label_line - 1].lstrip())]
-            ops.append(Insert(fn.loc.file, label_line, f"{lab_ind}{new}:\n{INDENT}{stmt}\n",
+            ops.append(Insert(fn.loc.file, label_line, f"{lab_ind}{new}:\n" + wrap(INDENT, stmt),
                               (-op.event.site.loc.line,)))
             for i in retarget:
                 ops.append(Delete(fn.loc.file, i, i))
@@ -1086,7 +1145,7 @@ class Proposer:
                                                          lines[i - 1]) + "\n", (0,)))
             where = f"under a new cleanup label '{new}' before '{label}'"
         else:
-            ops.append(Insert(fn.loc.file, ret, self.indent_of(fn.loc.file, ret) + stmt + "\n",
+            ops.append(Insert(fn.loc.file, ret, wrap(self.indent_of(fn.loc.file, ret), stmt),
                               (-op.event.site.loc.line,)))
             where = f"before the error exit at line {ret}"
         desc = f"add {stmt} {where}"
@@ -1231,7 +1290,7 @@ class Proposer:
             cast = self.cast_for(typ, [src_fn] + [self.program.functions[r.function] for r in own])
             p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
             decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
-            ops.append(NewHook(hook.file, hook.name, hook.after, hook.signature, decl, (INDENT + moved + "\n",),
+            ops.append(NewHook(hook.file, hook.name, hook.after, hook.signature, decl, (wrap(INDENT, moved),),
                                hook.binding_line, hook.binding, target))
             where = f"a new {target} hook {hook.name}()"
         else:
@@ -1381,6 +1440,7 @@ class _Pending(Function):
         self.hook_loc = Location(hook.file, hook.after, 1)
         self.body: List[str] = []
         self.decls: List[str] = []
+        self.device_vars = set()
 
 
 def _squash(text: Optional[str]) -> str:
@@ -1413,6 +1473,41 @@ def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
             if "".join(text.split()) != squashed:
                 text = squashed.replace(",", ", ")
     return text
+
+
+MAX_COLUMNS = 80   # QEMU's style: lines up to 80 columns (checkpatch errors past 90)
+
+
+def wrap(indent: str, stmt: str) -> str:
+    """``stmt`` at ``indent``, its arguments wrapped QEMU-style (aligned
+    after the opening parenthesis) when the line would pass 80 columns."""
+    if len(indent) + len(stmt) <= MAX_COLUMNS or "(" not in stmt:
+        return indent + stmt + "\n"
+    open_at = stmt.index("(")
+    head, inner = stmt[:open_at + 1], stmt[open_at + 1:]
+    if not inner.endswith(");"):
+        return indent + stmt + "\n"
+    inner = inner[:-2]
+    args, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "," and depth == 0:
+            args.append(cur.strip())
+            cur = ""
+            continue
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        cur += ch
+    args.append(cur.strip())
+    pad = " " * (len(indent) + len(head))
+    lines, line = [], indent + head
+    for i, a in enumerate(args):
+        piece = a + (", " if i < len(args) - 1 else ");")
+        if line.strip() and line != indent + head and len(line) + len(piece.rstrip()) > MAX_COLUMNS:
+            lines.append(line.rstrip())
+            line = pad
+        line += piece
+    lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
 
 
 def _strip_comment(text: str) -> str:
