@@ -683,31 +683,6 @@ class Proposer:
             raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
         return f"{call.function}({', '.join(a for a in args if a is not None)});"
 
-    def transplant(self, text: str, src: Function, dst: Function) -> Optional[str]:
-        """``text``, an expression of ``src``, as ``dst`` would write it:
-        each variable of ``src`` replaced by ``dst``'s variable of the same
-        type; None when ``dst`` has none."""
-        out = []
-        pos = 0
-        for m in re.finditer(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?", text):
-            if m.group(1) or m.group(3):
-                continue   # a field, or a function called
-            name = m.group(2)
-            typ = self.var_type(src, name)
-            if typ is None:
-                if name in {p.name for p in dst.params} | set(dst.locals):
-                    return None   # a global in src, shadowed in dst
-                continue
-            have = [p.name for p in dst.params if _norm_type(p.type) == typ] + \
-                   [n for n, l in dst.locals.items() if _norm_type(l.type) == typ]
-            if not have:
-                return None
-            out.append(text[pos:m.start(2)])
-            out.append(have[0])
-            pos = m.end(2)
-        out.append(text[pos:])
-        return "".join(out)
-
     def container_text(self, dev: DeviceType, fn: Function, path: AccessPath, ops: List) -> str:
         kind = path.root_kind
         if kind == "call" and not path.steps:
@@ -986,12 +961,12 @@ class Proposer:
         dev = self.program.types.get(name)
         if dev is None:
             raise NoFix("not about a device type's state")
-        if f.rule == "subregion-not-deleted" or self._is_region_mapping(f, dev):
-            ev = self.event_of(f, dev)
-            op = self._mapping_op(ev)
-        else:
+        try:
             op = self.op_of(f, dev, "acquire")
-            ev = op.event
+        except NoFix:
+            # a mapping kept by a family the leak rules do not track
+            op = self._mapping_op(self.event_of(f, dev))
+        ev = op.event
         acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
         ref = None
         if f.hook == "runtime":
@@ -1018,9 +993,6 @@ class Proposer:
         if not out:
             raise NoFix(reasons[0] if reasons else "no phase to release it in")
         return out
-
-    def _is_region_mapping(self, f: Finding, dev: DeviceType) -> bool:
-        return False
 
     def _mapping_op(self, ev: Event) -> Op:
         for op in self.api.effects(ev):
@@ -1224,8 +1196,11 @@ class Proposer:
     def _misplaced(self, f: Finding) -> List[Candidate]:
         dev = self.device(f)
         ev = self.event_of(f, dev)
-        drop_only = f.rule == "unparent-in-finalize" or (f.hook == "instance_finalize"
-                                                          and ev.site.callee == "object_unparent")
+        # unparenting a QOM child (a region) in instance_finalize: QOM has
+        # already detached the children, the call goes
+        child_release = any(call.role == "release" and fam in self.api.with_trait("qom-child")
+                            for fam, call in self.api.by_function.get(ev.site.callee or "", ()))
+        drop_only = f.hook == "instance_finalize" and child_release
         if len(ev.frames) != 1 and not (drop_only and self._finalize_only(ev.function)):
             raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
@@ -1233,7 +1208,7 @@ class Proposer:
         stmt_lines = [_strip_comment(l).strip() for l in lines[start - 1:end]]
         stmt = " ".join(stmt_lines)
         ops: List = self.deletion(ev, start, end)
-        if f.rule == "unparent-in-finalize" or (f.hook == "instance_finalize" and ev.site.callee == "object_unparent"):
+        if drop_only:
             desc = f"drop {stmt} from {ev.function[1]}()"
             subject = f"{_subject_dir(ev.site.loc.file)}: do not unparent {_subject_resource_text(f.resource)} in instance_finalize"
             reason = (f"{ev.function[1]}() (instance_finalize of {f.device}) calls {ev.site.callee}() on "
@@ -1242,10 +1217,11 @@ class Proposer:
                       f"regions are destroyed with their owner (docs/devel/memory.rst).\n\n"
                       f"Drop the call.\n\nFound by lifecheck, rule {f.rule}.")
             return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "drop the call")]
-        if f.rule == "unowned-region-unparent":
+        path = next((op.path for op in self.api.effects(ev) if op.role == "release"), None)
+        if path is not None and self.facts.device(dev).resource_matches("unowned-region", path):
             raise NoFix("the region has no owner: give it one in its memory_region_init*() call")
         drop = None
-        if ev.site.callee == "object_unparent" and f.hook == "unrealize":
+        if child_release and f.hook == "unrealize":
             # 10.2's memory.rst: a region is destroyed with its owner, never unparented
             drop = Candidate(Fix(f.fingerprint, f"drop {stmt} from {ev.function[1]}()",
                                  f"{_subject_dir(ev.site.loc.file)}: do not unparent "
@@ -1437,7 +1413,6 @@ class _Pending(Function):
         super().__init__(name=hook.name, loc=like.loc if like is not None else None, end_line=0,
                          static=True, params=params)
         self.hook = hook
-        self.hook_loc = Location(hook.file, hook.after, 1)
         self.body: List[str] = []
         self.decls: List[str] = []
         self.device_vars = set()
