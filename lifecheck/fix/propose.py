@@ -376,6 +376,36 @@ class Proposer:
         arg = (site.args[params[used[0]]].text or "").strip()
         return "(" + re.sub(rf"(?<![\w>.]){used[0]}\b", lambda _: arg, init) + ")"
 
+    def cast_from(self, typ: str, param) -> str:
+        """The expression that gives a ``typ`` from the hook's parameter
+        ``param``: the QOM cast (``FOO(dev)``), else the tree's own
+        ``DO_UPCAST(T, field, x)`` when x there has the parameter's type."""
+        try:
+            return f"{self.cast_macro(typ)}({param.name})"
+        except NoFix:
+            upcast = self.upcast(typ, _norm_type(param.type))
+            if upcast is None:
+                raise
+            return upcast.format(param.name)
+
+    def upcast(self, typ: str, from_type: str) -> Optional[str]:
+        base = typ.rstrip("* ").strip()
+        counts: Counter = Counter()
+        for fn in self.program.functions.values():
+            for local in fn.locals.values():
+                if _norm_type(local.type) != typ:
+                    continue
+                lines = self.source(local.loc.file)
+                if not lines or not 0 < local.loc.line <= len(lines):
+                    continue
+                m = re.match(rf"^\s*{re.escape(base)}\s*\*\s*\w+\s*=\s*DO_UPCAST\(\s*{re.escape(base)}\s*,"
+                             rf"\s*(\w+)\s*,\s*(\w+)\s*\)\s*;", lines[local.loc.line - 1])
+                if m and self.var_type(fn, m.group(2)) == from_type:
+                    counts[m.group(1)] += 1
+        if not counts:
+            return None
+        return f"DO_UPCAST({base}, {counts.most_common(1)[0][0]}, {{}})"
+
     def cast_macro(self, typ: str) -> str:
         """The QOM cast to ``typ`` the tree uses in declarations like
         ``FooState *s = FOO(dev);``."""
@@ -441,7 +471,7 @@ class Proposer:
             if not have:
                 if name in dst_names or not dst.params or not typ.endswith("*"):
                     raise NoFix(f"{dst.name}() has no {typ.rstrip(' *')} variable to name it with")
-                decl = f"{INDENT}{typ.rstrip(' *')} *{name} = {self.cast_macro(typ)}({dst.params[0].name});\n"
+                decl = f"{INDENT}{typ.rstrip(' *')} *{name} = {self.cast_from(typ, dst.params[0])};\n"
                 if isinstance(dst, _Pending):
                     dst.decls.append(decl)
                     dst.device_vars.add(name)
@@ -485,10 +515,19 @@ class Proposer:
         if init is None:
             return False
         while True:
+            # FOO(x), DO_UPCAST(T, field, x), container_of(x, T, field), (T *)x
             m = re.fullmatch(r"\(?([A-Z_][A-Z0-9_]*)\((.*)\)\)?", init)
-            if not m:
-                return init.strip("()") == p0
-            init = m.group(2)
+            if m and m.group(1) == "DO_UPCAST":
+                init = m.group(2).split(",", 2)[-1]
+                continue
+            if m:
+                init = m.group(2)
+                continue
+            m = re.fullmatch(r"container_of\((.*?),\w+,\w+\)", init) or re.fullmatch(r"\(\w+\*\)(.*)", init)
+            if m:
+                init = m.group(1)
+                continue
+            return init.strip("()") == p0
 
     def _unalias(self, text: str, fn: Function) -> str:
         """Variables of ``fn`` that only name a member of another
@@ -607,6 +646,9 @@ class Proposer:
     def arity(self, function: str, family: str) -> Optional[int]:
         """How many arguments ``function`` takes, from its prototype in the
         family's header (include/<header>)."""
+        known = self.facts.tables.get("fixes", {}).get("library_arity", {})
+        if function in known:
+            return int(known[function])
         fam = self.api.families.get(family)
         if fam is None:
             return None
@@ -1430,6 +1472,9 @@ def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
     while prev != text:
         prev = text
         text = re.sub(r"\(\(([^()]*(?:\([^()]*\))?[^()]*)\)\)", r"(\1)", text)
+        # DO_UPCAST(T, f, &x->f) and container_of(&x->f, T, f) are x
+        text = re.sub(r"\(?DO_UPCAST\(\s*\w+\s*,\s*(\w+)\s*,\s*&\s*(\w+)\s*->\s*\1\s*\)\)?", r"\2", text)
+        text = re.sub(r"\(?container_of\(\s*&\s*(\w+)\s*->\s*(\w+)\s*,\s*\w+\s*,\s*\2\s*\)\)?", r"\1", text)
         text = re.sub(r"\(&\s*([\w\->.\[\]]+)\)->", r"\1.", text)
         text = re.sub(r"&\(([\w\->.\[\]]+)\)", r"&\1", text)
         text = re.sub(r"\*\(&([\w\->.\[\]]+)\)", r"\1", text)
