@@ -640,8 +640,37 @@ class Proposer:
                     if t and t in texts:
                         votes.setdefault(j, Counter())[texts.index(t)] += 1
         out = {j: c.most_common(1)[0][0] for j, c in votes.items()}
+        if not out:
+            # no pair in the analysed files: the prototypes' parameter names
+            # (vmstate_register(obj, instance_id, vmsd, opaque) and
+            # vmstate_unregister(obj, vmsd, opaque))
+            acq_names = self.param_names(acquire)
+            rel_names = self.param_names(release)
+            if acq_names and rel_names and len(rel_names) == nargs:
+                out = {j: acq_names.index(n) for j, n in enumerate(rel_names) if n in acq_names}
         self._arg_maps[key] = out
         return out
+
+    def param_names(self, function: str) -> Optional[List[str]]:
+        """The parameter names of ``function``'s prototype in the tree's
+        headers."""
+        for header in self.headers:
+            lines = self.source(header)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*)\)\s*[;{{]", text)
+            if m:
+                names = []
+                for param in m.group(1).split(","):
+                    idm = re.search(r"(\w+)\s*(\[\s*\w*\s*\])?\s*$", param.strip())
+                    if not idm:
+                        return None
+                    names.append(idm.group(1))
+                return names
+        return None
 
     def arity(self, function: str, family: str) -> Optional[int]:
         """How many arguments ``function`` takes, from its prototype in the
@@ -717,6 +746,9 @@ class Proposer:
                     continue
                 i = mapping[j]
                 if i >= len(op.event.site.args):
+                    continue
+                if op.event.site.args[i].is_null:
+                    args[j] = "NULL"
                     continue
                 composed = self.composed(op.event, op.event.site.args[i].text or "")
                 if composed is not None:
