@@ -900,11 +900,17 @@ class Proposer:
                     break
         if anchor_fn is None:
             raise NoFix("no function before the TypeInfo to place instance_finalize after")
-        base = anchor_fn.name
-        for suffix in ("_instance_init", "_class_init", "_initfn", "_init", "_realize", "_unrealize", "_exit"):
-            if base.endswith(suffix):
-                base = base[:-len(suffix)]
+        # named after the type's own functions: foo_init / foo_class_init -> foo_finalize
+        base = None
+        for cand in (rec.instance_init, rec.class_init, anchor_fn.name):
+            for suffix in ("_instance_init", "_class_init", "_initfn", "_init", "_realize", "_unrealize",
+                           "_exit"):
+                if cand and cand.endswith(suffix):
+                    base = cand[:-len(suffix)]
+                    break
+            if base:
                 break
+        base = base or anchor_fn.name
         name = f"{base}_finalize"
         if program.resolve(file, name) is not None or name in self._names_in(file):
             raise NoFix(f"a function {name}() exists already")
@@ -1057,13 +1063,23 @@ class Proposer:
         elif (ev.site.callee or "").startswith("DEFINE_PROP") and "instance_finalize" in phases:
             # set before realize, for the object's life: freed with the object
             phases = ["instance_finalize"] + [p for p in phases if p != "instance_finalize"]
+        refs = [ref]
+        if ref.phase == "runtime":
+            # a generic runtime hook (DeviceClass reset): the realize hook's
+            # class may be the one with the device's own unrealize
+            try:
+                refs.append(self.acquiring_ref(dev, ev, "realize"))
+            except NoFix:
+                pass
         out: List[Candidate] = []
         reasons: List[str] = []
         for phase in phases:
-            try:
-                out.append(self._release_in(f, dev, ref, op, phase))
-            except NoFix as exc:
-                reasons.append(str(exc))
+            for r in refs:
+                try:
+                    out.append(self._release_in(f, dev, r, op, phase))
+                    break
+                except NoFix as exc:
+                    reasons.append(str(exc))
         if not out:
             raise NoFix(reasons[0] if reasons else "no phase to release it in")
         return out
