@@ -1121,9 +1121,9 @@ class Proposer:
             where = f"{fn.name}() ({phase})"
             fname = fn.name
         desc = f"add {stmt} to {where}"
-        what = _subject_resource(op.path)
+        what = _subject_what(op.path, name)
         subject = f"{_subject_dir(fn.loc.file if not isinstance(fn, _Pending) else fn.hook.file)}: " \
-                  f"{_verb(name)} {what} on {'unrealize' if phase == 'unrealize' else 'finalize'}"
+                  f"{what} on {'unrealize' if phase == 'unrealize' else 'finalize'}"
         reason = (f"{f.device} acquires {f.resource} with {op.event.site.callee}() in {f.hook} "
                   f"({f.loc.file}:{f.loc.line}) but nothing reachable from "
                   f"{' or '.join(f.expected_phases or (phase,))} releases it, so it "
@@ -1211,7 +1211,7 @@ class Proposer:
                               (-op.event.site.loc.line,)))
             where = f"before the error exit at line {ret}"
         desc = f"add {stmt} {where}"
-        subject = f"{_subject_dir(fn.loc.file)}: {_verb(name)} {_subject_resource(op.path)} on realize error"
+        subject = f"{_subject_dir(fn.loc.file)}: {_subject_what(op.path, name)} on realize error"
         reason = (f"{f.function}() acquires {f.resource} with {op.event.site.callee}() "
                   f"({f.loc.file}:{f.loc.line}) and then returns an error at line {ret} without "
                   f"releasing it.  Unrealize is not called when realize fails, so it leaks"
@@ -1653,11 +1653,20 @@ def _subject_resource_text(resource: str) -> str:
     return resource.replace("self.", "", 1).split(".")[-1].split("->")[-1]
 
 
+def _subject_what(path: Optional[AccessPath], release: str) -> str:
+    """``free bg.timer``, ``delete update_irq``, ``call pcie_aer_exit()``
+    (the resource is the device itself): what a patch subject says."""
+    if path is None or not path.steps or any(op not in ("->", ".") for op, _ in path.steps):
+        return f"call {release}()"
+    field = "".join(("" if i == 0 else op) + n for i, (op, n) in enumerate(path.steps))
+    return f"{_verb(release)} {field}"
+
+
 def _verb(release: str) -> str:
-    if "del_subregion" in release:
-        return "delete subregion"
-    if release.startswith(("g_free", "timer_free", "qemu_free", "object_unref")) or "free" in release:
-        return "free"
-    if "unregister" in release or "remove" in release or "del" in release:
-        return "unregister"
+    for words, verb in ((("unref",), "unref"), (("free",), "free"), (("del_subregion",), "unmap"),
+                        (("unregister", "remove"), "unregister"), (("delete", "_del"), "delete"),
+                        (("close",), "close"), (("destroy",), "destroy"),
+                        (("cleanup", "exit", "uninit", "fini"), "clean up")):
+        if any(w in release for w in words):
+            return verb
     return "release"
