@@ -1124,12 +1124,10 @@ class Proposer:
         what = _subject_what(op.path, name)
         subject = f"{_subject_dir(fn.loc.file if not isinstance(fn, _Pending) else fn.hook.file)}: " \
                   f"{what} on {'unrealize' if phase == 'unrealize' else 'finalize'}"
-        reason = (f"{f.device} acquires {f.resource} with {op.event.site.callee}() in {f.hook} "
-                  f"({f.loc.file}:{f.loc.line}) but nothing reachable from "
-                  f"{' or '.join(f.expected_phases or (phase,))} releases it, so it "
-                  f"{'leaks on every unplug' if f.hook == 'realize' else 'leaks whenever the object is created and finalized without being realized'}"
-                  f".\n\nRelease it with {name}() in {fname}() ({phase}).\n\n"
-                  f"Found by lifecheck, rule {f.rule}.")
+        made = "" if where.endswith(")") and not where.startswith("a new") else ", created for it"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                  f"\n\nRelease it with {name}() in {where}{made if where.startswith('a new') else ''}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"release in {phase}"
                          + (" (new hook)" if ops and isinstance(ops[0], NewHook) else ""))
 
@@ -1212,12 +1210,10 @@ class Proposer:
             where = f"before the error exit at line {ret}"
         desc = f"add {stmt} {where}"
         subject = f"{_subject_dir(fn.loc.file)}: {_subject_what(op.path, name)} on realize error"
-        reason = (f"{f.function}() acquires {f.resource} with {op.event.site.callee}() "
-                  f"({f.loc.file}:{f.loc.line}) and then returns an error at line {ret} without "
-                  f"releasing it.  Unrealize is not called when realize fails, so it leaks"
-                  f"{' (and a registration keeps pointing at the device)' if name not in ('g_free',) else ''}."
-                  f"\n\nRelease it with {name}() on that error path, in reverse order of acquisition."
-                  f"\n\nFound by lifecheck, rule {f.rule}.")
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                  f"\n\nRelease it with {name}() {where}"
+                  f"{'; releases added at one exit are in reverse order of acquisition' if not label else ''}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                          "release on the error path" + (" (cleanup label)" if label else ""))
 
@@ -1651,6 +1647,14 @@ def _subject_resource(path: Optional[AccessPath]) -> str:
 
 def _subject_resource_text(resource: str) -> str:
     return resource.replace("self.", "", 1).split(".")[-1].split("->")[-1]
+
+
+def _sentence(message: str) -> str:
+    """A finding's message as the first sentence of a commit body."""
+    text = " ".join(message.split()).rstrip(".")
+    if text.startswith("self."):
+        text = "The device's " + text[len("self."):]
+    return text[:1].upper() + text[1:]
 
 
 def _subject_what(path: Optional[AccessPath], release: str) -> str:
