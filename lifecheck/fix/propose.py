@@ -1457,6 +1457,32 @@ class Proposer:
     def _second_release(self, f: Finding) -> List[Candidate]:
         dev = self.device(f)
         ev = self.event_of(f, dev)
+        top = ev.frames[0][0] if ev.frames else ev.function
+        shared = any(r.function == top and r.owner and r.owner != dev.name
+                     for refs in dev.hooks.values() for r in refs)
+        if shared:
+            # the second release is in a hook an ancestor binds for all its
+            # subtypes (virtio_device_instance_finalize()): the device's own
+            # earlier release is the one to drop
+            first = next((r for r in f.related if r.role == "release"), None)
+            ev = next((e for phase in dev.hooks for e in self.program.events(dev, phase)
+                       if first is not None and e.site.loc == first.loc), None)
+            if ev is None or any(r.function == (ev.frames[0][0] if ev.frames else ev.function)
+                                 and r.owner and r.owner != dev.name for refs in dev.hooks.values() for r in refs):
+                raise NoFix("both releases are in hooks other device types share")
+        first_rel = next((r for r in f.related if r.role == "release"), None)
+        first_ev = next((e for phase in dev.hooks for e in self.program.events(dev, phase)
+                         if first_rel is not None and e.site.loc == first_rel.loc), None)
+        if first_ev is not None:
+            kinds = set()
+            for e in (first_ev, self.event_of(f, dev)):
+                fn = self.program.functions.get(e.function)
+                m = _LEAD_VAR_RE.match(e.site.args[0].text or "") if e.site.args and fn else None
+                if m and fn is not None:
+                    kinds.add(self.var_type(fn, m.group(1)))
+            if len(kinds) > 1 and None not in kinds:
+                raise NoFix(f"the two releases reach the field through different types ({', '.join(sorted(kinds))}): "
+                            "the same field name may be two fields")
         if len(ev.frames) != 1:
             raise NoFix(f"the second release is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
@@ -1464,9 +1490,10 @@ class Proposer:
         first = next((r for r in f.related if r.role == "release"), None)
         desc = f"drop {stmt} from {ev.function[1]}()"
         subject = f"{_subject_dir(ev.site.loc.file)}: do not release {_subject_resource_text(f.resource)} twice"
-        reason = (f"{f.resource} of {f.device} is released in {f.hook} by {ev.site.callee}() "
-                  f"after {first.message if first else 'an earlier release'}, with nothing cleared in "
-                  f"between: a double free.\n\nDrop the second release.\n\nFound by lifecheck, rule {f.rule}.")
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device}): a double "
+                  f"free.\n\nDrop the release in {ev.function[1]}()"
+                  f"{' (the device code; the other release is in a hook its parent type binds for every subtype)' if shared else ''}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(self.deletion(ev, start, end))),
                           "drop the second release")]
 

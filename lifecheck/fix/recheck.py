@@ -89,6 +89,7 @@ class Rechecker:
         scratch_tree = _ScratchTree(tree.root, tree.version_text, tree.version)
         self.pre = _ScratchPreprocessor(scratch_tree, stub_dir, self._scratch)
         self._before: Dict[FrozenSet[str], Counter] = {}
+        self._reached: Optional[Dict[str, Set[str]]] = None
 
     def close(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)
@@ -99,6 +100,10 @@ class Rechecker:
         files = set(files)
         names = set(d for d in devices if d in program.types)
         names |= {n for n, d in program.types.items() if d.file in files or files & set(d.search_files)}
+        # and every type whose hooks reach code of the edited files (a
+        # shared hook like virtio_device_instance_finalize(): an edit there
+        # must not make another device leak)
+        names |= {n for n, reached in self._reach().items() if reached & files}
         out = set(files)
         graph = program.call_graph
         for name in names:
@@ -115,6 +120,25 @@ class Rechecker:
                     if r.function in graph:
                         out.update(k[0] for k in nx.descendants(graph, r.function))
         return frozenset(f for f in out if f in self.units)
+
+    def _reach(self) -> Dict[str, Set[str]]:
+        """type -> the files its hooks reach (computed once)."""
+        if self._reached is None:
+            program = self.program
+            graph = program.call_graph
+            by_fn: Dict[Tuple[str, str], Set[str]] = {}
+            out: Dict[str, Set[str]] = {}
+            for name, dev in program.types.items():
+                files: Set[str] = set()
+                for refs in dev.hooks.values():
+                    for r in refs:
+                        if r.function not in by_fn:
+                            by_fn[r.function] = {r.function[0]} | (
+                                {k[0] for k in nx.descendants(graph, r.function)} if r.function in graph else set())
+                        files |= by_fn[r.function]
+                out[name] = files
+            self._reached = out
+        return self._reached
 
     def _findings(self, units: Sequence[TranslationUnit]) -> List[Finding]:
         program = Program(units, self.catalog.tables, self.catalog.opaque_functions())
