@@ -560,9 +560,13 @@ class Proposer:
             m = re.search(r"DEFINE_PROP_\w+\(\s*\"[^\"]*\"\s*,\s*(\w+)\s*,", lines[site.loc.line - 1])
             if m and op.path.root == SELF and op.path.steps and all(o in ("->", ".") for o, _ in op.path.steps):
                 typ = f"{m.group(1)} *"
-                holder = Function(name="", loc=site.loc, end_line=0, static=True, params=(Param("s", typ),))
+                # the name the tree gives a variable of that type (``n`` for VirtIONet)
+                names = Counter(n for f2 in self.program.functions.values() if f2.file == site.loc.file
+                                for n, l in f2.locals.items() if _norm_type(l.type) == typ)
+                var = names.most_common(1)[0][0] if names else "s"
+                holder = Function(name="", loc=site.loc, end_line=0, static=True, params=(Param(var, typ),))
                 tail = "".join(("->" if i == 0 else o) + n for i, (o, n) in enumerate(op.path.steps))
-                return self.place("s" + tail, holder, fn, ops)
+                return self.place(var + tail, holder, fn, ops)
         return self.expr_in(dev, fn, op.path, ops)
 
     # -- the release call ----------------------------------------------------
