@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__, activity
 from .cache import CachedFile, UnitCache, cache_root, make_key, run_key
-from .findings import LOST_HOOK_FUNCTION, Finding, Report, number_findings
+from .findings import DUPLICATE_TYPE, LOST_HOOK_FUNCTION, Finding, Report, number_findings
 from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
 from .frontend.unit import analyse_file_with_closure
@@ -516,7 +516,7 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
         for name, files in sorted(program.duplicate_types.items()):
             # per-target variants of one device, or two devices with one name
             program_notices.append(Notice(files[1], 0, f"QOM type '{name}' is also defined in {files[0]}; "
-                                          f"using that one ({len(files)} definitions)", kind="model"))
+                                          f"using that one ({len(files)} definitions)", kind=DUPLICATE_TYPE))
         activity.doing("finding the functions that could not be parsed and that hooks reach")
         program_notices.extend(lost_hook_notices(program.lost_reached()))
         if cache is not None and all(d is not None for d in built.digests):

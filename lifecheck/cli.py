@@ -5,6 +5,7 @@ pipeline.py)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import traceback
@@ -15,7 +16,7 @@ from . import __version__, activity
 from .facts.mining import MIN_CONFIDENCE, MIN_SITES, MIN_SUPPORT
 from .findings import LOST_HOOK_FUNCTION, lost_reached_from_hooks
 from .limits import DEFAULT_FILE_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_WORKER_MEMORY, MB, Limits
-from .pipeline import FindingsRequest, UsageError
+from .pipeline import SHOW_ALL_FLAG, FindingsRequest, UsageError
 from .session import USER_ERRORS, Request, Session
 
 FORMATS = ("text", "json", "sarif", "gitlab", "github")
@@ -77,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                         "user.email of the tree, else a placeholder to replace)")
     x.add_argument("--baseline", metavar="FILE", help="fix only findings not in FILE")
     x.add_argument("--no-baseline", action="store_true", help="ignore the config's baseline")
+    x.add_argument(SHOW_ALL_FLAG, action="store_true", default=None, dest="show_all",
+                   help="also fix findings that hold only in principle (what 'check --show-all' shows)")
     x.add_argument("--since", metavar="REV",
                    help="fix only findings on lines or functions changed since git revision REV "
                         "(what 'check --diff REV' reports)")
@@ -89,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     _limit_options(b)
 
     e = sub.add_parser("explain", help="print a rule's documentation")
-    e.add_argument("slug", nargs="?", help="rule slug; without it, list the rules")
+    e.add_argument("slug", nargs="?", help="rule slug, consequence, or 'consequences' (all of them); "
+                                            "without it, list the rules and consequences")
 
     g = sub.add_parser("graph", help="draw device lifecycles (DOT, Mermaid or SVG)",
                        description="Draw the lifecycle of device types defined in PATHs: the hooks "
@@ -191,6 +195,10 @@ def _limit_options(c: argparse.ArgumentParser) -> None:
 
 
 def _filter_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument(SHOW_ALL_FLAG, action="store_true", default=None, dest="show_all",
+                   help="also report findings that hold only in principle (a leak in a device that is "
+                        "never unplugged, a failed realize that ends QEMU): hidden by default and counted "
+                        "in the summary (config: show-all = true)")
     c.add_argument("--baseline", metavar="FILE",
                    help="report only findings not in FILE (see 'lifecheck baseline'); default: the config's")
     c.add_argument("--no-baseline", action="store_true", help="ignore the config's baseline")
@@ -274,9 +282,20 @@ def _explain(args) -> int:
     catalog = load_catalog()
     rules = dict(catalog.rules)
     rules[suppress.UNUSED] = suppress.UNUSED_RULE
+    from .findings import CONSEQUENCES
+    from .explain import render_consequence
     if not args.slug:
         for slug, spec in sorted(rules.items()):
             print(f"{slug:28} {spec.summary}")
+        print("\nConsequences ('lifecheck explain CONSEQUENCE'):")
+        for slug, c in CONSEQUENCES.items():
+            print(f"{slug:36} {c.title}, {c.when} ({c.severity})")
+        return 0
+    if args.slug == "consequences":
+        sys.stdout.write("\n".join(render_consequence(slug) for slug in CONSEQUENCES))
+        return 0
+    if args.slug in CONSEQUENCES:
+        sys.stdout.write(render_consequence(args.slug))
         return 0
     spec = rules.get(args.slug)
     if spec is None:
@@ -301,7 +320,8 @@ def _request(args) -> Request:
                                ignore=tuple(getattr(args, "ignore", ())),
                                baseline=Path(baseline) if baseline else None,
                                no_baseline=getattr(args, "no_baseline", False),
-                               diff=_diff_rev(args), fail_on=getattr(args, "fail_on", None))
+                               diff=_diff_rev(args), fail_on=getattr(args, "fail_on", None),
+                               show_all=getattr(args, "show_all", None))
     return Request(paths=tuple(Path(p) for p in args.paths), root=Path(args.root) if args.root else None,
                    jobs=args.jobs, limits=limits, config=Path(args.config) if args.config else None,
                    rules_dirs=tuple(Path(d) for d in args.rules_dir), findings=findings,
@@ -382,6 +402,9 @@ def _check(args) -> int:
         _print_stats(report)
     if report.baseline is not None and not args.quiet:
         _print_baseline(report.baseline, args.verbose)
+    if not args.quiet:
+        from .report import text
+        print(f"lifecheck: {text.closing(report, SHOW_ALL_FLAG)}", file=sys.stderr)
     if result.internal:
         print("lifecheck: internal error while analysing some files (see the notices with -v)",
               file=sys.stderr)
@@ -491,7 +514,11 @@ def _baseline(args) -> int:
     # no baseline filter here: the file is rewritten from what check would
     # report without one; hiding what the old file knows would drop those
     # findings from the new file, and a first baseline has no file to read
-    session = Session.open(_request(args), use_baseline=False)
+    # and every finding, those that hold only in principle too: the
+    # baseline then also hides them under --show-all
+    request = _request(args)
+    request = dataclasses.replace(request, findings=dataclasses.replace(request.findings, show_all=True))
+    session = Session.open(request, use_baseline=False)
     result = _run(session, args.quiet)
     activity.doing(f"writing the baseline {args.file}")
     count = baseline_file.write(result.report, Path(args.file))
@@ -649,6 +676,21 @@ def _print_stats(report) -> None:
     reached = lost_reached_from_hooks(report)
     print(f"lifecheck:   {reached:5} lost function{'' if reached == 1 else 's'} "
           "reachable from a lifecycle hook" + (" (see -v)" if reached else ""), file=sys.stderr)
+    _print_reach(report)
+
+
+def _print_reach(report) -> None:
+    """Per consequence, the findings shown; then, for each device type with
+    a finding, why the event its findings need can happen or not (its
+    hotplug status, whether it can be instantiated)."""
+    by_consequence = {}
+    for f in report.findings:
+        by_consequence[f.consequence or "none"] = by_consequence.get(f.consequence or "none", 0) + 1
+    for name, n in sorted(by_consequence.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"lifecheck:   {n:5} shown: {name}", file=sys.stderr)
+    reasons = sorted({(f.device, f.reach) for f in report.findings if f.device and f.reach})
+    for device, why in reasons:
+        print(f"lifecheck:   reach: {why}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ or is named with ``--config``.  Every key is optional::
     fail-on = "warning"                    # error | warning | note
     baseline = "lifecheck-baseline.json"   # known findings (see baseline.py)
     rules-dirs = ["scripts/lifecheck"]     # extra rule/API folders
+    show-all = true                        # also findings that hold only in principle
 
     [severity]                             # per-rule severity override
     subregion-not-deleted = "error"
@@ -37,7 +38,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 CONFIG_NAMES = ("lifecheck.toml", ".lifecheck.toml")
 SEVERITY_LEVELS = ("error", "warning", "note")
 ALL_RULES = "*"
-KEYS = ("select", "ignore", "fail-on", "baseline", "rules-dirs", "severity", "per-path-ignores")
+KEYS = ("select", "ignore", "fail-on", "baseline", "rules-dirs", "show-all", "severity", "per-path-ignores")
 
 
 class ConfigError(Exception):
@@ -54,6 +55,7 @@ class Config:
     rules_dirs: List[Path] = field(default_factory=list)
     severity: Dict[str, str] = field(default_factory=dict)
     per_path_ignores: List[Tuple[str, Tuple[str, ...]]] = field(default_factory=list)
+    show_all: Optional[bool] = None
     text: str = ""
 
     def error(self, key: str, message: str, table: str = "") -> ConfigError:
@@ -166,6 +168,10 @@ def load_config(path: Path) -> Config:
             if not folder.is_dir():
                 raise cfg.error("rules-dirs", f"rules folder '{name}' not found (looked for {folder})")
             cfg.rules_dirs.append(folder)
+    if "show-all" in data:
+        if not isinstance(data["show-all"], bool):
+            raise cfg.error("show-all", "must be true or false")
+        cfg.show_all = data["show-all"]
     if "severity" in data:
         table = data["severity"]
         if not isinstance(table, dict):

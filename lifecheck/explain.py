@@ -11,8 +11,10 @@ from __future__ import annotations
 import textwrap
 from typing import List, Tuple, Union
 
+from .findings import CONSEQUENCES, SHAPES
 from .fix.patterns import CHECKED, FIX_PATTERNS
 from .rules.catalog import RuleSpec
+from .rules.consequence import possible
 from .rules.kinds import KINDS
 
 PROSE, CODE, ITEMS = "prose", "code", "items"
@@ -21,19 +23,56 @@ SEVERITY_LEVELS = ("note", "warning", "error")
 Section = Tuple[str, str, Union[str, Tuple[str, ...]]]
 
 
+_NEEDS = {
+    "unplug": "the device can be hot-unplugged",
+    "runtime-realize": "the device can be added with device_add at run time",
+    "instantiation": "the type is not abstract (QMP device-list-properties creates any such type)",
+    "": "always",
+}
+
+
+def consequences_of(spec: RuleSpec) -> Tuple[str, ...]:
+    """The consequences a finding of this rule can have."""
+    kind = KINDS.get(spec.kind)
+    shape = kind.shape if kind is not None else ("stale-suppression" if spec.kind == "workflow" else "")
+    found = possible(shape, getattr(spec.config, "consequence", ""))
+    phases = getattr(spec.config, "acquire_phases", None)
+    if phases is not None:   # what instance_init acquires is released by finalize, after introspection
+        init = {"use-after-free-after-introspection", "leak-per-introspection"}
+        unplug = {"leak-per-unplug"}
+        found = tuple(c for c in found if (c not in init or "instance_init" in phases)
+                      and (c not in unplug or set(phases) - {"instance_init"}))
+    return found
+
+
 def default_severity(spec: RuleSpec) -> str:
-    """The severity a finding of this rule gets unless raised for unplug."""
-    severity = spec.config.default_severity
-    return severity if severity in SEVERITY_LEVELS else "warning"
+    """The highest severity a finding of this rule can get (the worst of
+    its consequences, when the device can meet the event it needs)."""
+    worst = max((CONSEQUENCES[c].severity for c in consequences_of(spec)), key=SEVERITY_LEVELS.index,
+                default=spec.config.default_severity)
+    return worst if worst in SEVERITY_LEVELS else "warning"
 
 
 def severity_text(spec: RuleSpec) -> str:
-    text = default_severity(spec)
-    if spec.config.severity_by_unplug:
-        text += ("; raised to error for devices that can be hot-unplugged"
-                 " (types that descend from a hotpluggable bus device such"
-                 " as PCI, USB or virtio)")
-    return text
+    return ("by consequence (above): its severity where the device can meet the event it needs, "
+            "a step lower (and hidden by default) where that holds only in principle")
+
+
+def consequence_lines(spec: RuleSpec) -> Tuple[str, ...]:
+    return tuple(f"{c}: {CONSEQUENCES[c].title} ({CONSEQUENCES[c].severity} when "
+                 f"{_NEEDS[CONSEQUENCES[c].needs]})" for c in consequences_of(spec))
+
+
+def render_consequence(slug: str) -> str:
+    """``lifecheck explain CONSEQUENCE``."""
+    c = CONSEQUENCES[slug]
+    lines = [f"{slug} (consequence)", "", c.title[0].upper() + c.title[1:] + ".", "", "What goes wrong",
+             textwrap.fill(c.what, 78), "", "When", f"{c.when}; it can happen where {_NEEDS[c.needs]}.",
+             "", "Severity and rank",
+             textwrap.fill(f"{c.severity}, rank {c.rank} of 100 where it can happen; otherwise it holds only "
+                           f"in principle: a severity lower, rank {c.rank // 4}, and hidden unless "
+                           f"--show-all (or show-all = true in lifecheck.toml).", 78)]
+    return "\n".join(lines) + "\n"
 
 
 def sections(spec: RuleSpec) -> List[Section]:
@@ -57,7 +96,8 @@ def sections(spec: RuleSpec) -> List[Section]:
         result.append(("Fix", PROSE, pattern + " " + CHECKED))
     result += [
         ("Applies to", PROSE, spec.versions_text()),
-        ("Default severity", PROSE, severity_text(spec)),
+        ("Consequences", ITEMS, consequence_lines(spec)),
+        ("Severity", PROSE, severity_text(spec)),
     ]
     return result
 

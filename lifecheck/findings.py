@@ -27,6 +27,98 @@ SHAPES = {
 }
 
 
+
+@dataclass(frozen=True)
+class Consequence:
+    """What goes wrong at run time when a finding is true, and when."""
+
+    title: str          # a noun phrase: "use after free after unplug"
+    when: str           # the event that makes it happen, as a clause
+    what: str           # what a maintainer reads in ``lifecheck explain``
+    severity: str       # when the event can happen to the device
+    rank: int           # 0-100, the order of findings (worst first) when it can
+    needs: str          # the event: "unplug", "runtime-realize", "instantiation" or "" (none)
+
+
+# Every finding has one (``Finding.consequence``), derived from the rule's
+# kind, the resource's API family traits and the device's hotplug status
+# (lifecheck/rules/consequence.py); ``lifecheck explain CONSEQUENCE``
+# prints one, docs/consequences.md lists them.
+CONSEQUENCES = {
+    "use-after-free-after-unplug": Consequence(
+        "use after free after unplug", "after the device is hot-unplugged",
+        "A registration or callback (reset handler, vmstate or savevm handler, notifier, listener, "
+        "timer, bottom half, input or fd handler, ...) keeps a pointer to the device after unplug "
+        "frees it: the next reset, migration or event calls into freed memory.",
+        "error", 95, "unplug"),
+    "use-after-free-after-introspection": Consequence(
+        "use after free after introspection", "after the type is introspected",
+        "A registration made in instance_init keeps a pointer to the object; QMP "
+        "device-list-properties and '-device foo,help' create and finalize every non-abstract "
+        "type at run time, so the registration outlives the object it points to.",
+        "error", 93, "instantiation"),
+    "use-after-free-after-failed-realize": Consequence(
+        "use after free after a failed realize", "after realize fails in a device_add",
+        "A registration made before realize fails is not undone on the error path; unrealize is "
+        "not called for a device that failed to realize, and device_add then frees it: the next "
+        "event calls into freed memory.",
+        "error", 90, "runtime-realize"),
+    "use-after-free-on-teardown": Consequence(
+        "use after free on teardown", "when the device is unplugged",
+        "A resource is released twice, or used after its release, while the device is torn "
+        "down: a double free or a read of freed memory on every unplug.",
+        "error", 88, "unplug"),
+    "stale-guest-mapping": Consequence(
+        "stale guest mapping", "after the device is hot-unplugged",
+        "A region stays mapped in a container the device does not own: after unplug the guest "
+        "still reaches device code on a dead device, and the mapping's reference keeps the "
+        "device from ever being finalized.",
+        "error", 85, "unplug"),
+    "use-after-free-in-flight": Consequence(
+        "use after free under in-flight I/O", "when the device is unplugged under load",
+        "Memory that in-flight requests (DMA through address_space_map, bounce buffers, other "
+        "threads) may still reach is freed in unrealize instead of instance_finalize.",
+        "error", 80, "unplug"),
+    "leak-per-introspection": Consequence(
+        "leak per introspection", "each time the type is introspected",
+        "instance_init acquires what instance_finalize does not release: QMP "
+        "device-list-properties and '-device foo,help' create and finalize every non-abstract "
+        "type at run time, pluggable or not, and each time leaks it.",
+        "warning", 60, "instantiation"),
+    "leak-per-unplug": Consequence(
+        "leak per unplug", "on each hot-unplug",
+        "Realize acquires what neither unrealize nor instance_finalize releases: every unplug "
+        "(and every device_add/device_del cycle) leaks it.",
+        "warning", 50, "unplug"),
+    "leak-on-failed-realize": Consequence(
+        "leak when realize fails", "when realize fails in a device_add",
+        "An error exit of realize returns without releasing what it acquired; unrealize is not "
+        "called for a device that failed to realize, so a failed device_add leaks it.",
+        "warning", 40, "runtime-realize"),
+    "api-misuse": Consequence(
+        "breaks the API's documented rules", "when the code runs",
+        "The call goes against what QEMU's documentation (docs/devel/memory.rst, qom.rst) says "
+        "about the object's lifetime; what breaks depends on the object and the QEMU version.",
+        "warning", 30, "instantiation"),
+    "none": Consequence(
+        "no effect on QEMU", "never",
+        "Nothing goes wrong in QEMU; the finding is about lifecheck's own input (a suppression "
+        "that silences nothing).",
+        "note", 5, ""),
+}
+IN_PRINCIPLE = "in principle"
+
+
+def consequence_of(f: "Finding") -> Optional[Consequence]:
+    return CONSEQUENCES.get(f.consequence)
+
+
+def finding_order(f: "Finding"):
+    """The order of text output: by file, the worst first within a file
+    (highest rank, then severity), then by line."""
+    return (f.loc.file, -f.rank, -severity_rank(f.severity), f.loc.line, f.loc.col, f.rule, f.resource, f.device)
+
+
 # Notices are places that could not be analysed (reporters say so before
 # the message), except these kinds, whose message says what happened:
 # "guess", a function parsed only by taking unknown names as type names;
@@ -34,6 +126,9 @@ SHAPES = {
 # device's lifecycle hook reaches.
 GUESS = "guess"
 LOST_HOOK_FUNCTION = "lost-hook-function"
+# a QOM type name defined in more than one file (the first is used):
+# nothing of either file is left unanalysed
+DUPLICATE_TYPE = "duplicate-type"
 NOTICE_TITLES = {
     GUESS: "type names guessed",
     LOST_HOOK_FUNCTION: "unparsed function reached from a hook",
@@ -96,6 +191,15 @@ class Finding:
     # rules/api) and not reviewed: a note, whatever rule or configuration
     # would make it
     mined: bool = False
+    family: str = ""        # the API family of the resource ("" when none)
+    # what goes wrong and when (a key of CONSEQUENCES), how bad it is
+    # (0-100, worst first), and whether it holds only in principle: the
+    # event it needs cannot happen to this device (it is never unplugged,
+    # never realized at run time): hidden unless asked for (--show-all)
+    consequence: str = ""
+    rank: int = 0
+    in_principle: bool = False
+    reach: str = ""         # why the event can (or cannot) happen to the device
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.resource, self.device)
@@ -172,6 +276,16 @@ class Report:
     outside_diff: int = 0            # by --diff: not on changed code
     baselined: int = 0               # by the baseline
     baseline: Optional[dict] = None  # {"path", "matched", "stale": [entry, ...]}
+    # by the default view: findings that hold only in principle, by
+    # severity (shown with --show-all or show-all = true); None: every
+    # finding was shown
+    hidden: Optional[Dict[str, int]] = None
     # Filled by ``check --fixes`` and ``fix``: fingerprint -> the checked
     # fix of the finding or why it has none (fix.edits.FixResult)
     fixes: Dict[str, object] = field(default_factory=dict)
+
+
+def files_not_fully_analysed(rep: "Report") -> int:
+    """Files with a notice that something in them could not be analysed
+    (not the guesses, which were analysed)."""
+    return len({n.file for n in rep.notices if n.kind not in (GUESS, DUPLICATE_TYPE, "input")})

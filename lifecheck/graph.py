@@ -135,6 +135,9 @@ class Program:
         plug = tables.get("hotplug", {})
         self.unpluggable_bases = set(plug.get("unpluggable_bases", []))
         self.default_setters = set(plug.get("default_setters", []))
+        self.unplugged_with_creator = set(plug.get("unplugged_with_creator", []))
+        self.child_creators = {c["function"]: int(c["type_argument"]) for c in plug.get("child_creators", [])}
+        self.once_per_machine = {c["function"]: c["what"] for c in plug.get("once_per_machine", [])}
         # QOM type names defined more than once in the run: name -> files,
         # the first (by path) is the one used
         self.duplicate_types: Dict[str, List[str]] = {}
@@ -191,6 +194,12 @@ class Program:
         self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
 
     # -- functions ---------------------------------------------------------
+    def initialiser(self, file: str, name: str) -> Tuple[Tuple[str, str], ...]:
+        """The named fields of the file-scope initialiser ``name`` of
+        ``file`` (TranslationUnit.initialisers); () when unknown."""
+        unit = self._unit_by_file.get(file)
+        return unit.initialisers.get(name, ()) if unit is not None else ()
+
     def resolve(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
         """The definition a call in ``file`` reaches: the file's own, else a
         unique non-static definition elsewhere."""
@@ -236,6 +245,8 @@ class Program:
             self._inherit(dev)
         for dev in self.types.values():
             dev.unpluggable, dev.unplug_reason = self._unpluggable(dev)
+        self._built_in_once()
+        self._through_creators()
 
     def _add_type(self, rec: TypeInfoRecord, file: str, files: Tuple[str, ...]) -> None:
         if rec.name in self.types:
@@ -264,20 +275,38 @@ class Program:
             templates = [t for t in self._templates_of(helper[0]) if t.function == helper[1]
                          and t.param == call.arg]
             row = dict(call.row)
+            # a type the entry does not name (no base_name): the helper
+            # registers it under a name made at run time
+            # (virtio_pci_types_register: "%s-base-type"); a type whose
+            # parent is that name takes its parent and instance hooks
+            unnamed: Dict[str, Dict[str, Optional[str]]] = {}
             for t in templates:
                 values: Dict[str, Optional[str]] = {}
                 class_data: Tuple[Tuple[str, str], ...] = ()
+                parent_param = None
                 for fname, kind, value, default in t.fields:
                     if kind == "const":
                         values[fname] = value
                     elif kind == "param":
                         values[fname] = row.get(value)
+                        if fname == "parent":
+                            parent_param = value
                     elif kind == "param_or":
                         values[fname] = row.get(value) or default
                     elif kind == "param_self" and fname == "class_data":
                         class_data = call.row
                 if not values.get("name"):
+                    name_param = [v for f, k, v, _ in t.fields if f == "name" and k == "param"]
+                    if name_param:
+                        unnamed[name_param[0]] = (values, class_data)
                     continue
+                if values.get("parent") is None and parent_param in unnamed:
+                    # what QOM would have run for it as the unnamed type's subtype
+                    base, base_data = unnamed[parent_param]
+                    values["parent"] = base.get("parent")
+                    for hook in ("instance_init", "instance_finalize", "class_init"):
+                        values[hook] = values.get(hook) or base.get(hook)
+                    class_data = class_data or base_data
                 rec = TypeInfoRecord(
                     name=values["name"], parent=values.get("parent"), loc=call.loc,
                     instance_init=values.get("instance_init"),
@@ -419,6 +448,122 @@ class Program:
         if setting("hotpluggable") in ("true", "1"):
             return True, f"{dev.settings_from.get('hotpluggable', dev.name)} sets hotpluggable = true"
         return False, "no hot-unpluggable ancestor"
+
+    def _built_in_once(self) -> None:
+        """A device whose realize makes what a machine can have only once
+        (``once_per_machine`` of rules/tables/hotplug.toml: the ISA bus) is
+        the one the board builds in: a second cannot be realized, so it is
+        never hot-added, and the board's own sits where nothing unplugs it
+        (a southbridge function, sun4u's ebus on its simba bus)."""
+        if not self.once_per_machine:
+            return
+        found: Dict[FunctionKey, Optional[str]] = {}
+
+        def makes(key: FunctionKey, depth: int = 0) -> Optional[str]:
+            if key in found:
+                return found[key]
+            found[key] = None   # a recursive call finds nothing more
+            fn = self.functions.get(key)
+            what = None
+            for site in (fn.calls if fn is not None else ()):
+                if site.callee in self.once_per_machine:
+                    what = f"{site.callee}() ({self.once_per_machine[site.callee]})"
+                    break
+                target = self.resolve(key[0], site.callee) if depth < 2 else None
+                if target is not None and target not in self.opaque_calls:
+                    what = makes(target, depth + 1)
+                    if what:
+                        break
+            found[key] = what
+            return what
+
+        for dev in self.types.values():
+            if not dev.unpluggable:
+                continue
+            for ref in dev.hooks.get("realize", ()):
+                what = makes(ref.function)
+                if what:
+                    dev.unpluggable = False
+                    dev.unplug_reason = (f"its realize ({ref.function[1]}) calls {what}, which a machine has "
+                                         "only once: it is the board's built-in one, never hot-added or unplugged")
+                    break
+
+    def creators(self) -> Dict[str, List[str]]:
+        """child type -> the types whose instance_init or realize (bound by
+        the type itself) makes a device of it their child with one of the
+        ``child_creators`` calls of rules/tables/hotplug.toml
+        (``virtio_instance_init_common(obj, &dev->vdev, ..., TYPE_VIRTIO_BLK)``)."""
+        out: Dict[str, List[str]] = {}
+        for name in sorted(self.types):
+            dev = self.types[name]
+            for phase in ("instance_init", "realize"):
+                for ref in dev.hooks.get(phase, ()):
+                    if ref.owner != name:
+                        continue
+                    for site in self.functions[ref.function].calls:
+                        index = self.child_creators.get(site.callee or "")
+                        if index is None or index >= len(site.args) or site.args[index].kind != "string":
+                            continue
+                        child = site.args[index].text.strip('"')
+                        if name not in out.setdefault(child, []):
+                            out[child].append(name)
+        return out
+
+    def _through_creators(self) -> None:
+        """A device of an ``unplugged_with_creator`` base (a VirtIODevice)
+        is unrealized with the device that holds it (its transport proxy:
+        virtio-*-pci, -ccw): it can be unplugged only when one of the types
+        that create it, or of their subtypes, can.  One that no analysed
+        type creates sits on a bus with no hotplug handler (virtio-mmio),
+        unless no type of the run creates any such device (the proxies'
+        files were not analysed): then its base decides, as before."""
+        if not self.unplugged_with_creator:
+            return
+        creators = self.creators()
+        children: Dict[str, List[str]] = {}
+        for dev in self.types.values():
+            if dev.parent:
+                children.setdefault(dev.parent, []).append(dev.name)
+
+        def subtree(name: str) -> List[str]:
+            out, todo = [], [name]
+            while todo:
+                cur = todo.pop()
+                if cur not in out:
+                    out.append(cur)
+                    todo.extend(sorted(children.get(cur, ())))
+            return out
+
+        def based(name: str) -> bool:
+            return any(a in self.unplugged_with_creator for a in [name] + self.ancestors(name))
+
+        any_created = any(based(child) for child in creators if child in self.types)
+        for name in sorted(self.types):
+            dev = self.types[name]
+            if not dev.unpluggable or not based(name):
+                continue   # it says itself that it cannot be unplugged
+            # an abstract type is held wherever one of its subtypes is
+            family = [name] + self.ancestors(name) + (subtree(name)[1:] if dev.record.abstract else [])
+            mine = [c for n in family for c in creators.get(n, ())]
+            if not mine:
+                if any_created:
+                    dev.unpluggable = False
+                    dev.unplug_reason = ("no analysed type creates it as its child (transport proxy): "
+                                         "it sits on a bus without a hotplug handler (virtio-mmio)")
+                else:
+                    dev.unplug_reason += " (no transport proxy among the analysed files)"
+                continue
+            holders = [t for c in mine for t in subtree(c) if t in self.types]
+            pluggable = [t for t in holders if self.types[t].unpluggable and not self.types[t].record.abstract]
+            if pluggable:
+                first = self.types[pluggable[0]]
+                dev.unplug_reason = (f"unrealized with its proxy '{first.name}', which can be hot-unplugged "
+                                     f"({first.unplug_reason})")
+            else:
+                first = self.types[holders[0]]
+                dev.unpluggable = False
+                dev.unplug_reason = (f"created only by {', '.join(repr(c) for c in mine[:3])}, which cannot be "
+                                     f"unplugged ({first.unplug_reason})")
 
     def properties_of(self, dev: DeviceType):
         """(entry, file, array name) of every static property of the type
@@ -570,7 +715,7 @@ class Program:
         fn = self.functions[key]
         for i, a in enumerate(fn.assignments):
             lhs = translate_path(a.lhs.path, env) if a.lhs.path is not None else None
-            stores.append(Store(phase, lhs, _translate_expr(a.rhs, env), a.loc, key, i, frames))
+            stores.append(Store(phase, lhs, translate_expr(a.rhs, env), a.loc, key, i, frames))
         realizing = phase == "realize"
         dead = self.false_during_realize if realizing else ()
         for site in fn.calls:
@@ -585,7 +730,7 @@ class Program:
                 if realizing and any(self._never_set(p, f) for p, f in tested):
                     continue  # under a test of a field that is still zero
                 held = guards + tuple(p for p, _ in tested)
-            args = tuple(_translate_expr(a, env) for a in site.args)
+            args = tuple(translate_expr(a, env) for a in site.args)
             result = translate_path(site.result, env) if site.result else None
             here = frames + ((key, site.index),)
             out.append(Event(phase, site, key, args, result, via, here, held))
@@ -647,7 +792,7 @@ def translate_path(path: AccessPath, env: Dict[int, AccessPath]) -> AccessPath:
     return path
 
 
-def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
+def translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
     """``expr`` with its parameters replaced by what ``env`` maps them to;
     ``expr`` itself when nothing in it changes (most expressions name no
     parameter)."""
@@ -655,7 +800,7 @@ def _translate_expr(expr: Expr, env: Dict[int, AccessPath]) -> Expr:
         return expr
     new = translate_path(expr.path, env)
     if expr.args:
-        args = tuple([_translate_expr(a, env) for a in expr.args])
+        args = tuple([translate_expr(a, env) for a in expr.args])
         if new is expr.path and all(a is b for a, b in zip(args, expr.args)):
             return expr
         return Expr(expr.kind, expr.text, new, expr.callee, args)

@@ -234,6 +234,12 @@ class Function:
     assignments: List[Assignment] = field(default_factory=list)
     cfg: List[CfgNode] = field(default_factory=list)
     returns_value: bool = False      # not a void function
+    # the memory the function touches through its parameters: each
+    # outermost field access, element or dereference (``s->buf[i]``,
+    # ``*s->p``, ``&s->regs``) whose path starts at a parameter, once per
+    # path, at its first place (what an asynchronous callback reaches:
+    # facts/reach.py)
+    reads: Tuple[Tuple[AccessPath, Location], ...] = ()
 
     @property
     def file(self) -> str:
@@ -371,6 +377,11 @@ class TranslationUnit:
     # known): a field no file writes and no property sets keeps the zero
     # its object was allocated with
     written: Tuple[str, ...] = ()
+    # file-scope struct initialisers and the names their fields are set to
+    # (``static const MemoryRegionOps foo_ops = { .read = foo_read }``
+    # gives "foo_ops" -> (("read", "foo_read"),)): the callbacks an ops
+    # table hands to the API that registers it
+    initialisers: Dict[str, Tuple[Tuple[str, str], ...]] = field(default_factory=dict)
     # function definitions of the file that could not be parsed (a call to
     # one reaches nothing: see graph.Program.lost_reached)
     lost_functions: List[LostFunction] = field(default_factory=list)

@@ -44,6 +44,11 @@ class FindingsRequest:
     no_baseline: bool = False             # --no-baseline
     diff: Optional[str] = None            # --diff REV
     fail_on: Optional[str] = None         # --fail-on (else the file's, else error)
+    show_all: Optional[bool] = None       # --show-all (else the file's show-all, else false)
+
+
+# The flag that shows what the default view hides, as summaries name it.
+SHOW_ALL_FLAG = "--show-all"
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Pipeline:
     """What is done to findings between the rules and a reporter, resolved
     from the request and the configuration; see ``apply`` for the order.
     Built once per command (``Pipeline.build``); the default instance only
-    applies in-source suppressions."""
+    applies in-source suppressions and the default view."""
 
     rules: FrozenSet[str] = frozenset()            # every rule slug the catalog knows
     selected: Optional[FrozenSet[str]] = None      # the rules to run; None: every rule
@@ -62,6 +67,7 @@ class Pipeline:
     baseline: Optional[Dict[str, dict]] = None     # known findings by fingerprint; None: none
     baseline_label: str = ""                       # the baseline file as the user would type it
     fail_on: str = "error"                         # lowest severity that fails the run
+    show_all: bool = False                         # keep findings that hold only in principle
 
     @classmethod
     def build(cls, request: FindingsRequest, config: Config, rules: Iterable[str], root: Path,
@@ -98,6 +104,7 @@ class Pipeline:
             baseline=baseline_file.load(path) if path is not None else None,
             baseline_label=shown(path) if path is not None else "",
             fail_on=request.fail_on or config.fail_on or "error",
+            show_all=bool(request.show_all if request.show_all is not None else config.show_all),
         )
 
     @property
@@ -125,11 +132,17 @@ class Pipeline:
            entries are recorded in ``report.baseline``.  Before ``--diff``:
            an entry is stale when its finding is gone from the code, not
            when the finding is on code the diff leaves out;
-        6. ``--diff``: only findings on changed code.
+        6. ``--diff``: only findings on changed code;
+        7. the default view: findings that hold only in principle
+           (``Finding.in_principle``: the event their consequence needs
+           cannot happen to the device) are hidden unless ``show_all``.
+           Last, so the baseline matches them (a baseline written with
+           them hides them under ``--show-all`` too) and what is counted
+           as hidden is what would otherwise be shown.
 
-        What steps 1, 3, 5 and 6 hid is counted on the report
+        What steps 1, 3, 5, 6 and 7 hid is counted on the report
         (``suppressed``, ``ignored_by_path``, ``baselined``,
-        ``outside_diff``)."""
+        ``outside_diff``, ``hidden`` by severity)."""
         out = dataclasses.replace(report)
         activity.doing("applying in-source suppressions")
         suppress.apply(out, self.rules | {suppress.UNUSED})
@@ -155,6 +168,13 @@ class Pipeline:
             before = len(out.findings)
             diff_filter.apply(out, self.changes)
             out.outside_diff += before - len(out.findings)
+        if not self.show_all:
+            hidden: Dict[str, int] = {}
+            for f in out.findings:
+                if f.in_principle:
+                    hidden[f.severity] = hidden.get(f.severity, 0) + 1
+            out.findings = [f for f in out.findings if not f.in_principle]
+            out.hidden = hidden
         return out
 
     def fails(self, report: Report) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from . import activity
-from .findings import Finding, FunctionSpan, Report, number_findings
+from .findings import CONSEQUENCES, Finding, FunctionSpan, Report, number_findings
 from .model import Location
 from .rules.spec import RuleConfig, RuleDoc, RuleSpec
 
@@ -223,7 +223,8 @@ def apply(report: Report, known_rules: Iterable[str], files: Optional[Iterable[s
             unused.append(Finding(
                 rule=UNUSED, severity="note", loc=Location(d.file, d.line, d.col),
                 message=f"lifecheck: ignore {why}", function=_enclosing(spans, d.line),
-                resource=slug, hook="", device="", shape="stale-suppression"))
+                resource=slug, hook="", device="", shape="stale-suppression",
+                consequence="none", rank=CONSEQUENCES["none"].rank))
     # numbered among themselves: the other findings keep their fingerprints
     report.findings = sorted(kept + number_findings(unused), key=lambda f: f.sort_key())
     if any(f.rule == UNUSED for f in report.findings) and UNUSED not in ran:

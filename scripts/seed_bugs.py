@@ -910,8 +910,10 @@ def duplicate_release(fm: FileModel):
     mutants, skipped = [], []
     for devices, op in fm.ops(["unrealize"], "release"):
         ev = op.event
+        # a field of the device, or the device itself (virtio_cleanup(vdev)),
+        # but not a release of every resource of a family (virtio_del_queue())
         if op.family not in fm.must_release or op.path is None or _root_kind(op) != "self" \
-                or not op.path.steps:
+                or (not op.path.steps and "all" in op.attrs):
             continue
         res = str(op.path)
         if "idempotent" in op.attrs or "clears" in op.attrs:
@@ -947,9 +949,11 @@ def duplicate_release(fm: FileModel):
             continue
         rule = fm.catalog.rules.get("double-release")
         covered = getattr(rule.config, "families", None) if rule is not None else None
+        left_out = getattr(rule.config, "exclude_families", ()) if rule is not None else ()
         mutants.append(_new_mutant(fm, "duplicate-release", devices, op, span, edits,
                                    {"into": owners[0],
-                                    "double_release_family": covered is None or op.family in covered,
+                                    "double_release_family": (covered is None or op.family in covered)
+                                    and op.family not in left_out,
                                     "made_finalize": not fm.program.types[owners[0]].record.instance_finalize}))
     return mutants, skipped
 

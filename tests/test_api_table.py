@@ -204,6 +204,48 @@ def test_framework_reclaimed_families_are_not_must_release():
     assert "timer_del" not in {c["function"] for c in families["timer"]["release"]}
 
 
+# "# idempotent: dir/file.c function() ..." on the comment lines just above
+IDEMPOTENT_WHY_RE = re.compile(r"#.*\bidempotent\b.*\b[\w-]+(/[\w.-]+)+\.[ch]\b.*\w+\(")
+
+
+def idempotent_calls_without_reason(text: str) -> List[str]:
+    """The release calls marked idempotent whose comment (the lines of
+    comment right above them) does not name the QEMU file and function
+    that make a second call harmless."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if not re.search(r'attrs = \[[^]]*"idempotent"', line):
+            continue
+        j, comment = i - 1, []
+        while j >= 0 and lines[j].strip().startswith("#"):
+            comment.insert(0, lines[j].strip())
+            j -= 1
+        # a call may share the comment of the call it sits under
+        while j >= 0 and not comment and 'attrs = [' in lines[j] and '"idempotent"' in lines[j]:
+            j -= 1
+            while j >= 0 and lines[j].strip().startswith("#"):
+                comment.insert(0, lines[j].strip())
+                j -= 1
+        if not any(IDEMPOTENT_WHY_RE.search(c) for c in comment):
+            out.append(line.strip())
+    return out
+
+
+def test_every_idempotent_call_says_which_qemu_code_makes_it_so():
+    """double-release skips a call marked idempotent: the mark must rest on
+    QEMU's code, cited beside it."""
+    missing = []
+    for path in sorted(API_DIR.glob("*.toml")):
+        missing += [f"{path.name}: {c}" for c in idempotent_calls_without_reason(path.read_text())]
+    assert not missing, "\n".join(missing)
+    assert idempotent_calls_without_reason(
+        'release = [\n  { function = "f", resource = 0, attrs = ["idempotent"] },\n]') != []
+    assert idempotent_calls_without_reason(
+        'release = [\n  # idempotent: util/f.c f() checks and clears\n'
+        '  { function = "f", resource = 0, attrs = ["idempotent"] },\n]') == []
+
+
 def test_docs_table_is_the_generated_one():
     script = RULES_DIR.parent / "scripts" / "api_table.py"
     render = runpy.run_path(str(script))["render"]

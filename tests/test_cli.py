@@ -57,12 +57,25 @@ def test_unknown_rule_is_a_usage_error():
 def test_explain_every_rule():
     listing = lifecheck("explain")
     assert listing.returncode == 0
-    slugs = [line.split()[0] for line in listing.stdout.splitlines()]
+    rules, _, consequences = listing.stdout.partition("\n\n")
+    slugs = [line.split()[0] for line in rules.splitlines()]
     assert "subregion-not-deleted" in slugs
     for slug in slugs:
         proc = lifecheck("explain", slug)
         assert proc.returncode == 0
         assert "Bad example" in proc.stdout and "Good example" in proc.stdout
+        assert "Consequences" in proc.stdout
+    # then the consequences, each explained
+    from lifecheck.findings import CONSEQUENCES
+    listed = [line.split()[0] for line in consequences.splitlines()[1:]]
+    assert listed == list(CONSEQUENCES)
+    proc = lifecheck("explain", "use-after-free-after-unplug")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("use-after-free-after-unplug (consequence)\n")
+    assert "What goes wrong" in proc.stdout and "hidden unless --show-all" in proc.stdout.replace("\n", " ")
+    every = lifecheck("explain", "consequences")
+    assert every.returncode == 0
+    assert [line.split()[0] for line in every.stdout.splitlines() if line.endswith("(consequence)")] == listed
 
 
 def test_broken_c_file_is_a_notice_not_a_crash(tmp_path):

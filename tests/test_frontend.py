@@ -532,6 +532,22 @@ def test_types_a_registration_helper_builds_from_a_callers_struct(program_of):
     assert generic.unpluggable
 
 
+def test_a_type_the_helper_names_at_run_time_gives_its_parent_and_hooks(program_of):
+    """An entry without base_name: the helper registers the base under a
+    name made at run time (virtio_pci_types_register: "%s-base-type"),
+    so the generic type, whose parent it is, takes the base's parent and
+    instance_init: it is a PCI device (virtio-iommu-pci, virtio-sound-pci
+    in QEMU 10.2)."""
+    generic_only = USER.replace('.base_name = "net-proxy-base", ', "")
+    p = program_of({"hw/virtio/proxy.c": HELPER, "hw/virtio/net-proxy.c": generic_only})
+    assert "net-proxy-base" not in p.types
+    generic = p.types["net-proxy"]
+    assert generic.parent == "pci-device"
+    assert _hooks(p, "net-proxy", "instance_init") == ["net_proxy_init"]
+    assert _hooks(p, "net-proxy", "realize") == ["net_proxy_realize"]
+    assert generic.unpluggable
+
+
 SHARED_WALK = QOM_HEAD + """
 static void helper(FooState *s) { memory_region_init(&s->io, OBJECT(s), "io", 4); }
 static void base_init(Object *obj) { helper(FOO(obj)); helper(FOO(obj)); }

@@ -158,6 +158,7 @@ def test_json_document():
         "file": "hw/misc/foo.c", "line": 120, "column": 5,
         "message": F_SUB.message, "function": "foo_realize", "resource": "self.mmio",
         "hook": "realize", "device": "foo-device", "fingerprint": F_SUB.fingerprint,
+        "consequence": "", "rank": 0, "in_principle": False, "reach": "",
         "related": [
             {"file": "hw/misc/foo.c", "line": 120, "column": 5,
              "message": "added here", "role": "acquire"},
@@ -264,12 +265,13 @@ def test_sarif_rule_table_comes_from_the_rule_data():
     assert sub["name"] == "SubregionNotDeleted"
     assert sub["shortDescription"] == {"text": "Summary of subregion-not-deleted."}
     assert sub["fullDescription"] == {"text": RULE_SUB.doc.what}
-    assert sub["defaultConfiguration"] == {"level": "warning"}
+    # the worst consequence a finding of the rule can have
+    assert sub["defaultConfiguration"] == {"level": "error"}
     assert rules[0]["defaultConfiguration"] == {"level": "error"}
     assert sub["help"]["text"] == explain.render(RULE_SUB)
     markdown = sub["help"]["markdown"]
     for heading in ("What it finds", "Why it is a bug", "Known problems", "Bad example",
-                    "Good example", "QEMU references", "Applies to", "Default severity"):
+                    "Good example", "QEMU references", "Applies to", "Consequences", "Severity"):
         assert f"## {heading}\n" in markdown
     assert "```c\nstatic void foo_realize" in markdown
     assert "QEMU 2.0 up to (not including) 11.0" in markdown
@@ -305,7 +307,7 @@ def test_sarif_uri_is_percent_encoded():
 # -- explain ------------------------------------------------------------------
 
 SECTIONS = ("What it finds", "Why it is a bug", "Known problems", "Bad example",
-            "Good example", "QEMU references", "Applies to", "Default severity")
+            "Good example", "QEMU references", "Applies to", "Consequences", "Severity")
 
 
 def test_explain_has_every_section_in_order():
@@ -322,8 +324,12 @@ def test_explain_has_every_section_in_order():
     assert "    static void foo_unrealize(DeviceState *dev)" in lines
     assert "  - docs/devel/memory.rst: Region lifecycle" in lines
     assert "QEMU 2.0 up to (not including) 11.0" in lines
-    severity = lines[lines.index("Default severity") + 1]
-    assert severity.startswith("warning; raised to error for devices that can be hot-unplugged")
+    # a missing release: what the traits of the family and the phase make of it
+    consequences = lines[lines.index("Consequences") + 1:lines.index("Severity")]
+    assert "  - stale-guest-mapping: stale guest mapping (error when the device can be hot-unplugged)" \
+        in consequences
+    assert "  - leak-per-unplug: leak per unplug (warning when the device can be hot-unplugged)" in consequences
+    assert lines[lines.index("Severity") + 1].startswith("by consequence (above)")
     assert not any(line != line.rstrip() for line in lines)
 
 
@@ -331,7 +337,12 @@ def test_explain_without_known_problems_or_unplug_raise():
     out = explain.render(RULE_FREED)
     assert "Known problems" not in out
     lines = out.splitlines()
-    assert lines[lines.index("Default severity") + 1] == "error"
+    # a misplaced release: its consequences, the worst of which is the
+    # rule's default level in SARIF
+    consequences = lines[lines.index("Consequences") + 1:lines.index("Severity") - 1]
+    assert [c.split(":")[0] for c in consequences] == [
+        "  - stale-guest-mapping", "  - use-after-free-in-flight", "  - api-misuse"]
+    assert explain.default_severity(RULE_FREED) == "error"
     assert lines[lines.index("Applies to") + 1] == "QEMU 2.0 up to (not including) 11.0"
 
 

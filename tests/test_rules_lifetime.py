@@ -2,6 +2,10 @@
 check(code) == {(slug, line)}.  Snippets use examples/include."""
 from __future__ import annotations
 
+import shutil
+
+from conftest import EXAMPLES, check_tree
+from lifecheck.rules.catalog import default_rules_dir, load_catalog
 from test_rules import line_of
 
 HEAD = """\
@@ -56,7 +60,9 @@ static void foo_exit(PCIDevice *pdev)
     timer_del(FOO(pdev)->t);
 }
 """)
-    assert check_snippet(code, severity=True) == {("leak-on-unrealize", line_of(code, "/* HERE */"), "error")}
+    # stopped on unrealize: its memory leaks on every unplug, but it
+    # cannot fire into the freed device (a warning, not a use after free)
+    assert check_snippet(code, severity=True) == {("leak-on-unrealize", line_of(code, "/* HERE */"), "warning")}
 
 
 def test_release_in_finalize_or_in_a_helper_counts(check_snippet):
@@ -190,8 +196,10 @@ static void foo_exit(PCIDevice *pdev)
 }
 """)
     code = code.replace(EMPTY_FINALIZE, "static void foo_finalize(Object *obj) { timer_free(FOO(obj)->t); }\n")
+    # the irq leaks per introspection (a warning); the vmstate entry
+    # dangles after it (a use after free at the next migration: an error)
     assert check_snippet(code, severity=True) == {
-        ("init-leak", line_of(code, "/* IRQ */"), "error"),
+        ("init-leak", line_of(code, "/* IRQ */"), "warning"),
         ("init-leak", line_of(code, "/* VMSD */"), "error"),
     }
 
@@ -324,6 +332,121 @@ static void foo_finalize(Object *obj)
     }
     cleared = code.replace("    timer_free(s->t);\n", "    timer_free(s->t);\n    s->t = NULL;\n")
     assert check_snippet(cleared) == {("use-after-release", line_of(cleared, "/* USE */"))}
+
+
+def test_registration_removed_in_exit_and_finalize_is_double_unless_idempotent(check_snippet):
+    # qemu_del_vm_change_state_handler() unlinks and frees its entry: twice is
+    # a bug; timer_del() of an embedded timer searches the list: twice is not
+    code = dev(EMPTY_INIT + """
+#include "system/runstate.h"
+typedef struct BarState { FooState parent; VMChangeStateEntry *vmse; QEMUTimer beat; } BarState;
+static void foo_vm_state(void *opaque, bool running, RunState state) { }
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    BarState *b = (BarState *)pdev;
+    b->vmse = qemu_add_vm_change_state_handler(foo_vm_state, b);
+    timer_init_ms(&b->beat, QEMU_CLOCK_VIRTUAL, foo_tick, b);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    BarState *b = (BarState *)pdev;
+    qemu_del_vm_change_state_handler(b->vmse);
+    timer_del(&b->beat);
+}
+static void foo_finalize(Object *obj)
+{
+    BarState *b = (BarState *)obj;
+    qemu_del_vm_change_state_handler(b->vmse); /* AGAIN */
+    timer_del(&b->beat);
+}
+""")
+    assert check_snippet(code, severity=True) == {("double-release", line_of(code, "/* AGAIN */"), "error")}
+
+
+def test_release_of_the_device_itself_twice_is_double(check_snippet):
+    # virtio_cleanup(vdev) deletes the VM change state handler virtio_init()
+    # registered for the device: keyed on the device, not on a field
+    code = dev(EMPTY_INIT + """
+#include "hw/virtio/virtio.h"
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    virtio_init(VIRTIO_DEVICE(pdev), 1, 0);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    virtio_cleanup(VIRTIO_DEVICE(pdev));
+}
+static void foo_finalize(Object *obj)
+{
+    virtio_cleanup(VIRTIO_DEVICE(obj)); /* AGAIN */
+}
+""")
+    assert check_snippet(code) == {("double-release", line_of(code, "/* AGAIN */"))}
+    once = code.replace("    virtio_cleanup(VIRTIO_DEVICE(obj)); /* AGAIN */\n", "")
+    assert check_snippet(once) == set()
+
+
+# a family of two releases: one harmful to repeat, one idempotent
+PORT_API = """
+[[family]]
+name = "foo-port"
+header = "include/hw/misc/foo-port.h"
+summary = "a port"
+must_release = true
+acquire = [
+  { function = "foo_port_open", resource = 0 },
+]
+release = [
+  { function = "foo_port_close", resource = 0 },
+  # idempotent: hw/misc/foo-port.c foo_port_forget() checks and clears
+  { function = "foo_port_forget", resource = 0, attrs = ["idempotent"] },
+]
+"""
+
+PORT_DEVICE = EMPTY_INIT + """
+void foo_port_open(uint32_t *port);
+void foo_port_close(uint32_t *port);
+void foo_port_forget(uint32_t *port);
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    foo_port_open(&FOO(pdev)->n);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    %s(&FOO(pdev)->n);
+}
+static void foo_finalize(Object *obj)
+{
+    %s(&FOO(obj)->n); /* SECOND */
+}
+"""
+
+
+def test_an_idempotent_call_is_harmless_second_not_first(tmp_path):
+    extra = tmp_path / "rules"
+    (extra / "api").mkdir(parents=True)
+    (extra / "api" / "port.toml").write_text(PORT_API)
+    catalog = load_catalog([default_rules_dir(), extra])
+    root = tmp_path / "tree"
+    shutil.copytree(EXAMPLES / "include", root / "include")
+    (root / "VERSION").write_text("10.2.2\n")
+
+    def check(first, second):
+        src = root / "hw" / "misc" / f"{first}-{second}.c"
+        src.parent.mkdir(parents=True, exist_ok=True)
+        code = dev(PORT_DEVICE % (first, second))
+        src.write_text(code)
+        found = {(f.rule, f.loc.line) for f in check_tree(root, [src], catalog).findings}
+        return found, line_of(code, "/* SECOND */")
+
+    found, line = check("foo_port_close", "foo_port_close")
+    assert found == {("double-release", line)}
+    found, line = check("foo_port_forget", "foo_port_close")    # close after forget: a bug
+    assert found == {("double-release", line)}
+    found, _ = check("foo_port_close", "foo_port_forget")       # forget after close: harmless
+    assert found == set()
+    found, _ = check("foo_port_forget", "foo_port_forget")
+    assert found == set()
 
 
 def test_the_acquire_whose_failure_is_tested_acquired_nothing(check_snippet):

@@ -21,6 +21,9 @@ import pytest
 from conftest import REPO, _cache_dir
 from test_workflow import DEBUG_PORT, STATUS_DEL, edit, git, git_tree, stub_tree
 
+HOTKEYS = "hw/input/pci-hotkeys.c"
+LED_LINE = 78   # qemu_add_led_event_handler() in pci_hotkeys_realize
+
 SCHEMA = REPO / "tests" / "schemas" / "sarif-schema-2.1.0.json"
 NETWORK_TROUBLE = ("Could not find a version", "No matching distribution", "Failed to establish",
                    "Temporary failure in name resolution", "Network is unreachable", "ConnectionError",
@@ -73,10 +76,11 @@ def test_pre_commit_hook_blocks_a_bad_change_and_passes_a_good_one(tmp_path):
                              capture_output=True, text=True)
     assert tracked.returncode == 0, ".pre-commit-hooks.yaml must be committed (or staged) for try-repo"
     # a QEMU-shaped project with one device, committed; the bug in it fixed;
-    # warnings block commits (debug-port cannot be unplugged: its findings are warnings)
+    # warnings block commits (debug-port cannot be unplugged: its findings
+    # hold only in principle, warnings this tree asks to see with show-all)
     root = git_tree(tmp_path, DEBUG_PORT)
     edit(root, DEBUG_PORT, STATUS_DEL, STATUS_DEL + "    memory_region_del_subregion(debug_port_io_space, &s->data);\n")
-    (root / "lifecheck.toml").write_text('fail-on = "warning"\n')
+    (root / "lifecheck.toml").write_text('fail-on = "warning"\nshow-all = true\n')
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "debug-port: delete the data port on unrealize")
     hooks = _hook_repo(tmp_path)
@@ -107,7 +111,7 @@ def test_pre_commit_hook_blocks_a_bad_change_and_passes_a_good_one(tmp_path):
     assert changed.returncode == 1, changed.stdout + changed.stderr
     assert f"{DEBUG_PORT}:99:5: warning: self.status" in changed.stdout, changed.stdout
     # the hook reads lifecheck.toml: with fail-on = "error" a warning does not block
-    (root / "lifecheck.toml").write_text('fail-on = "error"\n')
+    (root / "lifecheck.toml").write_text('fail-on = "error"\nshow-all = true\n')
     relaxed = _pre_commit("try-repo", str(hooks), "lifecheck", "--files", DEBUG_PORT, cwd=root, env=env)
     assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
 
@@ -227,9 +231,10 @@ def test_ci_doc_commands_run_as_written(tmp_path):
     git(root, "commit", "-q", "-m", "adopt lifecheck")
     env["LIFECHECK_BASE"] = env["BASE_SHA"] = git(root, "rev-parse", "HEAD").strip()
 
-    # a merge request that makes one new bug
-    edit(root, DEBUG_PORT, STATUS_DEL, "")
-    git(root, "commit", "-q", "-a", "-m", "debug-port: simplify unrealize")
+    # a merge request that makes one new bug, in a hot-pluggable PCI card
+    # (a bug in a board device would hold only in principle: hidden)
+    edit(root, HOTKEYS, "    qemu_remove_led_event_handler(s->led_entry);\n", "")
+    git(root, "commit", "-q", "-a", "-m", "pci-hotkeys: simplify exit")
     for command in ci:
         for name in ("gl-code-quality-report.json", "lifecheck.sarif"):
             (root / name).unlink(missing_ok=True)
@@ -238,15 +243,17 @@ def test_ci_doc_commands_run_as_written(tmp_path):
         if "--format gitlab" in command:
             issues = json.loads((root / "gl-code-quality-report.json").read_text())
             assert [(i["location"]["path"], i["location"]["lines"]["begin"], i["check_name"], i["severity"])
-                    for i in issues] == [(DEBUG_PORT, 99, "subregion-not-deleted", "minor")]
+                    for i in issues] == [(HOTKEYS, LED_LINE, "leak-on-unrealize", "critical")]
         elif "--format github" in command:
-            assert proc.stdout.startswith(f"::warning file={DEBUG_PORT},line=99,col=5,"), proc.stdout
+            assert proc.stdout.startswith(f"::error file={HOTKEYS},line={LED_LINE},"), proc.stdout
             assert len(proc.stdout.splitlines()) == 1
         else:
-            assert proc.stdout.startswith(f"{DEBUG_PORT}:99:5: warning:"), proc.stdout
+            assert proc.stdout.startswith(f"{HOTKEYS}:{LED_LINE}:"), proc.stdout
+            assert " error: " in proc.stdout and "-- use after free after unplug" in proc.stdout
             assert len(proc.stdout.splitlines()) == 1
         if "sarif:lifecheck.sarif" in command:
             sarif = json.loads((root / "lifecheck.sarif").read_text())
             validate_sarif(sarif)
-            assert [(r["ruleId"], r["baselineState"]) for r in sarif["runs"][0]["results"]] == [
-                ("subregion-not-deleted", "new")]
+            assert [(r["ruleId"], r["baselineState"], r["properties"]["consequence"])
+                    for r in sarif["runs"][0]["results"]] == [
+                ("leak-on-unrealize", "new", "use-after-free-after-unplug")]

@@ -15,6 +15,7 @@ from ..graph import DeviceType, Program
 from .api import ApiFamily, ApiIndex
 from .device import DeviceFacts
 from .order import Order
+from .reach import Reach
 
 
 class Facts:
@@ -27,10 +28,12 @@ class Facts:
         self.version = version
         self.api = ApiIndex(families, version)
         self.order = Order(program)
+        self.reach = Reach(program, tables.get("callbacks", {}))
         self._devices: Dict[str, DeviceFacts] = {}
 
     def device(self, dev: DeviceType) -> DeviceFacts:
         f = self._devices.get(dev.name)
         if f is None:
-            f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables)
+            f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables,
+                                                      reach=self.reach, order=self.order)
         return f

@@ -27,6 +27,16 @@ TRAITS = {
                  "is the child's to release",
     "heap": "plain heap memory: what the setter of an array property (DEFINE_PROP_ARRAY) "
             "allocates belongs to it",
+    "registration": "its acquire call registers the device (an opaque pointer, a callback, a list "
+                    "entry or struct in the device's memory) with code outside the device that "
+                    "will call or walk it later: left registered after the device is freed, the "
+                    "next event (reset, migration, timer, input, ...) is a use after free",
+    "callback": "its acquire call stores a callback and the device pointer, called once armed "
+                "(timer_mod(), qemu_bh_schedule()): left after the device is freed, it fires into "
+                "freed memory if it was armed, which needs a realized device",
+    "in-place": "its acquire call sets up a struct the device embeds: it allocates nothing",
+    "mapping": "its acquire call maps a region where the guest reaches it: left mapped, the guest "
+               "reaches a device that is gone",
 }
 
 # What a call of a family can say about itself (TOML key ``attrs``).
@@ -35,7 +45,10 @@ ATTRS = {
     "container": "the region is a pure container (object_unparent() of it is allowed)",
     "all": "the release releases every resource of the family the device holds",
     "clears": "the release also clears the pointer it is given (g_clear_pointer)",
-    "idempotent": "releasing twice is harmless (the call checks and clears)",
+    "idempotent": "a second call on the released resource is harmless (the call checks and "
+                  "clears its state, searches for what it removes, or resets the struct)",
+    "wipes": "the release zeroes the whole object it is given (vhost_dev_cleanup() memsets its "
+             "vhost_dev): a field of it read afterwards is NULL or 0, not what was stored there",
     "result-unused": "this form of the call is the one whose result is not kept",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "
@@ -283,6 +296,13 @@ class ApiIndex:
     def lookup(self, function: Optional[str], family: str, role: str) -> Optional[ApiCall]:
         for fam, call in self.by_function.get(function or "", ()):
             if fam == family and call.role == role:
+                return call
+        return None
+
+    def lookup_role(self, function: Optional[str], role: str) -> Optional[ApiCall]:
+        """A ``role`` call of any family that ``function`` is."""
+        for _, call in self.by_function.get(function or "", ()):
+            if call.role == role:
                 return call
         return None
 

@@ -12,7 +12,9 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..graph import PHASES, DeviceType, Event, Program, field_path
 from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
-from .api import ALL, ApiIndex, Op
+from .api import ALL, ApiIndex, Op, list_key
+from .order import Order
+from .reach import Access, Reach, Registration
 
 # what a resource predicate of a rule (``resource_is``) may name
 RESOURCE_PREDICATES = {
@@ -24,14 +26,21 @@ RESOURCE_PREDICATES = {
     "embeds-region": "memory that holds a region the device initialises (g_free(s->sub) where "
                      "&s->sub->mr was initialised)",
     "unowned-region": "a region initialised with a NULL owner",
+    "reached-async": "memory a callback the device registered (MemoryRegionOps, timer, bottom "
+                     "half, virtqueue handler, chardev/fd handler, AIO/DMA completion, RCU) "
+                     "still reaches, the callback not being cut off before the release "
+                     "(rules/tables/callbacks.toml)",
 }
 
 
 class DeviceFacts:
     """Facts about one device type, computed on first use."""
 
-    def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict):
+    def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict,
+                 reach: Optional["Reach"] = None, order: Optional["Order"] = None):
         self.program = program
+        self.reach = reach
+        self.order = order
         self.dev = dev
         self.api = api
         self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
@@ -70,9 +79,19 @@ class DeviceFacts:
 
     def embeds_region(self, path: AccessPath) -> bool:
         """The object at ``path`` holds a region the device initialised
-        (``g_free(s->sub)`` where ``&s->sub->mr`` was initialised)."""
+        (``g_free(s->sub)`` where ``&s->sub->mr`` was initialised), or is
+        one (``g_free(s->mr)`` after ``memory_region_init(s->mr, ...)``)."""
         key = path.key()
-        return any(key_within(k, key) for k in self.regions)
+        if any(key_within(k, key) for k in self.regions):
+            return True
+        # g_free(s->mr) where the region was initialised in place at s->mr
+        # (memory_region_init(s->mr, ...)): the memory is the region itself
+        entry = self.regions.get(key)
+        if entry is None or path.address_of:
+            return False
+        call = self.api.lookup_trait(entry[1].site.callee, "region", "acquire")
+        init = entry[1].arg_path(call.resource) if call is not None else None
+        return init is not None and not init.address_of
 
     def container_outside(self, path: Optional[AccessPath]) -> Optional[bool]:
         """True: the container lies outside the device; False: the device
@@ -100,8 +119,11 @@ class DeviceFacts:
             return False  # an embedded region of the device's own state
         return True       # a MemoryRegion pointer field set from outside
 
-    def resource_matches(self, predicate: str, path: AccessPath) -> bool:
-        """``path`` is what ``predicate`` (one of RESOURCE_PREDICATES) names."""
+    def resource_matches(self, predicate: str, path: AccessPath, event: Optional[Event] = None) -> bool:
+        """``path`` is what ``predicate`` (one of RESOURCE_PREDICATES) names
+        (``event``: the call that releases it, for "reached-async")."""
+        if predicate == "reached-async":
+            return bool(self.async_users(path, event))
         if predicate == "any":
             return True
         if predicate == "region":
@@ -115,6 +137,112 @@ class DeviceFacts:
         if predicate == "unowned-region":
             return "unowned" in self.region_attrs(path)
         raise ValueError(f"unknown resource predicate '{predicate}'")
+
+    # -- asynchronous users (freed-in-unrealize by reachability) -----------
+    @cached_property
+    def mapped_into(self) -> Dict[str, str]:
+        """region key -> the key of the container it is mapped into (the
+        device's own add_subregion calls), or "@place" for a region a
+        mapping call of the callbacks table put into a place
+        (pci_register_bar(): "@pci-bars")."""
+        out: Dict[str, str] = {}
+        mappings = self.reach.mappings if self.reach is not None else {}
+        for phase in ("instance_init", "realize"):
+            for op in self.ops[phase]:
+                if op.role == "acquire" and op.container is not None and op.key is not None:
+                    out.setdefault(op.key, op.container.key())
+            for ev in self.events[phase]:
+                m = mappings.get(ev.site.callee or "")
+                path = ev.arg_path(m.region) if m is not None else None
+                if path is not None:
+                    out.setdefault(path.key(), "@" + m.into)
+        return out
+
+    def async_users(self, path: AccessPath, release: Optional[Event]) -> List[Tuple["Registration", "Access"]]:
+        """The callbacks of the device that still reach the memory at
+        ``path`` when ``release`` frees it: each registered callback that
+        touches it and that no call of the same phase before ``release``
+        cuts off (timer deleted, region unmapped, handler removed)."""
+        if self.reach is None or release is None:
+            return []
+        key = list_key(path)
+        if "[]" in key or "{}" in key or self._unreachable_after(path, release):
+            # an element of an array or list (its slot is emptied when it is
+            # freed), or a pointer cleared or wiped: what a callback finds
+            # there afterwards is not the freed memory
+            return []
+        users = [(reg, acc) for reg, acc in self.reach.reaching(self.dev, path.key())
+                 if not (acc.passed and self.api.lookup_role(acc.callee, "release"))]
+        if not users:
+            return []
+        before = [ev for ev in self.events[release.phase]
+                  if ev.site.callee in self.reach.cutoffs and ev is not release
+                  and self._precedes(ev, release)]
+        mapped = self.mapped_into
+        # what the framework cuts off before it runs the hook of the release
+        framework = [cut for ref in self.dev.hooks.get(release.phase, ())
+                     if release.frames and ref.function == release.frames[0][0]
+                     for cut in self.reach.before_hook.get(ref.bound_by, ())]
+        return [(reg, acc) for reg, acc in users
+                if not any(self.reach.cuts(reg, ev, mapped) for ev in before)
+                and not any(self.reach.cut_by(reg, cut, None, mapped) for cut in framework)]
+
+    def _unreachable_after(self, path: AccessPath, release: Event) -> bool:
+        """After the teardown a callback cannot reach what ``path`` held
+        through ``path``: the pointer, or one it is reached through
+        (``vsnd->pcm`` for ``vsnd->pcm->streams``), is cleared in the same
+        phase (or by the release itself: g_clear_pointer()), or a call
+        that wipes an object holding it ran before
+        (vhost_dev_cleanup(&s->dev) for ``s->dev.vqs``)."""
+        phase = release.phase
+        prefixes = [AccessPath(path.root, path.steps[:i]).key() for i in range(1, len(path.steps) + 1)]
+        if any(self.cleared(k, (phase,)) for k in prefixes):
+            return True
+        if any("clears" in op.attrs for op in self.api.effects(release)):
+            return True   # g_clear_pointer(&s->p, ...) sets it to NULL
+        for op in self.ops[phase]:
+            if op.role == "release" and "wipes" in op.attrs and op.key is not None \
+                    and any(k == op.key or key_within(k, op.key) for k in prefixes) \
+                    and self._precedes(op.event, release):
+                return True
+        return False
+
+    def _precedes(self, first: Event, second: Event) -> bool:
+        """``first`` runs before ``second`` in their phase: in one hook's
+        walk (``Order.after``), or ``first`` in a hook that calls the hook
+        of ``second`` through its class (pci_qdev_unrealize() calls
+        ``pc->exit(pci_dev)``) before that call."""
+        if self.order is None:
+            return False
+        if self.order.after(first, second):
+            return True
+        if not first.frames or not second.frames or first.frames[0][0] == second.frames[0][0]:
+            return False
+        root = second.frames[0][0]
+        fields = {r.bound_by.rsplit(".", 1)[-1] for r in self.dev.hooks.get(second.phase, ())
+                  if r.function == root}
+        fn = self.program.functions.get(first.frames[0][0])
+        if fn is None or not fields:
+            return False
+        for site in fn.calls:
+            text = (site.callee_text or "").rstrip(") ")
+            if site.callee is None and any(text.endswith(("->" + f, "." + f)) for f in fields):
+                at = Event(second.phase, site, first.frames[0][0], (), None, (),
+                           ((first.frames[0][0], site.index),))
+                return self.order.after(first, at)
+        return False
+
+    def later_cutoff(self, reg: "Registration", release: Event) -> Optional[Event]:
+        """The first call of ``release``'s phase after it that cuts
+        ``reg``'s callback off (the order is wrong, not the phase)."""
+        if self.reach is None or self.order is None:
+            return None
+        mapped = self.mapped_into
+        for ev in self.events[release.phase]:
+            if ev.site.callee in self.reach.cutoffs and ev is not release \
+                    and self._precedes(release, ev) and self.reach.cuts(reg, ev, mapped):
+                return ev
+        return None
 
     # -- API effects (the acquire/release rules) -----------------------------
     @cached_property

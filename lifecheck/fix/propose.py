@@ -527,7 +527,11 @@ class Proposer:
             if m:
                 init = m.group(1)
                 continue
-            return init.strip("()") == p0
+            init = init.strip("()")
+            if init == p0:
+                return True
+            # a local that is itself the device (vdev = VIRTIO_DEVICE(dev); s = container_of(vdev, ...))
+            return init != name and init in fn.locals and self._names_device(fn, init)
 
     def _unalias(self, text: str, fn: Function) -> str:
         """Variables of ``fn`` that only name a member of another

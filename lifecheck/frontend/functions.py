@@ -136,6 +136,7 @@ class FunctionExtractor:
         self.transparent_calls = frozenset(transparent_calls)
         self.functions: Dict[str, Function] = {}
         self.written: Set[str] = set()   # see TranslationUnit.written
+        self.initialisers: Dict[str, Tuple[Tuple[str, str], ...]] = {}   # see TranslationUnit.initialisers
         # texts of the nodes of the function being extracted (see c_text)
         self._texts: Dict[int, Tuple[c_ast.Node, str]] = {}
         # one object per distinct expression and access path of the file
@@ -184,6 +185,10 @@ class FunctionExtractor:
             if isinstance(ext, c_ast.FuncDef):
                 self._function(ext)
             elif isinstance(ext, c_ast.Decl):
+                if ext.name and isinstance(ext.init, c_ast.InitList):
+                    named = _named_names(ext.init)
+                    if named:
+                        self.initialisers[ext.name] = named
                 recogniser.file_decl(ext)
 
     # -- functions ---------------------------------------------------------
@@ -264,6 +269,7 @@ class FunctionExtractor:
                 op_of[id(node)] = ("c", site.index)
                 func.calls.append(site)
                 recogniser.call(func, node, site, scope)
+        func.reads = self._reads(nodes, scope)
         func.returns_value = _returns_value(fdecl)
         try:
             func.cfg = CfgBuilder(op_of, lambda n: self.expr(n, scope)).build(body, func.returns_value, end_line)
@@ -271,6 +277,30 @@ class FunctionExtractor:
             func.cfg = []  # rules that need the graph skip this function
         recogniser.end_function(func, nodes, body, scope)
         self.functions[func.name] = func
+
+    def _reads(self, nodes: List[c_ast.Node], scope: Scope) -> Tuple[Tuple[AccessPath, Location], ...]:
+        """The outermost accesses of ``nodes`` (a walked body) whose path
+        starts at a parameter: ``s->buf[i]`` once, not also ``s->buf``."""
+        inner: Set[int] = set()
+        accesses: List[c_ast.Node] = []
+        for node in nodes:
+            if isinstance(node, (c_ast.StructRef, c_ast.ArrayRef)):
+                inner.add(id(strip_casts(node.name)))
+                accesses.append(node)
+            elif isinstance(node, c_ast.UnaryOp) and node.op == "*":
+                inner.add(id(strip_casts(node.expr)))
+                accesses.append(node)
+        out: Dict[AccessPath, Location] = {}
+        for node in accesses:
+            if id(node) in inner:
+                continue
+            e = self.expr(node, scope)
+            p = e.path
+            if p is None or e.kind != "path" or not p.steps or not p.root.startswith(PARAM + ":"):
+                continue
+            if p not in out:
+                out[p] = self.loc(node)
+        return tuple(out.items())
 
     def _call_tests(self, nodes: List[c_ast.Node], scope: Scope) -> Dict[int, Dict[str, tuple]]:
         """id of each call -> what its enclosing ``if``s require, as
@@ -440,6 +470,22 @@ class FunctionExtractor:
 
 
 # -- AST helpers ------------------------------------------------------------
+
+def _named_names(init: c_ast.InitList) -> Tuple[Tuple[str, str], ...]:
+    """The designated fields of an initialiser set to a name
+    (``.read = foo_read``, ``.read = &foo_read``)."""
+    out: List[Tuple[str, str]] = []
+    for item in init.exprs or ():
+        if not isinstance(item, c_ast.NamedInitializer) or len(item.name or ()) != 1:
+            continue
+        key = item.name[0]
+        value = strip_casts(item.expr)
+        if isinstance(value, c_ast.UnaryOp) and value.op == "&":
+            value = strip_casts(value.expr)
+        if isinstance(key, c_ast.ID) and isinstance(value, c_ast.ID):
+            out.append((key.name, value.name))
+    return tuple(out)
+
 
 def _tested_terms(cond, positive: bool) -> List[c_ast.Node]:
     """What must be true (``positive``) or false for ``cond`` to hold, as

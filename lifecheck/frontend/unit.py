@@ -102,6 +102,7 @@ def model_from_preprocessed(rel: str, path: Path, text: str,
     unit.bindings = qom.bindings
     unit.properties = qom.properties
     unit.written = tuple(sorted(extractor.written))
+    unit.initialisers = extractor.initialisers
     unit.type_templates = qom.templates
     unit.template_calls = qom.template_calls
     unit.qom_casts = tuple(sorted(result.qom_casts))

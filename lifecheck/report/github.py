@@ -9,7 +9,8 @@ also ``:`` and ``,``.  Like every reporter it sees only a ``Report``.
 """
 from __future__ import annotations
 
-from ..findings import Finding, Report, notice_title
+from ..findings import Finding, Report, finding_order, notice_title
+from .text import consequence_text
 
 COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -30,13 +31,13 @@ def line(f: Finding) -> str:
             props.append(f"col={f.loc.col}")
     props.append(f"title={escape_property('lifecheck ' + f.rule)}")
     command = COMMAND.get(f.severity, "warning")
-    return f"::{command} {','.join(props)}::{escape_data(f.message)} [{f.rule}]"
+    return f"::{command} {','.join(props)}::{escape_data(f.message + consequence_text(f))} [{f.rule}]"
 
 
 def report(rep: Report, out, verbose: bool = False) -> None:
     """Write one workflow command per finding; with ``verbose`` also one
     ``::notice`` per place that could not be analysed."""
-    for f in sorted(rep.findings, key=lambda f: f.sort_key()):
+    for f in sorted(rep.findings, key=finding_order):
         out.write(line(f) + "\n")
     if not verbose:
         return

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 
 from ..findings import Finding, Report
+from .text import consequence_text
 
 # GitLab's scale is info, minor, major, critical, blocker.  An error is a
-# lifetime bug in a device that can be hot-unplugged; a warning is the same
-# pairing on a device that never is (wrong in principle only).
+# use after free or a stale mapping the device can meet; a warning a leak
+# it can meet (or a use after free that holds only in principle, shown
+# with --show-all); a note the rest.
 SEVERITY = {"error": "critical", "warning": "minor", "note": "info"}
 
 
@@ -22,7 +24,7 @@ def _issue(f: Finding) -> dict:
     return {
         "type": "issue",
         "check_name": f.rule,
-        "description": f"{' '.join(f.message.split())} [{f.rule}]",
+        "description": f"{' '.join(f.message.split())}{consequence_text(f)} [{f.rule}]",
         "categories": ["Bug Risk"],
         "severity": SEVERITY.get(f.severity, "minor"),
         "fingerprint": f.fingerprint,

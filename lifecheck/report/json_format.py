@@ -32,6 +32,12 @@ def _finding(f: Finding) -> dict:
             {**_location(r.loc), "message": r.message, "role": r.role}
             for r in f.related
         ],
+        # what goes wrong and when; how bad (0-100); whether it holds only
+        # in principle (then shown only with --show-all) and why
+        "consequence": f.consequence,
+        "rank": f.rank,
+        "in_principle": f.in_principle,
+        "reach": f.reach,
         # only for a finding about a mined, unreviewed API family
         **({"mined": True} if f.mined else {}),
     }
@@ -58,6 +64,9 @@ def document(rep: Report) -> dict:
             "files_without_functions": rep.files_without_functions,
             "lost_reasons": dict(sorted((rep.lost_reasons or {}).items())),
             "suppressed": rep.suppressed,
+            # findings the default view hid, by severity (they hold only in
+            # principle; --show-all includes them); absent with --show-all
+            **({"hidden_in_principle": dict(sorted(rep.hidden.items()))} if rep.hidden is not None else {}),
         },
     }
     if rep.baseline is not None:

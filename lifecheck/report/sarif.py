@@ -18,6 +18,7 @@ from urllib.parse import quote
 from .. import explain
 from ..findings import Finding, Report, notice_text
 from ..fix.edits import replacements
+from ..pipeline import SHOW_ALL_FLAG
 from ..rules.catalog import RuleSpec
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -115,7 +116,12 @@ def _result(f: Finding, rule_index: Dict[str, int], baseline: bool = False, fix=
         result["baselineState"] = "new"  # known findings were filtered out
     if fix is not None and fix.fix is not None:
         result["fixes"] = _fixes(fix.fix)
+    if f.consequence:
+        result["rank"] = float(f.rank)   # 0-100: code review sorts by it
     result["properties"] = {"resource": f.resource, "hook": f.hook, "device": f.device}
+    if f.consequence:
+        result["properties"].update({"consequence": f.consequence, "inPrinciple": f.in_principle,
+                                     "reach": f.reach})
     if fix is not None and fix.fix is None:
         result["properties"]["fix"] = f"none ({fix.none})"
     return result
@@ -140,11 +146,19 @@ def document(rep: Report) -> dict:
     if homepage:
         driver["informationUri"] = homepage
     driver["rules"] = [_rule(spec) for spec in rules]
+    notifications = [_notification(n) for n in notices]
+    hidden = sum((rep.hidden or {}).values())
+    if hidden:
+        # what the default view hid is said where CI shows the run's notes
+        notifications.insert(0, {"level": "note", "message": {"text": (
+            f"{hidden} finding(s) that hold only in principle (devices never unplugged, paths never "
+            f"taken) are not in the results; run with {SHOW_ALL_FLAG} to include them")},
+            "properties": {"kind": "hidden-in-principle"}})
     run = {
         "tool": {"driver": driver},
         "invocations": [{
             "executionSuccessful": True,
-            "toolExecutionNotifications": [_notification(n) for n in notices],
+            "toolExecutionNotifications": notifications,
         }],
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "the QEMU tree root"}}},
         "results": [_result(f, rule_index, rep.baseline is not None, rep.fixes.get(f.fingerprint))
@@ -155,6 +169,7 @@ def document(rep: Report) -> dict:
             "functionsFound": rep.functions_found,
             "functionsRecovered": rep.functions_recovered,
             "functionsGuessed": rep.functions_guessed,
+            **({"hiddenInPrinciple": dict(sorted(rep.hidden.items()))} if rep.hidden is not None else {}),
         },
     }
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}

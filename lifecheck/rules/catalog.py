@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from ..facts.api import ATTRS, ROLES, TRAITS, ApiCall, ApiFamily
+from ..facts.reach import CallbackTableError, check_table as check_callback_table
 from ..folders import default_rules_dir  # (lifecheck.rules.catalog.default_rules_dir, as before)
 from . import schema
 from .kinds import KINDS
@@ -223,6 +224,11 @@ def load_catalog(dirs: Optional[List[Path]] = None) -> Catalog:
                 catalog.families[fam.name] = fam
         for path in sorted((base / "tables").glob("*.toml")):
             catalog.tables[path.stem] = _load_toml(path)
+            if path.stem == "callbacks":
+                try:
+                    check_callback_table(catalog.tables[path.stem])
+                except CallbackTableError as exc:
+                    raise RuleDataError(f"{path}: {exc}") from None
     _check_references(catalog)
     return catalog
 

@@ -18,6 +18,7 @@ from ..facts import Facts
 from ..findings import Finding, severity_rank
 from ..graph import Program
 from .catalog import Catalog
+from .consequence import assess
 from .kinds import KINDS
 from .spec import RuleSpec
 
@@ -43,20 +44,26 @@ def run_rules(program: Program, catalog: Catalog, version: Optional[Tuple[int, .
     best: Dict[Tuple, Finding] = {}
 
     def keep(f: Finding) -> None:
+        # of the types that share the code, the one where it matters most
         key = (f.rule, f.loc, f.resource)
         old = best.get(key)
-        if old is None or severity_rank(f.severity) > severity_rank(old.severity):
+        if old is None or _weight(f) > _weight(old):
             best[key] = f
 
+    types = program.types
     for spec in specs:
         for name in names:
             for f in found.get((spec.slug, name), ()):
-                keep(f)
+                keep(assess(ctx, spec, types[name], f))
         for f in found.get((spec.slug, ""), ()):
             if (f.rule, f.loc, f.resource) not in best:
-                keep(f)
+                keep(assess(ctx, spec, types.get(f.device), f))
     findings = sorted(best.values(), key=lambda f: f.sort_key())
     return findings, specs
+
+
+def _weight(f: Finding) -> Tuple[int, int, int]:
+    return (not f.in_principle, f.rank, severity_rank(f.severity))
 
 
 # Below this many types the rules take under a second: not worth a fork.

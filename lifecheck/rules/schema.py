@@ -26,6 +26,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ..facts.api import ROOTS
 from ..facts.device import RESOURCE_PREDICATES
+from ..findings import CONSEQUENCES
 from .spec import PHASES, SEVERITIES, parse_version
 
 
@@ -40,6 +41,7 @@ DOMAINS: Dict[str, Tuple[str, ...]] = {
     "severity": SEVERITIES,
     "resource-predicate": tuple(RESOURCE_PREDICATES),
     "resource-filter": ("container-outside-device",),
+    "consequence": tuple(CONSEQUENCES),
 }
 # domains checked against the loaded API table (``references``)
 FAMILY, FAMILY_SET, API_FUNCTION = "family", "family-set", "api-function"
@@ -83,6 +85,10 @@ def _value(hint: Any, domain: str, value: Any, path: Path, key: str, placeholder
     if hint is bool:
         if not isinstance(value, bool):
             raise RuleDataError(f"{path}: key '{key}' must be true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RuleDataError(f"{path}: key '{key}' must be a whole number >= 0")
         return value
     if hint is str:
         if not isinstance(value, str):

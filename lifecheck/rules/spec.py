@@ -51,6 +51,22 @@ class RuleConfig:
         "", "severities for ranges of QEMU versions"))
     message: str = field(default="", metadata=meta(
         "message", "the finding's message, with {placeholders} the kind fills in"))
+    consequence: str = field(default="", metadata=meta(
+        "consequence", "what goes wrong when a finding is true (see 'lifecheck explain "
+        "consequences'); default: derived from the kind, the phase and the API family's traits"))
+
+    def version_cap(self, version: Optional[Tuple[int, ...]]) -> Optional[str]:
+        """The severity ``version_severity`` gives ``version`` (the last
+        entry that applies), or None."""
+        sev = None
+        for entry in self.version_severity:
+            if version is None:
+                continue
+            low = parse_version(entry.min) if entry.min else None
+            high = parse_version(entry.max) if entry.max else None
+            if (low is None or version >= low) and (high is None or version < high):
+                sev = entry.severity
+        return sev
 
     def severity(self, version: Optional[Tuple[int, ...]], unpluggable: bool) -> str:
         sev = self.default_severity

@@ -11,7 +11,7 @@
  * Bug: exit frees s->ring, and with it the MemoryRegions embedded in it,
  * while an access that started before unplug may still be running in
  * them; QOM also still lists them as children of the device.  Freeing the
- * plain bounce buffer in exit is fine: it embeds no region.
+ * bounce buffer in exit is fine: it holds no region, the BARs go away first.
  *
  * Fix: move g_free(s->ring) to an instance_finalize function (regions in
  * dynamically allocated structures are freed there, docs/devel/memory.rst).

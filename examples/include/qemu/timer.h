@@ -20,11 +20,24 @@ typedef enum {
 } QEMUClockType;
 
 typedef void QEMUTimerCB(void *opaque);
+typedef struct QEMUTimerList QEMUTimerList;
+
+/* A timer the device embeds is set up with timer_init_*() instead. */
+struct QEMUTimer {
+    int64_t expire_time;        /* in nanoseconds */
+    QEMUTimerList *timer_list;
+    QEMUTimerCB *cb;
+    void *opaque;
+    QEMUTimer *next;
+    int attributes;
+    int scale;
+};
 
 int64_t qemu_clock_get_ns(QEMUClockType type);
 
 QEMUTimer *timer_new_ns(QEMUClockType type, QEMUTimerCB *cb, void *opaque);
 QEMUTimer *timer_new_ms(QEMUClockType type, QEMUTimerCB *cb, void *opaque);
+void timer_init_ms(QEMUTimer *ts, QEMUClockType type, QEMUTimerCB *cb, void *opaque);
 void timer_mod(QEMUTimer *ts, int64_t expire_timer);
 void timer_del(QEMUTimer *ts);
 void timer_free(QEMUTimer *ts);

@@ -15,4 +15,22 @@
  */
 void qemu_register_powerdown_notifier(Notifier *notifier);
 
+typedef enum RunState {
+    RUN_STATE_DEBUG = 0,
+    RUN_STATE_PAUSED = 4,
+    RUN_STATE_RUNNING = 9,
+} RunState;
+
+typedef struct VMChangeStateEntry VMChangeStateEntry;
+typedef void VMChangeStateHandler(void *opaque, bool running, RunState state);
+
+/*
+ * qemu_add_vm_change_state_handler: call @cb with @opaque whenever the VM
+ * starts or stops.  Returns the entry to pass to
+ * qemu_del_vm_change_state_handler(), which unlinks and frees it.
+ */
+VMChangeStateEntry *qemu_add_vm_change_state_handler(VMChangeStateHandler *cb,
+                                                     void *opaque);
+void qemu_del_vm_change_state_handler(VMChangeStateEntry *e);
+
 #endif /* SYSTEM_RUNSTATE_H */

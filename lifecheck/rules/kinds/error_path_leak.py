@@ -95,7 +95,7 @@ def _finding(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], fn: Functi
     ev = op.event
     ret_loc = Location(fn.loc.file, ret_line, 1)
     return Finding(
-        rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
+        rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family), family=op.family,
         loc=ev.site.loc,
         message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                              call=ev.site.callee, function=fn.name, return_line=ret_line,

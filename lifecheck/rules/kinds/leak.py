@@ -77,7 +77,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                                                f"{' or '.join(release_phases)} hook that releases it",
                                                "missing-release"))
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family),
+                rule=spec.slug, severity=severity(facts, spec, dev, op.family), mined=mined(facts, op.family), family=op.family,
                 loc=ev.site.loc,
                 message=spec.message(resource=describe_op(op), what=family_summary(facts, op.family),
                                      call=ev.site.callee, phase=phase, device=dev.name,

@@ -65,7 +65,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                     related.append(RelatedLocation(dev.record.loc, f"{dev.name} has no {release_phase} hook",
                                                    "missing-release"))
                 out.append(Finding(
-                    rule=spec.slug, severity=severity(facts, spec, dev, fam), mined=mined(facts, fam),
+                    rule=spec.slug, severity=severity(facts, spec, dev, fam), mined=mined(facts, fam), family=fam,
                     loc=ev.site.loc,
                     message=spec.message(resource=str(path), container=describe_expr(container),
                                          phase=phase, device=dev.name, function=ev.function[1],

@@ -12,14 +12,18 @@ from ...model import SELF
 TEARDOWN = ("unrealize", "instance_finalize")
 
 
-def teardown_releases(facts: Facts, dev: DeviceType, chosen: FrozenSet[str]) -> List[Op]:
-    """Releases of fields of the device (not of the device itself), in
-    teardown order."""
+def teardown_releases(facts: Facts, dev: DeviceType, chosen: FrozenSet[str],
+                      itself: bool = False) -> List[Op]:
+    """Releases of fields of the device, in teardown order; with
+    ``itself``, also the releases that name the device itself
+    (``pcie_aer_exit(dev)``, ``virtio_cleanup(vdev)``), except those that
+    release every resource of their family (``virtio_del_queue()``)."""
     device = facts.device(dev)
     out = []
     for phase in TEARDOWN:
         for op in device.ops[phase]:
             if op.role == "release" and op.family in chosen and op.path is not None \
-                    and op.path.root == SELF and op.path.steps:
+                    and op.path.root == SELF \
+                    and (op.path.steps or (itself and "all" not in op.attrs)):
                 out.append(op)
     return out

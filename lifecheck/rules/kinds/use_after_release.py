@@ -21,6 +21,9 @@ class UseAfterReleaseConfig(RuleConfig):
     exclude_families: Tuple[str, ...] = field(default=(), metadata=meta("family", "families left out"))
     not_uses: Tuple[str, ...] = field(default=(), metadata=meta(
         "", "calls that do not use what they are given"))
+    wiped_message: str = field(default="", metadata=meta(
+        "message", "the message for a field read after a release that wipes its object "
+                   "(attr \"wipes\"); default: the rule's"))
 
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
@@ -35,7 +38,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     for rel in releases:
         if "[]" in rel.key or "{}" in rel.key or device.cleared(rel.key, TEARDOWN):
             continue
-        if rel.path.address_of:
+        wipes = "wipes" in rel.attrs
+        if rel.path.address_of and not wipes:
             # unregistering an embedded object (&s->vbasedev) frees nothing
             continue
         key = rel.key
@@ -48,7 +52,11 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 if p is None or p.root != SELF:
                     continue
                 k = p.key()
-                if k == key or (key_within(k, key) and _through_pointer(rel.path, p)):
+                if wipes and (k == key or arg.text.isidentifier()):
+                    # the wiped object itself may be handed on (zeroed, not
+                    # freed); a local read the field before (``vqs = s->dev.vqs``)
+                    continue
+                if k == key or (key_within(k, key) and (wipes or _through_pointer(rel.path, p))):
                     used = p
                     break
             if used is None:
@@ -62,16 +70,19 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             if (key, ev.site.loc) in reported:
                 continue
             reported.add((key, ev.site.loc))
+            values = dict(resource=str(used), released=str(rel.path),
+                          call=ev.site.callee, release_call=rel.event.site.callee,
+                          release_phase=rel.event.phase, release_line=rel.event.site.loc.line,
+                          phase=ev.phase, device=dev.name)
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family),
+                rule=spec.slug, severity=severity(facts, spec, dev, rel.family), mined=mined(facts, rel.family), family=rel.family,
                 loc=ev.site.loc,
-                message=spec.message(resource=str(used), released=str(rel.path),
-                                     call=ev.site.callee, release_call=rel.event.site.callee,
-                                     release_phase=rel.event.phase, release_line=rel.event.site.loc.line,
-                                     phase=ev.phase, device=dev.name),
+                message=(cfg.wiped_message.format(**values) if wipes and cfg.wiped_message
+                         else spec.message(**values)),
                 function=ev.function[1], resource=str(rel.path), hook=ev.phase, device=dev.name,
                 related=(RelatedLocation(rel.event.site.loc,
-                                         f"{rel.path} is released here ({rel.event.phase})", "release"),),
+                                         f"{rel.path} is {'wiped' if wipes else 'released'} here "
+                                         f"({rel.event.phase})", "release"),),
                 shape=KIND.shape))
             break
     return out

@@ -22,6 +22,8 @@ class Match:
         "resource-predicate", "what the released resource must be"))
     functions: Tuple[str, ...] = field(default=(), metadata=meta(
         "api-function", "only these release functions (default: all of the family)"))
+    message: str = field(default="", metadata=meta(
+        "message", "the message of this match's findings (default: the rule's)"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     device = facts.device(dev)
     api = facts.api
     out = []
+    reported: Set[int] = set()   # events an earlier match reported
     for m in cfg.match:
         also_released: Set[str] = set()
         for other in cfg.unless_released_in:
@@ -55,18 +58,42 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             path = ev.arg_path(call.resource)
             if path is None or path.key() in also_released:
                 continue
-            if not device.resource_matches(m.resource_is, path):
+            if id(ev) in reported or not device.resource_matches(m.resource_is, path, ev):
                 continue
+            reported.add(id(ev))
             related = [RelatedLocation(hook_loc(facts.program, dev, phase) or ev.site.loc,
                                        f"{phase} hook of {dev.name}", "hook")]
             region = device.regions.get(path.key())
             if region is not None:
                 related.append(RelatedLocation(region[1].site.loc, f"{path} is created here", "acquire"))
+            callback = access = ""
+            level = severity(facts, spec, dev, m.family)
+            if m.resource_is == "reached-async":
+                users = device.async_users(path, ev)
+                reg, acc = users[0]
+                callback = reg.name
+                access = str(acc.path)
+                if level == "error" and all(device.later_cutoff(r, ev) is not None for r, _ in users):
+                    # every callback is cut off before the phase ends: the
+                    # order is wrong, but a callback serialised with the
+                    # teardown (BQL) finds no window
+                    level = "warning"
+                for reg, acc in users[:3]:
+                    chain = " -> ".join(acc.via)
+                    slot = f" as {reg.slot}" if reg.slot else ""
+                    related.append(RelatedLocation(reg.loc, f"{reg.name}() is registered here{slot} with "
+                                                   f"{reg.call}()", "callback"))
+                    related.append(RelatedLocation(acc.loc, f"{chain} touches {acc.path}", "use"))
+                    late = device.later_cutoff(reg, ev)
+                    if late is not None:
+                        related.append(RelatedLocation(late.site.loc, f"{reg.name}() is cut off only here, "
+                                                       f"after the release ({late.site.callee}())", "cutoff"))
+            values = dict(resource=str(path), phase=phase, device=dev.name, function=ev.function[1],
+                          call=ev.site.callee, callback=callback, access=access)
             out.append(Finding(
-                rule=spec.slug, severity=severity(facts, spec, dev, m.family), mined=mined(facts, m.family),
+                rule=spec.slug, severity=level, mined=mined(facts, m.family), family=m.family,
                 loc=ev.site.loc,
-                message=spec.message(resource=str(path), phase=phase, device=dev.name,
-                                     function=ev.function[1], call=ev.site.callee),
+                message=(m.message.format(**values) if m.message else spec.message(**values)),
                 function=ev.function[1], resource=str(path), hook=phase, device=dev.name,
                 related=tuple(related), shape=KIND.shape))
     return out
@@ -77,6 +104,6 @@ KIND = Kind(
     summary="a release made in a phase where it does not belong",
     config=WrongPhaseReleaseConfig,
     shape="misplaced-release",
-    placeholders=frozenset({"resource", "phase", "device", "function", "call"}),
+    placeholders=frozenset({"resource", "phase", "device", "function", "call", "callback", "access"}),
     check_device=check,
 )

@@ -9,6 +9,7 @@
 #define PCI_CLASS_DISPLAY_VGA            0x0300
 #define PCI_CLASS_DISPLAY_OTHER          0x0380
 #define PCI_CLASS_SYSTEM_OTHER           0x0880
+#define PCI_CLASS_BRIDGE_ISA             0x0601
 #define PCI_CLASS_MEMORY_RAM             0x0500
 #define PCI_CLASS_OTHERS                 0xff
 

@@ -1,0 +1,169 @@
+"""What goes wrong when a finding is true, when, and whether that can
+happen to its device: the consequence, severity, rank and reach of a
+finding.
+
+Derived from data and the model only, never from message text:
+
+- the finding's shape (the rule's kind) and phase: a resource missing a
+  release, released in the wrong phase, on an error exit, twice;
+- the traits of the resource's API family (rules/api/*.toml):
+  ``registration`` (it keeps a pointer to the device in code outside it),
+  ``mapping`` (the guest reaches it);
+- a rule's own ``consequence`` key, when its kind alone cannot tell;
+- the device type's hotplug status (``DeviceType.unpluggable``, see
+  graph.py) and whether it can be instantiated (not abstract).
+
+A consequence whose event cannot happen to the device (a leak per unplug
+on a device that is never unplugged, a failed realize of a device that is
+only created at start-up, where a failed realize ends QEMU) holds only *in
+principle*: a severity lower, a quarter of the rank, hidden by the default
+view (pipeline.py) and counted.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Tuple
+
+from ..facts import Facts
+from ..facts.api import ApiFamily
+from ..findings import CONSEQUENCES, SEVERITIES, Finding
+from ..graph import DeviceType
+from .kinds.base import MINED_SEVERITY, describe_op
+from .spec import RuleSpec
+
+TEARDOWN = ("unrealize", "instance_finalize")
+REGISTRATION, CALLBACK, IN_PLACE, MAPPING = "registration", "callback", "in-place", "mapping"
+
+
+def derive(f: Finding, traits: Tuple[str, ...], declared: str = "") -> str:
+    """The consequence (a key of CONSEQUENCES) of ``f``, from its shape,
+    phase and family ``traits``; ``declared`` (a rule's ``consequence``
+    key) wins when set."""
+    if declared:
+        return declared
+    registration, mapping = REGISTRATION in traits, MAPPING in traits
+    callback = CALLBACK in traits
+    if f.shape == "stale-suppression":
+        return "none"
+    if f.shape == "missing-release":
+        if mapping:
+            return "stale-guest-mapping"
+        if f.hook == "instance_init":
+            if registration:
+                return "use-after-free-after-introspection"
+            # a timer set up in instance_init is armed only once realized:
+            # what introspection leaves is its memory, if it has any
+            if callback and IN_PLACE in traits:
+                return "use-after-free-after-unplug"
+            return "leak-per-introspection"
+        return "use-after-free-after-unplug" if registration or callback else "leak-per-unplug"
+    if f.shape == "error-exit-leak":
+        return "use-after-free-after-failed-realize" if registration else "leak-on-failed-realize"
+    if f.shape == "misplaced-release":
+        if mapping:
+            return "stale-guest-mapping"
+        callbacks = sum(1 for r in f.related if r.role == "callback")
+        if callbacks and callbacks == sum(1 for r in f.related if r.role == "cutoff"):
+            # every callback that reaches the memory is cut off later in
+            # the same phase (freed-in-unrealize by reachability): the
+            # order is wrong, but nothing serialised with the teardown
+            # (the BQL) runs in between
+            return "api-misuse"
+        if f.hook in ("unrealize", "realize", "runtime"):
+            return "use-after-free-in-flight"
+        return "api-misuse"
+    if f.shape in ("second-release", "use-after-release"):
+        return "use-after-free-on-teardown"
+    return "api-misuse"
+
+
+# what each shape can lead to, by family trait and phase (``derive``)
+_POSSIBLE = {
+    "missing-release": ("use-after-free-after-unplug", "use-after-free-after-introspection", "stale-guest-mapping",
+                        "leak-per-unplug", "leak-per-introspection"),
+    "error-exit-leak": ("use-after-free-after-failed-realize", "leak-on-failed-realize"),
+    "misplaced-release": ("stale-guest-mapping", "use-after-free-in-flight", "api-misuse"),
+    "second-release": ("use-after-free-on-teardown",),
+    "use-after-release": ("use-after-free-on-teardown",),
+    "stale-suppression": ("none",),
+}
+
+
+def possible(shape: str, declared: str = "") -> Tuple[str, ...]:
+    """The consequences a rule of ``shape`` can give its findings."""
+    return (declared,) if declared else _POSSIBLE.get(shape, ("api-misuse",))
+
+
+def reach(consequence: str, dev: Optional[DeviceType]) -> Tuple[bool, str]:
+    """Whether the event ``consequence`` needs can happen to ``dev``, and
+    why (its hotplug status, whether it can be instantiated)."""
+    needs = CONSEQUENCES[consequence].needs
+    if dev is None or not needs:
+        return True, ""
+    name = dev.name
+    if needs == "instantiation":
+        if dev.record.abstract:
+            return False, f"'{name}' is abstract: it is never instantiated on its own"
+        return True, (f"'{name}' can be created at run time (QMP device-list-properties, "
+                      f"'-device {name},help')")
+    status = dev.unplug_reason or "no hot-unpluggable ancestor"
+    if needs == "unplug":
+        if dev.unpluggable:
+            return True, f"'{name}' can be hot-unplugged: {status}"
+        return False, f"'{name}' is never unplugged: {status}"
+    # runtime-realize: device_add of a device that can be unplugged (a
+    # hotpluggable bus takes it at run time); other devices are realized
+    # at start-up, where a failed realize ends QEMU
+    if dev.unpluggable:
+        return True, f"'{name}' can be added with device_add at run time: {status}"
+    return False, f"'{name}' is only realized at start-up, where a failed realize ends QEMU: {status}"
+
+
+def severity_for(consequence: str, reachable: bool, spec: Optional[RuleSpec],
+                 version: Optional[Tuple[int, ...]], mined: bool) -> str:
+    """The consequence's severity, a step lower when it holds only in
+    principle; a rule's ``version_severity`` for the QEMU version (advice
+    a version did not give yet) and a mined family cap it."""
+    sev = CONSEQUENCES[consequence].severity
+    if not reachable:
+        sev = SEVERITIES[max(0, SEVERITIES.index(sev) - 1)]
+    cap = spec.config.version_cap(version) if spec is not None else None
+    if cap is not None:
+        sev = min(sev, cap, key=SEVERITIES.index)
+    if mined:
+        sev = min(sev, MINED_SEVERITY, key=SEVERITIES.index)
+    return sev
+
+
+def rank_for(consequence: str, reachable: bool, mined: bool) -> int:
+    """0-100: the consequence's rank, a quarter of it when it holds only in
+    principle, half of that for a mined (unreviewed) family."""
+    rank = CONSEQUENCES[consequence].rank
+    if not reachable:
+        rank //= 4
+    if mined:
+        rank //= 2
+    return rank
+
+
+def assess(facts: Facts, spec: Optional[RuleSpec], dev: Optional[DeviceType], f: Finding) -> Finding:
+    """``f`` with its consequence, severity, rank and reach filled in."""
+    family: Optional[ApiFamily] = facts.api.families.get(f.family) if f.family else None
+    traits = family.traits if family is not None else ()
+    if (REGISTRATION in traits or CALLBACK in traits) and dev is not None and _disarmed(facts, dev, f):
+        # stopped on teardown: only its memory leaks
+        traits = tuple(t for t in traits if t not in (REGISTRATION, CALLBACK))
+    declared = getattr(spec.config, "consequence", "") if spec is not None else ""
+    consequence = derive(f, traits, declared)
+    reachable, why = reach(consequence, dev)
+    return dataclasses.replace(
+        f, consequence=consequence, in_principle=not reachable, reach=why, rank=rank_for(consequence, reachable, f.mined),
+        severity=severity_for(consequence, reachable, spec, facts.version, f.mined))
+
+
+def _disarmed(facts: Facts, dev: DeviceType, f: Finding) -> bool:
+    """A disarm call of the family (timer_del()) on the resource in a
+    teardown phase: what is left is memory, not a live registration."""
+    ops = facts.device(dev).ops
+    return any(op.role == "disarm" and op.family == f.family and describe_op(op) == f.resource
+               for phase in TEARDOWN for op in ops.get(phase, ()))
