@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 from lifecheck.findings import severity_rank  # noqa: E402
 from lifecheck.fix import recheck  # noqa: E402
 from lifecheck.fix.edits import PLACEHOLDER_SIGNOFF, diff_of, patch_text  # noqa: E402
+from lifecheck.pipeline import FindingsRequest  # noqa: E402
 from lifecheck.session import Request, Session  # noqa: E402
 
 
@@ -34,12 +35,15 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--min-severity", default="error")
     ap.add_argument("-j", type=int, default=2)
+    ap.add_argument("--show-all", action="store_true", help="also findings that hold only in principle")
     ap.add_argument("paths", nargs="*", default=["hw"])
     args = ap.parse_args()
     root = Path(args.root).resolve()
     out = Path(args.out)
     (out / "patches").mkdir(parents=True, exist_ok=True)
-    session = Session.open(Request(paths=tuple(root / p for p in args.paths), root=root, jobs=args.j))
+    findings = FindingsRequest(show_all=True) if args.show_all else FindingsRequest()
+    session = Session.open(Request(paths=tuple(root / p for p in args.paths), root=root, jobs=args.j,
+                                   findings=findings))
     analysis = session.run(need_program=True)
     floor = severity_rank(args.min_severity)
     wanted = [f for f in analysis.report.findings if severity_rank(f.severity) >= floor and f.shape]
