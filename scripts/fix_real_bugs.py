@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from lifecheck.fix.edits import diff_of  # noqa: E402
 from lifecheck.fix.recheck import fixes_for, source_texts  # noqa: E402
+from lifecheck.pipeline import FindingsRequest  # noqa: E402
 from lifecheck.session import Request, Session  # noqa: E402
 from test_real_bugs import CONTEXT, LINE_SLACK, RULES_FOR_CLASS  # noqa: E402
 
@@ -60,7 +61,9 @@ def main() -> int:
         if not files:
             print("buggy file missing\n")
             continue
-        session = Session.open(Request(paths=tuple(files), root=buggy, jobs=1))
+        # every finding, as tests/test_real_bugs.py sees them (not only the default view)
+        session = Session.open(Request(paths=tuple(files), root=buggy, jobs=1,
+                                       findings=FindingsRequest(show_all=True)))
         analysis = session.run(need_program=True)
         rules = RULES_FOR_CLASS.get(case["class"], set())
         found = [f for f in analysis.report.findings if f.rule in rules and f.loc.file == case["file"]

@@ -22,8 +22,9 @@ FIX_PATTERNS = {
         "owner."),
     "second-release": "`lifecheck fix` drops the second release.",
     "use-after-release": (
-        "`lifecheck fix` drops the use when it is itself a release or disarm of the same resource "
-        "(`timer_del()` after `timer_free()`); any other use needs the teardown reordered by hand."),
+        "`lifecheck fix` drops the use when it is a disarm of the very resource released "
+        "(`timer_del()` after `timer_free()`); any other use (a release of something inside it, "
+        "`g_free(s->dev.vqs)` after `vhost_dev_cleanup(&s->dev)`) needs the teardown reordered by hand."),
 }
 
 CHECKED = ("A fix is offered only when, applied to a scratch copy, the file still preprocesses "

@@ -1508,10 +1508,15 @@ class Proposer:
     def _use_after_release(self, f: Finding) -> List[Candidate]:
         dev = self.device(f)
         ev = self.event_of(f, dev)
-        roles = {c.role for _, c in self.api.by_function.get(ev.site.callee or "", ())}
-        if not roles & {"release", "disarm"}:
-            raise NoFix(f"{ev.site.callee}() uses the resource for more than releasing it: "
-                        "the order of the teardown must be changed by hand")
+        # only a disarm of the very resource released (timer_del() after
+        # timer_free()) is redundant; a release of something inside it
+        # (g_free(s->dev.vqs) after vhost_dev_cleanup(&s->dev)) must move
+        # before the release instead, by hand
+        disarms = [op for op in self.api.effects(ev) if op.role == "disarm" and op.path is not None
+                   and str(op.path) == f.resource]
+        if not disarms:
+            raise NoFix(f"{ev.site.callee}() is not a disarm of {f.resource} itself: the teardown "
+                        "must be reordered by hand")
         if len(ev.frames) != 1:
             raise NoFix(f"the use is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
