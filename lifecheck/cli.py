@@ -47,6 +47,43 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the report in FORMAT to FILE, from the same run (repeatable)")
     _filter_options(c)
 
+    c.add_argument("--fixes", action="store_true",
+                   help="also compute a checked fix for each finding (slower): a 'fix:' line under each "
+                        "finding in text output, 'fixes' in SARIF")
+
+    x = sub.add_parser("fix", help="propose checked fixes: print a diff, apply it, or write patches",
+                       description="Compute, for each finding 'lifecheck check' reports with the same "
+                                   "options and lifecheck.toml, the edit that fixes it; a fix is offered "
+                                   "only when, applied to a scratch copy, the file still parses, the "
+                                   "finding is gone and no new finding appears.")
+    _tree_options(x, paths_help="files or folders to fix (default: .)")
+    _rule_options(x)
+    _verbosity_options(x)
+    _limit_options(x)
+    x.add_argument("--rule", action="append", default=[], metavar="SLUG",
+                   help="fix only the findings of this rule (repeatable)")
+    x.add_argument("--min-severity", choices=("note", "warning", "error"), default="note",
+                   help="fix only findings at or above this severity (default: all)")
+    mode = x.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true",
+                      help="print the fixes as a unified diff that 'git apply' takes (the default)")
+    mode.add_argument("--apply", action="store_true", help="apply the fixes to the files in place")
+    x.add_argument("--format", choices=("diff", "patch", "json"), default="diff",
+                   help="diff: a unified diff on standard output; patch: one commit-style patch per "
+                        "finding in the folder -o names (for git am); json: what was found for "
+                        "each finding")
+    x.add_argument("--output", "-o", help="patch: the folder to write to; diff, json: a file")
+    x.add_argument("--signoff", metavar="'NAME <EMAIL>'",
+                   help="the Signed-off-by of --format patch (default: git config user.name and "
+                        "user.email of the tree, else a placeholder to replace)")
+    x.add_argument("--baseline", metavar="FILE", help="fix only findings not in FILE")
+    x.add_argument("--no-baseline", action="store_true", help="ignore the config's baseline")
+    x.add_argument(SHOW_ALL_FLAG, action="store_true", default=None, dest="show_all",
+                   help="also fix findings that hold only in principle (what 'check --show-all' shows)")
+    x.add_argument("--since", metavar="REV",
+                   help="fix only findings on lines or functions changed since git revision REV "
+                        "(what 'check --diff REV' reports)")
+
     b = sub.add_parser("baseline", help="write the current findings to FILE, to be hidden by --baseline FILE")
     b.add_argument("file", metavar="FILE", help="the baseline file to write (JSON)")
     _tree_options(b)
@@ -191,6 +228,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _baseline(args)
         if args.command == "api":
             return _api_mine(args)
+        if args.command == "fix":
+            return _fix(args)
         return _check(args)
     except USER_ERRORS as exc:
         return _die(str(exc))
@@ -281,7 +320,7 @@ def _request(args) -> Request:
                                ignore=tuple(getattr(args, "ignore", ())),
                                baseline=Path(baseline) if baseline else None,
                                no_baseline=getattr(args, "no_baseline", False),
-                               diff=getattr(args, "diff", None), fail_on=getattr(args, "fail_on", None),
+                               diff=_diff_rev(args), fail_on=getattr(args, "fail_on", None),
                                show_all=getattr(args, "show_all", None))
     return Request(paths=tuple(Path(p) for p in args.paths), root=Path(args.root) if args.root else None,
                    jobs=args.jobs, limits=limits, config=Path(args.config) if args.config else None,
@@ -347,8 +386,13 @@ def _parse_reports(specs: List[str]) -> List[tuple]:
 def _check(args) -> int:
     extra = _parse_reports(args.report)
     session = Session.open(_request(args))
-    result = _run(session, args.quiet)
+    result = _run(session, args.quiet, need_program=args.fixes)
     report = result.report
+    if args.fixes and result.program is not None:
+        from .fix import recheck
+        report.fixes = _with_progress(args.quiet, lambda progress: recheck.fixes_for(
+            session.tree, session.catalog, result.program, report.findings, session.pipeline.selected,
+            progress))
     _write(report, args.format, args.output, verbose=args.verbose and not args.quiet)
     for fmt, target in extra:
         _write(report, fmt, target, verbose=False)
@@ -366,6 +410,103 @@ def _check(args) -> int:
               file=sys.stderr)
         return 2
     return 1 if session.pipeline.fails(report) else 0
+
+
+def _fix(args) -> int:
+    from .findings import severity_rank
+    from .fix import recheck
+    from .fix.edits import PLACEHOLDER_SIGNOFF, patch_text
+    if args.format == "patch" and not args.output:
+        raise UsageError("--format patch needs -o DIR, the folder to write the patches to")
+    if args.apply and args.format != "diff":
+        raise UsageError("--apply writes the files; it takes no --format")
+    session = Session.open(_request(args))
+    unknown = set(args.rule) - set(session.catalog.rules)
+    if unknown:
+        raise UsageError(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    result = _run(session, args.quiet, need_program=True)
+    report = result.report
+    floor = severity_rank(args.min_severity)
+    wanted = [f for f in report.findings if (not args.rule or f.rule in args.rule)
+              and severity_rank(f.severity) >= floor and f.shape]
+    tree = session.tree
+    fixes = _with_progress(args.quiet, lambda progress: recheck.fixes_for(
+        tree, session.catalog, result.program, wanted, session.pipeline.selected, progress))
+    good = [fixes[f.fingerprint].fix for f in wanted if fixes[f.fingerprint].fix is not None]
+    texts = recheck.source_texts(tree, fixes)
+    if args.format == "json":
+        import json
+        together = {fix.fingerprint for fix, _ in recheck.combined(texts, good)[0]}
+        rows = [{"rule": f.rule, "severity": f.severity, "file": f.loc.file, "line": f.loc.line,
+                 "resource": f.resource, "device": f.device, "fingerprint": f.fingerprint,
+                 "fix": fixes[f.fingerprint].fix.description if fixes[f.fingerprint].fix else None,
+                 "none": fixes[f.fingerprint].none or None, "tried": fixes[f.fingerprint].tried,
+                 "failed": list(fixes[f.fingerprint].failed),
+                 # applied by --apply (a fix that clashes with an earlier one is left out)
+                 "with_others": f.fingerprint in together} for f in wanted]
+        out = _open_output(args.output) if args.output else sys.stdout
+        out.write(json.dumps(rows, indent=1) + "\n")
+        if out is not sys.stdout:
+            out.close()
+    elif args.format == "patch":
+        folder = Path(args.output)
+        folder.mkdir(parents=True, exist_ok=True)
+        signoff = args.signoff or _git_identity(tree.root) or PLACEHOLDER_SIGNOFF
+        from .fix.edits import diff_of
+        n = 0
+        for fix in good:
+            n += 1
+            diff = diff_of(texts, fix.ops)
+            name = "".join(c if c.isalnum() else "-" for c in fix.subject).strip("-")
+            while "--" in name:
+                name = name.replace("--", "-")
+            path = folder / f"{n:04d}-{name[:52].rstrip('-')}.patch"
+            path.write_text(patch_text(fix, diff, signoff), encoding="utf-8")
+        if not args.quiet:
+            print(f"lifecheck: wrote {n} patch{'es' if n != 1 else ''} to {folder}", file=sys.stderr)
+    else:
+        applied, new_texts = recheck.combined(texts, good)
+        if args.apply:
+            for rel, text in sorted(new_texts.items()):
+                (tree.root / rel).write_text(text, encoding="utf-8", errors="surrogateescape")
+            if not args.quiet:
+                print(f"lifecheck: applied {len(applied)} fix{'es' if len(applied) != 1 else ''} "
+                      f"to {len(new_texts)} file{'s' if len(new_texts) != 1 else ''}", file=sys.stderr)
+        else:
+            out = _open_output(args.output) if args.output else sys.stdout
+            for fix, diff in applied:
+                out.write(diff)
+            if out is not sys.stdout:
+                out.close()
+    if not args.quiet:
+        for f in wanted:
+            r = fixes[f.fingerprint]
+            if r.fix is None:
+                print(f"lifecheck: {f.loc.file}:{f.loc.line}: [{f.rule}] {f.resource}: fix: none ({r.none})",
+                      file=sys.stderr)
+        print(f"lifecheck: {len(good)} of {len(wanted)} finding{'s' if len(wanted) != 1 else ''} "
+              f"have a checked fix", file=sys.stderr)
+    return 2 if result.internal else 0
+
+
+def _diff_rev(args) -> Optional[str]:
+    """The revision of ``check --diff REV`` (``fix --since REV``: there
+    ``--diff`` asks for a diff)."""
+    rev = getattr(args, "diff", None)
+    return rev if isinstance(rev, str) else getattr(args, "since", None)
+
+
+def _git_identity(root: Path) -> str:
+    """``Name <email>`` from git config in the tree, "" when not set."""
+    import subprocess
+    try:
+        name = subprocess.run(["git", "-C", str(root), "config", "user.name"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        mail = subprocess.run(["git", "-C", str(root), "config", "user.email"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{name} <{mail}>" if name and mail else ""
 
 
 def _baseline(args) -> int:

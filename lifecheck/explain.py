@@ -12,6 +12,7 @@ import textwrap
 from typing import List, Tuple, Union
 
 from .findings import CONSEQUENCES, SHAPES
+from .fix.patterns import CHECKED, FIX_PATTERNS
 from .rules.catalog import RuleSpec
 from .rules.consequence import possible
 from .rules.kinds import KINDS
@@ -88,6 +89,12 @@ def sections(spec: RuleSpec) -> List[Section]:
         ("Bad example", CODE, doc.bad),
         ("Good example", CODE, doc.good),
         ("QEMU references", ITEMS, tuple(doc.references)),
+    ]
+    kind = KINDS.get(spec.kind)
+    pattern = FIX_PATTERNS.get(kind.shape) if kind is not None else None
+    if pattern:
+        result.append(("Fix", PROSE, pattern + " " + CHECKED))
+    result += [
         ("Applies to", PROSE, spec.versions_text()),
         ("Consequences", ITEMS, consequence_lines(spec)),
         ("Severity", PROSE, severity_text(spec)),

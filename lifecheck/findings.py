@@ -280,6 +280,9 @@ class Report:
     # severity (shown with --show-all or show-all = true); None: every
     # finding was shown
     hidden: Optional[Dict[str, int]] = None
+    # Filled by ``check --fixes`` and ``fix``: fingerprint -> the checked
+    # fix of the finding or why it has none (fix.edits.FixResult)
+    fixes: Dict[str, object] = field(default_factory=dict)
 
 
 def files_not_fully_analysed(rep: "Report") -> int:

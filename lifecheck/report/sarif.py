@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from .. import explain
 from ..findings import Finding, Report, notice_text
+from ..fix.edits import replacements
 from ..pipeline import SHOW_ALL_FLAG
 from ..rules.catalog import RuleSpec
 
@@ -72,7 +73,23 @@ def _rule(spec: RuleSpec) -> dict:
     }
 
 
-def _result(f: Finding, rule_index: Dict[str, int], baseline: bool = False) -> dict:
+def _fixes(fix) -> list:
+    """A checked fix as SARIF ``fixes``: one artifactChange per file, a
+    replacement per edit (an empty region inserts; whole lines are
+    replaced from column 1 to column 1 of the line after)."""
+    changes = []
+    for file, edits in replacements(fix):
+        changes.append({
+            "artifactLocation": {"uri": quote(file), "uriBaseId": SRCROOT},
+            "replacements": [{
+                "deletedRegion": {"startLine": start, "startColumn": 1, "endLine": end, "endColumn": 1},
+                **({"insertedContent": {"text": text}} if text else {}),
+            } for start, end, text in edits],
+        })
+    return [{"description": {"text": fix.description}, "artifactChanges": changes}]
+
+
+def _result(f: Finding, rule_index: Dict[str, int], baseline: bool = False, fix=None) -> dict:
     result = {"ruleId": f.rule}
     if f.rule in rule_index:
         result["ruleIndex"] = rule_index[f.rule]
@@ -97,12 +114,16 @@ def _result(f: Finding, rule_index: Dict[str, int], baseline: bool = False) -> d
     result["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
     if baseline:
         result["baselineState"] = "new"  # known findings were filtered out
+    if fix is not None and fix.fix is not None:
+        result["fixes"] = _fixes(fix.fix)
     if f.consequence:
         result["rank"] = float(f.rank)   # 0-100: code review sorts by it
     result["properties"] = {"resource": f.resource, "hook": f.hook, "device": f.device}
     if f.consequence:
         result["properties"].update({"consequence": f.consequence, "inPrinciple": f.in_principle,
                                      "reach": f.reach})
+    if fix is not None and fix.fix is None:
+        result["properties"]["fix"] = f"none ({fix.none})"
     return result
 
 
@@ -140,7 +161,7 @@ def document(rep: Report) -> dict:
             "toolExecutionNotifications": notifications,
         }],
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "the QEMU tree root"}}},
-        "results": [_result(f, rule_index, rep.baseline is not None)
+        "results": [_result(f, rule_index, rep.baseline is not None, rep.fixes.get(f.fingerprint))
                     for f in sorted(rep.findings, key=lambda f: f.sort_key())],
         "properties": {
             "qemuVersion": rep.version,

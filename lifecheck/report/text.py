@@ -83,6 +83,9 @@ def report(rep: Report, out, verbose: bool = False) -> None:
     for f in sorted(rep.findings, key=finding_order):
         out.write(f"{f.loc.file}:{f.loc.line}:{f.loc.col}: {f.severity}: "
                   f"{_one_line(f.message)}{consequence_text(f)} [{f.rule}]\n")
+        fix = rep.fixes.get(f.fingerprint)
+        if fix is not None:
+            out.write(f"    {_one_line(fix.hint())}\n")
     if not verbose:
         return
     for n in sorted(rep.notices, key=lambda n: (n.file, n.line, n.kind, n.message)):

@@ -1,0 +1,1716 @@
+"""Candidate fixes of a finding, computed from the model that found it.
+
+Every edit is placed from the model: the acquiring call's event (its
+frames lead from the hook down to the call), the hooks the device type
+binds (``HookRef``: function, binding line, class field), the functions'
+extents and call sites.  The source text is read only to take a
+statement's last line (the ``;`` that ends it), the indentation of a line,
+and the line of a binding to copy.  The release call comes from the API
+family (``ApiFamily.fix_releases``: never a ``frees-argument`` release on
+a struct the device embeds); the arguments it needs beside the resource
+are learnt from how the tree already calls it.
+
+A finding gets candidates (``Candidate``) in the order they should be
+tried, or a reason why no safe edit exists; ``recheck`` keeps the first
+candidate that survives a new analysis of the edited file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..facts import Facts
+from ..facts.api import ApiCall, Op
+from ..findings import Finding
+from ..graph import DeviceType, Event, HookRef, Program
+from ..model import SELF, AccessPath, CallSite, Function, Location, Param
+from .edits import INDENT, Delete, Fix, Insert, NewHook
+
+FunctionKey = Tuple[str, str]
+Source = Callable[[str], Optional[List[str]]]   # file -> its lines (no newlines), None: unreadable
+
+# ``FooState *s = FOO(dev);``: the declaration of a device state variable
+_CAST_DECL_RE = re.compile(r"^\s*(?:const\s+)?(\w+)\s*\*\s*(\w+)\s*=\s*(\w+)\s*\(\s*(\w+)\s*\)\s*;\s*$")
+_LEAD_VAR_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
+# an identifier, with what comes before (a field: ``->`` or ``.``) and after (a call: ``(``)
+_IDENT_RE = re.compile(r"(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?")
+# ``VGACommonState *s = &d->vga;``: a variable naming a member of another
+_ADDR_DECL_RE = re.compile(r"^\s*(?:const\s+)?\w+\s*\*\s*(\w+)\s*=\s*&\s*(\w+)\s*->\s*([\w.]+)\s*;\s*$")
+# ``T *v = <initialiser>;``
+_ANY_DECL_RE = re.compile(r"^\s*(?:const\s+)?(\w+)\s*\*\s*(\w+)\s*=\s*(.+?)\s*;\s*$")
+_IDENT_ONLY_RE = re.compile(r"^[A-Za-z_]\w*$")
+_CALL_ONLY_RE = re.compile(r"^[A-Za-z_]\w*\s*\([^()]*\)$")
+
+
+class NoFix(Exception):
+    """No safe edit exists; the message says why (``fix: none (...)``)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to fix a finding; ``recheck`` decides."""
+
+    fix: Fix
+    how: str     # for the measurement: "release in unrealize (new hook)", ...
+
+
+def _norm_type(t: str) -> str:
+    return " ".join(t.replace("*", " * ").split()).replace("const ", "")
+
+
+class Proposer:
+    """Candidate fixes for the findings of one run (one linked program)."""
+
+    def __init__(self, program: Program, facts: Facts, source: Source, headers: Sequence[str] = ()):
+        """``source(rel)``: a file's lines; ``headers``: the tree's header
+        files (relative paths), where prototypes are looked up when the
+        API family's own header lacks one."""
+        self.headers = list(headers)
+        self.program = program
+        self.facts = facts
+        self.api = facts.api
+        self.source = source
+        self.phase_of: Dict[str, str] = dict(program.phase_of)
+        self._release_shapes: Dict[str, Optional[Tuple[int, Tuple[int, ...]]]] = {}
+        self._extra: Dict[Tuple[int, str], Dict[str, str]] = {}
+
+    # -- entry ---------------------------------------------------------------
+    def candidates(self, f: Finding) -> List[Candidate]:
+        """The candidate fixes of ``f``, best first; raises ``NoFix``."""
+        shape = f.shape
+        if shape == "missing-release":
+            return self._missing_release(f)
+        if shape == "error-exit-leak":
+            return self._error_exit(f)
+        if shape == "misplaced-release":
+            return self._misplaced(f)
+        if shape == "second-release":
+            return self._second_release(f)
+        if shape == "use-after-release":
+            return self._use_after_release(f)
+        raise NoFix("no fix pattern for this kind of finding")
+
+    # -- reading the source --------------------------------------------------
+    def lines(self, file: str) -> List[str]:
+        got = self.source(file)
+        if got is None:
+            raise NoFix(f"cannot read {file}")
+        return got
+
+    def statement_end(self, file: str, line: int, col: int = 1) -> int:
+        """The line of the ``;`` that ends the statement starting at
+        ``line`` (parentheses balanced; strings and comments are rare in
+        a release call and stop the scan)."""
+        lines = self.lines(file)
+        depth = 0
+        for i in range(line, min(len(lines), line + 20) + 1):
+            text = lines[i - 1]
+            start = col - 1 if i == line else 0
+            for ch in text[start:]:
+                if ch in "([{":
+                    depth += 1
+                elif ch in ")]}":
+                    depth -= 1
+                    if depth < 0:
+                        raise NoFix("the call is not a statement of its own")
+                elif ch == ";" and depth == 0:
+                    return i
+                elif ch in "\"'":
+                    continue
+        raise NoFix(f"cannot find the end of the statement at {file}:{line}")
+
+    def whole_statement(self, site: CallSite) -> Tuple[int, int]:
+        """The lines of the statement that is just the call ``site``
+        (``timer_free(s->t);``); ``NoFix`` when the call is part of a
+        bigger statement, in a macro, or shares its lines."""
+        lines = self.lines(site.loc.file)
+        text = lines[site.loc.line - 1]
+        head = text[:site.loc.col - 1]
+        if head.strip() or not text[site.loc.col - 1:].startswith((site.callee or "?") + "("):
+            raise NoFix("the call is part of a larger statement or a macro")
+        if not site.discarded:
+            raise NoFix("the call's value is used")
+        end = self.statement_end(site.loc.file, site.loc.line, site.loc.col)
+        last = _strip_comment(lines[end - 1])
+        if last[-1:] != ";" or last.count(";") != 1:
+            raise NoFix("the call shares its line with other code")
+        prev = lines[site.loc.line - 2].rstrip() if site.loc.line > 1 else ""
+        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the call is the body of an if or loop without braces")
+        return site.loc.line, end
+
+    def indent_of(self, file: str, line: int) -> str:
+        text = self.lines(file)[line - 1]
+        return text[:len(text) - len(text.lstrip())]
+
+    def body_start(self, fn: Function) -> int:
+        """The line of the function's opening brace."""
+        lines = self.lines(fn.loc.file)
+        for i in range(fn.loc.line, min(fn.end_line, len(lines)) + 1):
+            if lines[i - 1].strip() == "{":
+                return i
+        raise NoFix(f"{fn.name}() does not open its body on a line of its own")
+
+    def closing_brace(self, fn: Function) -> int:
+        """The line of the function's closing brace (``Function.end_line``
+        is its last statement's)."""
+        lines = self.lines(fn.loc.file)
+        for i in range(max(fn.end_line, fn.loc.line), min(len(lines), fn.end_line + 30) + 1):
+            if lines[i - 1].rstrip() == "}":
+                return i
+        raise NoFix(f"{fn.name}() does not end with a closing brace on a line of its own")
+
+    # -- naming the device in a function --------------------------------------
+    def state_of(self, dev: DeviceType, first_field: str) -> Tuple[str, str, str]:
+        """(type, variable name, QOM cast) of the device state that holds
+        ``first_field``: read from a hook of the device (or of an
+        ancestor) that uses the field directly (``s->timer``), and the
+        declaration ``FooState *s = FOO(dev);`` found in one of the
+        device's functions."""
+        program = self.program
+        found: Optional[Tuple[str, str]] = None
+        funcs: List[Function] = []
+        for phase in ("realize", "instance_init", "unrealize", "instance_finalize", "runtime"):
+            for ev in program.events(dev, phase):
+                if len(ev.frames) != 1:
+                    continue
+                fn = program.functions.get(ev.function)
+                if fn is None:
+                    continue
+                funcs.append(fn)
+                texts = []
+                for i, a in enumerate(ev.args):
+                    if a.path is not None and a.path.root == SELF and a.path.steps \
+                            and a.path.steps[0][1] == first_field and i < len(ev.site.args):
+                        texts.append(ev.site.args[i].text)
+                if ev.result is not None and ev.result.root == SELF and ev.result.steps \
+                        and ev.result.steps[0][1] == first_field:
+                    texts.extend(a.lhs.text for a in fn.assignments
+                                 if a.loc.line == ev.site.loc.line and a.rhs.callee == ev.site.callee)
+                for text in texts:
+                    m = _LEAD_VAR_RE.match(text or "")
+                    if not m:
+                        continue
+                    typ = self.var_type(fn, m.group(1))
+                    if typ and typ.endswith("*") and not typ.startswith(("void", "DeviceState", "Object ")):
+                        found = (typ, m.group(1))
+                        break
+                if found:
+                    break
+            if found:
+                break
+        if found is None:
+            raise NoFix(f"no hook of {dev.name} names the field '{first_field}' directly")
+        typ, var = found
+        cast = self.cast_for(typ, funcs)
+        return typ, var, cast
+
+    def var_type(self, fn: Function, name: str) -> Optional[str]:
+        for p in fn.params:
+            if p.name == name:
+                return _norm_type(p.type)
+        local = fn.locals.get(name)
+        return _norm_type(local.type) if local is not None else None
+
+    def cast_for(self, typ: str, funcs: Sequence[Function]) -> str:
+        """The QOM cast macro the tree uses to get a ``typ`` from an
+        object (``FOO`` of ``FooState *s = FOO(dev);``)."""
+        base = typ.rstrip("* ").strip()
+        seen = set()
+        for fn in funcs:
+            if id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            for local in fn.locals.values():
+                if _norm_type(local.type) != typ:
+                    continue
+                lines = self.source(local.loc.file)
+                if not lines or not 0 < local.loc.line <= len(lines):
+                    continue
+                m = _CAST_DECL_RE.match(lines[local.loc.line - 1])
+                if m and m.group(1) == base:
+                    return m.group(3)
+        raise NoFix(f"no declaration 'FooState *s = FOO(obj);' shows the cast to {base}")
+
+    def expr_in(self, dev: DeviceType, fn: Function, path: AccessPath,
+                ops: List) -> str:
+        """C text naming ``path`` (rooted at the device) inside ``fn``;
+        appends the declaration of a state variable to ``ops`` when
+        ``fn`` has none."""
+        if path.root != SELF or not path.steps:
+            raise NoFix(f"{path} is not a field of the device")
+        text = ""
+        for i, (op, name) in enumerate(path.steps):
+            if op in ("[]", "*", "^"):
+                raise NoFix(f"{path} is an element of an array or list: its release needs a loop")
+            text += ("->" if i == 0 else op) + name
+        typ, var, cast = self.state_of(dev, path.steps[0][1])
+        if isinstance(fn, _Pending):
+            fn.decls.append(f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({fn.params[0].name});\n")
+            fn.device_vars.add(var)
+            return ("&" if path.address_of else "") + var + text
+        have = None
+        for p in fn.params:
+            if _norm_type(p.type) == typ:
+                have = p.name
+        for name, local in fn.locals.items():
+            if _norm_type(local.type) == typ and not local.cleanup:
+                have = have or name
+        if have is None:
+            taken = {p.name for p in fn.params} | set(fn.locals)
+            if var in taken or not fn.params:
+                raise NoFix(f"{fn.name}() has no {typ.rstrip(' *')} variable and '{var}' is taken")
+            brace = self.body_start(fn)
+            lines = self.lines(fn.loc.file)
+            after = lines[brace].strip() if brace < len(lines) else ""
+            blank = "" if after == "" else "\n"
+            ops.append(Insert(fn.loc.file, brace + 1,
+                              f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({fn.params[0].name});\n{blank}", (-1,)))
+            have = var
+        return ("&" if path.address_of else "") + have + text
+
+    # -- naming a resource through the call chain ---------------------------------
+    def acquired_text(self, op: Op) -> Optional[str]:
+        """The C text of ``op``'s resource where it is acquired: the
+        argument (``&s->mmio``) or the left-hand side the result is stored
+        into (``s->timer = timer_new_ns(...)``)."""
+        ev = op.event
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            return None
+        if "result" in op.attrs:
+            for a in fn.assignments:
+                if a.loc.line == ev.site.loc.line and a.rhs.callee == ev.site.callee:
+                    return a.lhs.text
+            return None
+        call = self.api.lookup(ev.site.callee, op.family, op.role)
+        if call is None or not 0 <= call.resource < len(ev.site.args):
+            return None
+        return ev.site.args[call.resource].text
+
+    def composed(self, ev: Event, text: str) -> Optional[str]:
+        """``text``, an expression of the function that makes ``ev``'s
+        call, as the hook at the top of ``ev.frames`` names it: each
+        parameter replaced by the caller's argument, level by level
+        (``ar->tmr.timer`` in acpi_pm_tmr_init(ar) called with ``&s->ar``
+        gives ``s->ar.tmr.timer``).  None when a local of a helper stands
+        in the way."""
+        frames = ev.frames
+        functions = self.program.functions
+        if not self.written_so(ev.site, text):
+            return None
+        for k in range(len(frames) - 1, 0, -1):
+            callee = functions.get(frames[k][0])
+            caller = functions.get(frames[k - 1][0])
+            if callee is None or caller is None or frames[k - 1][1] >= len(caller.calls):
+                return None
+            site = caller.calls[frames[k - 1][1]]
+            text = self._through_call(text, callee, caller, site)
+            if text is None:
+                return None
+        return text
+
+    def _through_call(self, text: str, callee: Function, caller: Function, site: CallSite) -> Optional[str]:
+        params = {p.name: i for i, p in enumerate(callee.params)}
+        out, pos = [], 0
+        for m in _IDENT_RE.finditer(text):
+            if m.group(1) or m.group(3):
+                continue
+            name = m.group(2)
+            if name in params:
+                i = params[name]
+                if i >= len(site.args) or not self.written_so(site, site.args[i].text or ""):
+                    return None
+                arg = (site.args[i].text or "").strip()
+            elif name in callee.locals:
+                arg = self._alias_of(callee, name, params, site)
+                if arg is None:
+                    return None
+            else:
+                continue
+            out.append(text[pos:m.start(2)])
+            out.append(arg if _IDENT_ONLY_RE.match(arg) or arg.endswith(")") and _CALL_ONLY_RE.match(arg)
+                       else f"({arg})")
+            pos = m.end(2)
+        out.append(text[pos:])
+        return _simplify("".join(out), caller, self)
+
+    def written_so(self, site: CallSite, text: str) -> bool:
+        """``text`` (an expression the model printed from the AST) is
+        written so in the source of the call at ``site``: not the
+        expansion of a macro (``NULL`` printed as ``((void *) 0)``)."""
+        lines = self.source(site.loc.file)
+        if not lines or not 0 < site.loc.line <= len(lines):
+            return False
+        here = _squash("".join(_strip_comment(l) for l in lines[site.loc.line - 1:site.loc.line + 9]))
+        return _squash(text) in here
+
+    def _alias_of(self, fn: Function, name: str, params: Dict[str, int], site: CallSite) -> Optional[str]:
+        """A local of a helper declared from a parameter (``FooState *s =
+        FOO(dev);`` or ``= opaque;``) as the caller's argument names it."""
+        local = fn.locals[name]
+        lines = self.source(local.loc.file)
+        if not lines or not 0 < local.loc.line <= len(lines):
+            return None
+        line = lines[local.loc.line - 1]
+        m = _ADDR_DECL_RE.match(line)
+        if m and m.group(1) == name:
+            # VGACommonState *s = &d->vga;
+            if m.group(2) not in params or params[m.group(2)] >= len(site.args):
+                return None
+            return f"&({(site.args[params[m.group(2)]].text or '').strip()})->{m.group(3)}"
+        m = _ANY_DECL_RE.match(line)
+        if not m or m.group(2) != name:
+            return None
+        init = m.group(3).strip()
+        if _IDENT_ONLY_RE.match(init):
+            return None   # ``= opaque;``: an untyped pointer, the type is not in the text
+        # FOO(dev), DO_UPCAST(T, qdev, dev), container_of(dev, T, f): the
+        # initialiser with the parameter it names replaced by the argument
+        used = [p for p in params if re.search(rf"(?<![\w>.]){p}\b", init)]
+        if len(used) != 1 or params[used[0]] >= len(site.args):
+            return None
+        arg = (site.args[params[used[0]]].text or "").strip()
+        return "(" + re.sub(rf"(?<![\w>.]){used[0]}\b", lambda _: arg, init) + ")"
+
+    def cast_from(self, typ: str, param) -> str:
+        """The expression that gives a ``typ`` from the hook's parameter
+        ``param``: the QOM cast (``FOO(dev)``), else the tree's own
+        ``DO_UPCAST(T, field, x)`` when x there has the parameter's type."""
+        try:
+            return f"{self.cast_macro(typ)}({param.name})"
+        except NoFix:
+            upcast = self.upcast(typ, _norm_type(param.type))
+            if upcast is None:
+                raise
+            return upcast.format(param.name)
+
+    def upcast(self, typ: str, from_type: str) -> Optional[str]:
+        base = typ.rstrip("* ").strip()
+        counts: Counter = Counter()
+        for fn in self.program.functions.values():
+            for local in fn.locals.values():
+                if _norm_type(local.type) != typ:
+                    continue
+                lines = self.source(local.loc.file)
+                if not lines or not 0 < local.loc.line <= len(lines):
+                    continue
+                m = re.match(rf"^\s*{re.escape(base)}\s*\*\s*\w+\s*=\s*DO_UPCAST\(\s*{re.escape(base)}\s*,"
+                             rf"\s*(\w+)\s*,\s*(\w+)\s*\)\s*;", lines[local.loc.line - 1])
+                if m and self.var_type(fn, m.group(2)) == from_type:
+                    counts[m.group(1)] += 1
+        if not counts:
+            return None
+        return f"DO_UPCAST({base}, {counts.most_common(1)[0][0]}, {{}})"
+
+    def cast_macro(self, typ: str) -> str:
+        """The QOM cast to ``typ`` the tree uses in declarations like
+        ``FooState *s = FOO(dev);``."""
+        base = typ.rstrip("* ").strip()
+        if base == "Object":
+            return "OBJECT"
+        if not hasattr(self, "_casts"):
+            self._casts: Dict[str, Optional[str]] = {}
+        if base in self._casts:
+            got = self._casts[base]
+        else:
+            got = None
+            counts: Counter = Counter()
+            for fn in self.program.functions.values():
+                for local in fn.locals.values():
+                    if local.type.replace(" ", "").rstrip("*") != base.replace(" ", "") or local.cleanup:
+                        continue
+                    lines = self.source(local.loc.file)
+                    if not lines or not 0 < local.loc.line <= len(lines):
+                        continue
+                    m = _CAST_DECL_RE.match(lines[local.loc.line - 1])
+                    if m and m.group(1) == base and m.group(3).isupper():
+                        counts[m.group(3)] += 1
+            got = counts.most_common(1)[0][0] if counts else None
+            self._casts[base] = got
+        if got is None:
+            raise NoFix(f"no declaration 'FooState *s = FOO(obj);' shows the cast to {base}")
+        return got
+
+    def place(self, text: str, src: Function, dst: Function, ops: List) -> str:
+        """``text``, an expression of ``src``, as ``dst`` names it: each
+        variable of ``src`` becomes ``dst``'s variable of the same type,
+        declared (``FooState *s = FOO(dev);``) when ``dst`` has none."""
+        if dst is src or (not isinstance(dst, _Pending) and (dst.file, dst.name) == (src.file, src.name)):
+            return text
+        text = self._unalias(text, src)
+        extra = self._extra.setdefault((id(ops), dst.name), {})
+        out, pos = [], 0
+        for m in _IDENT_RE.finditer(text):
+            if m.group(1) or m.group(3):
+                continue
+            name = m.group(2)
+            typ = self.var_type(src, name)
+            dst_names = {p.name for p in dst.params} | set(dst.locals) | set(extra)
+            if typ is None:
+                if name in dst_names:
+                    raise NoFix(f"'{name}' means something else in {dst.name}()")
+                continue
+            if self._names_device(src, name):
+                # the device itself: any variable of dst that is the device, with that type
+                have = [p.name for p in dst.params[:1] if _norm_type(p.type) == typ] + \
+                       [n for n, l in dst.locals.items() if _norm_type(l.type) == typ and not l.cleanup
+                        and self._names_device(dst, n)] + \
+                       [n for n, t in extra.items() if t == typ]
+            else:
+                # another object (a child device, a bus): only a variable of
+                # dst declared the same way names it
+                init = self._init_of(src, name)
+                if init is None or name not in dst.locals or self._init_of(dst, name) != init:
+                    raise NoFix(f"'{name}' in {src.name}() names an object other than the device, "
+                                f"which {dst.name}() cannot name")
+                have = [name]
+            if not have:
+                if name in dst_names or not dst.params or not typ.endswith("*"):
+                    raise NoFix(f"{dst.name}() has no {typ.rstrip(' *')} variable to name it with")
+                decl = f"{INDENT}{typ.rstrip(' *')} *{name} = {self.cast_from(typ, dst.params[0])};\n"
+                if isinstance(dst, _Pending):
+                    dst.decls.append(decl)
+                    dst.device_vars.add(name)
+                else:
+                    brace = self.body_start(dst)
+                    lines = self.lines(dst.loc.file)
+                    after = lines[brace].strip() if brace < len(lines) else ""
+                    ops.append(Insert(dst.loc.file, brace + 1, decl + ("" if after == "" else "\n"), (-1,)))
+                extra[name] = typ
+                have = [name]
+            out.append(text[pos:m.start(2)])
+            out.append(have[0])
+            pos = m.end(2)
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _init_of(self, fn: Function, name: str) -> Optional[str]:
+        """The initialiser of the local ``name`` of ``fn`` (whitespace
+        removed), None when it is not declared with one."""
+        local = fn.locals.get(name)
+        if local is None:
+            return None
+        lines = self.source(local.loc.file)
+        if not lines or not 0 < local.loc.line <= len(lines):
+            return None
+        m = _ANY_DECL_RE.match(lines[local.loc.line - 1])
+        return _squash(m.group(3)) if m and m.group(2) == name else None
+
+    def _names_device(self, fn: Function, name: str) -> bool:
+        """``name`` is, in ``fn`` (a hook or a helper given the device), the
+        device object: its first parameter, or a local cast from it
+        (``FooState *s = FOO(dev);``, casts nested or not)."""
+        if not fn.params:
+            return False
+        p0 = fn.params[0].name
+        if name == p0:
+            return True
+        if isinstance(fn, _Pending):
+            return name in fn.device_vars
+        init = self._init_of(fn, name)
+        if init is None:
+            return False
+        while True:
+            # FOO(x), DO_UPCAST(T, field, x), container_of(x, T, field), (T *)x
+            m = re.fullmatch(r"\(?([A-Z_][A-Z0-9_]*)\((.*)\)\)?", init)
+            if m and m.group(1) == "DO_UPCAST":
+                init = m.group(2).split(",", 2)[-1]
+                continue
+            if m:
+                init = m.group(2)
+                continue
+            m = re.fullmatch(r"container_of\((.*?),\w+,\w+\)", init) or re.fullmatch(r"\(\w+\*\)(.*)", init)
+            if m:
+                init = m.group(1)
+                continue
+            init = init.strip("()")
+            if init == p0:
+                return True
+            # a local that is itself the device (vdev = VIRTIO_DEVICE(dev); s = container_of(vdev, ...))
+            return init != name and init in fn.locals and self._names_device(fn, init)
+
+    def _unalias(self, text: str, fn: Function) -> str:
+        """Variables of ``fn`` that only name a member of another
+        (``VGACommonState *s = &d->vga;``) replaced by that member."""
+        for name, local in fn.locals.items():
+            lines = self.source(local.loc.file)
+            if not lines or not 0 < local.loc.line <= len(lines):
+                continue
+            m = _ADDR_DECL_RE.match(lines[local.loc.line - 1])
+            if m and m.group(1) == name and re.search(rf"\b{name}\b", text):
+                text = _simplify(re.sub(rf"(?<![\w>.]){name}\b", f"(&{m.group(2)}->{m.group(3)})", text),
+                                 fn, self)
+        return text
+
+    def resource_in(self, dev: DeviceType, fn: Function, op: Op, ops: List) -> str:
+        """The resource of ``op`` as ``fn`` names it: the acquiring text,
+        composed up to the hook and placed in ``fn``; else built from the
+        access path."""
+        text = self.acquired_text(op)
+        top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
+        if text and top is not None:
+            composed = self.composed(op.event, text)
+            if composed is not None:
+                return self.place(composed, top, fn, ops)
+        assert op.path is not None
+        site = op.event.site
+        if site.callee and site.callee.startswith("DEFINE_PROP"):
+            # an array property: DEFINE_PROP_ARRAY("name", FooState, n, field, ...) names the state type
+            lines = self.lines(site.loc.file)
+            m = re.search(r"DEFINE_PROP_\w+\(\s*\"[^\"]*\"\s*,\s*(\w+)\s*,", lines[site.loc.line - 1])
+            if m and op.path.root == SELF and op.path.steps and all(o in ("->", ".") for o, _ in op.path.steps):
+                typ = f"{m.group(1)} *"
+                # the name the tree gives a variable of that type (``n`` for VirtIONet)
+                names = Counter(n for f2 in self.program.functions.values() if f2.file == site.loc.file
+                                for n, l in f2.locals.items() if _norm_type(l.type) == typ)
+                var = names.most_common(1)[0][0] if names else "s"
+                holder = Function(name="", loc=site.loc, end_line=0, static=True, params=(Param(var, typ),))
+                tail = "".join(("->" if i == 0 else o) + n for i, (o, n) in enumerate(op.path.steps))
+                return self.place(var + tail, holder, fn, ops)
+        return self.expr_in(dev, fn, op.path, ops)
+
+    # -- the release call ----------------------------------------------------
+    def release_shape(self, function: str) -> Optional[Tuple[int, Tuple[int, ...]]]:
+        """(number of arguments, indexes of those wrapped in ``OBJECT()``)
+        of the tree's calls of ``function``, the most common form."""
+        if function in self._release_shapes:
+            return self._release_shapes[function]
+        counts: Counter = Counter()
+        for key in self.program.functions:
+            fn = self.program.functions[key]
+            for site in fn.calls:
+                if site.callee == function:
+                    wrapped = tuple(i for i, a in enumerate(site.args) if (a.text or "").startswith("OBJECT("))
+                    counts[(len(site.args), wrapped)] += 1
+        shape = counts.most_common(1)[0][0] if counts else None
+        self._release_shapes[function] = shape
+        return shape
+
+    def release_call(self, dev: DeviceType, fn: Function, op: Op, ops: List) -> Tuple[str, str]:
+        """(statement, release function) releasing ``op``'s resource in
+        ``fn``."""
+        fam = self.api.families.get(op.family)
+        if fam is None:
+            raise NoFix(f"no API family '{op.family}'")
+        if op.path is None:
+            raise NoFix(f"the handle {op.event.site.callee}() returns is not kept: nothing names it to release it")
+        names = fam.fix_releases(op.path)
+        if not names:
+            if fam.release_names():
+                raise NoFix(f"{', '.join(n + '()' for n in fam.release_names())} would free a struct "
+                            f"the device embeds ({op.path})")
+            raise NoFix(f"the API family '{op.family}' has no release call")
+        reasons = []
+        for name in names:
+            call = self.api.lookup(name, op.family, "release")
+            if call is None or call.resource < 0:
+                continue
+            try:
+                return self._call_text(dev, fn, op, call, ops), name
+            except NoFix as exc:
+                reasons.append(str(exc))
+        raise NoFix(reasons[0] if reasons else f"no release of '{op.family}' takes the resource as an argument")
+
+    def _sites_of(self, function: str) -> List[Tuple[Function, CallSite]]:
+        if not hasattr(self, "_sites"):
+            self._sites: Dict[str, List[Tuple[Function, CallSite]]] = {}
+            for fn in self.program.functions.values():
+                for site in fn.calls:
+                    if site.callee:
+                        self._sites.setdefault(site.callee, []).append((fn, site))
+        return self._sites.get(function, [])
+
+    def arg_map(self, acquire: str, release: str, nargs: int) -> Dict[int, int]:
+        """release argument -> acquire argument with the same text, as the
+        tree's own pairs show it (``vmstate_register(VMSTATE_IF(dev), -1,
+        &vmstate_foo, s)`` is undone by ``vmstate_unregister(VMSTATE_IF(dev),
+        &vmstate_foo, s)``): learnt from files that make both calls."""
+        key = (acquire, release, nargs)
+        if not hasattr(self, "_arg_maps"):
+            self._arg_maps: Dict[Tuple[str, str, int], Dict[int, int]] = {}
+        if key in self._arg_maps:
+            return self._arg_maps[key]
+        acq_by_file: Dict[str, List[CallSite]] = {}
+        for fn, site in self._sites_of(acquire):
+            acq_by_file.setdefault(fn.file, []).append(site)
+        votes: Dict[int, Counter] = {}
+        for fn, rel in self._sites_of(release):
+            if len(rel.args) != nargs:
+                continue
+            for acq in acq_by_file.get(fn.file, ()):
+                texts = [_squash(a.text) for a in acq.args]
+                for j, r in enumerate(rel.args):
+                    t = _squash(r.text)
+                    if t and t in texts:
+                        votes.setdefault(j, Counter())[texts.index(t)] += 1
+        out = {j: c.most_common(1)[0][0] for j, c in votes.items()}
+        if not out:
+            # no pair in the analysed files: the prototypes' parameter names
+            # (vmstate_register(obj, instance_id, vmsd, opaque) and
+            # vmstate_unregister(obj, vmsd, opaque))
+            acq_names = self.param_names(acquire)
+            rel_names = self.param_names(release)
+            if acq_names and rel_names and len(rel_names) == nargs:
+                out = {j: acq_names.index(n) for j, n in enumerate(rel_names) if n in acq_names}
+        self._arg_maps[key] = out
+        return out
+
+    def param_names(self, function: str) -> Optional[List[str]]:
+        """The parameter names of ``function``'s prototype in the tree's
+        headers."""
+        for header in self.headers:
+            lines = self.source(header)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*)\)\s*[;{{]", text)
+            if m:
+                names = []
+                for param in m.group(1).split(","):
+                    idm = re.search(r"(\w+)\s*(\[\s*\w*\s*\])?\s*$", param.strip())
+                    if not idm:
+                        return None
+                    names.append(idm.group(1))
+                return names
+        return None
+
+    def arity(self, function: str, family: str) -> Optional[int]:
+        """How many arguments ``function`` takes, from its prototype in the
+        family's header (include/<header>)."""
+        known = self.facts.tables.get("fixes", {}).get("library_arity", {})
+        if function in known:
+            return int(known[function])
+        fam = self.api.families.get(family)
+        if fam is None:
+            return None
+        own = [f"include/{h}" for h in (fam.header,) + tuple(fam.old_headers) if h]
+        for header in own + [h for h in self.headers if h not in own]:
+            lines = self.source(header)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*[;{{]", text)
+            if m:
+                params = m.group(1).strip()
+                if params in ("", "void"):
+                    return 0
+                depth, commas = 0, 0
+                for ch in params:
+                    depth += ch == "("
+                    depth -= ch == ")"
+                    commas += ch == "," and depth == 0
+                return commas + 1
+        return None
+
+    def _call_text(self, dev: DeviceType, fn: Function, op: Op, call: ApiCall, ops: List) -> str:
+        shape = self.release_shape(call.function)
+        declared = self.arity(call.function, op.family)
+        if shape is not None and declared is not None and shape[0] != declared:
+            shape = None
+        if shape is None and declared is None:
+            raise NoFix(f"neither a prototype in the family's header nor a call in the tree shows "
+                        f"how {call.function}() is called")
+        nargs = shape[0] if shape else declared
+        wrapped = shape[1] if shape else ()
+        args: List[Optional[str]] = [None] * nargs
+        if call.resource >= nargs:
+            raise NoFix(f"the tree never calls {call.function}() with the resource")
+        path = op.path
+        assert path is not None
+        want_address = path.address_of
+        res = self.resource_in(dev, fn, op, ops)
+        args[call.resource] = f"OBJECT({res})" if call.resource in wrapped else res
+        if call.container is not None and call.container < nargs:
+            if op.container is None:
+                raise NoFix("the container it was mapped into is not known")
+            acq = self.api.lookup(op.event.site.callee, op.family, "acquire")
+            src = self.program.functions.get(op.event.function)
+            text = None
+            top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
+            if acq is not None and acq.container is not None and src is not None and top is not None \
+                    and acq.container < len(op.event.site.args):
+                composed = self.composed(op.event, op.event.site.args[acq.container].text or "")
+                if composed is not None:
+                    try:
+                        text = self.place(composed, top, fn, ops)
+                    except NoFix:
+                        text = None
+            args[call.container] = text if text is not None else self.container_text(dev, fn, op.container, ops)
+        if any(a is None for a in args):
+            # the other arguments: those of the acquiring call that the tree's
+            # own pairs pass again to the release
+            mapping = self.arg_map(op.event.site.callee or "", call.function, nargs)
+            top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
+            for j in range(nargs):
+                if args[j] is not None or j not in mapping or top is None:
+                    continue
+                i = mapping[j]
+                if i >= len(op.event.site.args):
+                    continue
+                if op.event.site.args[i].is_null:
+                    args[j] = "NULL"
+                    continue
+                composed = self.composed(op.event, op.event.site.args[i].text or "")
+                if composed is not None:
+                    args[j] = self.place(composed, top, fn, ops)
+        if any(a is None for a in args):
+            raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
+        return f"{call.function}({', '.join(a for a in args if a is not None)});"
+
+    def container_text(self, dev: DeviceType, fn: Function, path: AccessPath, ops: List) -> str:
+        kind = path.root_kind
+        if kind == "call" and not path.steps:
+            called = path.root.split(":", 1)[1]
+            shape = self.release_shape(called)
+            if shape is not None and shape[0] == 0:
+                return called + "()"
+            raise NoFix(f"the container is the result of {path.root.split(':', 1)[1]}(), whose arguments "
+                        f"cannot be named in {fn.name}()")
+        if kind == "global" and not path.steps:
+            return ("&" if path.address_of else "") + path.root.split(":", 1)[1]
+        if path.root == SELF:
+            return self.expr_in(dev, fn, path, ops)
+        raise NoFix(f"the container {path} cannot be named in {fn.name}()")
+
+    # -- finding the model behind a finding -------------------------------------
+    def device(self, f: Finding) -> DeviceType:
+        dev = self.program.types.get(f.device)
+        if dev is None:
+            raise NoFix("not about a device type's state")
+        return dev
+
+    def op_of(self, f: Finding, dev: DeviceType, role: str) -> Op:
+        device = self.facts.device(dev)
+        phases = [f.hook] + [p for p in device.ops if p != f.hook]
+        for phase in phases:
+            for op in device.ops.get(phase, ()):
+                if op.role == role and op.event.site.loc == f.loc and _describe(op) == f.resource:
+                    return op
+        raise NoFix("the call behind the finding is not in the model any more")
+
+    def event_of(self, f: Finding, dev: DeviceType) -> Event:
+        for ev in self.program.events(dev, f.hook):
+            if ev.site.loc == f.loc:
+                return ev
+        raise NoFix("the call behind the finding is not in the model any more")
+
+    # -- hooks -----------------------------------------------------------------
+    def acquiring_ref(self, dev: DeviceType, ev: Event, phase: str) -> HookRef:
+        """The hook the acquisition is made under: of the type's hooks for
+        ``phase`` on the call chain, the deepest (a bus core's realize
+        calls the device's own ``init`` hook: that one is the device's)."""
+        refs = dev.hooks.get(phase, [])
+        chain = [fr[0] for fr in ev.frames] or [ev.function]
+        for key in reversed(chain):
+            for r in refs:
+                if r.function == key and r.function[0] not in self.program.core_files:
+                    return r
+        top = chain[0]
+        for r in refs:
+            if r.function == top:
+                return r
+        if refs:
+            return refs[0]
+        raise NoFix(f"{dev.name} has no {phase} hook")
+
+    def partner_field(self, bound_by: str, phase: str) -> str:
+        cls = bound_by.split(".", 1)[0]
+        for key, ph in sorted(self.phase_of.items()):
+            if ph == phase and key.startswith(cls + "."):
+                return key
+        raise NoFix(f"no {phase} hook field is known for {cls}")
+
+    def hook_function(self, dev: DeviceType, acquiring: HookRef, phase: str,
+                      ops: List, acquired_in: Optional[FunctionKey] = None) -> Tuple[Function, Optional[NewHook]]:
+        """The function of the device's own ``phase`` hook, or a new one
+        (with its binding) when the device has none."""
+        program = self.program
+        if phase == "instance_finalize":
+            owner = program.types.get(acquiring.owner or dev.name, dev)
+            rec = owner.record
+            if rec.instance_finalize:
+                key = program._resolve_for(owner, rec.instance_finalize)
+                if key is None:
+                    raise NoFix(f"{rec.instance_finalize}() could not be parsed")
+                return program.functions[key], None
+            return self.new_finalize(owner, acquiring), None
+        bound = self.partner_field(acquiring.bound_by, phase)
+        for r in dev.hooks.get(phase, ()):
+            if r.bound_by == bound and (r.owner == acquiring.owner or r.owner == dev.name):
+                if r.function[0] in program.core_files:
+                    break
+                return program.functions[r.function], None
+        for r in dev.hooks.get(phase, ()):
+            if r.bound_by == bound and r.function[0] not in program.core_files:
+                if acquired_in is not None and r.function[0] == acquired_in[0]:
+                    # a base type's helper acquires it, the base's hook releases it
+                    return program.functions[r.function], None
+                raise NoFix(f"{dev.name}'s {bound} hook {r.function[1]}() is bound by {r.owner}, "
+                            f"not by the type that acquires it")
+        return self.new_class_hook(dev, acquiring, bound), None
+
+    def new_class_hook(self, dev: DeviceType, acquiring: HookRef, bound: str) -> Function:
+        """A new ``void foo_exit(PCIDevice *dev)``-style hook bound beside
+        the realize binding; returned as a stand-in Function (no calls)."""
+        program = self.program
+        realize = program.functions.get(acquiring.function)
+        if realize is None or not realize.params:
+            raise NoFix("the realize hook cannot be read")
+        field = bound.split(".", 1)[1]
+        rfield = acquiring.bound_by.split(".", 1)[1]
+        if realize.file != acquiring.loc.file:
+            raise NoFix("the realize hook is bound in another file than it is defined")
+        lines = self.lines(acquiring.loc.file)
+        bline = lines[acquiring.loc.line - 1]
+        m = re.match(rf"^(\s*)(\w+)\s*(->|\.)\s*{re.escape(rfield)}\s*=\s*{re.escape(realize.name)}\s*;\s*$", bline)
+        if not m:
+            raise NoFix(f"the {rfield} hook is not bound by a plain assignment "
+                        "(device_class_set_parent_realize() or a table)")
+        if realize.name.endswith(rfield):
+            name = realize.name[:-len(rfield)] + field
+        elif f"_{rfield}" in realize.name:   # qxl_realize_primary -> qxl_exit_primary
+            head, _, tail = realize.name.rpartition(f"_{rfield}")
+            name = f"{head}_{field}{tail}"
+        else:
+            name = f"{realize.name}_{field}"
+        if program.resolve(realize.file, name) is not None or name in self._names_in(realize.file):
+            raise NoFix(f"a function {name}() exists already")
+        p0 = realize.params[0]
+        sig = f"static void {name}({_decl(p0.type, p0.name)})"
+        binding = f"{m.group(1)}{m.group(2)}{m.group(3)}{field} = {name};\n"
+        hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1, binding,
+                       "unrealize")
+        return _Pending(hook, realize)
+
+    def new_finalize(self, owner: DeviceType, acquiring: HookRef) -> Function:
+        program = self.program
+        rec = owner.record
+        if rec.registered_by:
+            raise NoFix(f"{owner.name}'s TypeInfo is built by {rec.registered_by}")
+        file = owner.file
+        lines = self.lines(file)
+        anchor_fn = None
+        realize = program.functions.get(acquiring.function)
+        for cand in (rec.instance_init, realize.name if realize is not None else None, rec.class_init):
+            key = program.resolve(file, cand) if cand else None
+            if key is not None and key[0] == file:
+                fn = program.functions[key]
+                if fn.end_line < rec.loc.line:
+                    anchor_fn = fn
+                    break
+        if anchor_fn is None:
+            raise NoFix("no function before the TypeInfo to place instance_finalize after")
+        # named after the type's own functions: foo_init / foo_class_init -> foo_finalize
+        base = None
+        for cand in (rec.instance_init, rec.class_init, anchor_fn.name):
+            for suffix in ("_instance_init", "_class_init", "_initfn", "_init", "_realize", "_unrealize",
+                           "_exit"):
+                if cand and cand.endswith(suffix):
+                    base = cand[:-len(suffix)]
+                    break
+            if base:
+                break
+        base = base or anchor_fn.name
+        name = f"{base}_finalize"
+        if program.resolve(file, name) is not None or name in self._names_in(file):
+            raise NoFix(f"a function {name}() exists already")
+        # the TypeInfo's lines: from its line to the closing "};"
+        at = None
+        end = None
+        for i in range(rec.loc.line, min(len(lines), rec.loc.line + 40) + 1):
+            t = lines[i - 1]
+            if re.match(r"^\s*\.(instance_init|instance_size|parent)\s*=", t):
+                if at is None or "instance_init" in t or ("instance_size" in t and "instance_init" not in lines[at - 1]):
+                    at = i
+            if t.strip().startswith("}"):
+                end = i
+                break
+        if at is None or end is None:
+            raise NoFix(f"cannot find the fields of {owner.name}'s TypeInfo")
+        ind = self.indent_of(file, at)
+        # the field after which to bind: keep going to the end of a multi-line value
+        while not lines[at - 1].rstrip().endswith(",") and at < end - 1:
+            at += 1
+        binding = f"{ind}.instance_finalize = {name},\n"
+        sig = f"static void {name}(Object *obj)"
+        hook = NewHook(file, name, self.closing_brace(anchor_fn), sig, "", (), at + 1, binding, "instance_finalize")
+        return _Pending(hook, None)
+
+    def _names_in(self, file: str) -> set:
+        text = "\n".join(self.lines(file))
+        return set(re.findall(r"\b(\w+)\s*\(", text))
+
+    def place_in(self, fn: Function, family: str, statement: str, ops: List, order: Tuple = ()) -> None:
+        """Insert ``statement`` in the existing function ``fn``: after its
+        last top-level release of the same family, before its first
+        top-level release that frees memory (unmap and unregister before
+        freeing), else at the end (before a final ``return;``)."""
+        if isinstance(fn, _Pending):
+            fn.body.append(wrap(INDENT, statement))
+            return
+        lines = self.lines(fn.loc.file)
+        frees = self.api.with_trait("heap")
+        after = None
+        before = None
+        new_frees = family in frees
+        for site in sorted(fn.calls, key=lambda s: (s.loc.line, s.loc.col)):
+            if site.loc.col != len(INDENT) + 1 or not site.discarded:
+                continue
+            fams = {fam for fam, call in self.api.by_function.get(site.callee or "", ()) if call.role == "release"}
+            if not fams:
+                continue
+            try:
+                start, end = self.whole_statement(site)
+            except NoFix:
+                continue
+            if family in fams:
+                after = end
+            elif fams & frees and not new_frees and before is None:
+                before = start
+        if after is not None and (before is None or after < before):
+            line = after + 1
+        elif before is not None:
+            line = before
+        else:
+            line = self.closing_brace(fn)
+            if line > 1 and lines[line - 2].strip() == "return;":
+                line -= 1
+        ops.append(Insert(fn.loc.file, line, wrap(INDENT, statement), order))
+
+    # -- the fix patterns --------------------------------------------------------
+    def _beside(self, dev: DeviceType, fn: Function, op: Op, phase: str) -> Optional[Tuple[str, str, int, str]]:
+        """When ``fn`` already disarms or releases the same resource
+        (``timer_del(st->buft)`` in a loop over the streams), the release
+        goes right after that call, with its expression and indentation:
+        (statement, release, line, indentation)."""
+        key = op.key
+        if key is None:
+            return None
+        fam = self.api.families.get(op.family)
+        if fam is None:
+            return None
+        for ev in self.program.events(dev, phase):
+            if ev.function != (fn.file, fn.name) or ev.site.loc.file != fn.file:
+                continue
+            for other in self.api.effects(ev):
+                if other.family != op.family or other.key != key or other.role not in ("disarm", "release"):
+                    continue
+                call = self.api.lookup(ev.site.callee, op.family, other.role)
+                if call is None or not 0 <= call.resource < len(ev.site.args):
+                    continue
+                names = fam.fix_releases(op.path)
+                if not names:
+                    return None
+                rel = self.api.lookup(names[0], op.family, "release")
+                if rel is None or rel.resource < 0 or rel.container is not None:
+                    return None
+                shape = self.release_shape(names[0])
+                if (shape[0] if shape else self.arity(names[0], op.family)) != 1:
+                    return None
+                try:
+                    start, end = self.whole_statement(ev.site)
+                except NoFix:
+                    return None
+                if not self.written_so(ev.site, ev.site.args[call.resource].text or ""):
+                    return None
+                return (f"{names[0]}({ev.site.args[call.resource].text});", names[0], end + 1,
+                        self.indent_of(fn.file, start))
+        return None
+
+    def _missing_release(self, f: Finding, also: Sequence[str] = ()) -> List[Candidate]:
+        """Release in the device's hook; ``also``: other device types that
+        reach the same acquisition (a helper shared by two devices) and
+        need the release in their own hooks too."""
+        out = self._missing_release_of(f, f.device)
+        if not also:
+            return out
+        extra: List = []
+        for name in also:
+            if name == f.device:
+                continue
+            extra.extend(self._missing_release_of(dataclasses.replace(f, device=name), name)[0].fix.ops)
+        merged = []
+        for c in out:
+            fix = c.fix
+            merged.append(Candidate(Fix(fix.fingerprint, fix.description + f" (and in the hooks of "
+                                        f"{', '.join(n for n in also if n != f.device)})", fix.subject,
+                                        fix.reason, fix.ops + tuple(extra)), c.how + " (several devices)"))
+        return merged
+
+    def _missing_release_of(self, f: Finding, name: str) -> List[Candidate]:
+        dev = self.program.types.get(name)
+        if dev is None:
+            raise NoFix("not about a device type's state")
+        try:
+            op = self.op_of(f, dev, "acquire")
+        except NoFix:
+            # a mapping kept by a family the leak rules do not track
+            op = self._mapping_op(self.event_of(f, dev))
+        ev = op.event
+        acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
+        ref = None
+        if f.hook == "runtime":
+            # acquired by a hook the realized device runs (a bus's command
+            # hook): that hook's class binds the unrealize to release it in
+            chain = {fr[0] for fr in ev.frames}
+            ref = next((r for r in dev.hooks.get("runtime", ()) if r.function in chain
+                        and r.function[0] not in self.program.core_files), None)
+        if ref is None:
+            ref = self.acquiring_ref(dev, ev, acquiring_phase)
+        phases = [p for p in (f.expected_phases or ("unrealize",)) if p in ("unrealize", "instance_finalize")]
+        if acquiring_phase == "instance_init":
+            phases = ["instance_finalize"]
+        elif (ev.site.callee or "").startswith("DEFINE_PROP") and "instance_finalize" in phases:
+            # set before realize, for the object's life: freed with the object
+            phases = ["instance_finalize"] + [p for p in phases if p != "instance_finalize"]
+        refs = [ref]
+        if ref.phase == "runtime":
+            # a generic runtime hook (DeviceClass reset): the realize hook's
+            # class may be the one with the device's own unrealize
+            try:
+                refs.append(self.acquiring_ref(dev, ev, "realize"))
+            except NoFix:
+                pass
+        out: List[Candidate] = []
+        reasons: List[str] = []
+        for phase in phases:
+            for r in refs:
+                try:
+                    out.append(self._release_in(f, dev, r, op, phase))
+                    break
+                except NoFix as exc:
+                    reasons.append(str(exc))
+        if not out:
+            raise NoFix(reasons[0] if reasons else "no phase to release it in")
+        return out
+
+    def _mapping_op(self, ev: Event) -> Op:
+        for op in self.api.effects(ev):
+            if op.role == "acquire":
+                return op
+        for fam, call in self.api.by_function.get(ev.site.callee or "", ()):
+            if call.role == "acquire":
+                path = ev.arg_path(call.resource)
+                cont = ev.arg_path(call.container) if call.container is not None else None
+                return Op("acquire", fam, path, ev, call.attrs, cont)
+        raise NoFix("the mapping call is not in the API table")
+
+    def _release_in(self, f: Finding, dev: DeviceType, ref: HookRef, op: Op, phase: str) -> Candidate:
+        ops: List = []
+        fn, _ = self.hook_function(dev, ref, phase, ops, op.event.function)
+        beside = None if isinstance(fn, _Pending) else self._beside(dev, fn, op, phase)
+        if beside is not None:
+            stmt, name, at, ind = beside
+            ops.append(Insert(fn.loc.file, at, wrap(ind, stmt)))
+            where = f"{fn.name}() ({phase}), after the call that stops it"
+            fname = fn.name
+        elif isinstance(fn, _Pending):
+            ops_local: List = []
+            stmt, name = self.release_call(dev, fn, op, ops_local)
+            fn.body.append(wrap(INDENT, stmt))
+            hook = fn.hook
+            decl = "".join(fn.decls)
+            hook = NewHook(hook.file, hook.name, hook.after, hook.signature, decl, tuple(fn.body),
+                           hook.binding_line, hook.binding, phase)
+            ops = [hook]
+            where = f"a new {phase} hook {hook.name}()"
+            fname = hook.name
+        else:
+            stmt, name = self.release_call(dev, fn, op, ops)
+            self.place_in(fn, op.family, stmt, ops)
+            where = f"{fn.name}() ({phase})"
+            fname = fn.name
+        desc = f"add {stmt} to {where}"
+        what = _subject_what(op.path, name)
+        subject = f"{_subject_dir(fn.loc.file if not isinstance(fn, _Pending) else fn.hook.file)}: " \
+                  f"{what} on {'unrealize' if phase == 'unrealize' else 'finalize'}"
+        made = "" if where.endswith(")") and not where.startswith("a new") else ", created for it"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                  f"\n\nRelease it with {name}() in {where}{made if where.startswith('a new') else ''}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"release in {phase}"
+                         + (" (new hook)" if ops and isinstance(ops[0], NewHook) else ""))
+
+    def _error_exit(self, f: Finding, more_exits: Sequence[int] = ()) -> List[Candidate]:
+        """Release before the error exit the finding names, and before
+        ``more_exits`` (lines of other exits that leave it behind: the
+        re-check finds them one by one)."""
+        exit_rel = next((r for r in f.related if r.role == "error-exit"), None)
+        if exit_rel is None:
+            raise NoFix("the error exit is not known")
+        out: List[Candidate] = []
+        reasons: List[str] = []
+        for choice in range(MAX_LABELS):
+            ops: List = []
+            cand = None
+            try:
+                for ret in [exit_rel.loc.line] + [l for l in more_exits if l != exit_rel.loc.line]:
+                    cand = self._error_exit_at(f, exit_rel.loc.file, ret, ops, choice if ret == exit_rel.loc.line else 0)
+            except _NoMoreLabels:
+                break
+            except NoFix as exc:
+                reasons.append(str(exc))
+                break
+            assert cand is not None
+            if more_exits:
+                fix = cand.fix
+                cand = Candidate(Fix(fix.fingerprint, fix.description + f" and {len(more_exits)} other error exit"
+                                     + ("s" if len(more_exits) > 1 else ""), fix.subject, fix.reason, tuple(ops)),
+                                 cand.how + " (several exits)")
+            out.append(cand)
+        if not out:
+            raise NoFix(reasons[0] if reasons else "no place to release it on the error path")
+        return out
+
+    def _error_exit_at(self, f: Finding, file: str, ret: int, ops: List, choice: int = 0) -> Candidate:
+        fkey = (file, f.function)
+        fn = self.program.functions.get(fkey)
+        if fn is None:
+            raise NoFix(f"{f.function}() is not in the model")
+        if not f.device:
+            raise NoFix("a local object: its release depends on how the function hands it on")
+        dev = self.device(f)
+        op = self.op_of(f, dev, "acquire")
+        lines = self.lines(fn.loc.file)
+        if not fn.loc.line < ret <= max(fn.end_line, ret):
+            raise NoFix("the error exit is outside the function")
+        if choice:
+            raise _NoMoreLabels()
+        is_return = bool(re.match(r"^\s*return\b", lines[ret - 1]))
+        labels = _labels_above(lines, ret if is_return else self.closing_brace(fn) - 1, fn.loc.line, is_return)
+        if not labels and not is_return:
+            raise NoFix("the error exit is not a return statement of its own")
+        prev = lines[ret - 2].rstrip()
+        if not labels and re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the error exit is the body of an if without braces")
+        label = ""
+        if labels:
+            kind, label, label_line, retarget = self._label_plan(fn, lines, op)
+        stmt, name = self.release_call(dev, fn, op, ops)
+        if label and kind == "reuse":
+            # the label only paths that acquired it reach: released first,
+            # as it was acquired last
+            ops.append(Insert(fn.loc.file, label_line + 1, wrap(INDENT, stmt), (-op.event.site.loc.line,)))
+            where = f"under the cleanup label '{label}'"
+        elif label:
+            # earlier paths reach the label too: a new label before it for
+            # the paths that acquired it, their gotos sent there
+            new = self._new_label(fn, lines, op)
+            lab_ind = lines[label_line - 1][:len(lines[label_line - 1]) - len(lines[label_line - 1].lstrip())]
+            ops.append(Insert(fn.loc.file, label_line, f"{lab_ind}{new}:\n" + wrap(INDENT, stmt),
+                              (-op.event.site.loc.line,)))
+            for i in retarget:
+                ops.append(Delete(fn.loc.file, i, i))
+                ops.append(Insert(fn.loc.file, i, re.sub(rf"\bgoto\s+{label}\s*;", f"goto {new};",
+                                                         lines[i - 1]) + "\n", (0,)))
+            where = f"under a new cleanup label '{new}' before '{label}'"
+        else:
+            ops.append(Insert(fn.loc.file, ret, wrap(self.indent_of(fn.loc.file, ret), stmt),
+                              (-op.event.site.loc.line,)))
+            where = f"before the error exit at line {ret}"
+        desc = f"add {stmt} {where}"
+        subject = f"{_subject_dir(fn.loc.file)}: {_subject_what(op.path, name)} on realize error"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                  f"\n\nRelease it with {name}() {where}"
+                  f"{'; releases added at one exit are in reverse order of acquisition' if not label else ''}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         "release on the error path" + (" (cleanup label)" if label else ""))
+
+    def _label_plan(self, fn: Function, lines: List[str], op: Op) -> Tuple[str, str, int, List[int]]:
+        """How the cleanup labels of ``fn`` can release ``op``'s resource:
+        the label L every ``goto`` after the acquisition (and after the
+        check of the acquisition itself, whose failure undoes its own work)
+        jumps to; ("reuse", L, line, []) when no earlier goto reaches L,
+        else ("new", L, line, the gotos to send to a new label)."""
+        top = op.event.frames[0] if op.event.frames else None
+        acq = fn.calls[top[1]].loc.line if top and top[0] == (fn.file, fn.name) and top[1] < len(fn.calls) \
+            else op.event.site.loc.line
+        close = self.closing_brace(fn)
+        start = acq
+        if not lines[acq - 1].strip().startswith("if"):
+            end = self.statement_end(fn.file, acq)
+            start = end + 1
+            while start < close and not lines[start - 1].strip():
+                start += 1
+            cond = lines[start - 1].strip()
+            m = re.match(r"^\s*([\w\->.\[\]]+)\s*=[^=]", lines[acq - 1])
+            tests_it = (m is not None and re.search(rf"(?<![\w>.]){re.escape(m.group(1))}(?![\w])", cond)) \
+                or re.match(r"^if\s*\(\s*\*?\s*(errp|err|local_err|error)\s*\)", cond)
+            if not cond.startswith("if") or not tests_it:
+                start = None
+        after = end + 1 if start is None else None
+        if start is not None:   # the check of the acquisition: skip its block
+            depth, k, seen = 0, start, False
+            while k < close:
+                t = _strip_comment(lines[k - 1])
+                depth += t.count("{") - t.count("}")
+                seen = seen or "{" in t
+                if seen and depth <= 0:
+                    break
+                if not seen and t.endswith(";"):
+                    break
+                k += 1
+            after = k + 1
+        gotos = []
+        for i in range(after, close):
+            m = re.search(r"\bgoto\s+(\w+)\s*;", lines[i - 1])
+            if m:
+                gotos.append((i, m.group(1)))
+        targets = {t for _, t in gotos}
+        if len(targets) != 1:
+            raise NoFix("the error paths after the acquisition do not all jump to one cleanup label"
+                        if targets else "no goto after the acquisition leads to the cleanup code")
+        label = targets.pop()
+        label_line = next((i for i in range(after, close) if re.match(rf"^\s?{label}:\s*$", lines[i - 1])), 0)
+        if not label_line:
+            raise NoFix(f"the label '{label}' is not after the acquisition")
+        earlier = any(re.search(rf"\bgoto\s+{label}\s*;", lines[i - 1]) for i in range(fn.loc.line, after))
+        return ("new" if earlier else "reuse", label, label_line, [i for i, _ in gotos])
+
+    def _new_label(self, fn: Function, lines: List[str], op: Op) -> str:
+        base = _subject_resource(op.path) if op.path is not None and op.path.steps else "device"
+        name = f"err_{re.sub(r'[^A-Za-z0-9_]', '_', base)}"
+        body = "\n".join(lines[fn.loc.line - 1:self.closing_brace(fn)])
+        n = 2
+        cand = name
+        while re.search(rf"\b{cand}\b", body):
+            cand = f"{name}{n}"
+            n += 1
+        return cand
+
+    def _misplaced(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        # unparenting a QOM child (a region) in instance_finalize: QOM has
+        # already detached the children, the call goes
+        child_release = any(call.role == "release" and fam in self.api.with_trait("qom-child")
+                            for fam, call in self.api.by_function.get(ev.site.callee or "", ()))
+        drop_only = f.hook == "instance_finalize" and child_release
+        if len(ev.frames) != 1 and not (drop_only and self._finalize_only(ev.function)):
+            raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
+        start, end = self.whole_statement(ev.site)
+        lines = self.lines(ev.site.loc.file)
+        stmt_lines = [_strip_comment(l).strip() for l in lines[start - 1:end]]
+        stmt = " ".join(stmt_lines)
+        ops: List = self.deletion(ev, start, end)
+        if drop_only:
+            desc = f"drop {stmt} from {ev.function[1]}()"
+            subject = f"{_subject_dir(ev.site.loc.file)}: do not unparent {_subject_resource_text(f.resource)} in instance_finalize"
+            reason = (f"{ev.function[1]}() (instance_finalize of {f.device}) calls {ev.site.callee}() on "
+                      f"{f.resource}.  object_finalize() has already deleted the object's properties, "
+                      f"detaching and releasing its children, before instance_finalize runs; memory "
+                      f"regions are destroyed with their owner (docs/devel/memory.rst).\n\n"
+                      f"Drop the call.\n\nFound by lifecheck, rule {f.rule}.")
+            return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "drop the call")]
+        path = next((op.path for op in self.api.effects(ev) if op.role == "release"), None)
+        if path is not None and self.facts.device(dev).resource_matches("unowned-region", path):
+            raise NoFix("the region has no owner: give it one in its memory_region_init*() call")
+        drop = None
+        if child_release and f.hook == "unrealize":
+            # 10.2's memory.rst: a region is destroyed with its owner, never unparented
+            drop = Candidate(Fix(f.fingerprint, f"drop {stmt} from {ev.function[1]}()",
+                                 f"{_subject_dir(ev.site.loc.file)}: do not unparent "
+                                 f"{_subject_resource_text(f.resource)} in unrealize",
+                                 f"{ev.function[1]}() ({f.hook} of {f.device}) unparents {f.resource}, "
+                                 f"which destroys it while in-flight users may still reach it.  A memory "
+                                 f"region is destroyed with its owner when the device is finalized "
+                                 f"(docs/devel/memory.rst, \"Region lifecycle\").\n\nDrop the call."
+                                 f"\n\nFound by lifecheck, rule {f.rule}.", tuple(ops)), "drop the call")
+        try:
+            moved = self._move(f, dev, ev, stmt, ops)
+        except NoFix:
+            if drop is None:
+                raise
+            return [drop]
+        return [moved] + ([drop] if drop is not None else [])
+
+    def _move(self, f: Finding, dev: DeviceType, ev: Event, stmt: str, ops: List) -> Candidate:
+        ops = list(ops)
+        target = "instance_finalize" if f.hook == "unrealize" else "unrealize"
+        ref_phase = "realize"
+        refs = dev.hooks.get(ref_phase) or []
+        own = [r for r in refs if r.function[0] not in self.program.core_files]
+        if target == "instance_finalize":
+            src_ref = next((r for r in dev.hooks.get(f.hook, ()) if r.function == ev.function), None)
+            if src_ref is None:
+                raise NoFix("the hook that makes the call is not the device's own")
+            fn, _ = self.hook_function(dev, src_ref, target, ops)
+        else:
+            if not own:
+                raise NoFix(f"{dev.name} has no realize hook of its own to pair an unrealize with")
+            fn, _ = self.hook_function(dev, own[0], target, ops)
+        src_fn = self.program.functions[ev.function]
+        moved = self._rebase(stmt, src_fn, fn, dev, ops)
+        if isinstance(fn, _Pending):
+            hook = fn.hook
+            m = _LEAD_VAR_RE.match(moved.split("(", 1)[1]) if "(" in moved else None
+            var = self._first_var(moved, src_fn)
+            typ = self.var_type(src_fn, var) if var else None
+            if not typ:
+                raise NoFix("cannot name the device state in the new hook")
+            cast = self.cast_for(typ, [src_fn] + [self.program.functions[r.function] for r in own])
+            p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
+            decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
+            ops.append(NewHook(hook.file, hook.name, hook.after, hook.signature, decl, (wrap(INDENT, moved),),
+                               hook.binding_line, hook.binding, target))
+            where = f"a new {target} hook {hook.name}()"
+        else:
+            fam = next((fam for fam, c in self.api.by_function.get(ev.site.callee or "", ()) if c.role == "release"), "")
+            self.place_in(fn, fam, moved, ops)
+            where = f"{fn.name}() ({target})"
+        desc = f"move {stmt} from {ev.function[1]}() to {where}"
+        subject = f"{_subject_dir(ev.site.loc.file)}: {'free' if target == 'instance_finalize' else 'unmap'} " \
+                  f"{_subject_resource_text(f.resource)} in {'instance_finalize' if target == 'instance_finalize' else 'unrealize'}"
+        why = ("in-flight users (DMA, bounce buffers, other threads) may still reach it after unrealize; "
+               "memory is reclaimed in instance_finalize, when the last reference goes"
+               if target == "instance_finalize" else
+               "the mapping keeps the owner referenced, so instance_finalize may never run, and the guest "
+               "can still reach the region after unplug; subregions are deleted on unrealize")
+        reason = (f"{ev.function[1]}() ({f.hook} of {f.device}) calls {ev.site.callee}() on {f.resource}: "
+                  f"{why} (docs/devel/memory.rst, \"Region lifecycle\").\n\nMove the call to {where}."
+                  f"\n\nFound by lifecheck, rule {f.rule}.")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), f"move to {target}")
+
+    def deletion(self, ev: Event, start: int, end: int) -> List[Delete]:
+        """Delete the statement at lines start-end of ev's function, and
+        the declarations of the state variables only it used (an unused
+        variable breaks a -Werror build), with the blank line after them."""
+        file = ev.site.loc.file
+        out = [Delete(file, start, end)]
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            return out
+        lines = self.lines(file)
+        brace = self.body_start(fn)
+        close = self.closing_brace(fn)
+        decls = {}
+        rest = []
+        for i in range(brace + 1, close):
+            if start <= i <= end:
+                continue
+            m = _CAST_DECL_RE.match(lines[i - 1])
+            if m:
+                decls[i] = m.group(2)
+            else:
+                rest.append(_strip_comment(lines[i - 1]))
+        body = "\n".join(rest)
+        for i, name in sorted(decls.items()):
+            others = "\n".join(_strip_comment(lines[j - 1]) for j in decls if j != i)
+            if not re.search(rf"\b{name}\b", body) and not re.search(rf"\b{name}\b", others):
+                out.append(Delete(file, i, i, name, (brace, close)))
+                if not body.strip() and i + 1 < close and not lines[i].strip() and i + 1 not in decls \
+                        and not start <= i + 1 <= end:
+                    out.append(Delete(file, i + 1, i + 1))
+        return out
+
+    def _finalize_only(self, key: FunctionKey, depth: int = 0) -> bool:
+        """Every call of the helper ``key`` comes, through helpers, from
+        instance_finalize hooks: dropping a call there changes nothing else."""
+        if depth > 4:
+            return False
+        finalizers = self._finalizers()
+        callers = list(self.program.call_graph.predecessors(key)) if key in self.program.call_graph else []
+        if not callers:
+            return False
+        return all(c in finalizers or self._finalize_only(c, depth + 1) for c in callers)
+
+    def _finalizers(self) -> set:
+        if not hasattr(self, "_fin"):
+            self._fin = {r.function for dev in self.program.types.values()
+                         for r in dev.hooks.get("instance_finalize", ())}
+        return self._fin
+
+    def _first_var(self, stmt: str, fn: Function) -> Optional[str]:
+        for name in re.findall(r"\b(\w+)\s*->", stmt):
+            if self.var_type(fn, name):
+                return name
+        return None
+
+    def _rebase(self, stmt: str, src: Function, dst: Function, dev: DeviceType, ops: List) -> str:
+        """``stmt`` (from ``src``) with its state variable renamed to the
+        one ``dst`` has (a declaration added when it has none)."""
+        if isinstance(dst, _Pending):
+            return stmt
+        out = stmt
+        for name in sorted(set(re.findall(r"\b(\w+)\s*->", stmt))):
+            typ = self.var_type(src, name)
+            if typ is None:
+                raise NoFix(f"'{name}' in the moved call is not a variable of {src.name}()")
+            have = [p.name for p in dst.params if _norm_type(p.type) == typ] + \
+                   [n for n, l in dst.locals.items() if _norm_type(l.type) == typ]
+            if have:
+                if have[0] != name:
+                    out = re.sub(rf"\b{name}\s*->", have[0] + "->", out)
+                continue
+            if name in {p.name for p in dst.params} | set(dst.locals):
+                raise NoFix(f"'{name}' means something else in {dst.name}()")
+            cast = self.cast_for(typ, [src, dst])
+            brace = self.body_start(dst)
+            lines = self.lines(dst.loc.file)
+            after = lines[brace].strip() if brace < len(lines) else ""
+            ops.append(Insert(dst.loc.file, brace + 1,
+                              f"{INDENT}{typ.rstrip(' *')} *{name} = {cast}({dst.params[0].name});\n"
+                              f"{'' if after == '' else chr(10)}", (-1,)))
+        return out
+
+    def _second_release(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        top = ev.frames[0][0] if ev.frames else ev.function
+        shared = any(r.function == top and r.owner and r.owner != dev.name
+                     for refs in dev.hooks.values() for r in refs)
+        if shared:
+            # the second release is in a hook an ancestor binds for all its
+            # subtypes (virtio_device_instance_finalize()): the device's own
+            # earlier release is the one to drop
+            first = next((r for r in f.related if r.role == "release"), None)
+            ev = next((e for phase in dev.hooks for e in self.program.events(dev, phase)
+                       if first is not None and e.site.loc == first.loc), None)
+            if ev is None or any(r.function == (ev.frames[0][0] if ev.frames else ev.function)
+                                 and r.owner and r.owner != dev.name for refs in dev.hooks.values() for r in refs):
+                raise NoFix("both releases are in hooks other device types share")
+        first_rel = next((r for r in f.related if r.role == "release"), None)
+        first_ev = next((e for phase in dev.hooks for e in self.program.events(dev, phase)
+                         if first_rel is not None and e.site.loc == first_rel.loc), None)
+        if first_ev is not None:
+            kinds = set()
+            for e in (first_ev, self.event_of(f, dev)):
+                fn = self.program.functions.get(e.function)
+                m = _LEAD_VAR_RE.match(e.site.args[0].text or "") if e.site.args and fn else None
+                if m and fn is not None:
+                    kinds.add(self.var_type(fn, m.group(1)))
+            if len(kinds) > 1 and None not in kinds:
+                raise NoFix(f"the two releases reach the field through different types ({', '.join(sorted(kinds))}): "
+                            "the same field name may be two fields")
+        if len(ev.frames) != 1:
+            raise NoFix(f"the second release is in {ev.function[1]}(), a helper that other code may call too")
+        start, end = self.whole_statement(ev.site)
+        stmt = " ".join(_strip_comment(l).strip() for l in self.lines(ev.site.loc.file)[start - 1:end])
+        first = next((r for r in f.related if r.role == "release"), None)
+        desc = f"drop {stmt} from {ev.function[1]}()"
+        subject = f"{_subject_dir(ev.site.loc.file)}: do not release {_subject_resource_text(f.resource)} twice"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device}): a double "
+                  f"free.\n\nDrop the release in {ev.function[1]}()"
+                  f"{' (the device code; the other release is in a hook its parent type binds for every subtype)' if shared else ''}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(self.deletion(ev, start, end))),
+                          "drop the second release")]
+
+    def _use_after_release(self, f: Finding) -> List[Candidate]:
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        # only a disarm of the very resource released (timer_del() after
+        # timer_free()) is redundant; a release of something inside it
+        # (g_free(s->dev.vqs) after vhost_dev_cleanup(&s->dev)) must move
+        # before the release instead, by hand
+        disarms = [op for op in self.api.effects(ev) if op.role == "disarm" and op.path is not None
+                   and str(op.path) == f.resource]
+        if not disarms:
+            raise NoFix(f"{ev.site.callee}() is not a disarm of {f.resource} itself: the teardown "
+                        "must be reordered by hand")
+        if len(ev.frames) != 1:
+            raise NoFix(f"the use is in {ev.function[1]}(), a helper that other code may call too")
+        start, end = self.whole_statement(ev.site)
+        stmt = " ".join(_strip_comment(l).strip() for l in self.lines(ev.site.loc.file)[start - 1:end])
+        desc = f"drop {stmt}: the earlier release already did it"
+        subject = f"{_subject_dir(ev.site.loc.file)}: do not use {_subject_resource_text(f.resource)} after freeing it"
+        reason = (f"{ev.function[1]}() calls {ev.site.callee}() on {f.resource} after it was released: "
+                  f"a use after free.  The release already stopped it.\n\nDrop the call.\n\n"
+                  f"Found by lifecheck, rule {f.rule}.")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(self.deletion(ev, start, end))),
+                          "drop the use")]
+
+
+class _Pending(Function):
+    """A hook function that does not exist yet: the statements a fix
+    puts in it are collected in ``body``."""
+
+    def __init__(self, hook: NewHook, like: Optional[Function]):
+        params = like.params[:1] if like is not None else (Param("obj", "Object *"),)
+        super().__init__(name=hook.name, loc=like.loc if like is not None else None, end_line=0,
+                         static=True, params=params)
+        self.hook = hook
+        self.body: List[str] = []
+        self.decls: List[str] = []
+        self.device_vars = set()
+
+
+def _squash(text: Optional[str]) -> str:
+    return "".join((text or "").split())
+
+
+def _simplify(text: str, fn: Function, proposer: "Proposer") -> str:
+    """Tidy an expression composed from arguments: ``(&x)->f`` is
+    ``x.f``, ``(&x->a)->f`` is ``x->a.f``, and ``FOO(dev)->f`` is
+    ``s->f`` when ``fn`` declares ``FooState *s = FOO(dev);``."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = re.sub(r"\(\(([^()]*(?:\([^()]*\))?[^()]*)\)\)", r"(\1)", text)
+        # DO_UPCAST(T, f, &x->f) and container_of(&x->f, T, f) are x
+        text = re.sub(r"\(?DO_UPCAST\(\s*\w+\s*,\s*(\w+)\s*,\s*&\s*(\w+)\s*->\s*\1\s*\)\)?", r"\2", text)
+        text = re.sub(r"\(?container_of\(\s*&\s*(\w+)\s*->\s*(\w+)\s*,\s*\w+\s*,\s*\2\s*\)\)?", r"\1", text)
+        text = re.sub(r"\(&\s*([\w\->.\[\]]+)\)->", r"\1.", text)
+        text = re.sub(r"&\(([\w\->.\[\]]+)\)", r"&\1", text)
+        text = re.sub(r"\*\(&([\w\->.\[\]]+)\)", r"\1", text)
+        text = re.sub(r"\(([A-Za-z_][\w]*(?:(?:->|\.)[A-Za-z_]\w*)*)\)(->|\.)", r"\1\2", text)
+    for name, local in fn.locals.items():
+        lines = proposer.source(local.loc.file)
+        if not lines or not 0 < local.loc.line <= len(lines):
+            continue
+        m = _ANY_DECL_RE.match(lines[local.loc.line - 1])
+        if m and m.group(2) == name and not _IDENT_ONLY_RE.match(m.group(3)):
+            init = "".join(m.group(3).split())
+            squashed = "".join(text.split())
+            for form in (f"({init})", init):
+                if form in squashed and not form.startswith("&"):
+                    squashed = squashed.replace(form + "->", name + "->")
+            if "".join(text.split()) != squashed:
+                text = squashed.replace(",", ", ")
+    return text
+
+
+MAX_COLUMNS = 80   # QEMU's style: lines up to 80 columns (checkpatch errors past 90)
+
+
+def wrap(indent: str, stmt: str) -> str:
+    """``stmt`` at ``indent``, its arguments wrapped QEMU-style (aligned
+    after the opening parenthesis) when the line would pass 80 columns."""
+    if len(indent) + len(stmt) <= MAX_COLUMNS or "(" not in stmt:
+        return indent + stmt + "\n"
+    open_at = stmt.index("(")
+    head, inner = stmt[:open_at + 1], stmt[open_at + 1:]
+    if not inner.endswith(");"):
+        return indent + stmt + "\n"
+    inner = inner[:-2]
+    args, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "," and depth == 0:
+            args.append(cur.strip())
+            cur = ""
+            continue
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        cur += ch
+    args.append(cur.strip())
+    pad = " " * (len(indent) + len(head))
+    lines, line = [], indent + head
+    for i, a in enumerate(args):
+        piece = a + (", " if i < len(args) - 1 else ");")
+        if line.strip() and line != indent + head and len(line) + len(piece.rstrip()) > MAX_COLUMNS:
+            lines.append(line.rstrip())
+            line = pad
+        line += piece
+    lines.append(line.rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _strip_comment(text: str) -> str:
+    """A line without a trailing ``/* ... */`` or ``//`` comment."""
+    text = re.sub(r"/\*[^\"]*?\*/\s*$", "", text.rstrip())
+    text = re.sub(r"//[^\"]*$", "", text)
+    return text.rstrip()
+
+
+def _decl(typ: str, name: str) -> str:
+    typ = typ.strip()
+    return f"{typ}{name}" if typ.endswith("*") else f"{typ} {name}"
+
+
+def _labels_above(lines: List[str], line: int, start: int, is_return: bool) -> List[Tuple[str, int]]:
+    """The cleanup labels whose code may lead to the exit at ``line``:
+    for a ``return``, the label of the code it ends (if any); for the end
+    of the function, every label of the function's top level above it,
+    nearest first (which one the leaking path came through is not known:
+    the re-check decides)."""
+    if is_return:
+        one = _label_above(lines, line, start)
+        return [one] if one[0] else []
+    out = []
+    depth = 0
+    for i in range(line, start, -1):
+        t = _strip_comment(lines[i - 1])
+        m = re.match(r"^\s?(\w+):\s*$", t)
+        if m and depth == 0 and m.group(1) != "default":
+            out.append((m.group(1), i))
+        depth += t.count("}") - t.count("{")
+        if depth < 0:
+            break
+    return out[:MAX_LABELS]
+
+
+class _NoMoreLabels(Exception):
+    pass
+
+
+MAX_LABELS = 4
+
+
+def _label_above(lines: List[str], line: int, start: int) -> Tuple[str, int]:
+    """The cleanup label whose code holds ``line`` (a label at column 0
+    with only statements between it and the line), and its line."""
+    for i in range(line, start, -1):
+        t = lines[i - 1]
+        m = re.match(r"^\s?(\w+):\s*$", t)
+        if m and m.group(1) != "default":
+            return m.group(1), i
+        if t.strip() == "}" or t.strip().endswith("{"):
+            return "", 0
+    return "", 0
+
+
+def _describe(op: Op) -> str:
+    if op.path is not None:
+        return str(op.path)
+    return f"the result of {op.event.site.callee}()"
+
+
+def _subject_dir(file: str) -> str:
+    parts = file.split("/")
+    return "/".join(parts[:-1]) if len(parts) > 1 else file
+
+
+def _subject_resource(path: Optional[AccessPath]) -> str:
+    if path is None:
+        return "the handle"
+    return path.steps[-1][1] if path.steps else "the device"
+
+
+def _subject_resource_text(resource: str) -> str:
+    return resource.replace("self.", "", 1).split(".")[-1].split("->")[-1]
+
+
+def _sentence(message: str) -> str:
+    """A finding's message as the first sentence of a commit body."""
+    text = " ".join(message.split()).rstrip(".")
+    if text.startswith("self."):
+        text = "The device's " + text[len("self."):]
+    return text[:1].upper() + text[1:]
+
+
+def _subject_what(path: Optional[AccessPath], release: str) -> str:
+    """``free bg.timer``, ``delete update_irq``, ``call pcie_aer_exit()``
+    (the resource is the device itself): what a patch subject says."""
+    if path is None or not path.steps or any(op not in ("->", ".") for op, _ in path.steps):
+        return f"call {release}()"
+    field = "".join(("" if i == 0 else op) + n for i, (op, n) in enumerate(path.steps))
+    return f"{_verb(release)} {field}"
+
+
+def _verb(release: str) -> str:
+    for words, verb in ((("unref",), "unref"), (("free",), "free"), (("del_subregion",), "unmap"),
+                        (("unregister", "remove"), "unregister"), (("delete", "_del"), "delete"),
+                        (("close",), "close"), (("destroy",), "destroy"),
+                        (("cleanup", "exit", "uninit", "fini"), "clean up")):
+        if any(w in release for w in words):
+            return verb
+    return "release"

@@ -1,0 +1,197 @@
+"""Checked fixes (lifecheck/fix/): every fix proposed on examples/ is
+applied and the tree checked again; hook creation, cleanup-label reuse;
+the ``fix`` command's --diff, --apply and --format patch; SARIF fixes."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from lifecheck.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(EXAMPLES, root)
+    return root
+
+
+def _identities(root: Path, paths=("hw",)):
+    out = root / "check.json"
+    main(["check", "-q", "--show-all", "--no-cache", "-j", "1", "--format", "json", "-o", str(out), "--root", str(root)]
+         + [str(root / p) for p in paths])
+    data = json.loads(out.read_text())
+    out.unlink()
+    return [(f["rule"], f["file"], f["function"], f["resource"]) for f in data["findings"]], data["findings"]
+
+
+def _fix_json(root: Path, *extra):
+    out = root.parent / "fix.json"
+    assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--format", "json", "-o", str(out), "--root", str(root)]
+                + list(extra) + [str(root / "hw")]) == 0
+    return json.loads(out.read_text())
+
+
+def test_every_fix_on_the_examples_passes_a_new_check(tmp_path):
+    """Apply every offered fix at once (--apply), check the tree again:
+    each fixed finding is gone and no finding appears that was not there."""
+    root = _copy(tmp_path)
+    before, _ = _identities(root)
+    rows = _fix_json(root)
+    fixed = [r for r in rows if r["fix"]]
+    assert len(fixed) >= 0.7 * len(rows), [(r["rule"], r["none"]) for r in rows if not r["fix"]]
+    for r in rows:
+        assert r["fix"] or r["none"], r     # a fix, or why there is none
+    assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--apply", "--root", str(root), str(root / "hw")]) == 0
+    after, _ = _identities(root)
+    fixed_keys = {(r["rule"], r["file"], r["resource"]) for r in fixed if r["with_others"]}
+    assert len(fixed_keys) >= len(fixed) - 2
+    for key in after:
+        assert key in before, f"new finding after the fixes: {key}"
+        assert (key[0], key[1], key[3]) not in fixed_keys, f"finding still there after its fix: {key}"
+
+
+def test_the_diff_applies_with_git(tmp_path):
+    root = _copy(tmp_path)
+    diff = tmp_path / "fix.diff"
+    assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--diff", "-o", str(diff), "--root", str(root),
+                 str(root / "hw")]) == 0
+    text = diff.read_text()
+    assert text.startswith("diff --git a/hw/")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "apply", "--check", str(diff)], check=True)
+
+
+def test_patches_are_commit_style(tmp_path):
+    root = _copy(tmp_path)
+    out = tmp_path / "patches"
+    assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--format", "patch", "-o", str(out),
+                 "--signoff", "Ada Lovelace <ada@example.org>", "--root", str(root), str(root / "hw")]) == 0
+    patches = sorted(out.glob("*.patch"))
+    assert patches
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for p in patches:
+        text = p.read_text()
+        subject = next(line for line in text.splitlines() if line.startswith("Subject: "))
+        assert subject.startswith("Subject: [PATCH] hw/"), subject
+        assert "\nSigned-off-by: Ada Lovelace <ada@example.org>\n" in text
+        assert "Found by lifecheck, rule " in text
+        subprocess.run(["git", "-C", str(root), "apply", "--check", str(p)], check=True)
+
+
+def test_a_missing_unrealize_hook_is_created(tmp_path):
+    """tick-counter has no unrealize: the fix creates one after realize and
+    binds it beside the realize binding."""
+    root = _copy(tmp_path)
+    src = root / "hw/timer/tick-counter.c"
+    # only the missing unrealize (the finalize's late deletion is another finding)
+    src.write_text("".join(line for line in src.read_text().splitlines(keepends=True)
+                           if "expect[del-subregion-in-finalize]" not in line))
+    diff = tmp_path / "fix.diff"
+    main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "subregion-not-deleted", "-o", str(diff),
+          "--root", str(root), str(root / "hw/timer/tick-counter.c")])
+    text = diff.read_text()
+    assert "+static void tick_counter_unrealize(DeviceState *dev)\n+{\n" \
+           "+    TickCounterState *s = TICK_COUNTER(dev);\n+\n" \
+           "+    memory_region_del_subregion(get_system_io(), &s->latch);\n+}\n" in text
+    assert "+    dc->unrealize = tick_counter_unrealize;\n" in text
+
+
+def test_a_missing_instance_finalize_is_created_and_bound_in_the_typeinfo(tmp_path):
+    root = _copy(tmp_path)
+    diff = tmp_path / "fix.diff"
+    main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "-o", str(diff), "--root", str(root),
+          str(root / "hw/misc/pci-ringbuf.c")])
+    text = diff.read_text()
+    assert "+static void pci_ringbuf_finalize(Object *obj)\n" in text
+    assert "+    .instance_finalize = pci_ringbuf_finalize,\n" in text
+    assert "-    g_free(s->ring); /* lifecheck: expect[freed-in-unrealize] */\n" in text
+
+
+def test_an_error_exit_reuses_the_cleanup_label(tmp_path):
+    root = _copy(tmp_path)
+    src = root / "hw/misc/pci-watchdog.c"
+    text = src.read_text()
+    old = ("    if (!pci_watchdog_check_config(s, errp)) {\n        return;\n    }\n")
+    assert old in text
+    text = text.replace(old, "    if (!pci_watchdog_check_config(s, errp)) {\n        goto fail;\n    }\n")
+    text = text.replace("    s->irq = pci_allocate_irq(pdev);                /* lifecheck: expect[leak-on-unrealize] */\n}\n",
+                        "    s->irq = pci_allocate_irq(pdev);\n    return;\n\nfail:\n    g_free(s->stats);\n}\n")
+    src.write_text(text)
+    diff = tmp_path / "fix.diff"
+    main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "realize-error-leak", "-o", str(diff),
+          "--root", str(root), str(src)])
+    assert " fail:\n+    timer_free(s->bark);\n     g_free(s->stats);\n" in diff.read_text()
+
+
+def test_an_error_exit_release_goes_before_the_return(tmp_path):
+    root = _copy(tmp_path)
+    diff = tmp_path / "fix.diff"
+    main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "realize-error-leak", "-o", str(diff),
+          "--root", str(root), str(root / "hw/misc/pci-watchdog.c")])
+    assert "     if (!pci_watchdog_check_config(s, errp)) {\n+        timer_free(s->bark);\n         return;\n" \
+        in diff.read_text()
+
+
+def test_no_fix_says_why(tmp_path, capsys):
+    root = _copy(tmp_path)
+    rows = _fix_json(root, "--rule", "init-leak")
+    vm = [r for r in rows if r["resource"] == "vmstate_sensor_hub"]
+    assert vm and vm[0]["fix"] is None and vm[0]["none"]
+
+
+def test_check_fixes_text_hint_and_sarif(tmp_path, capsys):
+    root = _copy(tmp_path)
+    main(["check", "-q", "--no-cache", "-j", "1", "--fixes", "--root", str(root), str(root / "hw/misc")])
+    out = capsys.readouterr().out
+    assert "\n    fix: add qemu_free_irq(s->irq); to pci_watchdog_exit() (unrealize)\n" in out
+    assert "\n    fix: none (" in out
+    sarif = tmp_path / "out.sarif"
+    main(["check", "-q", "--no-cache", "-j", "1", "--fixes", "--format", "sarif", "-o", str(sarif),
+          "--root", str(root), str(root / "hw/misc")])
+    doc = json.loads(sarif.read_text())
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(doc)
+    fixes = [r["fixes"] for r in doc["runs"][0]["results"] if "fixes" in r]
+    assert fixes
+    change = fixes[0][0]["artifactChanges"][0]
+    assert change["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    assert change["replacements"][0]["deletedRegion"]["startLine"] >= 1
+
+
+def test_explain_shows_the_fix_pattern(capsys):
+    main(["explain", "leak-on-unrealize"])
+    out = capsys.readouterr().out
+    assert "\nFix\n" in out and "creates one" in out
+
+
+def test_an_error_exit_gets_a_new_label_when_earlier_paths_share_the_old_one(tmp_path):
+    """A goto before the acquisition reaches 'fail' too: the release gets a
+    label of its own before 'fail', and only the gotos after the
+    acquisition go there."""
+    root = _copy(tmp_path)
+    src = root / "hw/misc/pci-watchdog.c"
+    text = src.read_text()
+    text = text.replace("    s->stats = g_new0(uint64_t, s->nr_stats + 1);   /* lifecheck: ok[leak-on-unrealize] */\n",
+                        "    s->stats = g_new0(uint64_t, s->nr_stats + 1);\n"
+                        "    if (s->nr_stats > 64) {\n        error_setg(errp, \"too many\");\n        goto fail;\n    }\n")
+    text = text.replace("    if (!pci_watchdog_check_config(s, errp)) {\n        return;\n    }\n",
+                        "    if (!pci_watchdog_check_config(s, errp)) {\n        goto fail;\n    }\n")
+    text = text.replace("    s->irq = pci_allocate_irq(pdev);                /* lifecheck: expect[leak-on-unrealize] */\n}\n",
+                        "    s->irq = pci_allocate_irq(pdev);\n    return;\n\nfail:\n    g_free(s->stats);\n}\n")
+    src.write_text(text)
+    diff = tmp_path / "fix.diff"
+    main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "realize-error-leak", "-o", str(diff),
+          "--root", str(root), str(src)])
+    out = diff.read_text()
+    assert "-        goto fail;\n+        goto err_bark;\n" in out
+    assert "+err_bark:\n+    timer_free(s->bark);\n fail:\n" in out
+    assert out.count("goto err_bark;") == 1
