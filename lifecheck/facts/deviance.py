@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..model import LOCAL, AccessPath, CallSite, Function, key_within
-from .errorflow import takes_errp
+from .errorflow import cfg_reachable, takes_errp
 
 # calls that report, log or trace: never releases, never hand-offs
 _QUIET_PREFIXES = ("error_", "warn_", "trace_", "qemu_log", "printf", "fprintf", "g_warning",
@@ -271,7 +271,7 @@ def _carried_edges(cfg, acquiring: Dict[int, int]) -> Dict[Tuple[int, int], Set[
 
     def reaches(a: int, b: int) -> bool:
         if a not in reach:
-            reach[a] = _reachable(cfg, a)
+            reach[a] = cfg_reachable(cfg, a)
         return b in reach[a]
     out: Dict[Tuple[int, int], Set[int]] = {}
     for src, head in back:
@@ -279,14 +279,3 @@ def _carried_edges(cfg, acquiring: Dict[int, int]) -> Dict[Tuple[int, int], Set[
         if inside:
             out[(src, head)] = inside
     return out
-
-
-def _reachable(cfg, start: int) -> Set[int]:
-    seen = {start}
-    todo = [start]
-    while todo:
-        for x in cfg[todo.pop()].succ:
-            if x not in seen:
-                seen.add(x)
-                todo.append(x)
-    return seen

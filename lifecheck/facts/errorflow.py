@@ -216,7 +216,8 @@ def _unwritten_tests(fn: Function) -> Set[str]:
     return out
 
 
-def _reachable(cfg, start: int) -> Set[int]:
+def cfg_reachable(cfg, start: int) -> Set[int]:
+    """The nodes of a control-flow graph reachable from ``start`` (itself included)."""
     seen = {start}
     todo = [start]
     while todo:
@@ -237,7 +238,7 @@ def _drop_loop_released(cfg, leaks, acquired_at, loop_releases):
 
     def reaches(a: int, b: int) -> bool:
         if a not in reach:
-            reach[a] = _reachable(cfg, a)
+            reach[a] = cfg_reachable(cfg, a)
         return b in reach[a]
     exits = {}
     for n, node in enumerate(cfg):
