@@ -107,12 +107,8 @@ def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
         for d in deviant_exits(fn, words, known, (LOCAL,), handoff):
             if len(d.evidence) < cfg.min_evidence or _skipped(facts, cfg, d):
                 continue
-            out.append(_finding(facts, spec, None, fn, d, d.acquire.result and _shown(d.path) or ""))
+            out.append(_finding(facts, spec, None, fn, d, str(d.path)))
     return out
-
-
-def _shown(path: AccessPath) -> str:
-    return str(path)
 
 
 def _finding(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType], fn: Function, d: DeviantExit,
