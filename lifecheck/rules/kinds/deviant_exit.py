@@ -30,7 +30,9 @@ class DeviantExitConfig(RuleConfig):
         "", "how many other error exits must release the value"))
 
 
-def _vocabulary(facts: Facts) -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
+def vocabulary(facts: Facts) -> Tuple[FrozenSet[str], FrozenSet[str], FrozenSet[str]]:
+    """(release verbs of rules/tables/pairing.toml, release calls of
+    rules/api, hand-off words of rules/tables/ownership.toml), once per run."""
     cached = getattr(facts, "_deviance_vocabulary", None)
     if cached is None:
         pairing = Pairing.from_table(facts.tables.get("pairing", {}))
@@ -82,7 +84,7 @@ def _exits_on_params(facts: Facts, key: FunctionKey) -> List[DeviantExit]:
     memo = facts.__dict__.setdefault("_deviant_param_exits", {})
     if key not in memo:
         fn = facts.program.functions.get(key)
-        words, known, handoff = _vocabulary(facts)
+        words, known, handoff = vocabulary(facts)
         roots = tuple(f"{PARAM}:{i}" for i in range(len(fn.params))) if fn is not None else ()
         memo[key] = deviant_exits(fn, words, known, roots, handoff) if roots else []
     return memo[key]
@@ -100,7 +102,7 @@ def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
     """Every function: values held in locals that one error exit leaves
     while the function's other error exits release them."""
     cfg: DeviantExitConfig = spec.config
-    words, known, handoff = _vocabulary(facts)
+    words, known, handoff = vocabulary(facts)
     out = []
     for key in sorted(facts.program.functions):
         fn = facts.program.functions[key]

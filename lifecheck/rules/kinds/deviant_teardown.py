@@ -21,7 +21,7 @@ from ...graph import DeviceType, Event
 from ...model import SELF, key_within
 from ..spec import RuleConfig, RuleSpec, meta
 from .base import Kind, hook_loc, severity
-from .deviant_exit import _vocabulary
+from .deviant_exit import vocabulary
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class DeviantTeardownConfig(RuleConfig):
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg: DeviantTeardownConfig = spec.config
-    words, known, _ = _vocabulary(facts)
+    words, known, _ = vocabulary(facts)
     device = facts.device(dev)
     api = facts.api
     quiet = tuple(facts.tables.get("ownership", {}).get("never_release_prefixes", ())) + ("error_", "trace_")
