@@ -58,6 +58,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
         return []
     # what the teardown releases, by the call that releases it
     released: Dict[str, Set[str]] = {}
+    release_event: Dict[str, Event] = {}   # key -> its first release in teardown
     touched: Set[str] = set()
     for phase in ("unrealize", "instance_finalize", "runtime"):
         for ev in device.events[phase]:
@@ -70,6 +71,7 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             if first is None or first.address_of or not looks_like_release(ev.site.callee or "", words, known):
                 continue
             released.setdefault(first.key(), set()).add(ev.site.callee)
+            release_event.setdefault(first.key(), ev)
     out = []
     share = float(cfg.min_share)
     for callee, keys in sorted(kept.items()):
@@ -84,10 +86,9 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             release_phase = cfg.release_phases[0]
             where = hook_loc(facts.program, dev, release_phase)
-            related = [RelatedLocation(hook_loc(facts.program, dev, ph) or ev.site.loc,
-                                       f"{ph} of {dev.name} releases {len(freed)} other result(s) "
-                                       f"of {callee}() with {', '.join(n + '()' for n in names)}", "evidence")
-                       for ph in cfg.release_phases if hook_loc(facts.program, dev, ph)]
+            related = [RelatedLocation(rel.site.loc, f"{rel.phase} releases {rel.args[0].path}, another "
+                                       f"result of {callee}(), with {rel.site.callee}()", "evidence")
+                       for rel in sorted((release_event[k] for k in freed), key=lambda e: e.site.loc)[:3]]
             if where is None and not related:
                 related.append(RelatedLocation(dev.record.loc, f"{dev.name} has no {release_phase} hook",
                                                "missing-release"))
