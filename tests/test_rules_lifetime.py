@@ -363,6 +363,38 @@ static void foo_finalize(Object *obj)
     assert check_snippet(code, severity=True) == {("double-release", line_of(code, "/* AGAIN */"), "error")}
 
 
+def test_same_name_through_two_struct_types_is_two_fields(check_snippet):
+    # a subtype's own field and its parent's field of the same name have the
+    # same access path (QOM casts are transparent): the struct types the
+    # releases go through tell them apart (vhost-vdpa-device's config and
+    # VirtIODevice's, hw/virtio/virtio.c virtio_device_instance_finalize())
+    code = dev(EMPTY_INIT + """
+typedef struct Base { PCIDevice parent_obj; uint8_t *config; } Base;
+typedef struct Sub2 { Base parent_obj; uint8_t *config; } Sub2;
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    Sub2 *s = (Sub2 *)pdev;
+    Base *b = (Base *)pdev;
+    s->config = g_malloc0(16);
+    b->config = g_malloc0(16);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    Sub2 *s = (Sub2 *)pdev;
+    g_free(s->config);
+}
+static void foo_finalize(Object *obj)
+{
+    Base *b = (Base *)obj;
+    g_free(b->config); /* AGAIN */
+}
+""")
+    assert check_snippet(code) == set()
+    same = code.replace("    Base *b = (Base *)obj;\n    g_free(b->config); /* AGAIN */",
+                        "    Sub2 *b = (Sub2 *)obj;\n    g_free(b->config); /* AGAIN */")
+    assert check_snippet(same) == {("double-release", line_of(same, "/* AGAIN */"))}
+
+
 def test_release_of_the_device_itself_twice_is_double(check_snippet):
     # virtio_cleanup(vdev) deletes the VM change state handler virtio_init()
     # registered for the device: keyed on the device, not on a field

@@ -7,6 +7,7 @@ Computed once per device and shared by every rule that runs on it.
 """
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
@@ -385,3 +386,30 @@ class DeviceFacts:
                 if st.lhs is not None and st.lhs.key() == key:
                     return True
         return False
+
+
+_LEAD_VARIABLE_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
+
+
+def lead_type(program: Program, ev: Event, index: int = 0) -> Optional[str]:
+    """The declared struct type of the variable an argument of ``ev`` is
+    reached through (``VhostVdpaDevice`` for ``g_free(v->config)`` with
+    ``VhostVdpaDevice *v``), or None when the argument does not start with
+    a plain variable and ``->``.  Access paths ignore types (QOM casts are
+    transparent), so two paths with the same key reached through
+    different struct types may name two different fields that share a
+    name: a subtype's own ``config`` and its parent's."""
+    if not 0 <= index < len(ev.site.args):
+        return None
+    m = _LEAD_VARIABLE_RE.match(ev.site.args[index].text or "")
+    fn = program.functions.get(ev.function)
+    if m is None or fn is None:
+        return None
+    name = m.group(1)
+    typ = next((p.type for p in fn.params if p.name == name), None)
+    if typ is None and name in fn.locals:
+        typ = fn.locals[name].type
+    if typ is None:
+        return None
+    words = [w for w in typ.replace("*", " ").split() if w not in ("const", "struct", "volatile")]
+    return " ".join(words) or None

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Set, Tuple
 
 from ...facts import Facts
+from ...facts.api import Op
+from ...facts.device import lead_type
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ...model import SELF, Location
@@ -48,6 +50,9 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue  # a loop over elements releases each once
             if not order.after(first.event, second.event) or device.cleared(first.key, TEARDOWN):
                 continue
+            types = {lead_type(facts.program, op.event, _arg_of(op)) for op in (first, second)}
+            if len(types) > 1 and None not in types:
+                continue  # reached through two struct types: two fields that share a name
             if (first.key, second.event.site.loc) in reported:
                 continue
             reported.add((first.key, second.event.site.loc))
@@ -136,3 +141,8 @@ KIND = Kind(
     placeholders=frozenset({"resource", "call", "first_call", "first_phase", "first_line", "phase", "device"}),
     check_device=check,
 )
+
+
+def _arg_of(op: Op) -> int:
+    """The argument of the release call that is the resource."""
+    return next((i for i, a in enumerate(op.event.args) if a.path is not None and a.path == op.path), 0)
