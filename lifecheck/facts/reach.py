@@ -81,6 +81,26 @@ class Mapping:
     into: str
 
 
+def _entries(data: dict, section: str, keys):
+    """(where, entry) for each table of ``[[section]]``: tables only, with
+    no key outside ``keys``."""
+    for i, entry in enumerate(data.get(section, [])):
+        where = f"{section}[{i}]."
+        if not isinstance(entry, dict):
+            raise CallbackTableError(f"{where[:-1]} must be a table")
+        unknown = set(entry) - keys
+        if unknown:
+            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
+        yield where, entry
+
+
+def _function(entry: dict, where: str) -> str:
+    fn = entry.get("function")
+    if not isinstance(fn, str) or not fn:
+        raise CallbackTableError(f"key '{where}function' must be a function name")
+    return fn
+
+
 def _index(entry: dict, key: str, where: str, result: bool = False) -> Optional[int]:
     value = entry.get(key)
     if value is None:
@@ -112,32 +132,16 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
     if unknown_top:
         raise CallbackTableError(f"unknown keys {sorted(unknown_top)}; "
                                  "allowed: before_hook, cutoff, mapping, register")
-    for i, entry in enumerate(data.get("mapping", [])):
-        where = f"mapping[{i}]."
-        if not isinstance(entry, dict):
-            raise CallbackTableError(f"{where[:-1]} must be a table")
-        unknown = set(entry) - _MAPPING_KEYS
-        if unknown:
-            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
-        fn, into = entry.get("function"), entry.get("into")
-        if not isinstance(fn, str) or not fn:
-            raise CallbackTableError(f"key '{where}function' must be a function name")
+    for where, entry in _entries(data, "mapping", _MAPPING_KEYS):
+        fn, into = _function(entry, where), entry.get("into")
         if not isinstance(into, str) or not into:
             raise CallbackTableError(f"key '{where}into' must name a place")
         region = _index(entry, "region", where)
         if region is None:
             raise CallbackTableError(f"key '{where}region' is required")
         maps.append(Mapping(fn, region, into))
-    for i, entry in enumerate(data.get("register", [])):
-        where = f"register[{i}]."
-        if not isinstance(entry, dict):
-            raise CallbackTableError(f"{where[:-1]} must be a table")
-        unknown = set(entry) - _REGISTER_KEYS
-        if unknown:
-            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
-        fn = entry.get("function")
-        if not isinstance(fn, str) or not fn:
-            raise CallbackTableError(f"key '{where}function' must be a function name")
+    for where, entry in _entries(data, "register", _REGISTER_KEYS):
+        fn = _function(entry, where)
         cbs = entry.get("callbacks", [])
         if not isinstance(cbs, list) or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0
                                                 for c in cbs):
@@ -150,16 +154,8 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
             raise CallbackTableError(f"key '{where}opaque' is required")
         regs.append(Registering(fn, tuple(cbs), ops, opaque, _index(entry, "opaque_param", where) or 0,
                                 _index(entry, "handle", where, result=True)))
-    for i, entry in enumerate(data.get("cutoff", [])):
-        where = f"cutoff[{i}]."
-        if not isinstance(entry, dict):
-            raise CallbackTableError(f"{where[:-1]} must be a table")
-        unknown = set(entry) - _CUTOFF_KEYS
-        if unknown:
-            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
-        fn = entry.get("function")
-        if not isinstance(fn, str) or not fn:
-            raise CallbackTableError(f"key '{where}function' must be a function name")
+    for where, entry in _entries(data, "cutoff", _CUTOFF_KEYS):
+        fn = _function(entry, where)
         regs_of = entry.get("registrations", [])
         if not isinstance(regs_of, list) or not all(isinstance(r, str) for r in regs_of):
             raise CallbackTableError(f"key '{where}registrations' must be a list of function names")
@@ -181,13 +177,7 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
         if c.unmaps and c.unmaps not in places:
             raise CallbackTableError(f"key 'cutoff[{i}].unmaps': no [[mapping]] maps into '{c.unmaps}'")
     whole = {c.function for c in cuts if c.unmaps or c.registrations}
-    for i, entry in enumerate(data.get("before_hook", [])):
-        where = f"before_hook[{i}]."
-        if not isinstance(entry, dict):
-            raise CallbackTableError(f"{where[:-1]} must be a table")
-        unknown = set(entry) - _BEFORE_HOOK_KEYS
-        if unknown:
-            raise CallbackTableError(f"{where[:-1]} has unknown keys {sorted(unknown)}")
+    for where, entry in _entries(data, "before_hook", _BEFORE_HOOK_KEYS):
         hook, by, names = entry.get("hook"), entry.get("by", ""), entry.get("cutoffs")
         if not isinstance(hook, str) or "." not in hook:
             raise CallbackTableError(f"key '{where}hook' must be a binding like \"PCIDeviceClass.exit\"")
