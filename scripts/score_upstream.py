@@ -78,6 +78,11 @@ MISSING = {
         "ct3_realize ends with cxl_doe_cdat_init(cxl_cstate, errp) and no check: the realize fails "
         "when the callee sets errp, with no return or goto, so no error path is seen and what "
         "was acquired earlier (special_ops, MSI-X, address spaces) is never checked on it"),
+    "cxl-usp-realize-cdat-error": (
+        "failure signalled only through errp by the last callee",
+        "same shape as cxl-type3-realize-cdat-error: cxl_usp_realize ends with an unchecked "
+        "cxl_doe_cdat_init(cxl_cstate, errp) and a plain return, so its own err_cap/err_msi/"
+        "err_bridge unwinding is skipped when CDAT set-up fails"),
     "vdpa-dev-vqs-freed-before-cleanup": (
         "use after release inside a callee",
         "g_free(s->dev.vqs) is followed by vhost_dev_cleanup(&s->dev), which walks dev->vqs: "
