@@ -11,14 +11,10 @@
  * Bug: exit frees s->ring, and with it the MemoryRegions embedded in it,
  * while an access that started before unplug may still be running in
  * them; QOM also still lists them as children of the device.  Freeing the
- * bounce buffer in exit is the same bug with a narrower window (severity:
- * warning): the PCI core unmaps the BARs before exit, but an access a
- * vCPU already dispatched to the data region can still call
- * ringbuf_data_read() after exit returns.
+ * bounce buffer in exit: a warning (BARs unmapped first; accesses in flight).
  *
- * Fix: move g_free(s->ring) and g_free(s->bounce) to an instance_finalize
- * function (regions in dynamically allocated structures, and what their
- * handlers use, are freed there: docs/devel/memory.rst).
+ * Fix: free s->ring and s->bounce in an instance_finalize function (regions
+ * in dynamically allocated structures are freed there, docs/devel/memory.rst).
  *
  * Known gap: the guest can map a legacy doorbell port into the bus's I/O
  * space by writing the CTRL register, and exit never removes it.  That is
