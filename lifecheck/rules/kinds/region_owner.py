@@ -117,11 +117,11 @@ def _owner(facts: Facts, cfg: RegionOwnerConfig, device: DeviceFacts, arg: Expr,
 
 
 def _related(facts: Facts, dev: DeviceType, ev: Event) -> Tuple[RelatedLocation, ...]:
-    """The device whose memory holds the region: its instance_finalize
-    (after which QOM frees that memory), or its type definition."""
+    """The device whose memory holds the region: its own instance_finalize
+    (after which QOM frees that memory), else its type definition."""
     for ref in dev.hooks.get("instance_finalize", ()):
         fn = facts.program.functions.get(ref.function)
-        if fn is not None:
+        if fn is not None and ref.function[0] == dev.file:
             return (RelatedLocation(fn.loc, f"{dev.name}'s memory, and the region in it, is freed after "
                                     "this finalize; the region's owner still holds it", "hook"),)
     return (RelatedLocation(dev.record.loc, f"{dev.name}: its memory, and the region in it, is freed "
