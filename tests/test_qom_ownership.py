@@ -135,3 +135,10 @@ def test_a_region_the_device_unparents_itself_is_left_to_other_rules(check_snipp
     code = _code('    memory_region_init_alias(&s->alias, NULL, "foo.alias", &s->mmio, 0, 0x10);\n',
                  '    object_unparent(OBJECT(&s->alias));\n')
     assert _only(check_snippet(code), OWNER) == set()
+
+
+def test_unmapping_the_region_in_unrealize_does_not_destroy_it(check_snippet):
+    code = _code('    memory_region_init_io(&s->mmio, NULL, &foo_ops, s, "foo.mmio", 0x100);\n'
+                 '    memory_region_add_subregion(pci_address_space(pdev), 0x1000, &s->mmio);\n',
+                 '    memory_region_del_subregion(pci_address_space(pdev), &s->mmio);\n')
+    assert _only(check_snippet(code), OWNER) == {(OWNER, line_of(code, "&s->mmio, NULL"))}

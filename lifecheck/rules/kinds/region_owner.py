@@ -45,7 +45,9 @@ class RegionOwnerConfig(RuleConfig):
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg: RegionOwnerConfig = spec.config
     device = facts.device(dev)
-    released = {key for _, key in device.released(cfg.teardown_phases)}
+    # destroyed by the device itself (object_unparent()), not only unmapped
+    regions = facts.api.with_trait("region")
+    released = {key for fam, key in device.released(cfg.teardown_phases) if fam in regions}
     out: List[Finding] = []
     seen: Set[Tuple[object, str]] = set()
     for phase in PHASES:
