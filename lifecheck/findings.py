@@ -24,6 +24,7 @@ SHAPES = {
     "second-release": "released again after an earlier release, with nothing cleared in between",
     "use-after-release": "used after its release",
     "stale-suppression": "a suppression comment that silences nothing",
+    "wrong-owner": "given an owner whose lifetime does not cover its own",
 }
 
 
@@ -79,6 +80,21 @@ CONSEQUENCES = {
         "Memory that in-flight requests (DMA through address_space_map, bounce buffers, other "
         "threads) may still reach is freed in unrealize instead of instance_finalize.",
         "error", 80, "unplug"),
+    "region-outlives-device": Consequence(
+        "use after free of a region after unplug", "after the device is hot-unplugged",
+        "A memory region lives in the device's memory but is owned by another object (the machine, "
+        "for a NULL owner): it is that object's QOM child and the memory API references that "
+        "object, not the device, while the region is in use.  After unplug frees the device, the "
+        "owner's child property (info qom-tree, qom-list of /machine/unattached) and FlatViews "
+        "still being reclaimed by RCU point into freed memory.",
+        "error", 78, "unplug"),
+    "device-never-finalized": Consequence(
+        "the device is never finalized after unplug", "on each hot-unplug",
+        "A reference the device's own child holds on it (a strong link back up the composition "
+        "tree) keeps its reference count above zero after unplug: instance_finalize never runs, "
+        "so every unplug leaks the whole device with what its finalize and qdev's property release "
+        "hooks would free, and the back-ends it holds (drives, chardevs, netdevs) stay attached.",
+        "error", 70, "unplug"),
     "leak-per-introspection": Consequence(
         "leak per introspection", "each time the type is introspected",
         "instance_init acquires what instance_finalize does not release: QMP "

@@ -92,6 +92,19 @@ bool qdev_realize(DeviceState *dev, BusState *bus, Error **errp);
 void qdev_unrealize(DeviceState *dev);
 
 /*
+ * qdev_get_machine: the machine object ("/machine"), which lives until
+ * QEMU exits.
+ */
+Object *qdev_get_machine(void);
+
+/*
+ * qdev_prop_allow_set_link_before_realize: link check that refuses to set
+ * a link once the device is realized.
+ */
+void qdev_prop_allow_set_link_before_realize(const Object *obj, const char *name,
+                                             Object *val, Error **errp);
+
+/*
  * device_class_set_parent_realize: make @dev_realize the class's realize
  * hook, saving the parent class's hook in @parent_realize so that
  * @dev_realize can chain to it.

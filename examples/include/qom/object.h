@@ -163,6 +163,29 @@ void object_unparent(Object *obj);
 
 void object_property_add_child(Object *obj, const char *name, Object *child);
 
+/*
+ * Link properties.  A strong link (OBJ_PROP_LINK_STRONG, and every qdev
+ * DEFINE_PROP_LINK property) holds a reference on its target from the
+ * time it is set until it is set again or its object is finalized.
+ */
+typedef enum {
+    OBJ_PROP_LINK_STRONG = 0x1,
+    OBJ_PROP_LINK_DIRECT = 0x2,
+    OBJ_PROP_LINK_CLASS = 0x4,
+} ObjectPropertyLinkFlags;
+
+typedef struct ObjectProperty ObjectProperty;
+
+void object_property_allow_set_link(const Object *obj, const char *name,
+                                    Object *val, Error **errp);
+ObjectProperty *object_property_add_link(Object *obj, const char *name,
+                                         const char *type, Object **targetp,
+                                         void (*check)(const Object *obj, const char *name,
+                                                       Object *val, Error **errp),
+                                         ObjectPropertyLinkFlags flags);
+bool object_property_set_link(Object *obj, const char *name,
+                              Object *value, Error **errp);
+
 void type_register_static(const TypeInfo *info);
 void type_register_static_array(const TypeInfo *infos, int nr_infos);
 

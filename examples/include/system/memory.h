@@ -96,6 +96,9 @@ bool memory_region_init_ram(MemoryRegion *mr,
                             uint64_t size,
                             Error **errp);
 
+/* memory_region_owner: the object that owns @mr (NULL when it has none). */
+Object *memory_region_owner(MemoryRegion *mr);
+
 /* memory_region_init_alias: a window of @size bytes into @orig, starting
  * at @offset. */
 void memory_region_init_alias(MemoryRegion *mr,
