@@ -143,9 +143,19 @@ def test_an_error_exit_release_goes_before_the_return(tmp_path):
 
 def test_no_fix_says_why(tmp_path, capsys):
     root = _copy(tmp_path)
+    rows = _fix_json(root, "--rule", "unowned-region-unparent")
+    region = [r for r in rows if r["resource"] == "self.alarm_window"]
+    assert region and region[0]["fix"] is None and "has no owner" in region[0]["none"]
+
+
+def test_release_argument_written_as_the_acquiring_call_writes_it(tmp_path):
+    """vmstate_register(VMSTATE_IF(s), ...): the model sees the macro's
+    expansion; the release takes the call's own source text."""
+    root = _copy(tmp_path)
     rows = _fix_json(root, "--rule", "init-leak")
     vm = [r for r in rows if r["resource"] == "vmstate_sensor_hub"]
-    assert vm and vm[0]["fix"] is None and vm[0]["none"]
+    assert vm and vm[0]["fix"] == \
+        "add vmstate_unregister(VMSTATE_IF(s), &vmstate_sensor_hub, s); to sensor_hub_finalize() (instance_finalize)"
 
 
 def test_check_fixes_text_hint_and_sarif(tmp_path, capsys):
