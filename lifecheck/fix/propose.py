@@ -81,6 +81,8 @@ class Proposer:
     def candidates(self, f: Finding) -> List[Candidate]:
         """The candidate fixes of ``f``, best first; raises ``NoFix``."""
         shape = f.shape
+        if shape == "missing-release" and any(r.role == "evidence" for r in f.related):
+            return self._sibling_teardown_release(f)
         if shape == "missing-release":
             return self._missing_release(f)
         if shape == "error-exit-leak":
@@ -1139,6 +1141,8 @@ class Proposer:
             # a mapping kept by a family the leak rules do not track
             op = self._mapping_op(self.event_of(f, dev))
         ev = op.event
+        if op.path is not None and op.path.root.startswith("local:"):
+            return [self._embed_local(f, dev, op)]
         acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
         ref = None
         if f.hook == "runtime":
@@ -1175,6 +1179,123 @@ class Proposer:
         if not out:
             raise NoFix(reasons[0] if reasons else "no phase to release it in")
         return out
+
+    # -- an object only a local keeps: embedded in the device state ----------------
+    def _embed_local(self, f: Finding, dev: DeviceType, op: Op) -> Candidate:
+        """``MemoryRegion *mr = g_new(MemoryRegion, 1);`` initialised with
+        the device as owner and kept only in the local: the object becomes
+        a field of the device state (``MemoryRegion mr;``, the struct in
+        the same file) and the function uses ``&s->mr``; the region then
+        goes with the device, as docs/devel/memory.rst asks."""
+        assert op.path is not None
+        ev = op.event
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            raise NoFix(f"{ev.function[1]}() is not in the model")
+        name = op.path.root.split(":", 1)[1]
+        typ = self.var_type(fn, name)
+        local = fn.locals.get(name)
+        if local is None or not typ or not typ.endswith("*") or op.path.steps:
+            raise NoFix(f"'{name}' is not a pointer local of {fn.name}()")
+        args = [(a.text or "").replace(" ", "") for a in ev.site.args]
+        if len(args) == 2 and args[0] != "1":
+            raise NoFix(f"{ev.site.callee}() allocates an array of them: each needs a field")
+        file = fn.loc.file
+        lines = self.lines(file)
+        brace, close = self.body_start(fn), self.closing_brace(fn)
+        stores = [a for a in fn.assignments if re.fullmatch(re.escape(name), (a.lhs.text or "").strip())]
+        if len(stores) > 1 or any(a.rhs.callee != ev.site.callee for a in stores):
+            raise NoFix(f"'{name}' is assigned more than once in {fn.name}()")
+        if self.indent_of(file, ev.site.loc.line) != INDENT or self.indent_of(file, local.loc.line) != INDENT:
+            raise NoFix("the allocation is not at the top level of the function (a loop may repeat it)")
+        # the device state: a variable of the function that is the device, its struct in this file
+        base = typ.rstrip(" *")
+        holder = None
+        for cand in [p.name for p in fn.params] + list(fn.locals):
+            t = self.var_type(fn, cand)
+            if t and t.endswith("*") and self._names_device(fn, cand) and not t.startswith(("void", "Object ")):
+                rng = self._struct_lines(file, t.rstrip(" *"))
+                if rng is not None:
+                    holder = (cand, rng)
+                    break
+        if holder is None:
+            raise NoFix(f"the device's state struct is not defined in {file}: embedding the region "
+                        "edits a header")
+        var, (sfirst, slast) = holder
+        body = "\n".join(lines[sfirst - 1:slast])
+        if re.search(rf"\b{re.escape(name)}\b", body):
+            raise NoFix(f"the device state has a member '{name}' already")
+        ops: List = []
+        # the member: after the struct's last member of the same type, else at its end
+        at = slast
+        for i in range(sfirst + 1, slast):
+            if re.match(rf"^\s*{re.escape(base)}\s+\w+", lines[i - 1]):
+                at = i + 1
+        ind = self.indent_of(file, sfirst + 1) or INDENT
+        ops.append(Insert(file, at, f"{ind}{base} {name};\n", (0,)))
+        # the declaration and the allocation go; every use takes the member
+        decl_line = local.loc.line
+        alloc_start, alloc_end = ev.site.loc.line, self.statement_end(file, ev.site.loc.line)
+        edited = set()
+        decl = lines[decl_line - 1]
+        if decl_line == alloc_start:
+            if not re.match(rf"^\s*{re.escape(base)}\s*\*\s*{re.escape(name)}\s*=", decl):
+                raise NoFix("the declaration declares other variables too")
+            ops.append(Delete(file, alloc_start, alloc_end))
+        else:
+            m = re.match(rf"^(\s*{re.escape(base)}\s*)(.*);\s*$", _strip_comment(decl))
+            if not m:
+                raise NoFix(f"the declaration of '{name}' is not a plain one")
+            names = [d.strip() for d in m.group(2).split(",")]
+            if any("=" in d for d in names):
+                raise NoFix(f"the declaration of '{name}' has initialisers")
+            rest = [d for d in names if d.lstrip("*").strip() != name]
+            ops.append(Delete(file, decl_line, decl_line))
+            if rest:
+                ops.append(Insert(file, decl_line, f"{m.group(1).rstrip()} {', '.join(rest)};\n", (0,)))
+            elif lines[decl_line].strip() == "" and lines[decl_line - 2].strip().endswith("{") \
+                    and lines[decl_line - 2].strip() == "{":
+                ops.append(Delete(file, decl_line + 1, decl_line + 1))
+                edited.add(decl_line + 1)
+            ops.append(Delete(file, alloc_start, alloc_end))
+        edited |= {decl_line} | set(range(alloc_start, alloc_end + 1))
+        for i in range(brace + 1, close):
+            if i in edited:
+                continue
+            text = lines[i - 1]
+            parts = re.split(r'("(?:\\.|[^"\\])*")', text)   # string literals are left alone
+            for k in range(0, len(parts), 2):
+                parts[k] = re.sub(rf"(?<![\w>.]){re.escape(name)}\s*->", f"{var}->{name}.", parts[k])
+                parts[k] = re.sub(rf"(?<![\w>.&]){re.escape(name)}\b(?!\s*\()", f"&{var}->{name}", parts[k])
+            new = "".join(parts)
+            if new != text:
+                if re.search(rf"&\s*&|\*\s*&{var}->{name}\b|{re.escape(name)}\s*=[^=]", new):
+                    raise NoFix(f"'{name}' is used in a way the member cannot stand for")
+                ops.append(Delete(file, i, i))
+                ops.append(Insert(file, i, new + "\n", (0,)))
+        desc = f"make {name} a member {var}->{name} of the device state instead of allocating it in {fn.name}()"
+        subject = f"{_subject_dir(file)}: embed the {name} region in the device state"
+        reason = (f"{fn.name}() allocates {name} with {ev.site.callee}() and initialises it with the device "
+                  f"as owner, but only the local keeps it: QOM finalizes the region with the device and "
+                  f"never frees this memory, so every created and destroyed device leaks it "
+                  f"({f.loc.file}:{f.loc.line}, device type {f.device}).\n\nEmbed the region in the "
+                  f"device state, where it goes with the device (docs/devel/memory.rst, "
+                  f"\"Region lifecycle\").\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "embed the object in the device state")
+
+    def _struct_lines(self, file: str, typ: str) -> Optional[Tuple[int, int]]:
+        """The lines of ``struct typ {`` and of its closing ``};`` in
+        ``file`` (the definition QEMU writes beside OBJECT_DECLARE_*)."""
+        tag = typ.replace("struct ", "").strip()
+        lines = self.lines(file)
+        for i, t in enumerate(lines, 1):
+            if re.match(rf"^(?:typedef\s+)?struct\s+{re.escape(tag)}\s*\{{\s*$", t):
+                for j in range(i + 1, min(len(lines), i + 400) + 1):
+                    if re.match(r"^\}\s*;\s*$", lines[j - 1]) or (t.startswith("typedef")
+                                                                    and re.match(rf"^\}}\s*{re.escape(tag)}\s*;", lines[j - 1])):
+                        return i, j
+                return None
+        return None
 
     # -- list entries ---------------------------------------------------------
     def _list_spec(self, op: Op) -> Optional[Dict[str, str]]:
@@ -1344,6 +1465,9 @@ class Proposer:
         exit_rel = next((r for r in f.related if r.role == "error-exit"), None)
         if exit_rel is None:
             raise NoFix("the error exit is not known")
+        if any(r.role == "evidence" for r in f.related) and not more_exits:
+            # the function's other error exits release it: the same release here
+            return [self._sibling_exit_release(f, exit_rel.loc.file, exit_rel.loc.line)]
         out: List[Candidate] = []
         reasons: List[str] = []
         for choice in range(MAX_LABELS):
@@ -1422,6 +1546,106 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                          "release on the error path" + (" (cleanup label)" if label else ""))
+
+    def _copy_statement(self, site: CallSite, fn: Function, before: int) -> List[str]:
+        """The lines of the statement that is the call ``site`` of ``fn``,
+        without their indentation, for a copy before line ``before`` of
+        the same function: ``NoFix`` when it names a variable that is not
+        a parameter or a local declared at the function's top before that
+        line."""
+        start, end = self.whole_statement(site)
+        lines = self.lines(fn.loc.file)
+        text = [lines[i - 1] for i in range(start, end + 1)]
+        base = len(text[0]) - len(text[0].lstrip())
+        for m in _IDENT_RE.finditer(" ".join(_strip_comment(t) for t in text)):
+            if m.group(1) or m.group(3):
+                continue
+            name = m.group(2)
+            local = fn.locals.get(name)
+            if local is not None and (self.indent_of(fn.loc.file, local.loc.line) != INDENT
+                                      or local.loc.line >= before):
+                raise NoFix(f"'{name}' is not in scope at line {before}")
+        return [t[base:] if t[:base].strip() == "" else t.lstrip() for t in text]
+
+    def _sibling_exit_release(self, f: Finding, file: str, ret: int) -> Candidate:
+        """An error exit that leaves behind what the function's other error
+        exits release (deviant-error-exit): the release statement of the
+        nearest releasing exit, copied before this exit's ``return``."""
+        from ..facts.deviance import deviant_exits
+        from ..model import LOCAL
+        from ..rules.kinds.deviant_exit import vocabulary
+        fn = self.program.functions.get((file, f.function))
+        if fn is None:
+            raise NoFix(f"{f.function}() is not in the model")
+        words, known, handoff = vocabulary(self.facts)
+        roots = (LOCAL,) + tuple(f"param:{i}" for i in range(len(fn.params)))
+        d = next((d for d in deviant_exits(fn, words, known, roots, handoff)
+                  if d.acquire.loc == f.loc and d.exit_line == ret), None)
+        if d is None:
+            raise NoFix("the deviant exit is not in the model any more")
+        key = d.path.key()
+        sites = [site for site in fn.calls
+                 if site.callee in d.releases and site.discarded and f.loc.line < site.loc.line <= max(d.evidence)
+                 and any(a.path is not None and a.path.key() == key for a in site.args)]
+        if not sites:
+            raise NoFix(f"no release of {f.resource} is a statement of its own at the other error exits")
+        lines = self.lines(fn.loc.file)
+        if not re.match(r"^\s*return\b", lines[ret - 1]):
+            raise NoFix("the error exit is not a return statement of its own")
+        prev = lines[ret - 2].rstrip()
+        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the error exit is the body of an if without braces")
+        site = sites[0]
+        copy = self._copy_statement(site, fn, ret)
+        ind = self.indent_of(fn.loc.file, ret)
+        stmt = " ".join(c.strip() for c in copy)
+        ops = [Insert(fn.loc.file, ret, "".join(ind + c + "\n" for c in copy), (-f.loc.line,))]
+        desc = f"add {stmt} before the error exit at line {ret}, as at line {site.loc.line}"
+        what = _subject_resource_text(f.resource)
+        subject = f"{_subject_dir(fn.loc.file)}: {_verb(site.callee or '')} {what} on error in {fn.name}()"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}"
+                  f"{', device type ' + f.device if f.device else ''})."
+                  f"\n\nRelease it before the error exit at line {ret} the way the exit at line "
+                  f"{min(d.evidence)} does ({site.callee}()).\n\nFound by lifecheck, rule {f.rule} "
+                  f"('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         "release on the error path as the other exits do")
+
+    def _sibling_teardown_release(self, f: Finding) -> List[Candidate]:
+        """A result of a realize call that teardown forgets while it
+        releases the call's other results (deviant-teardown): the same
+        release, of a call that takes the resource alone, right after the
+        sibling's release in the same hook."""
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        if ev.result is None or ev.result.root != SELF:
+            raise NoFix(f"{f.resource} is not kept in the device")
+        for rel in reversed(f.related):   # after the last of the siblings' releases
+            if rel.role != "evidence":
+                continue
+            sib = next((e for phase in ("unrealize", "instance_finalize") for e in self.program.events(dev, phase)
+                        if e.site.loc == rel.loc), None)
+            if sib is None or len(sib.frames) != 1:
+                continue
+            if len(sib.site.args) != 1:
+                raise NoFix(f"{sib.site.callee}() takes arguments beside the resource, which may differ for "
+                            f"{f.resource}")
+            fn = self.program.functions[sib.function]
+            ops: List = []
+            text = self.expr_in(dev, fn, ev.result, ops)
+            start, end = self.whole_statement(sib.site)
+            ind = self.indent_of(fn.loc.file, start)
+            stmt = f"{sib.site.callee}({text});"
+            ops.append(Insert(fn.loc.file, end + 1, wrap(ind, stmt)))
+            desc = f"add {stmt} to {fn.name}() ({sib.phase}), after the release of {sib.args[0].path}"
+            what = _subject_what(ev.result, sib.site.callee or "")
+            subject = f"{_subject_dir(fn.loc.file)}: {what} on {'unrealize' if sib.phase == 'unrealize' else 'finalize'}"
+            reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                      f"\n\nRelease it in {fn.name}() like the other results of {ev.site.callee}(), with "
+                      f"{sib.site.callee}().\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+            return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                              f"release in {sib.phase} as the other results are")]
+        raise NoFix("the releases of the call's other results are not statements of the device's hooks")
 
     def _local_op(self, f: Finding, fn: Function) -> Op:
         """The acquisition of a finding about a local (``dev = pci_new()``)."""
