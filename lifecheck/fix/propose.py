@@ -1790,6 +1790,10 @@ class Proposer:
                             for fam, call in self.api.by_function.get(ev.site.callee or "", ()))
         drop_only = f.hook == "instance_finalize" and child_release
         if len(ev.frames) != 1 and not (drop_only and self._finalize_only(ev.function)):
+            other = self._other_caller(ev.function) if drop_only else None
+            if other is not None:
+                raise NoFix(f"the call is in {ev.function[1]}(), which {other[1]}() also calls outside "
+                            "instance_finalize, where the call is needed")
             raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
         lines = self.lines(ev.site.loc.file)
@@ -1917,6 +1921,19 @@ class Proposer:
             return False
         return all(c in finalizers or self._finalize_only(c, depth + 1) for c in callers)
 
+    def _other_caller(self, key: FunctionKey) -> Optional[FunctionKey]:
+        """A function that calls the helper ``key`` and is not reached
+        from instance_finalize hooks only."""
+        if key not in self.program.call_graph:
+            return None
+        finalizers = self._finalizers()
+        for c in sorted(self.program.call_graph.predecessors(key)):
+            if c in finalizers:
+                continue
+            if not self._finalize_only(c):
+                return c
+        return None
+
     def _finalizers(self) -> set:
         if not hasattr(self, "_fin"):
             self._fin = {r.function for dev in self.program.types.values()
@@ -2039,8 +2056,10 @@ class Proposer:
         if not wipes:
             raise NoFix(f"{ev.site.callee}() is not a disarm of {f.resource} itself and "
                         f"{rel_ev.site.callee}() frees it: the teardown must be reordered by hand")
-        if len(ev.frames) != 1 or rel_ev.function != ev.function or len(rel_ev.frames) != 1:
-            raise NoFix(f"the use and the release are not both in {ev.function[1]}()")
+        if rel_ev.function != ev.function:
+            # saving the field means handing it to the function that uses it
+            raise NoFix(f"{rel_ev.site.callee}() wipes it in {rel_ev.function[1]}() and {ev.function[1]}() reads "
+                        f"it: saving it before the wipe changes what {ev.function[1]}() is given, by hand")
         fn = self.program.functions[ev.function]
         key = wipes[0].key
         used = next((i for i, a in enumerate(ev.args) if a.path is not None and a.path.root == SELF
