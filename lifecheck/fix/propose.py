@@ -583,6 +583,9 @@ class Proposer:
         if op.path.root.startswith("local:") and not op.path.steps and op.event.function == (fn.file, fn.name):
             return op.path.root.split(":", 1)[1]   # a local of the function that releases it
         text = self.acquired_text(op)
+        if text and not isinstance(fn, _Pending) and op.event.function == (fn.file, fn.name) \
+                and self.written_so(op.event.site, text):
+            return text   # released in the function that acquires it: as the call names it
         top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
         if text and top is not None:
             composed = self.composed(op.event, text)
@@ -1495,6 +1498,11 @@ class Proposer:
     def _error_exit_at(self, f: Finding, file: str, ret: int, ops: List, choice: int = 0) -> Candidate:
         fkey = (file, f.function)
         fn = self.program.functions.get(fkey)
+        if fn is None or not fn.loc.line < ret <= fn.end_line:
+            # the exit of a helper realize calls (its own error exit leaks:
+            # a failing function undoes its own work, the release goes there)
+            fn = next((g for (gf, _), g in self.program.functions.items()
+                       if gf == file and g.loc.line < ret <= g.end_line), None)
         if fn is None:
             raise NoFix(f"{f.function}() is not in the model")
         if not f.device:
