@@ -351,10 +351,21 @@ class Proposer:
         at = text.find("(", site.loc.col - 1)
         if at < 0 or text[site.loc.col - 1:at].strip() != (site.callee or ""):
             return None
-        args, depth, cur = [], 0, ""
+        args, depth, cur, quote, escaped = [], 0, "", "", False
         for ch in text[at + 1:]:
+            if quote:   # inside a string or character literal
+                cur += ch
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == quote:
+                    quote = ""
+                continue
             if ch in "\"'":
-                return None
+                quote = ch
+                cur += ch
+                continue
             if ch == "," and depth == 0:
                 args.append(" ".join(cur.split()))
                 cur = ""
@@ -1214,28 +1225,42 @@ class Proposer:
         # the device state: a variable of the function that is the device, its struct in this file
         base = typ.rstrip(" *")
         holder = None
-        for cand in [p.name for p in fn.params] + list(fn.locals):
+        # the owner the region is initialised with (OBJECT(s)): its state holds the member
+        init_loc = next((r.loc for r in f.related if r.role == "acquire"), None)
+        init = next((c for c in fn.calls if init_loc is not None and c.loc == init_loc), None)
+        owner = None
+        if init is not None:
+            src = self.source_args(init) or [a.text or "" for a in init.args]
+            for a in src[1:2]:
+                m = re.fullmatch(r"(?:OBJECT\(\s*)?(\w+)\s*\)?", a.strip())
+                owner = m.group(1) if m and self._names_device(fn, m.group(1)) else None
+        if owner is None:
+            raise NoFix("the region's owner is not a variable of the function that names the device")
+        for cand in [owner]:
             t = self.var_type(fn, cand)
             if t and t.endswith("*") and self._names_device(fn, cand) and not t.startswith(("void", "Object ")):
-                rng = self._struct_lines(file, t.rstrip(" *"))
-                if rng is not None:
-                    holder = (cand, rng)
+                for where in [file] + self._headers_naming(t.rstrip(" *").replace("struct ", "").strip()):
+                    rng = self._struct_lines(where, t.rstrip(" *"))
+                    if rng is not None:
+                        holder = (cand, where, rng)
+                        break
+                if holder is not None:
                     break
         if holder is None:
-            raise NoFix(f"the device's state struct is not defined in {file}: embedding the region "
-                        "edits a header")
-        var, (sfirst, slast) = holder
-        body = "\n".join(lines[sfirst - 1:slast])
+            raise NoFix("the definition of the device's state struct is not found")
+        var, sfile, (sfirst, slast) = holder
+        slines = self.lines(sfile)
+        body = "\n".join(slines[sfirst - 1:slast])
         if re.search(rf"\b{re.escape(name)}\b", body):
             raise NoFix(f"the device state has a member '{name}' already")
         ops: List = []
         # the member: after the struct's last member of the same type, else at its end
         at = slast
         for i in range(sfirst + 1, slast):
-            if re.match(rf"^\s*{re.escape(base)}\s+\w+", lines[i - 1]):
+            if re.match(rf"^\s*{re.escape(base)}\s+\w+", slines[i - 1]):
                 at = i + 1
-        ind = self.indent_of(file, sfirst + 1) or INDENT
-        ops.append(Insert(file, at, f"{ind}{base} {name};\n", (0,)))
+        ind = self.indent_of(sfile, sfirst + 1) or INDENT
+        ops.append(Insert(sfile, at, f"{ind}{base} {name};\n", (0,)))
         # the declaration and the allocation go; every use takes the member
         decl_line = local.loc.line
         alloc_start, alloc_end = ev.site.loc.line, self.statement_end(file, ev.site.loc.line)
@@ -1249,7 +1274,7 @@ class Proposer:
             m = re.match(rf"^(\s*{re.escape(base)}\s*)(.*);\s*$", _strip_comment(decl))
             if not m:
                 raise NoFix(f"the declaration of '{name}' is not a plain one")
-            names = [d.strip() for d in m.group(2).split(",")]
+            names = [re.sub(r"\s*=\s*NULL$", "", d.strip()) for d in m.group(2).split(",")]
             if any("=" in d for d in names):
                 raise NoFix(f"the declaration of '{name}' has initialisers")
             rest = [d for d in names if d.lstrip("*").strip() != name]
@@ -1285,6 +1310,15 @@ class Proposer:
                   f"device state, where it goes with the device (docs/devel/memory.rst, "
                   f"\"Region lifecycle\").\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "embed the object in the device state")
+
+    def _headers_naming(self, tag: str) -> List[str]:
+        """The tree's headers that define ``struct tag {``."""
+        out = []
+        for rel in self.headers:
+            lines = self.source(rel)
+            if lines and any(f"struct {tag} " in t or t.rstrip().endswith(f"struct {tag}") for t in lines):
+                out.append(rel)
+        return out
 
     def _struct_lines(self, file: str, typ: str) -> Optional[Tuple[int, int]]:
         """The lines of ``struct typ {`` and of its closing ``};`` in
