@@ -1724,6 +1724,32 @@ class Proposer:
             raise NoFix("the error exit is the body of an if without braces")
         if re.search(rf"(?<![\w>.]){re.escape(name)}\b", lines[ret - 1]):
             raise NoFix(f"the error exit returns {name}")
+        stores = [a for a in fn.assignments if (a.lhs.text or "").strip() == name]
+        if len(stores) > 1:
+            raise NoFix(f"'{name}' is assigned more than once in {fn.name}(): the exit may hold another object")
+        if any(re.match(r"^\s?\w+:\s*$", lines[i - 1]) and not lines[i - 1].strip().startswith("default")
+               for i in range(f.loc.line, ret)):
+            raise NoFix("the exit is shared with other paths through a cleanup label")
+        # the exit of the acquisition's own failure (``if (!dev) { return; }``):
+        # nothing was acquired there
+        ind = len(lines[ret - 1]) - len(lines[ret - 1].lstrip())
+        for i in range(ret - 1, f.loc.line, -1):
+            t = _strip_comment(lines[i - 1])
+            if t.strip() and len(t) - len(t.lstrip()) < ind:
+                if re.match(rf"^\s*(?:\}}\s*else\s+)?if\s*\(\s*(?:!\s*{re.escape(name)}\s*\)|"
+                            rf"{re.escape(name)}\s*==\s*NULL\s*\))", t):
+                    raise NoFix(f"the exit is taken when {name} was not acquired (the test of the acquisition)")
+                break
+        # a release of the family the function already made on the way (a
+        # *_realize_and_unref() that dropped the reference): another one
+        # would release it twice
+        fam = self.api.families.get(op.family)
+        released = set(fam.release_names()) if fam is not None else set()
+        for site in fn.calls:
+            if site.callee in released and f.loc.line < site.loc.line < ret \
+                    and any(re.search(rf"(?<![\w>.]){re.escape(name)}\b", a.text or "") for a in site.args):
+                raise NoFix(f"{site.callee}() at line {site.loc.line} may have released {name} on the way "
+                            "to the exit")
         stmt, rel = self.release_call(None, fn, op, ops)   # type: ignore[arg-type]
         stmts = [stmt]
         attach = self.facts.tables.get("fixes", {}).get("attaching_calls", {})
@@ -1737,6 +1763,10 @@ class Proposer:
             if not re.search(rf"(?<![\w>.]){re.escape(name)}\b", site.args[obj].text or ""):
                 continue
             unparent = str(spec["unparent"])
+            if any(c.callee == unparent and site.loc.line < c.loc.line < ret
+                   and re.search(rf"(?<![\w>.]){re.escape(name)}\b", " ".join(a.text or "" for a in c.args))
+                   for c in fn.calls):
+                continue   # the function unparents it already on the way
             shape = self.release_shape(unparent)
             res = f"OBJECT({name})" if shape and 0 in shape[1] else \
                 self.object_arg(unparent, 0, name, self.var_type(fn, name))
