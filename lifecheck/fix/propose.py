@@ -803,7 +803,7 @@ class Proposer:
         path = op.path
         assert path is not None
         want_address = path.address_of
-        res = self.resource_in(dev, fn, op, ops)
+        res = _unparen(self.resource_in(dev, fn, op, ops))
         if call.resource in wrapped:
             res = f"OBJECT({res})"
         elif shape is None and _IDENT_ONLY_RE.match(res):
@@ -1625,6 +1625,28 @@ class Proposer:
                   if d.acquire.loc == f.loc and d.exit_line == ret), None)
         if d is None:
             raise NoFix("the deviant exit is not in the model any more")
+        if f.device and f.device in self.program.types:
+            # what instance_finalize hands to a call (shpc_free(d) freeing
+            # d->shpc): finalize runs after a failed realize too, a release
+            # here would be a second one
+            dev = self.program.types[f.device]
+            field = f.resource.split(".", 1)[1].split(".")[0].split("->")[0] if "." in f.resource else ""
+            for ev in self.program.events(dev, "instance_finalize"):
+                # the device handed whole to a helper that reaches the field
+                # (shpc_free(d) frees d->shpc): the model does not see inside
+                helper = self.program.resolve(ev.function[0], ev.site.callee or "")
+                hfn = self.program.functions.get(helper) if helper else None
+                if field and hfn is not None and any(a.path is not None and str(a.path) == "self" for a in ev.args):
+                    body = "\n".join(self.lines(hfn.loc.file)[hfn.loc.line - 1:hfn.end_line])
+                    if re.search(rf"(?:->|\.)\s*{re.escape(field)}\b", body):
+                        raise NoFix(f"instance_finalize calls {hfn.name}(), which reaches {field}: it may "
+                                    "release it after a failed realize too")
+                for a in ev.args:
+                    if a.path is not None and (str(a.path) == f.resource
+                                               or str(a.path).startswith(f.resource + ".")
+                                               or str(a.path).startswith(f.resource + "->")):
+                        raise NoFix(f"instance_finalize hands {f.resource} to {ev.site.callee}() "
+                                    f"({ev.site.loc.file}:{ev.site.loc.line}), which may release it")
         key = d.path.key()
         sites = [site for site in fn.calls
                  if site.callee in d.releases and site.discarded and f.loc.line < site.loc.line <= max(d.evidence)
@@ -2250,6 +2272,22 @@ class _Pending(Function):
         self.body: List[str] = []
         self.decls: List[str] = []
         self.device_vars = set()
+
+
+def _unparen(text: str) -> str:
+    """``(&s->x)`` as an argument is ``&s->x``: one pair of parentheses
+    around the whole expression dropped."""
+    t = text.strip()
+    if not (t.startswith("(") and t.endswith(")")):
+        return text
+    depth = 0
+    for i, ch in enumerate(t):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(t) - 1:
+            return text   # "(a)->b(c)": the first pair closes early
+    inner = t[1:-1].strip()
+    return inner if re.fullmatch(r"&?\s*[\w\->.\[\]()]+", inner) and not inner.startswith("*") else text
 
 
 def _squash(text: Optional[str]) -> str:
