@@ -1458,6 +1458,13 @@ class Proposer:
         raise NoFix("the mapping call is not in the API table")
 
     def _release_in(self, f: Finding, dev: DeviceType, ref: HookRef, op: Op, phase: str) -> Candidate:
+        if phase == "instance_finalize" and op.path is not None \
+                and any(o == "->" for o, _ in op.path.steps[1:]):
+            # object_finalize() deletes the children before instance_finalize
+            # runs: what another object holds (s->aux_bus->as, the bus a
+            # child) may be gone by then
+            raise NoFix(f"{op.path} is reached through {op.path.steps[0][1]}, another object, which may be "
+                        "finalized before the device's instance_finalize runs")
         ops: List = []
         fn, _ = self.hook_function(dev, ref, phase, ops, op.event.function)
         beside = None if isinstance(fn, _Pending) else self._beside(dev, fn, op, phase)
