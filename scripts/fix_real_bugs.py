@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checked fixes for the known real bugs, next to the upstream fix.
 
-  python scripts/fix_real_bugs.py [--bugs ../shared/real-bugs.json] [--trees DIR]
+  python scripts/fix_real_bugs.py [--bugs ../shared/real-bugs.json] [--trees DIR] [--only ID]
 
 For each case of the real-bugs file: analyse the buggy tree's file (and the
 context tests/test_real_bugs.py gives it), take the findings that
@@ -50,8 +50,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bugs", default=str(REPO.parent / "shared" / "real-bugs.json"))
     ap.add_argument("--trees", default=str(Path.home() / ".cache" / "lifecheck-tests"))
+    ap.add_argument("--only", action="append", default=[], metavar="ID", help="only this case (repeatable)")
     args = ap.parse_args()
-    cases = json.loads(Path(args.bugs).read_text())
+    cases = [c for c in json.loads(Path(args.bugs).read_text()) if not args.only or c["id"] in args.only]
     trees = Path(args.trees)
     for case in cases:
         buggy, fixed = tree_dir(trees, case["buggy_tree"]), tree_dir(trees, case["fixed_tree"])

@@ -143,9 +143,19 @@ def test_an_error_exit_release_goes_before_the_return(tmp_path):
 
 def test_no_fix_says_why(tmp_path, capsys):
     root = _copy(tmp_path)
+    rows = _fix_json(root, "--rule", "unowned-region-unparent")
+    region = [r for r in rows if r["resource"] == "self.alarm_window"]
+    assert region and region[0]["fix"] is None and "has no owner" in region[0]["none"]
+
+
+def test_release_argument_written_as_the_acquiring_call_writes_it(tmp_path):
+    """vmstate_register(VMSTATE_IF(s), ...): the model sees the macro's
+    expansion; the release takes the call's own source text."""
+    root = _copy(tmp_path)
     rows = _fix_json(root, "--rule", "init-leak")
     vm = [r for r in rows if r["resource"] == "vmstate_sensor_hub"]
-    assert vm and vm[0]["fix"] is None and vm[0]["none"]
+    assert vm and vm[0]["fix"] == \
+        "add vmstate_unregister(VMSTATE_IF(s), &vmstate_sensor_hub, s); to sensor_hub_finalize() (instance_finalize)"
 
 
 def test_check_fixes_text_hint_and_sarif(tmp_path, capsys):
@@ -195,3 +205,88 @@ def test_an_error_exit_gets_a_new_label_when_earlier_paths_share_the_old_one(tmp
     assert "-        goto fail;\n+        goto err_bark;\n" in out
     assert "+err_bark:\n+    timer_free(s->bark);\n fail:\n" in out
     assert out.count("goto err_bark;") == 1
+
+
+def _fix_and_recheck(tmp_path, rel, rule):
+    """The diff ``lifecheck fix`` offers for ``rule`` on examples' ``rel``,
+    after checking that applying it (--apply) removes the finding and adds
+    none."""
+    root = _copy(tmp_path)
+    before, _ = _identities(root, (rel,))
+    assert any(k[0] == rule for k in before), before
+    diff = tmp_path / "fix.diff"
+    assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", rule, "-o", str(diff),
+                 "--root", str(root), str(root / rel)]) == 0
+    assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", rule, "--apply",
+                 "--root", str(root), str(root / rel)]) == 0
+    after, _ = _identities(root, (rel,))
+    assert not any(k[0] == rule for k in after), after
+    assert set(after) <= set(before), set(after) - set(before)
+    return diff.read_text()
+
+
+def test_list_entries_are_freed_in_a_loop(tmp_path):
+    """leak-on-unrealize of a QLIST's entries: a new exit hook walks the
+    list with QLIST_FOREACH_SAFE, unlinks and frees each entry; the link
+    field and the entry type come from the code that fills the list."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-keystore.c", "leak-on-unrealize")
+    assert "+static void pci_keystore_exit(PCIDevice *pdev)\n+{\n" \
+           "+    PCIKeystoreState *s = PCI_KEYSTORE(pdev);\n" \
+           "+    struct KeystoreEntry *e, *next;\n+\n" \
+           "+    QLIST_FOREACH_SAFE(e, &s->keys, node, next) {\n" \
+           "+        QLIST_REMOVE(e, node);\n+        g_free(e);\n+    }\n+}\n" in text
+    assert "+    k->exit = pci_keystore_exit;\n" in text
+    fixed = (EXAMPLES / "hw/misc/pci-keystore-fixed.c").read_text()
+    assert "QLIST_FOREACH_SAFE(e, &s->keys, node, next) {" in fixed
+
+
+def test_a_local_object_is_unparented_and_unreffed_on_the_error_exit(tmp_path):
+    """qdev_new() into a local, qdev_realize() on a bus fails: the bus
+    holds it as a child, so the error exit unparents it, then drops the
+    creation reference (OBJECT() where the prototype takes an Object *)."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-twin.c", "realize-error-leak")
+    assert "     if (!qdev_realize(dev, qdev_get_parent_bus(DEVICE(pdev)), errp)) {\n" \
+           "+        object_unparent(OBJECT(dev));\n+        object_unref(dev);\n" \
+           "         return NULL;\n" in text
+
+
+def test_a_release_argument_the_acquisition_lacks_comes_from_the_table(tmp_path):
+    """register_savevm_live() has no object: unregister_savevm()'s is NULL
+    (rules/tables/fixes.toml), the id is the call's own TYPE_ macro."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/dirty-log.c", "init-leak")
+    assert "+static void dirty_log_finalize(Object *obj)\n+{\n+    DirtyLogState *s = DIRTY_LOG(obj);\n+\n" \
+           "+    unregister_savevm(NULL, TYPE_DIRTY_LOG, s);\n+}\n" in text
+    assert "+    .instance_finalize = dirty_log_finalize,\n" in text
+
+
+def test_a_field_read_after_a_wipe_is_saved_before_it(tmp_path):
+    """g_free(s->vhost_dev.vqs) after vhost_dev_cleanup() zeroed it: the
+    pointer is read into a local (its type from the struct definition)
+    before the cleanup, and the local is freed."""
+    text = _fix_and_recheck(tmp_path, "hw/virtio/vhost-lite.c", "use-after-release")
+    assert "     VHostLite *s = VHOST_LITE(dev);\n+    struct vhost_virtqueue *vqs = s->vhost_dev.vqs;\n \n" \
+           "     vhost_dev_cleanup(&s->vhost_dev);\n" in text
+    assert "-    g_free(s->vhost_dev.vqs); /* lifecheck: expect[use-after-release] */\n" \
+           "+    g_free(vqs); /* lifecheck: expect[use-after-release] */\n" in text
+
+
+def test_a_deviant_error_exit_gets_the_release_of_its_siblings(tmp_path):
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-dma-rings.c", "deviant-error-exit")
+    assert "         dma_ring_free(scratch);\n+        g_free(image);\n         return false;\n" in text
+
+
+def test_a_deviant_teardown_gets_the_release_of_the_other_results(tmp_path):
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-dma-rings.c", "deviant-teardown")
+    assert "     dma_ring_free(s->tx);\n+    dma_ring_free(s->ev);\n }\n" in text
+
+
+def test_a_heap_region_only_a_local_keeps_is_embedded(tmp_path):
+    """g_new(MemoryRegion, 1) into a local: the region becomes a member of
+    the device state (struct in the same file), the local's declaration
+    and allocation go, its uses take &s->low."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-aperture.c", "heap-region-leak")
+    assert "     MemoryRegion high;          /* embedded: fine */\n+    MemoryRegion low;\n" in text
+    assert "-    MemoryRegion *low;\n" in text
+    assert "-    low = g_new(MemoryRegion, 1); /* lifecheck: expect[heap-region-leak] */\n" in text
+    assert '+    memory_region_init_io(&s->low, OBJECT(s), &aperture_ops, s, "pci-aperture.low", 4 * KiB);\n' in text
+    assert "+    memory_region_add_subregion(&s->bar, 0, &s->low);\n" in text

@@ -190,10 +190,34 @@ def unified_diff(file: str, old: str, new: str) -> str:
     """A git-style diff of one file (``git apply`` reads it)."""
     a = old.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
-    body = "".join(difflib.unified_diff(a, b, f"a/{file}", f"b/{file}", n=3))
-    if not body:
+    # difflib.unified_diff, without its "popular line" heuristic: in a file
+    # of more than 200 lines it takes "    }" and blank lines for junk and
+    # shows an unchanged closing brace as removed and added again
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    out: List[str] = []
+    for group in matcher.get_grouped_opcodes(3):
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(" " + line for line in a[i1:i2])
+                continue
+            out.extend("-" + line for line in a[i1:i2])
+            out.extend("+" + line for line in b[j1:j2])
+    if not out:
         return ""
-    return f"diff --git a/{file} b/{file}\n{body}"
+    return f"diff --git a/{file} b/{file}\n--- a/{file}\n+++ b/{file}\n" + "".join(out)
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range, as difflib (and diff -u) write it."""
+    length = stop - start
+    begin = start + 1
+    if length == 1:
+        return f"{begin}"
+    if not length:
+        begin -= 1
+    return f"{begin},{length}"
 
 
 def diff_of(texts: Dict[str, str], ops: Sequence[Op]) -> str:

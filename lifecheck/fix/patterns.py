@@ -9,11 +9,19 @@ FIX_PATTERNS = {
         "freeing), else at the end.  When the device has no such hook it creates one (the function "
         "after the realize or instance_init hook, bound by `k->exit = ...` / `dc->unrealize = ...` "
         "beside the realize binding, or `.instance_finalize = ...` in the TypeInfo).  For "
-        "instance_init acquisitions the release goes to instance_finalize."),
+        "instance_init acquisitions the release goes to instance_finalize.  The entries of a list "
+        "(`s->list.lh_first`) are freed in a loop, as the tree frees lists (QLIST_FOREACH_SAFE, "
+        "QLIST_REMOVE, g_free; the link field from the code that fills the list).  A result the "
+        "device's teardown forgets while it releases the same call's other results gets their "
+        "release, after theirs.  A heap object only a local keeps (`g_new(MemoryRegion, 1)`) "
+        "becomes a member of its owner's state struct and the function uses `&s->member`."),
     "error-exit-leak": (
         "`lifecheck fix` releases the resource right before the error exit's `return`, at its "
         "indentation, in reverse acquisition order when several are released there; an exit under "
-        "a cleanup label gets the release in that label's code."),
+        "a cleanup label gets the release in that label's code.  An exit whose siblings release the "
+        "value gets their release statement.  A local object the function does not hand on at the "
+        "exit is released there; unparented first when a call before the exit made it a child "
+        "(`qdev_realize(dev, bus, errp)`)."),
     "misplaced-release": (
         "`lifecheck fix` moves the call to the hook of the phase where it belongs (creating the "
         "hook when the device has none): memory reclaimed in unrealize goes to instance_finalize, "
@@ -23,8 +31,10 @@ FIX_PATTERNS = {
     "second-release": "`lifecheck fix` drops the second release.",
     "use-after-release": (
         "`lifecheck fix` drops the use when it is a disarm of the very resource released "
-        "(`timer_del()` after `timer_free()`); any other use (a release of something inside it, "
-        "`g_free(s->dev.vqs)` after `vhost_dev_cleanup(&s->dev)`) needs the teardown reordered by hand."),
+        "(`timer_del()` after `timer_free()`).  A field read after the call that wipes its struct "
+        "(`g_free(s->dev.vqs)` after `vhost_dev_cleanup(&s->dev)`) is read into a local before the "
+        "call and the use takes the local (freeing it before the cleanup would free what the "
+        "cleanup still uses).  Other uses of freed memory need the teardown reordered by hand."),
 }
 
 CHECKED = ("A fix is offered only when, applied to a scratch copy, the file still preprocesses "

@@ -81,6 +81,8 @@ class Proposer:
     def candidates(self, f: Finding) -> List[Candidate]:
         """The candidate fixes of ``f``, best first; raises ``NoFix``."""
         shape = f.shape
+        if shape == "missing-release" and any(r.role == "evidence" for r in f.related):
+            return self._sibling_teardown_release(f)
         if shape == "missing-release":
             return self._missing_release(f)
         if shape == "error-exit-leak":
@@ -291,7 +293,7 @@ class Proposer:
             return None
         return ev.site.args[call.resource].text
 
-    def composed(self, ev: Event, text: str) -> Optional[str]:
+    def composed(self, ev: Event, text: str, check: bool = True) -> Optional[str]:
         """``text``, an expression of the function that makes ``ev``'s
         call, as the hook at the top of ``ev.frames`` names it: each
         parameter replaced by the caller's argument, level by level
@@ -300,7 +302,7 @@ class Proposer:
         in the way."""
         frames = ev.frames
         functions = self.program.functions
-        if not self.written_so(ev.site, text):
+        if check and not self.written_so(ev.site, text):
             return None
         for k in range(len(frames) - 1, 0, -1):
             callee = functions.get(frames[k][0])
@@ -337,6 +339,44 @@ class Proposer:
             pos = m.end(2)
         out.append(text[pos:])
         return _simplify("".join(out), caller, self)
+
+    def source_args(self, site: CallSite) -> Optional[List[str]]:
+        """The arguments of the call at ``site`` as its source writes them
+        (``TYPE_FOO`` where the model has the expansion), None when the
+        source does not show as many arguments as the model."""
+        lines = self.source(site.loc.file)
+        if not lines or not 0 < site.loc.line <= len(lines):
+            return None
+        text = "\n".join(_strip_comment(l) for l in lines[site.loc.line - 1:site.loc.line + 9])
+        at = text.find("(", site.loc.col - 1)
+        if at < 0 or text[site.loc.col - 1:at].strip() != (site.callee or ""):
+            return None
+        args, depth, cur, quote, escaped = [], 0, "", "", False
+        for ch in text[at + 1:]:
+            if quote:   # inside a string or character literal
+                cur += ch
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == quote:
+                    quote = ""
+                continue
+            if ch in "\"'":
+                quote = ch
+                cur += ch
+                continue
+            if ch == "," and depth == 0:
+                args.append(" ".join(cur.split()))
+                cur = ""
+                continue
+            if ch == ")" and depth == 0:
+                args.append(" ".join(cur.split()))
+                return args if len(args) == len(site.args) and all(args) else None
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            cur += ch
+        return None
 
     def written_so(self, site: CallSite, text: str) -> bool:
         """``text`` (an expression the model printed from the AST) is
@@ -550,7 +590,13 @@ class Proposer:
         """The resource of ``op`` as ``fn`` names it: the acquiring text,
         composed up to the hook and placed in ``fn``; else built from the
         access path."""
+        assert op.path is not None
+        if op.path.root.startswith("local:") and not op.path.steps and op.event.function == (fn.file, fn.name):
+            return op.path.root.split(":", 1)[1]   # a local of the function that releases it
         text = self.acquired_text(op)
+        if text and not isinstance(fn, _Pending) and op.event.function == (fn.file, fn.name) \
+                and self.written_so(op.event.site, text):
+            return text   # released in the function that acquires it: as the call names it
         top = self.program.functions.get(op.event.frames[0][0]) if op.event.frames else None
         if text and top is not None:
             composed = self.composed(op.event, text)
@@ -680,6 +726,37 @@ class Proposer:
                 return names
         return None
 
+    def param_types(self, function: str) -> Optional[List[str]]:
+        """The parameter types of ``function``'s prototype in the tree's
+        headers (``Object *``), None when not found."""
+        for header in self.headers:
+            lines = self.source(header)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*)\)\s*[;{{]", text)
+            if m:
+                out = []
+                for param in m.group(1).split(","):
+                    idm = re.match(r"^(.*?)(\w+)\s*$", " ".join(param.split()))
+                    if not idm:
+                        return None
+                    out.append(_norm_type(idm.group(1)))
+                return out
+        return None
+
+    def object_arg(self, function: str, index: int, value: str, typ: Optional[str]) -> str:
+        """``value`` as argument ``index`` of ``function``: wrapped in
+        ``OBJECT()`` when the prototype takes an ``Object *`` and the value
+        is of another type (``object_unparent(OBJECT(dev))``)."""
+        types = self.param_types(function)
+        if types and index < len(types) and types[index] == _norm_type("Object *") \
+                and typ is not None and typ != _norm_type("Object *"):
+            return f"OBJECT({value})"
+        return value
+
     def arity(self, function: str, family: str) -> Optional[int]:
         """How many arguments ``function`` takes, from its prototype in the
         family's header (include/<header>)."""
@@ -726,8 +803,12 @@ class Proposer:
         path = op.path
         assert path is not None
         want_address = path.address_of
-        res = self.resource_in(dev, fn, op, ops)
-        args[call.resource] = f"OBJECT({res})" if call.resource in wrapped else res
+        res = _unparen(self.resource_in(dev, fn, op, ops))
+        if call.resource in wrapped:
+            res = f"OBJECT({res})"
+        elif shape is None and _IDENT_ONLY_RE.match(res):
+            res = self.object_arg(call.function, call.resource, res, self.var_type(fn, res))
+        args[call.resource] = res
         if call.container is not None and call.container < nargs:
             if op.container is None:
                 raise NoFix("the container it was mapped into is not known")
@@ -758,9 +839,28 @@ class Proposer:
                 if op.event.site.args[i].is_null:
                     args[j] = "NULL"
                     continue
-                composed = self.composed(op.event, op.event.site.args[i].text or "")
+                text = op.event.site.args[i].text or ""
+                if not self.written_so(op.event.site, text):
+                    # a macro (TYPE_FOO, printed as its expansion): the
+                    # call's own source text, valid in the file that has it
+                    src = self.source_args(op.event.site)
+                    where = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+                    if src is None or i >= len(src) or where != op.event.site.loc.file:
+                        continue
+                    text = src[i]
+                composed = self.composed(op.event, text)
                 if composed is not None:
                     args[j] = self.place(composed, top, fn, ops)
+        if any(a is None for a in args):
+            # a parameter the acquisition has no argument for: the value
+            # rules/tables/fixes.toml says undoes it (unregister_savevm(NULL, ...))
+            fill = self.facts.tables.get("fixes", {}).get("release_args", {}).get(call.function, {})
+            names = self.param_names(call.function) if fill else None
+            if names and len(names) == nargs:
+                for j in range(nargs):
+                    if args[j] is None and names[j] in fill and j not in self.arg_map(
+                            op.event.site.callee or "", call.function, nargs):
+                        args[j] = str(fill[names[j]])
         if any(a is None for a in args):
             raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
         return f"{call.function}({', '.join(a for a in args if a is not None)});"
@@ -1055,6 +1155,8 @@ class Proposer:
             # a mapping kept by a family the leak rules do not track
             op = self._mapping_op(self.event_of(f, dev))
         ev = op.event
+        if op.path is not None and op.path.root.startswith("local:"):
+            return [self._embed_local(f, dev, op)]
         acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
         ref = None
         if f.hook == "runtime":
@@ -1092,6 +1194,258 @@ class Proposer:
             raise NoFix(reasons[0] if reasons else "no phase to release it in")
         return out
 
+    # -- an object only a local keeps: embedded in the device state ----------------
+    def _embed_local(self, f: Finding, dev: DeviceType, op: Op) -> Candidate:
+        """``MemoryRegion *mr = g_new(MemoryRegion, 1);`` initialised with
+        the device as owner and kept only in the local: the object becomes
+        a field of the device state (``MemoryRegion mr;``, the struct in
+        the same file) and the function uses ``&s->mr``; the region then
+        goes with the device, as docs/devel/memory.rst asks."""
+        assert op.path is not None
+        ev = op.event
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            raise NoFix(f"{ev.function[1]}() is not in the model")
+        name = op.path.root.split(":", 1)[1]
+        typ = self.var_type(fn, name)
+        local = fn.locals.get(name)
+        if local is None or not typ or not typ.endswith("*") or op.path.steps:
+            raise NoFix(f"'{name}' is not a pointer local of {fn.name}()")
+        args = [(a.text or "").replace(" ", "") for a in ev.site.args]
+        if len(args) == 2 and args[0] != "1":
+            raise NoFix(f"{ev.site.callee}() allocates an array of them: each needs a field")
+        file = fn.loc.file
+        lines = self.lines(file)
+        brace, close = self.body_start(fn), self.closing_brace(fn)
+        stores = [a for a in fn.assignments if re.fullmatch(re.escape(name), (a.lhs.text or "").strip())]
+        if len(stores) > 1 or any(a.rhs.callee != ev.site.callee for a in stores):
+            raise NoFix(f"'{name}' is assigned more than once in {fn.name}()")
+        if self.indent_of(file, ev.site.loc.line) != INDENT or self.indent_of(file, local.loc.line) != INDENT:
+            raise NoFix("the allocation is not at the top level of the function (a loop may repeat it)")
+        # the device state: a variable of the function that is the device, its struct in this file
+        base = typ.rstrip(" *")
+        holder = None
+        # the owner the region is initialised with (OBJECT(s)): its state holds the member
+        init_loc = next((r.loc for r in f.related if r.role == "acquire"), None)
+        init = next((c for c in fn.calls if init_loc is not None and c.loc == init_loc), None)
+        owner = None
+        if init is not None:
+            src = self.source_args(init) or [a.text or "" for a in init.args]
+            for a in src[1:2]:
+                m = re.fullmatch(r"(?:OBJECT\(\s*)?(\w+)\s*\)?", a.strip())
+                owner = m.group(1) if m and self._names_device(fn, m.group(1)) else None
+        if owner is None:
+            raise NoFix("the region's owner is not a variable of the function that names the device")
+        for cand in [owner]:
+            t = self.var_type(fn, cand)
+            if t and t.endswith("*") and self._names_device(fn, cand) and not t.startswith(("void", "Object ")):
+                for where in [file] + self._headers_naming(t.rstrip(" *").replace("struct ", "").strip()):
+                    rng = self._struct_lines(where, t.rstrip(" *"))
+                    if rng is not None:
+                        holder = (cand, where, rng)
+                        break
+                if holder is not None:
+                    break
+        if holder is None:
+            raise NoFix("the definition of the device's state struct is not found")
+        var, sfile, (sfirst, slast) = holder
+        slines = self.lines(sfile)
+        body = "\n".join(slines[sfirst - 1:slast])
+        if re.search(rf"\b{re.escape(name)}\b", body):
+            raise NoFix(f"the device state has a member '{name}' already")
+        ops: List = []
+        # the member: after the struct's last member of the same type, else at its end
+        at = slast
+        for i in range(sfirst + 1, slast):
+            if re.match(rf"^\s*{re.escape(base)}\s+\w+", slines[i - 1]):
+                at = i + 1
+        ind = self.indent_of(sfile, sfirst + 1) or INDENT
+        ops.append(Insert(sfile, at, f"{ind}{base} {name};\n", (0,)))
+        # the declaration and the allocation go; every use takes the member
+        decl_line = local.loc.line
+        alloc_start, alloc_end = ev.site.loc.line, self.statement_end(file, ev.site.loc.line)
+        edited = set()
+        decl = lines[decl_line - 1]
+        if decl_line == alloc_start:
+            if not re.match(rf"^\s*{re.escape(base)}\s*\*\s*{re.escape(name)}\s*=", decl):
+                raise NoFix("the declaration declares other variables too")
+            ops.append(Delete(file, alloc_start, alloc_end))
+        else:
+            m = re.match(rf"^(\s*{re.escape(base)}\s*)(.*);\s*$", _strip_comment(decl))
+            if not m:
+                raise NoFix(f"the declaration of '{name}' is not a plain one")
+            names = [re.sub(r"\s*=\s*NULL$", "", d.strip()) for d in m.group(2).split(",")]
+            if any("=" in d for d in names):
+                raise NoFix(f"the declaration of '{name}' has initialisers")
+            rest = [d for d in names if d.lstrip("*").strip() != name]
+            ops.append(Delete(file, decl_line, decl_line))
+            if rest:
+                ops.append(Insert(file, decl_line, f"{m.group(1).rstrip()} {', '.join(rest)};\n", (0,)))
+            elif lines[decl_line].strip() == "" and lines[decl_line - 2].strip().endswith("{") \
+                    and lines[decl_line - 2].strip() == "{":
+                ops.append(Delete(file, decl_line + 1, decl_line + 1))
+                edited.add(decl_line + 1)
+            ops.append(Delete(file, alloc_start, alloc_end))
+        edited |= {decl_line} | set(range(alloc_start, alloc_end + 1))
+        for i in range(brace + 1, close):
+            if i in edited:
+                continue
+            text = lines[i - 1]
+            parts = re.split(r'("(?:\\.|[^"\\])*")', text)   # string literals are left alone
+            for k in range(0, len(parts), 2):
+                parts[k] = re.sub(rf"(?<![\w>.]){re.escape(name)}\s*->", f"{var}->{name}.", parts[k])
+                parts[k] = re.sub(rf"(?<![\w>.&]){re.escape(name)}\b(?!\s*\()", f"&{var}->{name}", parts[k])
+            new = "".join(parts)
+            if new != text:
+                if re.search(rf"&\s*&|\*\s*&{var}->{name}\b|{re.escape(name)}\s*=[^=]", new):
+                    raise NoFix(f"'{name}' is used in a way the member cannot stand for")
+                ops.append(Delete(file, i, i))
+                ops.append(Insert(file, i, new + "\n", (0,)))
+        desc = f"make {name} a member {var}->{name} of the device state instead of allocating it in {fn.name}()"
+        subject = f"{_subject_dir(file)}: embed the {name} region in the device state"
+        reason = (f"{fn.name}() allocates {name} with {ev.site.callee}() and initialises it with the device "
+                  f"as owner, but only the local keeps it: QOM finalizes the region with the device and "
+                  f"never frees this memory, so every created and destroyed device leaks it "
+                  f"({f.loc.file}:{f.loc.line}, device type {f.device}).\n\nEmbed the region in the "
+                  f"device state, where it goes with the device (docs/devel/memory.rst, "
+                  f"\"Region lifecycle\").\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "embed the object in the device state")
+
+    def _headers_naming(self, tag: str) -> List[str]:
+        """The tree's headers that define ``struct tag {``."""
+        out = []
+        for rel in self.headers:
+            lines = self.source(rel)
+            if lines and any(f"struct {tag} " in t or t.rstrip().endswith(f"struct {tag}") for t in lines):
+                out.append(rel)
+        return out
+
+    def _struct_lines(self, file: str, typ: str) -> Optional[Tuple[int, int]]:
+        """The lines of ``struct typ {`` and of its closing ``};`` in
+        ``file`` (the definition QEMU writes beside OBJECT_DECLARE_*)."""
+        tag = typ.replace("struct ", "").strip()
+        lines = self.lines(file)
+        for i, t in enumerate(lines, 1):
+            if re.match(rf"^(?:typedef\s+)?struct\s+{re.escape(tag)}\s*\{{\s*$", t):
+                for j in range(i + 1, min(len(lines), i + 400) + 1):
+                    if re.match(r"^\}\s*;\s*$", lines[j - 1]) or (t.startswith("typedef")
+                                                                    and re.match(rf"^\}}\s*{re.escape(tag)}\s*;", lines[j - 1])):
+                        return i, j
+                return None
+        return None
+
+    # -- list entries ---------------------------------------------------------
+    def _list_spec(self, op: Op) -> Optional[Dict[str, str]]:
+        """The loop that releases the entries of a list (rules/tables/
+        fixes.toml ``list_heads``) when ``op``'s resource is the first
+        entry of a list head (``s->data_def.lh_first``)."""
+        path = op.path
+        if path is None or len(path.steps) < 2 or path.steps[-1][0] != ".":
+            return None
+        return self.facts.tables.get("fixes", {}).get("list_heads", {}).get(path.steps[-1][1])
+
+    def _release_list_in(self, f: Finding, fn: Function, op: Op, phase: str, ops: List) -> Candidate:
+        """Every entry of the list released in ``fn`` with a loop:
+        ``QLIST_FOREACH_SAFE(d, &s->list, node, next) { QLIST_REMOVE(d,
+        node); g_free(d); }``.  The link field is the one the acquiring
+        function inserts the entry with; the entry's type is the type of
+        the variable the allocation is stored into; the loop variables are
+        named as in the file's own loops over the list."""
+        spec = self._list_spec(op)
+        assert spec is not None and op.path is not None
+        ev = op.event
+        src = self.program.functions.get(ev.function)
+        if src is None or ev.site.result is None or not ev.site.result.root.startswith("param:"):
+            raise NoFix("the list is not reached through a parameter of the function that fills it")
+        elm_src = self.acquired_text(op)
+        if not elm_src or not _IDENT_ONLY_RE.match(elm_src):
+            raise NoFix("the new entry is not kept in a variable")
+        typ = self.var_type(src, elm_src)
+        if not typ or not typ.endswith("*"):
+            raise NoFix(f"the type of the entry '{elm_src}' is not known")
+        prefix = spec["foreach"].split("_", 1)[0]
+        lines = self.lines(src.loc.file)
+        field = None
+        for i in range(ev.site.loc.line, min(src.end_line, len(lines)) + 1):
+            m = re.search(rf"\b{prefix}_INSERT_\w+\s*\(([^;]*)\)\s*;", _strip_comment(lines[i - 1]))
+            if m:
+                args = [a.strip() for a in m.group(1).split(",")]
+                if len(args) >= 3 and args[1] == elm_src and _IDENT_ONLY_RE.match(args[-1]):
+                    field = args[-1]
+                    break
+        if field is None:
+            raise NoFix(f"{src.name}() does not link the entry with a {prefix}_INSERT_*() of its own")
+        # the head, as the function that fills the list names it, then as the hook does
+        idx = int(ev.site.result.root.split(":", 1)[1])
+        if idx >= len(src.params):
+            raise NoFix("the list is not reached through a parameter of the function that fills it")
+        head_steps = op.path.steps[:-1]
+        head = src.params[idx].name + "".join(("->" if i == 0 else o) + n
+                                              for i, (o, n) in enumerate(ev.site.result.steps[:-1]))
+        head = "&" + head
+        top = self.program.functions.get(ev.frames[0][0]) if ev.frames else None
+        composed = self.composed(ev, head, check=False) if top is not None else None
+        if composed is None:
+            raise NoFix("the list head cannot be named in the hook")
+        head = _simplify(self.place(composed, top, fn, ops), fn, self)
+        # the loop variables: as the file's own loops over this list name them
+        list_field = head_steps[-1][1]
+        names = Counter()
+        for text in self.lines(fn.hook.file if isinstance(fn, _Pending) else fn.loc.file):
+            m = re.search(rf"\b{prefix}_FOREACH_SAFE\s*\(\s*(\w+)\s*,\s*&?\s*\w+\s*(?:->|\.)\s*"
+                          rf"{re.escape(list_field)}\s*,\s*{re.escape(field)}\s*,\s*(\w+)\s*\)", text)
+            if m:
+                names[(m.group(1), m.group(2))] += 1
+        elm, nxt = names.most_common(1)[0][0] if names else (elm_src, "next")
+        taken = set(self._names_in(fn.hook.file if isinstance(fn, _Pending) else fn.loc.file)) | \
+            {p.name for p in fn.params} | set(fn.locals) | {re.sub(r"\W", "", d.split("=")[0].split("*")[-1])
+                                                          for d in getattr(fn, "decls", ())}
+        if elm in taken or nxt in taken or elm == nxt:
+            raise NoFix(f"the loop variables '{elm}' and '{nxt}' are taken in {fn.name}()")
+        fam = self.api.families.get(op.family)
+        rels = fam.fix_releases(op.path) if fam is not None else ()
+        rel = next((r for r in rels if self.arity(r, op.family) == 1
+                    or (self.release_shape(r) or (0,))[0] == 1), None)
+        if rel is None:
+            raise NoFix(f"no release of '{op.family}' takes the entry alone")
+        tag = typ.rstrip(" *").split()[-1]
+        fill = dict(elm=elm, next=nxt, head=head, field=field, type=tag)
+        ind2 = INDENT * 2
+        loop = (f"{INDENT}{spec['foreach'].format(**fill)} {{\n{ind2}{spec['remove'].format(**fill)}\n"
+                f"{ind2}{rel}({elm});\n{INDENT}}}\n")
+        decl = f"{INDENT}{typ.rstrip(' *')} *{elm}, *{nxt};\n"
+        if isinstance(fn, _Pending):
+            fn.decls.append(decl)
+            fn.body.append(loop)
+            hook = fn.hook
+            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
+                           hook.binding_line, hook.binding, phase)]
+            where = f"a new {phase} hook {hook.name}()"
+            file = hook.file
+        else:
+            brace = self.body_start(fn)
+            flines = self.lines(fn.loc.file)
+            # after the function's declarations
+            at = brace + 1
+            while at < len(flines) and _is_decl(flines[at - 1]):
+                at += 1
+            ops.append(Insert(fn.loc.file, at, decl, (-1,)))
+            ops.append(Insert(fn.loc.file, self.closing_brace(fn), ("\n" if flines[self.closing_brace(fn) - 2].strip()
+                                                                     else "") + loop))
+            where = f"{fn.name}() ({phase})"
+            file = fn.loc.file
+        what = "".join(("" if i == 0 else o) + n for i, (o, n) in enumerate(head_steps))
+        desc = f"add a {prefix}_FOREACH_SAFE() loop freeing every entry of {what} with {rel}() to {where}"
+        subject = f"{_subject_dir(file)}: free {what} entries on {'unrealize' if phase == 'unrealize' else 'finalize'}"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device}): the "
+                  f"entries {src.name}() allocates and links into {what} are never freed."
+                  f"\n\nFree every entry of the list in {where}"
+                  f"{', created for it' if where.startswith('a new') else ''}: unlink it with "
+                  f"{spec['remove'].split('(')[0]}() and release it with {rel}()."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         f"release the list entries in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))
+
     def _mapping_op(self, ev: Event) -> Op:
         for op in self.api.effects(ev):
             if op.role == "acquire":
@@ -1104,6 +1458,13 @@ class Proposer:
         raise NoFix("the mapping call is not in the API table")
 
     def _release_in(self, f: Finding, dev: DeviceType, ref: HookRef, op: Op, phase: str) -> Candidate:
+        if phase == "instance_finalize" and op.path is not None \
+                and any(o == "->" for o, _ in op.path.steps[1:]):
+            # object_finalize() deletes the children before instance_finalize
+            # runs: what another object holds (s->aux_bus->as, the bus a
+            # child) may be gone by then
+            raise NoFix(f"{op.path} is reached through {op.path.steps[0][1]}, another object, which may be "
+                        "finalized before the device's instance_finalize runs")
         ops: List = []
         fn, _ = self.hook_function(dev, ref, phase, ops, op.event.function)
         beside = None if isinstance(fn, _Pending) else self._beside(dev, fn, op, phase)
@@ -1112,6 +1473,8 @@ class Proposer:
             ops.append(Insert(fn.loc.file, at, wrap(ind, stmt)))
             where = f"{fn.name}() ({phase}), after the call that stops it"
             fname = fn.name
+        elif self._list_spec(op) is not None:
+            return self._release_list_in(f, fn, op, phase, ops)
         elif isinstance(fn, _Pending):
             ops_local: List = []
             stmt, name = self.release_call(dev, fn, op, ops_local)
@@ -1146,6 +1509,9 @@ class Proposer:
         exit_rel = next((r for r in f.related if r.role == "error-exit"), None)
         if exit_rel is None:
             raise NoFix("the error exit is not known")
+        if any(r.role == "evidence" for r in f.related) and not more_exits:
+            # the function's other error exits release it: the same release here
+            return [self._sibling_exit_release(f, exit_rel.loc.file, exit_rel.loc.line)]
         out: List[Candidate] = []
         reasons: List[str] = []
         for choice in range(MAX_LABELS):
@@ -1173,10 +1539,15 @@ class Proposer:
     def _error_exit_at(self, f: Finding, file: str, ret: int, ops: List, choice: int = 0) -> Candidate:
         fkey = (file, f.function)
         fn = self.program.functions.get(fkey)
+        if fn is None or not fn.loc.line < ret <= fn.end_line:
+            # the exit of a helper realize calls (its own error exit leaks:
+            # a failing function undoes its own work, the release goes there)
+            fn = next((g for (gf, _), g in self.program.functions.items()
+                       if gf == file and g.loc.line < ret <= g.end_line), None)
         if fn is None:
             raise NoFix(f"{f.function}() is not in the model")
         if not f.device:
-            raise NoFix("a local object: its release depends on how the function hands it on")
+            return self._local_error_exit(f, fn, ret, ops)
         dev = self.device(f)
         op = self.op_of(f, dev, "acquire")
         lines = self.lines(fn.loc.file)
@@ -1224,6 +1595,230 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                          "release on the error path" + (" (cleanup label)" if label else ""))
+
+    def _copy_statement(self, site: CallSite, fn: Function, before: int) -> List[str]:
+        """The lines of the statement that is the call ``site`` of ``fn``,
+        without their indentation, for a copy before line ``before`` of
+        the same function: ``NoFix`` when it names a variable that is not
+        a parameter or a local declared at the function's top before that
+        line."""
+        start, end = self.whole_statement(site)
+        lines = self.lines(fn.loc.file)
+        text = [lines[i - 1] for i in range(start, end + 1)]
+        base = len(text[0]) - len(text[0].lstrip())
+        for m in _IDENT_RE.finditer(" ".join(_strip_comment(t) for t in text)):
+            if m.group(1) or m.group(3):
+                continue
+            name = m.group(2)
+            local = fn.locals.get(name)
+            if local is not None and (self.indent_of(fn.loc.file, local.loc.line) != INDENT
+                                      or local.loc.line >= before):
+                raise NoFix(f"'{name}' is not in scope at line {before}")
+        return [t[base:] if t[:base].strip() == "" else t.lstrip() for t in text]
+
+    def _sibling_exit_release(self, f: Finding, file: str, ret: int) -> Candidate:
+        """An error exit that leaves behind what the function's other error
+        exits release (deviant-error-exit): the release statement of the
+        nearest releasing exit, copied before this exit's ``return``."""
+        from ..facts.deviance import deviant_exits
+        from ..model import LOCAL
+        from ..rules.kinds.deviant_exit import vocabulary
+        fn = self.program.functions.get((file, f.function))
+        if fn is None:
+            raise NoFix(f"{f.function}() is not in the model")
+        words, known, handoff = vocabulary(self.facts)
+        roots = (LOCAL,) + tuple(f"param:{i}" for i in range(len(fn.params)))
+        d = next((d for d in deviant_exits(fn, words, known, roots, handoff)
+                  if d.acquire.loc == f.loc and d.exit_line == ret), None)
+        if d is None:
+            raise NoFix("the deviant exit is not in the model any more")
+        if f.device and f.device in self.program.types:
+            # what instance_finalize hands to a call (shpc_free(d) freeing
+            # d->shpc): finalize runs after a failed realize too, a release
+            # here would be a second one
+            dev = self.program.types[f.device]
+            field = f.resource.split(".", 1)[1].split(".")[0].split("->")[0] if "." in f.resource else ""
+            for ev in self.program.events(dev, "instance_finalize"):
+                # the device handed whole to a helper that reaches the field
+                # (shpc_free(d) frees d->shpc): the model does not see inside
+                helper = self.program.resolve(ev.function[0], ev.site.callee or "")
+                hfn = self.program.functions.get(helper) if helper else None
+                if field and hfn is not None and any(a.path is not None and str(a.path) == "self" for a in ev.args):
+                    body = "\n".join(self.lines(hfn.loc.file)[hfn.loc.line - 1:hfn.end_line])
+                    if re.search(rf"(?:->|\.)\s*{re.escape(field)}\b", body):
+                        raise NoFix(f"instance_finalize calls {hfn.name}(), which reaches {field}: it may "
+                                    "release it after a failed realize too")
+                for a in ev.args:
+                    if a.path is not None and (str(a.path) == f.resource
+                                               or str(a.path).startswith(f.resource + ".")
+                                               or str(a.path).startswith(f.resource + "->")):
+                        raise NoFix(f"instance_finalize hands {f.resource} to {ev.site.callee}() "
+                                    f"({ev.site.loc.file}:{ev.site.loc.line}), which may release it")
+        key = d.path.key()
+        sites = [site for site in fn.calls
+                 if site.callee in d.releases and site.discarded and f.loc.line < site.loc.line <= max(d.evidence)
+                 and any(a.path is not None and a.path.key() == key for a in site.args)]
+        if not sites:
+            raise NoFix(f"no release of {f.resource} is a statement of its own at the other error exits")
+        lines = self.lines(fn.loc.file)
+        if not re.match(r"^\s*return\b", lines[ret - 1]):
+            raise NoFix("the error exit is not a return statement of its own")
+        prev = lines[ret - 2].rstrip()
+        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the error exit is the body of an if without braces")
+        site = sites[0]
+        copy = self._copy_statement(site, fn, ret)
+        ind = self.indent_of(fn.loc.file, ret)
+        stmt = " ".join(c.strip() for c in copy)
+        ops = [Insert(fn.loc.file, ret, "".join(ind + c + "\n" for c in copy), (-f.loc.line,))]
+        desc = f"add {stmt} before the error exit at line {ret}, as at line {site.loc.line}"
+        what = _subject_resource_text(f.resource)
+        subject = f"{_subject_dir(fn.loc.file)}: {_verb(site.callee or '')} {what} on error in {fn.name}()"
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}"
+                  f"{', device type ' + f.device if f.device else ''})."
+                  f"\n\nRelease it before the error exit at line {ret} the way the exit at line "
+                  f"{min(d.evidence)} does ({site.callee}()).\n\nFound by lifecheck, rule {f.rule} "
+                  f"('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         "release on the error path as the other exits do")
+
+    def _sibling_teardown_release(self, f: Finding) -> List[Candidate]:
+        """A result of a realize call that teardown forgets while it
+        releases the call's other results (deviant-teardown): the same
+        release, of a call that takes the resource alone, right after the
+        sibling's release in the same hook."""
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        if ev.result is None or ev.result.root != SELF:
+            raise NoFix(f"{f.resource} is not kept in the device")
+        for rel in reversed(f.related):   # after the last of the siblings' releases
+            if rel.role != "evidence":
+                continue
+            sib = next((e for phase in ("unrealize", "instance_finalize") for e in self.program.events(dev, phase)
+                        if e.site.loc == rel.loc), None)
+            if sib is None or len(sib.frames) != 1:
+                continue
+            if len(sib.site.args) != 1:
+                raise NoFix(f"{sib.site.callee}() takes arguments beside the resource, which may differ for "
+                            f"{f.resource}")
+            fn = self.program.functions[sib.function]
+            ops: List = []
+            text = self.expr_in(dev, fn, ev.result, ops)
+            start, end = self.whole_statement(sib.site)
+            ind = self.indent_of(fn.loc.file, start)
+            stmt = f"{sib.site.callee}({text});"
+            ops.append(Insert(fn.loc.file, end + 1, wrap(ind, stmt)))
+            desc = f"add {stmt} to {fn.name}() ({sib.phase}), after the release of {sib.args[0].path}"
+            what = _subject_what(ev.result, sib.site.callee or "")
+            subject = f"{_subject_dir(fn.loc.file)}: {what} on {'unrealize' if sib.phase == 'unrealize' else 'finalize'}"
+            reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                      f"\n\nRelease it in {fn.name}() like the other results of {ev.site.callee}(), with "
+                      f"{sib.site.callee}().\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+            return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                              f"release in {sib.phase} as the other results are")]
+        raise NoFix("the releases of the call's other results are not statements of the device's hooks")
+
+    def _local_op(self, f: Finding, fn: Function) -> Op:
+        """The acquisition of a finding about a local (``dev = pci_new()``)."""
+        key = (fn.file, fn.name)
+        for site in fn.calls:
+            if site.loc != f.loc:
+                continue
+            ev = Event("realize", site, key, site.args, site.result, (fn.name,), ((key, site.index),))
+            for op in self.api.effects_uncached(ev):
+                if op.role == "acquire" and _describe(op) == f.resource:
+                    return op
+        raise NoFix("the call behind the finding is not in the model any more")
+
+    def _local_error_exit(self, f: Finding, fn: Function, ret: int, ops: List) -> Candidate:
+        """A local the function acquired (``dev = pci_new(...)``) and does
+        not hand on at an error exit (``return NULL;``): released before
+        that ``return``, with the family's release; when a call between the
+        acquisition and the exit made it another object's child
+        (rules/tables/fixes.toml ``attaching_calls``: ``qdev_realize(dev,
+        bus, errp)`` puts it on the bus), unparented first."""
+        op = self._local_op(f, fn)
+        path = op.path
+        if path is None or path.steps or not path.root.startswith("local:"):
+            raise NoFix("a local object: its release depends on how the function hands it on")
+        name = path.root.split(":", 1)[1]
+        local = fn.locals.get(name)
+        lines = self.lines(fn.loc.file)
+        if local is None or self.indent_of(fn.loc.file, local.loc.line) != INDENT or local.loc.line >= ret:
+            raise NoFix(f"'{name}' is not declared at the top of {fn.name}() before the exit")
+        if not re.match(r"^\s*return\b", lines[ret - 1]):
+            raise NoFix("the error exit is not a return statement of its own")
+        prev = lines[ret - 2].rstrip()
+        if re.match(r"^\s*(if|else|for|while)\b", prev) and not prev.endswith("{"):
+            raise NoFix("the error exit is the body of an if without braces")
+        if re.search(rf"(?<![\w>.]){re.escape(name)}\b", lines[ret - 1]):
+            raise NoFix(f"the error exit returns {name}")
+        stores = [a for a in fn.assignments if (a.lhs.text or "").strip() == name]
+        if len(stores) > 1:
+            raise NoFix(f"'{name}' is assigned more than once in {fn.name}(): the exit may hold another object")
+        if any(re.match(r"^\s?\w+:\s*$", lines[i - 1]) and not lines[i - 1].strip().startswith("default")
+               for i in range(f.loc.line, ret)):
+            raise NoFix("the exit is shared with other paths through a cleanup label")
+        # the exit of the acquisition's own failure (``if (!dev) { return; }``):
+        # nothing was acquired there
+        ind = len(lines[ret - 1]) - len(lines[ret - 1].lstrip())
+        for i in range(ret - 1, f.loc.line, -1):
+            t = _strip_comment(lines[i - 1])
+            if t.strip() and len(t) - len(t.lstrip()) < ind:
+                if re.match(rf"^\s*(?:\}}\s*else\s+)?if\s*\(\s*(?:!\s*{re.escape(name)}\s*\)|"
+                            rf"{re.escape(name)}\s*==\s*NULL\s*\))", t):
+                    raise NoFix(f"the exit is taken when {name} was not acquired (the test of the acquisition)")
+                break
+        # a release of the family the function already made on the way (a
+        # *_realize_and_unref() that dropped the reference): another one
+        # would release it twice
+        fam = self.api.families.get(op.family)
+        released = set(fam.release_names()) if fam is not None else set()
+        for site in fn.calls:
+            if site.callee in released and f.loc.line < site.loc.line < ret \
+                    and any(re.search(rf"(?<![\w>.]){re.escape(name)}\b", a.text or "") for a in site.args):
+                raise NoFix(f"{site.callee}() at line {site.loc.line} may have released {name} on the way "
+                            "to the exit")
+        stmt, rel = self.release_call(None, fn, op, ops)   # type: ignore[arg-type]
+        stmts = [stmt]
+        attach = self.facts.tables.get("fixes", {}).get("attaching_calls", {})
+        for site in fn.calls:
+            spec = attach.get(site.callee or "")
+            if not spec or not f.loc.line <= site.loc.line < ret:
+                continue
+            obj, parent = int(spec["object"]), int(spec["parent"])
+            if max(obj, parent) >= len(site.args) or site.args[parent].is_null:
+                continue
+            if not re.search(rf"(?<![\w>.]){re.escape(name)}\b", site.args[obj].text or ""):
+                continue
+            unparent = str(spec["unparent"])
+            if any(c.callee == unparent and site.loc.line < c.loc.line < ret
+                   and re.search(rf"(?<![\w>.]){re.escape(name)}\b", " ".join(a.text or "" for a in c.args))
+                   for c in fn.calls):
+                continue   # the function unparents it already on the way
+            shape = self.release_shape(unparent)
+            res = f"OBJECT({name})" if shape and 0 in shape[1] else \
+                self.object_arg(unparent, 0, name, self.var_type(fn, name))
+            first = f"{unparent}({res});"
+            if first not in stmts:
+                stmts.insert(0, first)
+        ind = self.indent_of(fn.loc.file, ret)
+        ops.append(Insert(fn.loc.file, ret, "".join(wrap(ind, s) for s in stmts), (-op.event.site.loc.line,)))
+        desc = f"add {' '.join(stmts)} before the error exit at line {ret}"
+        subject = f"{_subject_dir(fn.loc.file)}: release {name} on error in {fn.name}()"
+        why_unparent = ""
+        for site in fn.calls:
+            spec = attach.get(site.callee or "")
+            if spec and len(stmts) > 1 and f.loc.line <= site.loc.line < ret:
+                why_unparent = (f"  {site.callee}() at line {site.loc.line} has made it a child of "
+                                f"{site.args[int(spec['parent'])].text}, so it is unparented first.")
+                break
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}).  {fn.name}() does not hand "
+                  f"{name} on at that exit: nobody else can release it."
+                  f"\n\nRelease it with {rel}() before the error exit at line {ret}.{why_unparent}"
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         "release the local on the error path")
 
     def _label_plan(self, fn: Function, lines: List[str], op: Op) -> Tuple[str, str, int, List[int]]:
         """How the cleanup labels of ``fn`` can release ``op``'s resource:
@@ -1296,6 +1891,10 @@ class Proposer:
                             for fam, call in self.api.by_function.get(ev.site.callee or "", ()))
         drop_only = f.hook == "instance_finalize" and child_release
         if len(ev.frames) != 1 and not (drop_only and self._finalize_only(ev.function)):
+            other = self._other_caller(ev.function) if drop_only else None
+            if other is not None:
+                raise NoFix(f"the call is in {ev.function[1]}(), which {other[1]}() also calls outside "
+                            "instance_finalize, where the call is needed")
             raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
         lines = self.lines(ev.site.loc.file)
@@ -1423,6 +2022,19 @@ class Proposer:
             return False
         return all(c in finalizers or self._finalize_only(c, depth + 1) for c in callers)
 
+    def _other_caller(self, key: FunctionKey) -> Optional[FunctionKey]:
+        """A function that calls the helper ``key`` and is not reached
+        from instance_finalize hooks only."""
+        if key not in self.program.call_graph:
+            return None
+        finalizers = self._finalizers()
+        for c in sorted(self.program.call_graph.predecessors(key)):
+            if c in finalizers:
+                continue
+            if not self._finalize_only(c):
+                return c
+        return None
+
     def _finalizers(self) -> set:
         if not hasattr(self, "_fin"):
             self._fin = {r.function for dev in self.program.types.values()
@@ -1515,8 +2127,7 @@ class Proposer:
         disarms = [op for op in self.api.effects(ev) if op.role == "disarm" and op.path is not None
                    and str(op.path) == f.resource]
         if not disarms:
-            raise NoFix(f"{ev.site.callee}() is not a disarm of {f.resource} itself: the teardown "
-                        "must be reordered by hand")
+            return self._save_before_wipe(f, dev, ev)
         if len(ev.frames) != 1:
             raise NoFix(f"the use is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
@@ -1528,6 +2139,132 @@ class Proposer:
                   f"Found by lifecheck, rule {f.rule}.")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(self.deletion(ev, start, end))),
                           "drop the use")]
+
+
+    # -- a field read after the release that wipes its object ---------------------
+    def _save_before_wipe(self, f: Finding, dev: DeviceType, ev: Event) -> List[Candidate]:
+        """``g_free(s->dev.vqs)`` after ``vhost_dev_cleanup(&s->dev)``
+        zeroed ``s->dev``: the field is read into a local before the wipe
+        (a declaration after the function's own) and the use takes the
+        local.  Freeing it before the cleanup instead would free what the
+        cleanup still reads."""
+        rel_loc = next((r.loc for r in f.related if r.role == "release"), None)
+        rel_ev = next((e for phase in ("unrealize", "instance_finalize") for e in self.program.events(dev, phase)
+                       if rel_loc is not None and e.site.loc == rel_loc), None)
+        if rel_ev is None:
+            raise NoFix("the release behind the finding is not in the model any more")
+        wipes = [op for op in self.api.effects(rel_ev) if op.role == "release" and "wipes" in op.attrs]
+        if not wipes:
+            raise NoFix(f"{ev.site.callee}() is not a disarm of {f.resource} itself and "
+                        f"{rel_ev.site.callee}() frees it: the teardown must be reordered by hand")
+        if rel_ev.function != ev.function:
+            # saving the field means handing it to the function that uses it
+            raise NoFix(f"{rel_ev.site.callee}() wipes it in {rel_ev.function[1]}() and {ev.function[1]}() reads "
+                        f"it: saving it before the wipe changes what {ev.function[1]}() is given, by hand")
+        fn = self.program.functions[ev.function]
+        key = wipes[0].key
+        used = next((i for i, a in enumerate(ev.args) if a.path is not None and a.path.root == SELF
+                     and a.path.key() != key and a.path.key().startswith(key or "?")), None)
+        if used is None:
+            raise NoFix("the use does not read a field of the wiped object")
+        text = (ev.site.args[used].text or "").strip()
+        if not self.written_so(ev.site, text) or not re.fullmatch(r"\w+(?:(?:->|\.)\w+)+", text):
+            raise NoFix("the field read is not written as a plain field access")
+        start, end = self.whole_statement(ev.site)
+        lines = self.lines(fn.loc.file)
+        stmt_text = "\n".join(lines[start - 1:end])
+        if stmt_text.count(text) != 1:
+            raise NoFix("the use names the field more than once")
+        typ = self.field_type(fn, text)
+        if typ is None:
+            raise NoFix(f"the type of {text} is not known")
+        parts = re.split(r"->|\.", text)
+        taken = {p.name for p in fn.params} | set(fn.locals) | self._names_in(fn.loc.file)
+        name = next((n for n in (parts[-1], f"{parts[-2]}_{parts[-1]}") if n not in taken), None)
+        if name is None:
+            raise NoFix(f"no free name for a local holding {text}")
+        brace = self.body_start(fn)
+        at = brace + 1
+        while at < len(lines) and _is_decl(lines[at - 1]):
+            at += 1
+        if at > rel_ev.site.loc.line:
+            raise NoFix("the release is among the function's declarations")
+        decl = f"{INDENT}{typ.rstrip(' *') + ' *' if typ.endswith('*') else typ + ' '}{name} = {text};\n"
+        ops: List = [Insert(fn.loc.file, at, decl, (-1,)), Delete(fn.loc.file, start, end),
+                     Insert(fn.loc.file, start, stmt_text.replace(text, name) + "\n", (0,))]
+        desc = (f"read {text} into a local '{name}' before {rel_ev.site.callee}() wipes it, and "
+                f"pass {name} to {ev.site.callee}()")
+        subject = f"{_subject_dir(fn.loc.file)}: save {parts[-1]} before {rel_ev.site.callee}()"
+        reason = (f"{fn.name}() ({f.hook} of {f.device}) calls {rel_ev.site.callee}() on {wipes[0].path}, which "
+                  f"zeroes it, and then reads {text} for {ev.site.callee}(): the value is NULL "
+                  f"there and what it pointed to is never released.  Calling {ev.site.callee}() before "
+                  f"{rel_ev.site.callee}() instead would release what the cleanup still uses.\n\n"
+                  f"Read the field into a local before the cleanup and release that."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "save the field before the wipe")]
+
+    def field_type(self, fn: Function, text: str) -> Optional[str]:
+        """The C type of the field access ``text`` (``fs->vhost_dev.vqs``)
+        in ``fn``: the variable's type, then each field's declaration in the
+        struct definitions of the file and the tree's headers."""
+        parts = re.split(r"(->|\.)", text)
+        typ = self.var_type(fn, parts[0])
+        if typ is None:
+            return None
+        for i in range(2, len(parts), 2):
+            tag = typ.replace("*", " ").replace("struct ", " ").split()
+            if not tag:
+                return None
+            body = self.struct_body(tag[-1], fn.loc.file)
+            if body is None:
+                return None
+            m = re.search(rf"(?:^|[;{{}}])\s*((?:const\s+)?(?:struct\s+|union\s+)?\w+)\s*(\**)\s*{re.escape(parts[i])}\s*;",
+                          body, re.M)
+            if not m:
+                return None
+            typ = _norm_type(m.group(1) + " " + m.group(2))
+        return typ
+
+    def struct_body(self, tag: str, file: str) -> Optional[str]:
+        """The text between the braces of ``struct tag { ... }`` or of the
+        struct typedef'd to ``tag``, in ``file`` or the tree's headers."""
+        if not hasattr(self, "_structs"):
+            self._structs: Dict[str, Optional[str]] = {}
+        if tag in self._structs:
+            return self._structs[tag]
+        found = None
+        for rel in [file] + self.headers:
+            lines = self.source(rel)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if tag not in text:
+                continue
+            for m in re.finditer(rf"\bstruct\s+{re.escape(tag)}\s*\{{|\btypedef\s+struct\s*\w*\s*\{{", text):
+                depth, i = 0, m.end() - 1
+                while i < len(text):
+                    depth += text[i] == "{"
+                    depth -= text[i] == "}"
+                    if depth == 0:
+                        break
+                    i += 1
+                body = text[m.end():i]
+                if m.group(0).startswith("typedef") and not re.match(rf"\s*{re.escape(tag)}\s*;", text[i + 1:i + 200]):
+                    continue
+                found = body
+                break
+            if found is not None:
+                break
+        self._structs[tag] = found
+        return found
+
+
+def _is_decl(line: str) -> bool:
+    """A declaration line at the top of a function (``int i;``,
+    ``FooState *s = FOO(dev);``)."""
+    t = _strip_comment(line)
+    return bool(re.match(r"^\s+(?:const\s+|struct\s+|unsigned\s+)*\w+[\s*]+\w+\s*(?:\[[^]]*\])?\s*(?:[=,;].*)?;\s*$", t)) \
+        and not re.match(r"^\s*(return|goto|break|continue)\b", t) and "(" not in t.split("=")[0]
 
 
 class _Pending(Function):
@@ -1542,6 +2279,22 @@ class _Pending(Function):
         self.body: List[str] = []
         self.decls: List[str] = []
         self.device_vars = set()
+
+
+def _unparen(text: str) -> str:
+    """``(&s->x)`` as an argument is ``&s->x``: one pair of parentheses
+    around the whole expression dropped."""
+    t = text.strip()
+    if not (t.startswith("(") and t.endswith(")")):
+        return text
+    depth = 0
+    for i, ch in enumerate(t):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(t) - 1:
+            return text   # "(a)->b(c)": the first pair closes early
+    inner = t[1:-1].strip()
+    return inner if re.fullmatch(r"&?\s*[\w\->.\[\]()]+", inner) and not inner.startswith("*") else text
 
 
 def _squash(text: Optional[str]) -> str:

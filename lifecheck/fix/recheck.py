@@ -68,7 +68,13 @@ class _ScratchPreprocessor(Preprocessor):
         origin = _ORIGIN.get(str(source))
         if origin is not None:
             cmd[-1:-1] = ["-iquote", str(origin.parent)]
+            # headers a fix edits (a member added to a device state) stand
+            # in the scratch tree: found before the tree's own
+            for d in reversed(self.edited_header_dirs):
+                cmd[1:1] = ["-I", d]
         return cmd
+
+    edited_header_dirs: List[str] = []
 
 
 def _key(f: Finding) -> Tuple[str, str, str, str]:
@@ -182,7 +188,38 @@ class Rechecker:
             return str(exc), []
         new_units: Dict[str, TranslationUnit] = {}
         hooks = sum(1 for op in fix.ops if isinstance(op, NewHook))
+        headers = {rel: text for rel, text in new_texts.items() if rel.endswith(".h") and rel not in self.units}
+        if headers and not any(rel.endswith(".c") for rel in new_texts):
+            return "a fix that edits only headers cannot be checked", []
+        try:
+            return self._check_edited(finding, fix, texts, new_texts, new_units, hooks, headers)
+        finally:
+            for rel in headers:
+                self._header_path(rel).unlink(missing_ok=True)
+            self.pre.edited_header_dirs = []
+
+    def _header_path(self, rel: str) -> Path:
+        """Where the edited copy of a header goes: include/... in a folder
+        searched before the tree's include/ (-I), a header beside its .c
+        file beside the scratch copy of that file (searched first)."""
+        if Path(rel).parts[0] == "include":
+            return self._scratch / "headers" / rel
+        return self._scratch / rel
+
+    def _check_edited(self, finding: Finding, fix: Fix, texts: Dict[str, str], new_texts: Dict[str, str],
+                      new_units: Dict[str, TranslationUnit], hooks: int,
+                      headers: Dict[str, str]) -> Tuple[str, List[int]]:
+        dirs: List[str] = []
+        for rel, text in headers.items():
+            path = self._header_path(rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", errors="surrogateescape")
+            if Path(rel).parts[0] == "include":
+                dirs.append(str(self._scratch / "headers" / "include"))
+        self.pre.edited_header_dirs = sorted(set(dirs))
         for rel, text in new_texts.items():
+            if rel in headers:
+                continue
             old = self.units.get(rel)
             if old is None:
                 return f"{rel} is not among the analysed files", []

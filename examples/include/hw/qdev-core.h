@@ -89,6 +89,7 @@ struct BusState {
 
 DeviceState *qdev_new(const char *name);
 bool qdev_realize(DeviceState *dev, BusState *bus, Error **errp);
+BusState *qdev_get_parent_bus(const DeviceState *dev);
 void qdev_unrealize(DeviceState *dev);
 
 /*
