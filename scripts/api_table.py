@@ -41,6 +41,15 @@ def _call(call) -> str:
         text += " {" + ", ".join(call["attrs"]) + "}"
     if "owner" in call:
         text += f" owner=#{call['owner']}"
+    fail = call.get("on_failure")
+    if fail:
+        parts = []
+        for key in ("releases", "wipes"):
+            if key in fail:
+                idx = fail[key] if isinstance(fail[key], list) else [fail[key]]
+                what = f" ({fail['released_as']})" if key == "releases" and "released_as" in fail else ""
+                parts.append(f"{key} " + ", ".join(f"#{i}" for i in idx) + what)
+        text += " on failure: " + "; ".join(parts)
     return text + _versions(call.get("versions"))
 
 
@@ -73,6 +82,12 @@ def render(api_dir: Path = API_DIR) -> str:
         "memory region; *result-unused* -- only calls whose result is discarded belong to the family;",
         "*frees-argument* -- the release frees the object it is given, so it cannot release a struct",
         "the device embeds (`&s->field`), and a fix must not suggest it for one.",
+        "*on failure* (TOML `on_failure = { releases = N, released_as = \"family\", wipes = M }`): what",
+        "an acquire call has already done to its arguments when it fails -- *releases #n (family)*: it",
+        "released what argument *n* handed it (`vhost_dev_init()` failing has closed the vhost",
+        "descriptor), so the caller releasing it on that error path is a `double-release`; *wipes #m*:",
+        "it zeroed the struct argument *m* points to, so what the caller stored in it before (`vqs`)",
+        "can no longer be released through it (`realize-error-leak` when that is the only way).",
         "Traits in the family's cell say what the analyses recognise it by (never its name): *region* --",
         "its acquire calls initialise a MemoryRegion (`owner=#n`: the argument that is the region's owner);",
         "*qom-child* -- it makes embedded QOM children; *heap* -- plain heap memory, what array-property",

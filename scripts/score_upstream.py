@@ -62,27 +62,11 @@ MISSING = {
         "which allocates cpu->env.tb_env and its timers; lifecheck follows the call (it reports the "
         "realize-error-leak of self.threads[]->env at the same line) but derives no success-path "
         "leak for state stored in the child CPU and owed by spapr_unrealize_vcpu"),
-    "vhost-scsi-vqs-realize-error": (
-        "callee failure semantics (wipes the struct)",
-        "the error path frees vsc->dev.vqs, which looks like the release, but vhost_dev_init() has "
-        "already run vhost_dev_cleanup() on its own failure and that memsets the vhost_dev, so the "
-        "field read is NULL: needs 'on failure this acquire calls its release (which wipes)' on "
-        "vhost_dev_init (rules/api/virtio.toml has 'wipes' only on vhost_dev_cleanup)"),
     "vhost-scsi-migration-blocker-realize-error": (
         "API not in rules/api (Error objects)",
         "error_setg(&vsc->migration_blocker, ...) allocates an Error the device owns; no family "
         "pairs error_setg into a field with error_free, and migrate_del_blocker (the blocker "
         "family's release) does not free it"),
-    "cxl-type3-realize-cdat-error": (
-        "failure signalled only through errp by the last callee",
-        "ct3_realize ends with cxl_doe_cdat_init(cxl_cstate, errp) and no check: the realize fails "
-        "when the callee sets errp, with no return or goto, so no error path is seen and what "
-        "was acquired earlier (special_ops, MSI-X, address spaces) is never checked on it"),
-    "cxl-usp-realize-cdat-error": (
-        "failure signalled only through errp by the last callee",
-        "same shape as cxl-type3-realize-cdat-error: cxl_usp_realize ends with an unchecked "
-        "cxl_doe_cdat_init(cxl_cstate, errp) and a plain return, so its own err_cap/err_msi/"
-        "err_bridge unwinding is skipped when CDAT set-up fails"),
     "vdpa-dev-vqs-freed-before-cleanup": (
         "use after release inside a callee",
         "g_free(s->dev.vqs) is followed by vhost_dev_cleanup(&s->dev), which walks dev->vqs: "
@@ -94,12 +78,6 @@ MISSING = {
         "clears it on exit, so the wrapper is never finalized; needs strong-link reference "
         "counting (object_property_set_link / link properties with a strong flag) and a cycle "
         "check between a device and its children"),
-    "vhost-scsi-vhostfd-double-close": (
-        "callee failure semantics (releases the argument)",
-        "vhostfd is handed to vhost_dev_init(), whose failure path closes it through "
-        "vhost_dev_cleanup -> vhost_kernel_cleanup; the realize error path closes it again. "
-        "File descriptors (open/close) are in no rules/api family, and 'a failed acquire "
-        "consumes its argument' is not expressible"),
     "ivshmem-server-chr-handlers": (
         "API not in rules/api (chardev frontend handlers)",
         "qemu_chr_fe_set_handlers(&s->server_chr, can_read, read, ..., s, ...) registers callbacks "
@@ -113,10 +91,6 @@ MISSING = {
         "is in no rules/api family, and nothing says pending requests must be cancelled "
         "(rng_backend_cancel_requests) before the device goes: needs a family for 'callback + "
         "opaque handed to a backend per request' and a rule that unrealize cancels them"),
-    "vhost-vsock-vhostfd-double-close": (
-        "callee failure semantics (releases the argument)",
-        "same as vhost-scsi-vhostfd-double-close: err_virtio closes the vhostfd that the failed "
-        "vhost_dev_init() already closed"),
 }
 
 # glib allocation macros: the call the preprocessed source shows instead

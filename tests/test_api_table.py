@@ -29,12 +29,12 @@ VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
 FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                "mined", "acquire", "release", "disarm"}
 REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
-CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions"}
+CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure"}
 ROLES = ("acquire", "release", "disarm")
 # What the analyses recognise a family by (never its name in Python).
 from lifecheck.facts.api import ATTRS, TRAITS  # noqa: E402
 # glib is not part of the QEMU tree: those headers are glib's own.
-EXTERNAL_HEADER_PREFIXES = ("glib/",)
+EXTERNAL_HEADER_PREFIXES = ("glib/", "fcntl.h")   # glib, POSIX (open/close: the file-descriptor family)
 
 
 def _versions_problems(value, where: str) -> List[str]:

@@ -87,6 +87,9 @@ API_MISTAKES = {
     "attr": ('', "key 'family[0].acquire[0].attrs': unknown attr 'idempotant'"),
     "mined": ('mined = "yes"\n', "key 'family[0].mined' must be true or false"),
     "frees-argument": ('', "key 'family[0].acquire[0].attrs': 'frees-argument' is for release calls"),
+    "on_failure": ('', "key 'family[0].acquire[0].on_failure.closes': unknown; allowed: released_as, "
+                       "releases, wipes"),
+    "on_failure-index": ('', "key 'family[0].acquire[0].on_failure.wipes' must be an argument index"),
 }
 
 
@@ -94,7 +97,9 @@ API_MISTAKES = {
 def test_a_mistake_in_an_api_file_names_file_and_key(tmp_path, case):
     extra, expected = API_MISTAKES[case]
     attrs = {"attr": ', attrs = ["idempotant"]',
-             "frees-argument": ', attrs = ["frees-argument"]'}.get(case, "")
+             "frees-argument": ', attrs = ["frees-argument"]',
+             "on_failure": ', on_failure = { closes = 1 }',
+             "on_failure-index": ', on_failure = { wipes = "hdev" }'}.get(case, "")
     (tmp_path / "api").mkdir()
     (tmp_path / "api" / "mine.toml").write_text(
         '[[family]]\nname = "mine"\nheader = "include/hw/mine.h"\n' + extra +

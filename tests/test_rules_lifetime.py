@@ -236,6 +236,91 @@ static void foo_exit(PCIDevice *pdev)
     assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* LEAKS */"))}
 
 
+UNCHECKED = """
+static void foo_load(FooState *s, Error **errp)
+{
+    if (s->n > 4) {
+        error_setg(errp, "too many");
+        return;
+    }
+    s->n++;
+}
+static void foo_count(FooState *s, Error **errp)
+{
+    s->n++;
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+"""
+
+
+def test_a_last_call_that_can_fail_unchecked_is_an_error_exit(check_snippet):
+    # realize ends with foo_load(s, errp), which sets errp on a path: when
+    # it fails, realize fails with the timer still held
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + UNCHECKED + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* LEAKS */
+    foo_load(s, errp);
+}
+""")
+    assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* LEAKS */"))}
+
+
+def test_an_unchecked_last_call_that_cannot_fail_is_no_error_exit(check_snippet):
+    # foo_count() takes errp but never sets it; foo_setup() has no body
+    # lifecheck sees: neither is taken to fail
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + UNCHECKED + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    foo_count(s, errp);
+}
+""")
+    assert check_snippet(code) == set()
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + UNCHECKED + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    foo_setup(s, errp);
+}
+""")
+    assert check_snippet(code) == set()
+
+
+def test_an_unchecked_call_in_a_helper_leaves_the_exit_to_its_caller(check_snippet):
+    # the helper passes the failure on; realize checks errp afterwards and
+    # releases on that exit
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + UNCHECKED + """
+static void foo_start(FooState *s, Error **errp)
+{
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s);
+    foo_load(s, errp);
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    Error *local_err = NULL;
+
+    foo_start(s, &local_err);
+    if (local_err) {
+        timer_free(s->t);
+        error_propagate(errp, local_err);
+        return;
+    }
+}
+""")
+    assert check_snippet(code) == set()
+
+
 def test_success_paths_through_a_shared_label_are_not_error_paths(check_snippet):
     code = dev(EMPTY_INIT + """
 static void foo_realize(PCIDevice *pdev, Error **errp)

@@ -55,6 +55,19 @@ ATTRS = {
                       "a fix must not suggest it for one",
 }
 
+# What an acquire call has done to its arguments when it fails (TOML key
+# ``on_failure``, a table of these to argument indexes); documented in
+# docs/api-families.md and checked on load.
+ON_FAILURE = {
+    "releases": "the failing call has released what it was handed in these arguments "
+                "(vhost_dev_init() runs vhost_dev_cleanup(), which closes the descriptor passed as "
+                "its opaque): the caller releasing it again is a double release",
+    "released_as": "the family of what ``releases`` names (the descriptor, not a vhost-user state "
+                   "passed in the same argument to another backend): a family name",
+    "wipes": "the failing call has zeroed the struct it was given (vhost_dev_cleanup()'s memset): "
+             "what the caller stored in it before (hdev->vqs) is no longer there to be released",
+}
+
 # a release that releases every resource of its family (virtio_cleanup())
 ALL = "*"
 
@@ -75,6 +88,9 @@ class ApiCall:
     min_version: Optional[Tuple[int, ...]] = None
     max_version: Optional[Tuple[int, ...]] = None
     owner: Optional[int] = None   # the argument that is the QOM owner (region init calls)
+    # what the call has done to its arguments when it fails: (ON_FAILURE key, argument index)
+    on_failure: Tuple[Tuple[str, int], ...] = ()
+    released_as: Optional[str] = None   # on_failure.released_as: the family it releases
 
     def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
         return in_range(version, self.min_version, self.max_version)
@@ -158,6 +174,10 @@ class Op:
     event: Event
     attrs: Tuple[str, ...] = ()
     container: Optional[AccessPath] = None   # what it is registered into (the data's "container")
+    # an acquisition that undoes more than itself when it fails: (ON_FAILURE
+    # key, the argument's path), from the call's ``on_failure``
+    on_failure: Tuple[Tuple[str, AccessPath], ...] = ()
+    released_as: Optional[str] = None
 
     @cached_property
     def key(self) -> Optional[str]:   # read many times per op by every rule
@@ -278,8 +298,11 @@ class ApiIndex:
             if path is None and call.resource != -1:
                 continue
             # "result": the resource is what the call returns (s->t = timer_new())
+            failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure)
+                            if p is not None)
             out.append(Op(call.role, fam, path, ev, call.attrs + (("result",) if call.resource == -1 else ()),
-                          ev.arg_path(call.container) if call.container is not None else None))
+                          ev.arg_path(call.container) if call.container is not None else None, failing,
+                          call.released_as))
         if callee in CLEAR_CALLS and len(ev.args) > 1:
             # g_clear_pointer(&s->timer, timer_free): timer_free's release,
             # and the field is cleared

@@ -387,8 +387,25 @@ class DeviceFacts:
         only links to."""
         if key is None:
             return False
-        return key in self.framework_released or (children and self.in_child(key)) \
+        return key in self.framework_released or self._released_via_parent(key) \
+            or (children and self.in_child(key)) \
             or any(key_within(key, link) for link in self.links)
+
+    def _released_via_parent(self, key: str) -> bool:
+        """``key`` names a property field qdev releases, as reached from a
+        hook that gets the embedded parent object: ``dev->conf.blk`` in
+        ide_dev_initfn(IDEDevice *dev) is the ``dev.conf.blk`` of the
+        IDEDrive property (DEFINE_BLOCK_PROPERTIES(IDEDrive, dev.conf)).
+        One leading field more, the rest the same."""
+        if not key.startswith(SELF + "."):
+            return False
+        rest = key[len(SELF):]
+        for released in self.framework_released:
+            if released.endswith(rest) and released.startswith(SELF + "."):
+                head = released[len(SELF) + 1:len(released) - len(rest)]
+                if head and "." not in head and "[" not in head and "*" not in head:
+                    return True
+        return False
 
     def self_contained(self, op: Op) -> bool:
         """Registered into a container the device set up inside itself

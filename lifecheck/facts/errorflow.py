@@ -9,7 +9,7 @@ failing call that reports through an ``Error **`` undoes its own work.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from ..graph import translate_path
 from ..model import LOCAL, PARAM, SELF, AccessPath, Function, key_within
@@ -28,8 +28,74 @@ def takes_errp(site) -> bool:
     return any(_ERROR_ARG_RE.search(a.text or "") for a in site.args)
 
 
+_SETS_ERROR = ("error_setg", "error_propagate", "error_set")
+
+
+def can_fail(program, fn: Function, site, memo: Optional[Dict] = None, depth: int = 0) -> bool:
+    """The call ``site`` of ``fn`` passes an Error argument to a function
+    that sets it on some path: its body calls error_setg*() /
+    error_set*() / error_propagate*() on its own Error parameter, or
+    passes that parameter to a function that can fail (followed a few
+    calls deep).  A function lifecheck has no body for is not assumed to
+    fail (its failure would be a guess)."""
+    if not takes_errp(site):
+        return False
+    memo = {} if memo is None else memo
+    key = program.resolve(fn.file, site.callee)
+    callee = program.functions.get(key) if key is not None else None
+    if callee is None or depth > 4:
+        return False
+    if key in memo:
+        return memo[key]
+    memo[key] = False   # a cycle does not fail by itself
+    names = [p.name for p in callee.params if "Error" in p.type and "**" in p.type.replace(" ", "")]
+    result = False
+    for inner in callee.calls if names else ():
+        if not any((a.text or "").replace(" ", "") in names for a in inner.args):
+            continue
+        if (inner.callee or "").startswith(_SETS_ERROR) \
+                or can_fail(program, callee, inner, memo, depth + 1):
+            result = True
+            break
+    memo[key] = result
+    return result
+
+
+def unchecked_failures(fn: Function, fails) -> Set[int]:
+    """The nodes of ``fn.cfg`` making a call that can fail (``fails(site)``)
+    and reports it only through the Error argument, after which the
+    function returns with no test at all (``...; cxl_doe_cdat_init(c,
+    errp); }``): when that call fails, the function fails at that return
+    with everything it acquired before still held."""
+    cfg = fn.cfg
+    out: Set[int] = set()
+    for n, node in enumerate(cfg):
+        if node.kind != "stmt" or node.error:
+            continue
+        calls = [idx for kind, idx in node.ops if kind == "c" and 0 <= idx < len(fn.calls)]
+        last = [idx for idx in calls if takes_errp(fn.calls[idx])]
+        if not last or not fails(fn.calls[last[-1]]):
+            continue
+        # nothing before the return takes an Error or tests anything
+        m, seen = n, {n}
+        while True:
+            succ = cfg[m].succ
+            if len(succ) != 1 or succ[0] in seen:
+                break
+            m = succ[0]
+            seen.add(m)
+            nxt = cfg[m]
+            if nxt.kind == "return" or nxt.kind not in ("stmt", "label") \
+                    or any(k == "c" and takes_errp(fn.calls[i]) for k, i in nxt.ops):
+                break
+        if cfg[m].kind == "return" and cfg[m].value is None:
+            out.add(n)
+    return out
+
+
 def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: bool = False,
-                     never_set=None, survives=None, failing_exits: bool = False) -> Dict[Tuple[str, str, Op], int]:
+                     never_set=None, survives=None, failing_exits: bool = False,
+                     unchecked: Set[int] = frozenset()) -> Dict[Tuple[str, str, Op], int]:
     """Forward may-analysis over ``fn.cfg``.  State: set of (family, key,
     acquiring op, path-has-failed, fresh, decisions).  ``fresh`` marks what
     the latest call taking an Error argument acquired: when the next error
@@ -50,7 +116,10 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     ``failing_exits``: only the error exits that return a failure count
     (``return false``, ``return NULL``, ``return -EINVAL``, ``return ret``,
     a bare ``return``): a helper's exit that returns a call's status or a
-    computed value (``return !ret``) may be its success.  A test of the
+    computed value (``return !ret``) may be its success.  ``unchecked``:
+    nodes whose call can fail and is followed only by a plain return
+    (``unchecked_failures``): from there the path also goes on as failed,
+    without what that call acquired.  A test of the
     resource itself (``if (s->timer) timer_free(s->timer)``, on a hook's
     device) holds only where it was acquired.
     Returns {(family, key, op): line of the first error exit that leaves it
@@ -114,18 +183,25 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                 and site.result.root_kind == LOCAL \
                 and not any(op.key == list_key(site.result) for op in ops)
             if site is not None and (takes_errp(site) or node.kind == "cond" or status_local):
-                st = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in st}
+                st = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in st if f != WIPE}
                 fresh = True
             else:
                 fresh = None   # keeps whatever freshness it adds to
             for op in ops:
+                for what, wiped in op.on_failure if op.role == "acquire" else ():
+                    if what == "wipes":
+                        # settled by the test of this call's failure (below)
+                        st.add((WIPE, wiped.key(), None, False, True, frozenset()))
                 if op.family not in families:
                     continue
                 if op.role == "release" and "all" in op.attrs:
                     st = {e for e in st if e[0] != op.family}
                     loop_releases.setdefault((op.family, ALL), set()).add(n)
                 elif op.role == "release" and op.key is not None:
-                    st = {e for e in st if not (e[1] == op.key and e[0] == op.family)}
+                    # a copy kept in a local (``vqs = g_new0(); s->dev.vqs = vqs;``)
+                    # still reaches what a failed call wiped from the struct
+                    keys = {op.key, op.key + WIPED} if _by_local(op) else {op.key}
+                    st = {e for e in st if not (e[1] in keys and e[0] == op.family)}
                     if "[]" in op.key:
                         loop_releases.setdefault((op.family, op.key), set()).add(n)
                 elif op.role == "acquire" and op.path is not None and root_allowed(op.path, roots, op.attrs):
@@ -135,11 +211,15 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                     kept = bool(fresh) and not (survives is not None and survives(op))
                     st |= {(op.family, op.key, op, f, kept, d | under) for f, d in paths
                            if not any((k, not v) in d for k, v in under)}
+        if n in unchecked:
+            # the call may have failed: a failed copy of the path, without
+            # what the failing call acquired (it undid its own work)
+            st |= {(f, k, o, True, False, d) for (f, k, o, _, fr, d) in st if not (fr and o is not None)}
         if node.kind == "return" and (not failing_exits or returns_failure(node.value)):
             returned = node.value.path.key() if node.value is not None and node.value.path else None
             for (f, k, o, failed, _, _) in st:
                 if failed and o is not None and k != returned:
-                    leaks.setdefault((f, k, o), node.line)
+                    leaks.setdefault((f, k.split(WIPED, 1)[0], o), node.line)
         # the first test after the call that can lead to an error exit is the
         # one about its failure; a test that cannot (a retry loop's
         # ``while (ret < 0 && retries--)``) leaves the question open
@@ -158,8 +238,9 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                 out = {e for e in st if not e[4]}   # retried because the call failed: it acquired nothing
             if tests:
                 if cfg[s].error and not node.error:
-                    out = {e for e in st if not e[4]}   # the call that failed acquired nothing
-                out = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in out}
+                    out = _wiped(out)
+                    out = {e for e in out if not e[4]}   # the call that failed acquired nothing
+                out = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in out if f != WIPE}
             if value:
                 holds = (s in node.then) != node.test.startswith("!")   # the value is true here
                 if known is not None and holds != known:
@@ -174,6 +255,86 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     if loop_releases and leaks:
         leaks = _drop_loop_released(cfg, leaks, acquired_at, loop_releases)
     return leaks
+
+
+# a pending wipe (an acquire call's on_failure "wipes"), and the mark of
+# what a failed call wiped away: its release by the old path frees nothing
+WIPE, WIPED = "#wipe", "~wiped"
+
+
+def _wiped(st: set) -> set:
+    """``st`` on the branch where the call that made the pending wipes
+    failed: what the wiped structs held is out of reach of its releases
+    (``g_free(s->dev.vqs)`` after vhost_dev_init() failed frees NULL)."""
+    wipes = [k for (f, k, _, _, fr, _) in st if f == WIPE and fr]
+    if not wipes:
+        return st
+    out = set()
+    for (f, k, o, fl, fr, d) in st:
+        if f not in (None, WIPE) and k is not None and WIPED not in k \
+                and any(k == w or key_within(k, w) for w in wipes):
+            k = k + WIPED
+        out.add((f, k, o, fl, fr, d))
+    return out
+
+
+def _by_local(op: Op) -> bool:
+    """The release names its resource by a plain local of the caller
+    (``g_free(vqs)``), not through the struct it lives in."""
+    for i, arg in enumerate(op.event.args):
+        if arg.path is not None and arg.path == op.path and i < len(op.event.site.args):
+            text = (op.event.site.args[i].text or "").strip()
+            return text.isidentifier()
+    return False
+
+
+def failure_double_releases(fn: Function, ops_at) -> List[Tuple[Op, Op]]:
+    """Releases made on the failure branch of an acquire call whose own
+    failure already released that argument (rules/api ``on_failure``:
+    vhost_dev_init() failing has closed the descriptor it was handed):
+    (the acquire op, the second release op).  The failure branch is the
+    first test after the call that can lead to an error exit, as in
+    ``error_exit_leaks``; an assignment to the released value
+    (``vhostfd = -1``) ends it."""
+    cfg = fn.cfg
+    # state: (key, family, acquire op, settled): settled once the failure test was passed
+    state_in: Dict[int, frozenset] = {0: frozenset()}
+    work = [0]
+    out: Dict[int, Tuple[Op, Op]] = {}
+    visits = 0
+    while work and visits < 20000:
+        visits += 1
+        n = work.pop()
+        node = cfg[n]
+        st = set(state_in.get(n, ()))
+        for kind, idx in node.ops:
+            if kind == "a":
+                lhs = fn.assignments[idx].lhs.path
+                if lhs is not None:
+                    st = {e for e in st if e[0] != lhs.key()}
+                continue
+            for op in ops_at(idx):
+                if op.role == "release" and op.key is not None:
+                    for (k, fam, acq, settled) in st:
+                        if settled and k == op.key and fam == op.family:
+                            out.setdefault(id(op), (acq, op))
+                    st = {e for e in st if not (e[0] == op.key and e[1] == op.family)}
+                elif op.role == "acquire":
+                    for what, path in op.on_failure:
+                        if what == "releases" and op.released_as:
+                            st.add((list_key(path), op.released_as, op, False))
+        tests = node.kind == "cond" and any(cfg[x].error for x in node.succ)
+        for x in node.succ:
+            out_st = st
+            if tests:
+                failed = cfg[x].error and not node.error
+                out_st = {(k, f, o, True) for (k, f, o, settled) in st if settled or failed}
+            old = state_in.get(x)
+            new = frozenset(out_st) if old is None else old | out_st
+            if new != old:
+                state_in[x] = new
+                work.append(x)
+    return list(out.values())
 
 
 def returns_failure(value) -> bool:

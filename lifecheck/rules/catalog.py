@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..facts.api import ATTRS, ROLES, TRAITS, ApiCall, ApiFamily
+from ..facts.api import ATTRS, ON_FAILURE, ROLES, TRAITS, ApiCall, ApiFamily
 from ..facts.reach import CallbackTableError, check_table as check_callback_table
 from ..folders import default_rules_dir  # (lifecheck.rules.catalog.default_rules_dir, as before)
 from . import schema
@@ -116,7 +116,7 @@ def load_rule(path: Path) -> RuleSpec:
 
 _FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                 "mined"} | set(ROLES)
-_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions"}
+_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure"}
 
 
 def _versions(data: dict, path: Path, where: str):
@@ -132,6 +132,33 @@ def _versions(data: dict, path: Path, where: str):
     except (ValueError, TypeError) as exc:
         raise RuleDataError(f"{path}: {where}versions: {exc}") from None
     return low, high
+
+
+def _on_failure(call: dict, role: str, path: Path, where: str):
+    """``on_failure = { releases = 1, released_as = "fd", wipes = 0 }`` (an
+    index or a list of them per key): what a failing acquire call has done
+    to its arguments, and the family of what it released."""
+    table = call.get("on_failure")
+    if table is None:
+        return (), None
+    if role != "acquire" or not isinstance(table, dict):
+        raise RuleDataError(f"{path}: key '{where}on_failure' must be a table, on an acquire call")
+    out = []
+    released_as = table.get("released_as")
+    if released_as is not None and not isinstance(released_as, str):
+        raise RuleDataError(f"{path}: key '{where}on_failure.released_as' must be a family name")
+    for what, value in table.items():
+        if what == "released_as":
+            continue
+        if what not in ON_FAILURE:
+            raise RuleDataError(f"{path}: key '{where}on_failure.{what}': unknown; "
+                                f"allowed: {', '.join(sorted(ON_FAILURE))}")
+        for index in value if isinstance(value, list) else [value]:
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+                raise RuleDataError(f"{path}: key '{where}on_failure.{what}' must be an argument "
+                                    "index or a list of them")
+            out.append((what, index))
+    return tuple(out), released_as
 
 
 def _names(table: dict, key: str, allowed, what: str, path: Path, where: str) -> list:
@@ -194,10 +221,11 @@ def load_api(path: Path) -> List[ApiFamily]:
                 if "frees-argument" in attrs and role != "release":
                     raise RuleDataError(f"{path}: key '{cw}attrs': 'frees-argument' is for release calls")
                 clow, chigh = _versions(call, path, cw)
+                on_failure, released_as = _on_failure(call, role, path, cw)
                 calls.append(ApiCall(
                     function=_need(call, "function", str, path, cw), role=role,
                     resource=resource, container=container, attrs=tuple(attrs),
-                    min_version=clow, max_version=chigh, owner=owner,
+                    min_version=clow, max_version=chigh, owner=owner, on_failure=on_failure, released_as=released_as,
                 ))
         if not any(c.role == "acquire" for c in calls) or not any(c.role == "release" for c in calls):
             raise RuleDataError(f"{path}: {where[:-1]} ('{name}') needs acquire and release calls")
@@ -237,6 +265,12 @@ def _check_references(catalog: Catalog) -> None:
     """Every family and API function a rule names exists in the loaded API
     table."""
     functions = {c.function for fam in catalog.families.values() for c in fam.calls}
+    for fam in catalog.families.values():
+        for c in fam.calls:
+            if c.released_as is not None and c.released_as not in catalog.families:
+                raise RuleDataError(f"{fam.source}: family '{fam.name}', {c.function}: key "
+                                    f"'on_failure.released_as': unknown API family '{c.released_as}'"
+                                    + _closest(c.released_as, catalog.families))
     for spec in catalog.rules.values():
         for key, domain, name in schema.references(spec.config):
             if domain == schema.FAMILY and name not in catalog.families:

@@ -24,4 +24,11 @@
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 #endif
 
+/* file descriptors (<fcntl.h>, <unistd.h>) */
+#ifndef O_RDWR
+#define O_RDWR 02
+#endif
+int open(const char *path, int flags, ...);
+int close(int fd);
+
 #endif /* QEMU_OSDEP_H */

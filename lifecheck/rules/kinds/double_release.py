@@ -9,6 +9,7 @@ from typing import List, Optional, Set, Tuple
 from ...facts import Facts
 from ...facts.api import Op
 from ...facts.device import lead_type
+from ...facts.errorflow import failure_double_releases
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
 from ...model import SELF, Location
@@ -27,6 +28,9 @@ class DoubleReleaseConfig(RuleConfig):
                   "gave up already in realize (qdev_realize_and_unref() then object_unref())"))
     dropped_message: str = field(default="", metadata=meta(
         "message", "the message of a release of a reference given up in realize"))
+    failure_message: str = field(default="", metadata=meta(
+        "message", "the message of a release, on an acquire call's failure branch, of what the "
+                   "failing call released itself (rules/api on_failure.releases); none: not checked"))
 
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
@@ -70,6 +74,42 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                                          "release"),),
                 shape=KIND.shape))
     out.extend(_dropped_in_realize(facts, spec, dev, cfg, reported))
+    out.extend(_released_by_failure(facts, spec, dev, cfg))
+    return out
+
+
+def _released_by_failure(facts: Facts, spec: RuleSpec, dev: DeviceType,
+                         cfg: DoubleReleaseConfig) -> List[Finding]:
+    """In realize: a release, on the failure branch of an acquire call,
+    of what that call's own failure released already (rules/api
+    ``on_failure``: vhost_dev_init() failing has closed the descriptor it
+    was handed; ``close(vhostfd)`` on its error path closes it again)."""
+    if not cfg.failure_message:
+        return []
+    device = facts.device(dev)
+    out = []
+    for ref in dev.hooks.get("realize", ()):
+        fn = facts.program.functions.get(ref.function)
+        if fn is None or not fn.cfg:
+            continue
+        by_call: dict = {}
+        for op in device.ops["realize"]:
+            if op.event.frames and op.event.frames[0][0] == ref.function:
+                by_call.setdefault(op.event.frames[0][1], []).append(op)
+        for first, second in failure_double_releases(fn, lambda i: by_call.get(i, ())):
+            ev = second.event
+            values = dict(resource=str(second.path), call=ev.site.callee, first_call=first.event.site.callee,
+                          first_phase="realize", first_line=first.event.site.loc.line, phase="realize",
+                          device=dev.name)
+            out.append(Finding(
+                rule=spec.slug, severity=severity(facts, spec, dev, second.family),
+                mined=mined(facts, second.family), family=second.family, loc=ev.site.loc,
+                message=cfg.failure_message.format(**values),
+                function=ev.function[1], resource=str(second.path), hook="realize", device=dev.name,
+                related=(RelatedLocation(first.event.site.loc,
+                                         f"{first.event.site.callee}() releases {second.path} when it fails",
+                                         "release"),),
+                shape=KIND.shape))
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ...facts import Facts
 from ...facts.api import ALL, Op
-from ...facts.errorflow import error_exit_leaks
+from ...facts.errorflow import can_fail, error_exit_leaks, unchecked_failures
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType, Event
 from ...model import Function, Location
@@ -93,9 +93,16 @@ def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_
                 helper_exits.setdefault(id(op), (helper, line))
         by_call[idx] = [op for op in group if not (op.role == "release" and len(op.event.frames) > depth + 1
                                                     and order.on_error_path(op.event, depth + 1))]
+    # realize itself (not a helper, whose caller's test of errp is the
+    # exit): a last call that can fail and is not checked is an error exit
+    unchecked = frozenset()
+    if depth == 0:
+        memo: Dict = {}
+        unchecked = unchecked_failures(fn, lambda site: can_fail(facts.program, fn, site, memo))
     return error_exit_leaks(fn, lambda i: by_call.get(i, ()), chosen, ("self", "global"),
                             on_self=depth == 0, never_set=never_set if depth == 0 else None,
-                            survives=lambda op: id(op) in survivors, failing_exits=depth > 0)
+                            survives=lambda op: id(op) in survivors, failing_exits=depth > 0,
+                            unchecked=unchecked)
 
 
 def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
