@@ -95,8 +95,15 @@ static void pci_cfgtable_fixed_exit(PCIDevice *pdev)
     PCICfgTableFixedState *s = PCI_CFGTABLE_FIXED(pdev);
 
     timer_free(s->refresh);
-    g_free(s->status);
     g_free(s->table);
+}
+
+/* cfgtable_read() may still be running for an access already in flight */
+static void pci_cfgtable_fixed_finalize(Object *obj)
+{
+    PCICfgTableFixedState *s = PCI_CFGTABLE_FIXED(obj);
+
+    g_free(s->status);
 }
 
 static void pci_cfgtable_fixed_class_init(ObjectClass *klass, const void *data)
@@ -118,6 +125,7 @@ static const TypeInfo pci_cfgtable_fixed_info = {
     .name          = TYPE_PCI_CFGTABLE_FIXED,
     .parent        = TYPE_PCI_DEVICE,
     .instance_size = sizeof(PCICfgTableFixedState),
+    .instance_finalize = pci_cfgtable_fixed_finalize,
     .class_init    = pci_cfgtable_fixed_class_init,
     .interfaces = (const InterfaceInfo[]) {
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },

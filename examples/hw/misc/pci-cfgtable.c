@@ -97,7 +97,7 @@ static void pci_cfgtable_exit(PCIDevice *pdev)
     PCICfgTableState *s = PCI_CFGTABLE(pdev);
 
     timer_free(s->refresh);
-    g_free(s->status);
+    g_free(s->status); /* lifecheck: expect[freed-in-unrealize] */
     g_free(s->table);
 }
 

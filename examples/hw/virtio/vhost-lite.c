@@ -52,7 +52,7 @@ static void vhost_lite_realize(DeviceState *dev, Error **errp)
     virtio_init(vdev, VIRTIO_ID_VHOST_LITE, 0);
     s->vq = virtio_add_queue(vdev, 128, vhost_lite_handle_output);
     s->vhost_dev.nvqs = VHOST_LITE_QUEUES;
-    s->vhost_dev.vqs = g_new0(struct vhost_virtqueue, VHOST_LITE_QUEUES);
+    s->vhost_dev.vqs = g_new0(struct vhost_virtqueue, VHOST_LITE_QUEUES); /* lifecheck: expect[realize-error-leak] */
     if (vhost_dev_init(&s->vhost_dev, s, VHOST_BACKEND_TYPE_KERNEL, 0, errp) < 0) {
         g_free(s->vhost_dev.vqs);
         virtio_delete_queue(s->vq);
