@@ -265,3 +265,16 @@ def test_a_baseline_records_hidden_findings_too(tmp_path):
     proc = lifecheck("check", ".", "-j", "1", "--format", "json", "--show-all", "--baseline", "b.json",
                      cwd=root, show_all=False)
     assert proc.returncode == 0 and json.loads(proc.stdout)["findings"] == []
+
+
+def test_a_release_cut_off_later_in_the_same_hook_holds_only_in_principle(catalog):
+    # pci-sampler.c frees s->history (124) before its exit unmaps the window
+    # whose read handler reads it: the order is wrong, but the handler
+    # cannot run in between (both under the BQL); s->samples (123), read
+    # by a timer nothing stops first, is a use after free in flight
+    report = check_tree(EXAMPLES, [EXAMPLES], catalog)
+    got = {f.loc.line: f for f in report.findings
+           if f.rule == "freed-in-unrealize" and f.loc.file == "hw/misc/pci-sampler.c"}
+    assert (got[124].consequence, got[124].in_principle) == ("api-misuse", True)
+    assert "cut off later in the same teardown hook" in got[124].reach
+    assert (got[123].consequence, got[123].in_principle) == ("use-after-free-in-flight", False)

@@ -27,6 +27,9 @@ RESOURCE_PREDICATES = {
     "embeds-region": "memory that holds a region the device initialises (g_free(s->sub) where "
                      "&s->sub->mr was initialised)",
     "unowned-region": "a region initialised with a NULL owner",
+    "unowned-region-not-alias-or-container": "a region initialised with a NULL owner that is neither an "
+                                             "alias nor a pure container (docs/devel/memory.rst lets "
+                                             "those be unparented)",
     "reached-async": "memory a callback the device registered (MemoryRegionOps, timer, bottom "
                      "half, virtqueue handler, chardev/fd handler, AIO/DMA completion, RCU) "
                      "still reaches, the callback not being cut off before the release "
@@ -137,6 +140,9 @@ class DeviceFacts:
             return self.embeds_region(path)
         if predicate == "unowned-region":
             return "unowned" in self.region_attrs(path)
+        if predicate == "unowned-region-not-alias-or-container":
+            attrs = self.region_attrs(path)
+            return "unowned" in attrs and not attrs & {"alias", "container"}
         raise ValueError(f"unknown resource predicate '{predicate}'")
 
     # -- asynchronous users (freed-in-unrealize by reachability) -----------

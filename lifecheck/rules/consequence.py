@@ -62,8 +62,7 @@ def derive(f: Finding, traits: Tuple[str, ...], declared: str = "") -> str:
     if f.shape == "misplaced-release":
         if mapping:
             return "stale-guest-mapping"
-        callbacks = sum(1 for r in f.related if r.role == "callback")
-        if callbacks and callbacks == sum(1 for r in f.related if r.role == "cutoff"):
+        if cut_off_later(f):
             # every callback that reaches the memory is cut off later in
             # the same phase (freed-in-unrealize by reachability): the
             # order is wrong, but nothing serialised with the teardown
@@ -75,6 +74,20 @@ def derive(f: Finding, traits: Tuple[str, ...], declared: str = "") -> str:
     if f.shape in ("second-release", "use-after-release"):
         return "use-after-free-on-teardown"
     return "api-misuse"
+
+
+def cut_off_later(f: Finding) -> bool:
+    """A misplaced release whose every callback that still reaches the
+    memory is cut off later in the same phase (its related locations:
+    one "cutoff" per "callback")."""
+    callbacks = sum(1 for r in f.related if r.role == "callback")
+    return f.shape == "misplaced-release" and callbacks > 0 \
+        and callbacks == sum(1 for r in f.related if r.role == "cutoff")
+
+
+# why an order-only misplaced release holds only in principle
+ORDER_ONLY = ("every callback that reaches it is cut off later in the same teardown hook, which runs "
+              "under the BQL like the callbacks: none can run in between")
 
 
 # what each shape can lead to, by family trait and phase (``derive``)
@@ -156,6 +169,9 @@ def assess(facts: Facts, spec: Optional[RuleSpec], dev: Optional[DeviceType], f:
     declared = getattr(spec.config, "consequence", "") if spec is not None else ""
     consequence = derive(f, traits, declared)
     reachable, why = reach(consequence, dev)
+    if reachable and consequence == "api-misuse" and cut_off_later(f):
+        # the order is wrong, nothing goes wrong: shown with --show-all
+        reachable, why = False, ORDER_ONLY
     return dataclasses.replace(
         f, consequence=consequence, in_principle=not reachable, reach=why, rank=rank_for(consequence, reachable, f.mined),
         severity=severity_for(consequence, reachable, spec, facts.version, f.mined))
