@@ -278,3 +278,23 @@ def test_a_release_cut_off_later_in_the_same_hook_holds_only_in_principle(catalo
     assert (got[124].consequence, got[124].in_principle) == ("api-misuse", True)
     assert "cut off later in the same teardown hook" in got[124].reach
     assert (got[123].consequence, got[123].in_principle) == ("use-after-free-in-flight", False)
+
+
+def test_a_local_leak_outside_any_device_takes_the_reach_of_the_realize_that_runs_it(example_findings):
+    # the helpers hold the object in a local: the finding belongs to no
+    # device; the devices whose realize calls the helper decide its reach
+    board = example_findings[("hw/misc/board-relay.c", "realize-error-leak")]
+    assert (board.loc.line, board.device, board.in_principle) == (47, "", True)
+    assert "runs only in the realize of 'board-relay'" in board.reach
+    pci = example_findings[("hw/misc/pci-relay.c", "realize-error-leak")]
+    assert (pci.loc.line, pci.in_principle) == (69, False)
+    assert "runs in the realize of 'pci-relay'" in pci.reach and "device_add" in pci.reach
+
+
+def test_a_helper_guarded_by_a_field_only_another_device_sets(example_findings):
+    # qns_setup() allocates under ``if (ns->pool)``; only pci-qns's realize
+    # sets ns->pool, on its own object: silent for pci-qctrl's embedded
+    # namespace; pci-qctrl-pool sets its own namespace's group: reported
+    assert ("hw/block/pci-qctrl.c", "leak-on-unrealize") not in example_findings
+    pool = example_findings[("hw/block/pci-qctrl-pool.c", "leak-on-unrealize")]
+    assert (pool.loc.line, pool.device, pool.resource) == (79, "pci-qctrl-pool", "self.ns.handles")

@@ -132,6 +132,64 @@ def reach(consequence: str, dev: Optional[DeviceType]) -> Tuple[bool, str]:
     return False, f"'{name}' is only realized at start-up, where a failed realize ends QEMU: {status}"
 
 
+# how far up the call graph a finding outside any device's lifecycle is
+# followed to the realize hooks that run it
+MAX_CALLER_DEPTH = 12
+
+
+def reach_through_callers(facts: Facts, consequence: str, f: Finding) -> Tuple[bool, str]:
+    """``reach`` for a finding outside any device's lifecycle (an object a
+    helper holds in a local), whose consequence needs a device event:
+    the devices whose realize hooks call the function, through any chain
+    of callers.  It holds only in principle when every caller chain ends
+    in such hooks and none of their devices can meet the event; a chain
+    that ends anywhere else (no caller in the call graph: a callback, a
+    board's init, a monitor command) leaves it reachable."""
+    needs = CONSEQUENCES[consequence].needs
+    program = facts.program
+    key = (f.loc.file, f.function)
+    if needs != "runtime-realize" or key not in program.functions:
+        return True, ""
+    realizing = _realize_hooks(program)
+    graph = program.call_graph
+    seen, todo, devices = {key}, [(key, 0)], []
+    while todo:
+        cur, depth = todo.pop()
+        names = realizing.get(cur, ())
+        devices.extend(n for n in names if n not in devices)
+        callers = list(graph.predecessors(cur)) if cur in graph else []
+        if not callers and not names:
+            return True, ""          # run from somewhere no device's realize is
+        if depth >= MAX_CALLER_DEPTH and callers:
+            return True, ""
+        for c in callers:
+            if c not in seen:
+                seen.add(c)
+                todo.append((c, depth + 1))
+    types = [program.types[n] for n in sorted(devices) if not program.types[n].record.abstract]
+    if not types:
+        return True, ""
+    results = [(dev, reach(consequence, dev)) for dev in types]
+    live = [(dev, why) for dev, (ok, why) in results if ok]
+    if live:
+        return True, f"{f.function}() runs in the realize of '{live[0][0].name}': {live[0][1]}"
+    first = results[0]
+    more = f" (and {len(types) - 1} more device types, none added at run time)" if len(types) > 1 else ""
+    return False, f"{f.function}() runs only in the realize of '{first[0].name}'{more}: {first[1][1]}"
+
+
+def _realize_hooks(program) -> dict:
+    """function key -> the device types whose realize hooks it is."""
+    memo = getattr(program, "_realize_hooks_memo", None)
+    if memo is None:
+        memo = {}
+        for name, dev in program.types.items():
+            for ref in dev.hooks.get("realize", ()):
+                memo.setdefault(ref.function, []).append(name)
+        program._realize_hooks_memo = memo
+    return memo
+
+
 def severity_for(consequence: str, reachable: bool, spec: Optional[RuleSpec],
                  version: Optional[Tuple[int, ...]], mined: bool) -> str:
     """The consequence's severity, a step lower when it holds only in
@@ -168,7 +226,7 @@ def assess(facts: Facts, spec: Optional[RuleSpec], dev: Optional[DeviceType], f:
         traits = tuple(t for t in traits if t not in (REGISTRATION, CALLBACK))
     declared = getattr(spec.config, "consequence", "") if spec is not None else ""
     consequence = derive(f, traits, declared)
-    reachable, why = reach(consequence, dev)
+    reachable, why = reach(consequence, dev) if dev is not None else reach_through_callers(facts, consequence, f)
     if reachable and consequence == "api-misuse" and cut_off_later(f):
         # the order is wrong, nothing goes wrong: shown with --show-all
         reachable, why = False, ORDER_ONLY
