@@ -338,7 +338,12 @@ class DeviceFacts:
     def self_contained(self, op: Op) -> bool:
         """Registered into a container the device set up inside itself
         (usb_register_port() onto its own usb_bus_new() bus): nothing
-        outside the device reaches it, and it goes away with the device."""
+        outside the device reaches it, and it goes away with the device.
+        Or a registration of the RAM of a region the device initialised
+        itself (the call's ``own-region-ram`` attribute): it goes with the
+        region's RAM block."""
+        if "own-region-ram" in op.attrs and op.path is not None and self.is_region(op.path):
+            return True
         return op.container is not None and op.container.root == SELF \
             and op.container.key() in self.own_objects
 
