@@ -298,3 +298,14 @@ def test_a_helper_guarded_by_a_field_only_another_device_sets(example_findings):
     assert ("hw/block/pci-qctrl.c", "leak-on-unrealize") not in example_findings
     pool = example_findings[("hw/block/pci-qctrl-pool.c", "leak-on-unrealize")]
     assert (pool.loc.line, pool.device, pool.resource) == (79, "pci-qctrl-pool", "self.ns.handles")
+
+
+def test_an_acquisition_each_reset_leaks_per_run_even_on_a_board_device(catalog):
+    # reset-ticker is a sysbus device, never unplugged: the timer its reset
+    # handler makes again on every reset (58) leaks each reset, shown; the
+    # one made only when the field is still NULL (60) holds only in principle
+    report = check_tree(EXAMPLES, [EXAMPLES / "hw/timer/reset-ticker.c"], catalog)
+    got = {f.loc.line: f for f in report.findings if f.rule == "leak-on-unrealize"}
+    assert (got[58].consequence, got[58].severity, got[58].in_principle) == ("leak-per-run", "warning", False)
+    assert "reset_ticker_reset() runs while the device is realized" in got[58].reach
+    assert (got[60].consequence, got[60].in_principle) == ("use-after-free-after-unplug", True)

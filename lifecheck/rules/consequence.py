@@ -27,6 +27,7 @@ from typing import Optional, Tuple
 from ..facts import Facts
 from ..facts.api import ApiFamily
 from ..findings import CONSEQUENCES, SEVERITIES, Finding
+from ..model import SELF
 from ..graph import DeviceType
 from .kinds.base import MINED_SEVERITY, describe_op
 from .spec import RuleSpec
@@ -93,7 +94,7 @@ ORDER_ONLY = ("every callback that reaches it is cut off later in the same teard
 # what each shape can lead to, by family trait and phase (``derive``)
 _POSSIBLE = {
     "missing-release": ("use-after-free-after-unplug", "use-after-free-after-introspection", "stale-guest-mapping",
-                        "leak-per-unplug", "leak-per-introspection"),
+                        "leak-per-run", "leak-per-unplug", "leak-per-introspection"),
     "error-exit-leak": ("use-after-free-after-failed-realize", "leak-on-failed-realize"),
     "misplaced-release": ("stale-guest-mapping", "use-after-free-in-flight", "api-misuse"),
     "second-release": ("use-after-free-on-teardown",),
@@ -230,9 +231,65 @@ def assess(facts: Facts, spec: Optional[RuleSpec], dev: Optional[DeviceType], f:
     if reachable and consequence == "api-misuse" and cut_off_later(f):
         # the order is wrong, nothing goes wrong: shown with --show-all
         reachable, why = False, ORDER_ONLY
+    if f.shape == "missing-release" and f.hook == "runtime" and dev is not None \
+            and (not reachable or CONSEQUENCES[consequence].rank < CONSEQUENCES["leak-per-run"].rank):
+        again = acquired_again(facts, dev, f)
+        if again:
+            consequence, reachable, why = "leak-per-run", True, again
     return dataclasses.replace(
         f, consequence=consequence, in_principle=not reachable, reach=why, rank=rank_for(consequence, reachable, f.mined),
         severity=severity_for(consequence, reachable, spec, facts.version, f.mined))
+
+
+def acquired_again(facts: Facts, dev: DeviceType, f: Finding) -> str:
+    """Why the runtime acquisition of ``f`` leaks each time its code runs
+    (a reset handler: ``s->t = timer_new_ns(...)`` on every reset), or ""
+    when it may not: no release of it in runtime code, no test of the
+    field before it (``if (!s->t) s->t = timer_new_ns(...)``)."""
+    device = facts.device(dev)
+    ops = device.ops.get("runtime", ())
+    for op in ops:
+        if op.role != "acquire" or op.event.site.loc != f.loc or op.path is None or op.path.root != SELF \
+                or describe_op(op) != f.resource:
+            continue
+        if any(r.role in ("release", "disarm") and r.family == op.family and r.key == op.key for r in ops):
+            return ""
+        fn = facts.program.functions.get(op.event.function)
+        if fn is None or not fn.cfg or _under_negative_test(fn, op.event.site):
+            return ""
+        return (f"{op.event.via[0]}() runs while the device is realized (a reset, a guest request) and "
+                f"acquires it again each time, over what the last run acquired")
+    return ""
+
+
+def _under_negative_test(fn, site) -> bool:
+    """The call runs only in the then-branch of a test that the value it
+    stores is NULL (``if (!s->t) { s->t = f(...); }``)."""
+    if site.result is None:
+        return False
+    node = next((i for i, n in enumerate(fn.cfg) if ("c", site.index) in n.ops), None)
+    if node is None:
+        return False
+    key = site.result.key()
+    for c, cond in enumerate(fn.cfg):
+        if not cond.test.startswith("!") or cond.test_path is None or cond.test_path.key() != key:
+            continue
+        if _reaches(fn.cfg, cond.then, node, avoid=None) and not _reaches(fn.cfg, (0,), node, avoid=c):
+            return True
+    return False
+
+
+def _reaches(cfg, starts, target: int, avoid) -> bool:
+    seen, todo = set(), [s for s in starts if s != avoid]
+    while todo:
+        n = todo.pop()
+        if n == target:
+            return True
+        if n in seen:
+            continue
+        seen.add(n)
+        todo.extend(s for s in cfg[n].succ if s != avoid)
+    return False
 
 
 def _disarmed(facts: Facts, dev: DeviceType, f: Finding) -> bool:
