@@ -252,7 +252,7 @@ def acquired_again(facts: Facts, dev: DeviceType, f: Finding) -> str:
         if op.role != "acquire" or op.event.site.loc != f.loc or op.path is None or op.path.root != SELF \
                 or describe_op(op) != f.resource:
             continue
-        if any(r.role in ("release", "disarm") and r.family == op.family and r.key == op.key for r in ops):
+        if any(r.role == "release" and r.family == op.family and r.key == op.key for r in ops):
             return ""
         fn = facts.program.functions.get(op.event.function)
         if fn is None or not fn.cfg or _under_negative_test(fn, op.event.site):
