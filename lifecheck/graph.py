@@ -151,6 +151,7 @@ class Program:
         self.written_last: set = set()
         self.written_untyped_last: set = set()
         for u in self.units:
+            in_globals = None
             for w in u.written:
                 typ, _, chain = w.partition(":")
                 last = chain.rsplit(".", 1)[-1]
@@ -158,7 +159,10 @@ class Program:
                 if typ:
                     self.written_typed.setdefault(typ, set()).add(chain)
                 else:
-                    self.written_untyped_last.add(last)
+                    if in_globals is None:
+                        in_globals = _global_value_writes(u)
+                    if in_globals.get(chain) is not True:
+                        self.written_untyped_last.add(last)
         self._prop_fields: FrozenSet[str] = frozenset()
         self.false_during_realize = frozenset(
             t["function"] for t in tables.get("framework", {}).get("false_during_realize", []))
@@ -865,6 +869,33 @@ class Program:
 
 def _field_names(path: AccessPath) -> List[str]:
     return [name for op, name in path.steps if op in ("->", ".") and name]
+
+
+def _global_value_writes(unit: TranslationUnit) -> Dict[str, bool]:
+    """Field chains the unit writes with no known struct type (a global's
+    fields: ``&smbios_type1.serial``), each True when every write of it
+    that its assignments and ``&`` arguments show is inside a global
+    struct *value* (no ``->`` on the way: no device's memory, which QOM
+    allocates), False when one is not (a cast, ``FOO(obj)->f = ``)."""
+    out: Dict[str, bool] = {}
+
+    def note(path: Optional[AccessPath]) -> None:
+        if path is None or not path.steps:
+            return
+        chain = ".".join(_field_names(path))
+        if not chain:
+            return
+        inside = path.root_kind == "global" and all(op != "->" and op != "*" for op, _ in path.steps)
+        out[chain] = out.get(chain, True) and inside
+
+    for fn in unit.functions.values():
+        for a in fn.assignments:
+            note(a.lhs.path)
+        for site in fn.calls:
+            for arg in site.args:
+                if (arg.text or "").lstrip().startswith("&"):
+                    note(arg.path)
+    return out
 
 
 _LEAD_WRITE_RE = re.compile(r"^\s*(\w+)\s*->\s*(.+?)\s*$")

@@ -309,3 +309,17 @@ def test_an_acquisition_each_reset_leaks_per_run_even_on_a_board_device(catalog)
     assert (got[58].consequence, got[58].severity, got[58].in_principle) == ("leak-per-run", "warning", False)
     assert "reset_ticker_reset() runs while the device is realized" in got[58].reach
     assert (got[60].consequence, got[60].in_principle) == ("use-after-free-after-unplug", True)
+
+
+def test_a_global_struct_value_does_not_set_a_device_field_of_the_same_name(example_findings):
+    # pci-tagger: ``tagger_defaults.label = ...`` (a global value) leaves
+    # s->label unset; ``tagger_board->tag = ...`` (through a pointer) may
+    # set s->tag, so its branch's leak is reported
+    assert [f.loc.line for (file, rule), f in example_findings.items()
+            if file == "hw/misc/pci-tagger.c"] == [70]
+
+
+def test_a_local_leak_in_a_board_init_helper_holds_only_in_principle(example_findings):
+    board = example_findings[("hw/misc/mini-board.c", "realize-error-leak")]
+    assert (board.loc.line, board.device, board.in_principle, board.severity) == (34, "", True, "note")
+    assert "from a board's init (mini_board_init())" in board.reach

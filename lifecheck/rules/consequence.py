@@ -152,12 +152,16 @@ def reach_through_callers(facts: Facts, consequence: str, f: Finding) -> Tuple[b
     if needs != "runtime-realize" or key not in program.functions:
         return True, ""
     realizing = _realize_hooks(program)
+    startup = _startup_functions(program, facts.tables)
     graph = program.call_graph
-    seen, todo, devices = {key}, [(key, 0)], []
+    seen, todo, devices, boards = {key}, [(key, 0)], [], []
     while todo:
         cur, depth = todo.pop()
         names = realizing.get(cur, ())
         devices.extend(n for n in names if n not in devices)
+        if cur in startup:
+            boards.append(cur[1])
+            continue
         callers = list(graph.predecessors(cur)) if cur in graph else []
         if not callers and not names:
             return True, ""          # run from somewhere no device's realize is
@@ -169,6 +173,9 @@ def reach_through_callers(facts: Facts, consequence: str, f: Finding) -> Tuple[b
                 todo.append((c, depth + 1))
     types = [program.types[n] for n in sorted(devices) if not program.types[n].record.abstract]
     if not types:
+        if boards:
+            return False, (f"{f.function}() runs only while QEMU starts, from a board's init "
+                           f"({sorted(boards)[0]}()), where a failure ends QEMU")
         return True, ""
     results = [(dev, reach(consequence, dev)) for dev in types]
     live = [(dev, why) for dev, (ok, why) in results if ok]
@@ -177,6 +184,23 @@ def reach_through_callers(facts: Facts, consequence: str, f: Finding) -> Tuple[b
     first = results[0]
     more = f" (and {len(types) - 1} more device types, none added at run time)" if len(types) > 1 else ""
     return False, f"{f.function}() runs only in the realize of '{first[0].name}'{more}: {first[1][1]}"
+
+
+def _startup_functions(program, tables: dict) -> set:
+    """Functions bound to a class field of the hooks table's ``startup``
+    list (``mc->init = spapr_machine_init``): they run once, as QEMU starts."""
+    memo = getattr(program, "_startup_memo", None)
+    if memo is None:
+        fields = set(tables.get("hooks", {}).get("startup", []))
+        memo = set()
+        for unit in program.units:
+            for b in unit.bindings:
+                if b.target and f"{b.class_type}.{b.field}" in fields:
+                    target = program.resolve(unit.file, b.target)
+                    if target is not None:
+                        memo.add(target)
+        program._startup_memo = memo
+    return memo
 
 
 def _realize_hooks(program) -> dict:
