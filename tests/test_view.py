@@ -304,7 +304,7 @@ def test_an_acquisition_each_reset_leaks_per_run_even_on_a_board_device(catalog)
     # reset-ticker is a sysbus device, never unplugged: the timer its reset
     # handler makes again on every reset (58) leaks each reset, shown; the
     # one made only when the field is still NULL (60) holds only in principle
-    report = check_tree(EXAMPLES, [EXAMPLES / "hw/timer/reset-ticker.c"], catalog)
+    report = check_tree(EXAMPLES, [EXAMPLES / "hw/misc/reset-ticker.c"], catalog)
     got = {f.loc.line: f for f in report.findings if f.rule == "leak-on-unrealize"}
     assert (got[58].consequence, got[58].severity, got[58].in_principle) == ("leak-per-run", "warning", False)
     assert "reset_ticker_reset() runs while the device is realized" in got[58].reach
