@@ -204,6 +204,10 @@ class Program:
         unit = self._unit_by_file.get(file)
         return unit.initialisers.get(name, ()) if unit is not None else ()
 
+    def unit_of(self, file: str) -> Optional[TranslationUnit]:
+        """The unit of ``file`` (None when it is not in the program)."""
+        return self._unit_by_file.get(file)
+
     def resolve(self, file: str, name: Optional[str]) -> Optional[FunctionKey]:
         """The definition a call in ``file`` reaches: the file's own, else a
         unique non-static definition elsewhere."""

@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lifecheck.analysis import build_units, collect_files, gc_paused, open_cache  # noqa: E402
 from lifecheck.facts import Facts  # noqa: E402
+from lifecheck.facts.reach import check_table as check_callback_table  # noqa: E402
 from lifecheck.facts.api import _QUEUE_FIELDS  # noqa: E402  (the links of queue.h lists)
 from lifecheck.frontend.preprocess import Preprocessor  # noqa: E402
 from lifecheck.frontend.tree import QemuTree  # noqa: E402
@@ -1032,6 +1033,13 @@ class Baseline:
             files.add(dev.file)
             files.update(dev.search_files)
             files.update(p.duplicate_types.get(n, ()))
+        # the transports whose callbacks reach a device of these types
+        # through a bus getter (rules/tables/callbacks.toml [[bus_child]])
+        own = set(file_types(p, rel))
+        getters = {c.getter for c in check_callback_table(self.catalog.tables.get("callbacks", {}))[4]
+                   if c.type in own}
+        if getters:
+            files.update(k[0] for k, fn in p.functions.items() if any(s.callee in getters for s in fn.calls))
         seeds = [k for k in p.functions if k[0] in files]
         reach = set(seeds)
         for k in seeds:

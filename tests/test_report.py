@@ -341,7 +341,8 @@ def test_explain_without_known_problems_or_unplug_raise():
     # rule's default level in SARIF
     consequences = lines[lines.index("Consequences") + 1:lines.index("Severity") - 1]
     assert [c.split(":")[0] for c in consequences] == [
-        "  - stale-guest-mapping", "  - use-after-free-in-flight", "  - api-misuse"]
+        "  - stale-guest-mapping", "  - use-after-free-on-teardown", "  - use-after-free-in-flight",
+        "  - api-misuse"]
     assert explain.default_severity(RULE_FREED) == "error"
     assert lines[lines.index("Applies to") + 1] == "QEMU 2.0 up to (not including) 11.0"
 

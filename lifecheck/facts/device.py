@@ -30,6 +30,9 @@ RESOURCE_PREDICATES = {
     "unowned-region-not-alias-or-container": "a region initialised with a NULL owner that is neither an "
                                              "alias nor a pure container (docs/devel/memory.rst lets "
                                              "those be unparented)",
+    "embeds-child": "memory that holds a QOM child the device initialised in place "
+                    "(object_initialize_child(obj, name, &s->sub->child, ...)): QOM finalizes it "
+                    "with the device, after unrealize",
     "reached-async": "memory a callback the device registered (MemoryRegionOps, timer, bottom "
                      "half, virtqueue handler, chardev/fd handler, AIO/DMA completion, RCU) "
                      "still reaches, the callback not being cut off before the release "
@@ -143,6 +146,14 @@ class DeviceFacts:
         if predicate == "unowned-region-not-alias-or-container":
             attrs = self.region_attrs(path)
             return "unowned" in attrs and not attrs & {"alias", "container"}
+        if predicate == "embeds-child":
+            # a child unparented in the same phase is gone before QOM
+            # finalizes the device (ahci_uninit() unparents each port's bus)
+            key = path.key()
+            phase = event.phase if event is not None else ""
+            gone = {op.key for op in self.ops.get(phase, ()) if op.role == "release"}
+            return not path.address_of and any(key_within(k, key) and k not in gone
+                                                for k in self.embedded_children)
         raise ValueError(f"unknown resource predicate '{predicate}'")
 
     # -- asynchronous users (freed-in-unrealize by reachability) -----------
@@ -180,19 +191,60 @@ class DeviceFacts:
             return []
         users = [(reg, acc) for reg, acc in self.reach.reaching(self.dev, path.key())
                  if not (acc.passed and self.api.lookup_role(acc.callee, "release"))]
-        if not users:
-            return []
-        before = [ev for ev in self.events[release.phase]
-                  if ev.site.callee in self.reach.cutoffs and ev is not release
-                  and self._precedes(ev, release)]
+        users = [(reg, acc) for reg, acc in users
+                 if self.earlier_cutoff(reg, release) is None or self._inflight(reg)]
+        if release.phase == "unrealize":
+            # instance_finalize runs after unrealize: what it touches of the
+            # memory (other than freeing it again: double-release) is used
+            # after the free
+            families = {op.family for op in self.api.effects(release) if op.role == "release"}
+            users += [(reg, acc) for reg, acc in
+                      self.reach.reaching(self.dev, path.key(), self.reach.finalize_users(self.dev))
+                      if not (acc.passed and any(self.api.lookup(acc.callee, f, "release") for f in families))]
+        return users
+
+    def _inflight(self, reg: "Registration") -> bool:
+        spec = self.reach.spec_of(reg) if self.reach is not None else None
+        return spec is not None and spec.inflight
+
+    def concurrent(self, reg: "Registration") -> bool:
+        """``reg``'s callback runs in a thread of its own, outside the BQL."""
+        spec = self.reach.spec_of(reg) if self.reach is not None else None
+        return spec is not None and spec.concurrent
+
+    def earlier_cutoff(self, reg: "Registration", release: Event):
+        """What cuts ``reg``'s callback off before ``release`` in its phase:
+        a call of the phase (an Event), or the framework before it runs
+        the release's hook (the hook binding, a str); None when nothing
+        does.  A callback registered ``inflight`` (MemoryRegionOps) may
+        still run after that for a request already dispatched."""
+        if self.reach is None:
+            return None
         mapped = self.mapped_into
-        # what the framework cuts off before it runs the hook of the release
-        framework = [cut for ref in self.dev.hooks.get(release.phase, ())
-                     if release.frames and ref.function == release.frames[0][0]
-                     for cut in self.reach.before_hook.get(ref.bound_by, ())]
-        return [(reg, acc) for reg, acc in users
-                if not any(self.reach.cuts(reg, ev, mapped) for ev in before)
-                and not any(self.reach.cut_by(reg, cut, None, mapped) for cut in framework)]
+        before, framework = self._cutoffs_before(release)
+        for ev in before:
+            if self.reach.cuts(reg, ev, mapped):
+                return ev
+        for bound_by, cut in framework:
+            if self.reach.cut_by(reg, cut, None, mapped):
+                return bound_by
+        return None
+
+    def _cutoffs_before(self, release: Event):
+        """The cut-off calls of ``release``'s phase that run before it, and
+        the (hook binding, cut-off) the framework makes before the hook of
+        the release (kept per release)."""
+        cache = self.__dict__.setdefault("_before_cache", {})
+        got = cache.get(id(release))
+        if got is None or got[0] is not release:
+            before = [ev for ev in self.events[release.phase]
+                      if ev.site.callee in self.reach.cutoffs and ev is not release
+                      and self._precedes(ev, release)]
+            framework = [(ref.bound_by, cut) for ref in self.dev.hooks.get(release.phase, ())
+                         if release.frames and ref.function == release.frames[0][0]
+                         for cut in self.reach.before_hook.get(ref.bound_by, ())]
+            got = cache[id(release)] = (release, before, framework)
+        return got[1], got[2]
 
     def _unreachable_after(self, path: AccessPath, release: Event) -> bool:
         """After the teardown a callback cannot reach what ``path`` held
@@ -306,6 +358,15 @@ class DeviceFacts:
         families = self.api.with_trait("qom-child")
         return {op.key for phase in PHASES for op in self.ops[phase]
                 if op.role == "acquire" and op.family in families and op.key is not None}
+
+    @cached_property
+    def embedded_children(self) -> Set[str]:
+        """QOM children initialised in place (their address handed to
+        object_initialize_child()): the parent's finalize unparents them."""
+        families = self.api.with_trait("qom-child")
+        return {op.key for phase in PHASES for op in self.ops[phase]
+                if op.role == "acquire" and op.family in families and op.key is not None
+                and op.path.address_of}
 
     @cached_property
     def framework_released(self) -> Set[str]:

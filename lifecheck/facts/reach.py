@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..graph import DeviceType, Event, FunctionKey, Program, translate_expr, translate_path
-from ..model import GLOBAL, SELF, AccessPath, Location, key_within
+from ..model import GLOBAL, LOCAL, SELF, AccessPath, Location, key_within
 
 # bounds of one callback's walk (functions visited, call depth) and of the
 # chain of callbacks registered from callbacks
@@ -34,10 +34,11 @@ MAX_NESTING = 2
 # registers while it is alive, not while it is torn down
 REGISTERING_PHASES = ("instance_init", "realize", "runtime")
 
-_REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle"}
+_REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle", "inflight", "concurrent"}
 _CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps", "opaque"}
 _MAPPING_KEYS = {"function", "region", "into"}
 _BEFORE_HOOK_KEYS = {"hook", "cutoffs", "by"}
+_BUS_CHILD_KEYS = {"getter", "type"}
 
 
 class CallbackTableError(ValueError):
@@ -54,6 +55,23 @@ class Registering:
     opaque: int = 0
     opaque_param: int = 0
     handle: Optional[int] = None
+    # a cut-off does not stop a call already dispatched: a vCPU thread
+    # finds a MemoryRegion under RCU, then waits for the BQL, and calls the
+    # handler after the teardown that unmapped the region
+    inflight: bool = False
+    # the callback runs in a thread of its own, not under the BQL: a
+    # cut-off later in the same teardown leaves it a window
+    concurrent: bool = False
+
+
+@dataclass(frozen=True)
+class BusChild:
+    """A call by which a device's callbacks reach the device plugged into
+    its bus (one [[bus_child]] entry): virtio_bus_get_device() in a virtio
+    transport's MMIO handlers."""
+
+    getter: str
+    type: str                  # the QOM type the child descends from
 
 
 @dataclass(frozen=True)
@@ -121,17 +139,26 @@ class BeforeHook:
     by: str = ""               # the framework function, for readers
 
 
-def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mapping], List[BeforeHook]]:
+def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mapping], List[BeforeHook],
+                                     List[BusChild]]:
     """The entries of the callbacks table, checked (CallbackTableError
     names the first bad key)."""
     regs: List[Registering] = []
+    children: List[BusChild] = []
     cuts: List[Cutoff] = []
     maps: List[Mapping] = []
     befores: List[BeforeHook] = []
-    unknown_top = set(data) - {"register", "cutoff", "mapping", "before_hook"}
+    unknown_top = set(data) - {"register", "cutoff", "mapping", "before_hook", "bus_child"}
     if unknown_top:
         raise CallbackTableError(f"unknown keys {sorted(unknown_top)}; "
-                                 "allowed: before_hook, cutoff, mapping, register")
+                                 "allowed: before_hook, bus_child, cutoff, mapping, register")
+    for where, entry in _entries(data, "bus_child", _BUS_CHILD_KEYS):
+        getter, qom = entry.get("getter"), entry.get("type")
+        if not isinstance(getter, str) or not getter:
+            raise CallbackTableError(f"key '{where}getter' must be a function name")
+        if not isinstance(qom, str) or not qom:
+            raise CallbackTableError(f"key '{where}type' must be a QOM type name")
+        children.append(BusChild(getter, qom))
     for where, entry in _entries(data, "mapping", _MAPPING_KEYS):
         fn, into = _function(entry, where), entry.get("into")
         if not isinstance(into, str) or not into:
@@ -152,8 +179,13 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
         opaque = _index(entry, "opaque", where)
         if opaque is None:
             raise CallbackTableError(f"key '{where}opaque' is required")
+        flags = {}
+        for flag in ("inflight", "concurrent"):
+            flags[flag] = entry.get(flag, False)
+            if not isinstance(flags[flag], bool):
+                raise CallbackTableError(f"key '{where}{flag}' must be true or false")
         regs.append(Registering(fn, tuple(cbs), ops, opaque, _index(entry, "opaque_param", where) or 0,
-                                _index(entry, "handle", where, result=True)))
+                                _index(entry, "handle", where, result=True), **flags))
     for where, entry in _entries(data, "cutoff", _CUTOFF_KEYS):
         fn = _function(entry, where)
         regs_of = entry.get("registrations", [])
@@ -190,7 +222,7 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
                 raise CallbackTableError(f"key '{where}cutoffs': '{n}' is not a [[cutoff]] with "
                                          "'unmaps' or 'registrations'")
         befores.append(BeforeHook(hook, tuple(names), by))
-    return regs, cuts, maps, befores
+    return regs, cuts, maps, befores, children
 
 
 @dataclass(frozen=True)
@@ -232,8 +264,10 @@ class Reach:
 
     def __init__(self, program: Program, table: dict):
         self.program = program
-        regs, cuts, maps, befores = check_table(table or {})
+        regs, cuts, maps, befores, children = check_table(table or {})
         self.registering: Dict[str, Registering] = {r.function: r for r in regs}
+        self.bus_children: List[BusChild] = children
+        self._bus_entries: Optional[Dict[str, List[Registration]]] = None
         self.mappings: Dict[str, Mapping] = {m.function: m for m in maps}
         self.before_hook: Dict[str, List[Cutoff]] = {}
         self.cutoffs: Dict[str, List[Cutoff]] = {}
@@ -259,6 +293,10 @@ class Reach:
                 if ev.site.callee in self.registering:
                     out.extend(self._from_call(ev.site.callee, ev.function[0], ev.args, ev.result,
                                                ev.site.loc, ev, None))
+        if self.bus_children:
+            # the type itself, not its subclasses: the entries touch the
+            # base's struct, whose field names a subclass may reuse for its own
+            out.extend(self.bus_entries().get(dev.name, ()))
         seen = {(r.callback, r.opaque.key()) for r in out}
         todo = list(out)
         while todo:
@@ -280,6 +318,82 @@ class Reach:
                     todo.append(nested)
         self._devices[dev.name] = out
         return out
+
+    def bus_entries(self) -> Dict[str, List[Registration]]:
+        """QOM type -> the functions another device's callbacks call on the
+        child of that type plugged into its bus ([[bus_child]]): in a
+        function QEMU calls back (one named in a file-scope initialiser,
+        a MemoryRegionOps table), the getter's result handed to a call
+        (``vdev = virtio_bus_get_device(&proxy->bus);
+        virtio_queue_notify(vdev, n)``).  The child's memory they touch
+        is reached while the transport is mapped, whatever the child's
+        own teardown cut off.  Computed once per run."""
+        if self._bus_entries is not None:
+            return self._bus_entries
+        got: Dict[str, List[Registration]] = {}
+        self._bus_entries = got
+        getters = {c.getter: c.type for c in self.bus_children}
+        program = self.program
+        named: Dict[str, Set[str]] = {}
+        seen: Set[Tuple[str, FunctionKey, int]] = set()
+        for key, fn in program.functions.items():
+            sites = [s for s in fn.calls if s.callee in getters and s.result is not None
+                     and not s.result.steps and s.result.root_kind == LOCAL]
+            if not sites:
+                continue
+            names = named.get(key[0])
+            if names is None:
+                names = named[key[0]] = self._called_back(key[0])
+            if key[1] not in names:
+                continue   # not called back by QEMU
+            for got_site in sites:
+                qom, local = getters[got_site.callee], got_site.result.root
+                for site in fn.calls:
+                    for i, a in enumerate(site.args):
+                        if a.path is None or a.path.root != local or a.path.steps or site.callee is None:
+                            continue
+                        target = program.resolve(key[0], site.callee)
+                        if target is None or (qom, target, i) in seen:
+                            continue
+                        seen.add((qom, target, i))
+                        got.setdefault(qom, []).append(Registration(
+                            target, site.callee, f"{key[1]}() via {got_site.callee}()", None, got_site.callee,
+                            site.loc, AccessPath(SELF, ()), i, None))
+        return got
+
+    def _called_back(self, file: str) -> Set[str]:
+        """The functions of ``file`` QEMU may call back: named in a
+        file-scope initialiser (an ops table) or handed to a call
+        (msix_set_vector_notifiers(dev, foo_unmask, ...))."""
+        unit = self.program.unit_of(file)
+        if unit is None:
+            return set()
+        out = {n for fields in unit.initialisers.values() for _, n in fields}
+        for fn in unit.functions.values():
+            for site in fn.calls:
+                for a in site.args:
+                    name = _function_name(a)
+                    if name and name in unit.functions:
+                        out.add(name)
+        return out
+
+    def finalize_users(self, dev: DeviceType) -> List[Registration]:
+        """The type's instance_finalize hooks as users of its memory: they
+        run after unrealize, once the last reference is dropped (QOM also
+        finalizes the children and regions embedded in the device then)."""
+        out = []
+        for ref in dev.hooks.get("instance_finalize", ()):
+            fn = self.program.functions.get(ref.function)
+            if fn is None:
+                continue
+            out.append(Registration(ref.function, ref.function[1], "", None, "instance_finalize", fn.loc,
+                                    AccessPath(SELF, ()), 0, None))
+        return out
+
+    def spec_of(self, reg: Registration) -> Optional[Registering]:
+        """The [[register]] entry of the call that registered ``reg``'s
+        root (None for bus entries and finalize hooks)."""
+        return self.registering.get(reg.root.call)
 
     def _from_call(self, callee: str, file: str, args, result: Optional[AccessPath], loc: Location,
                    ev: Optional[Event], parent: Optional[Registration]) -> List[Registration]:
@@ -366,13 +480,14 @@ class Reach:
         got = self._walks[cache_key] = (list(accesses.values()), nested)
         return got
 
-    def reaching(self, dev: DeviceType, key: str) -> List[Tuple[Registration, Access]]:
-        """The callbacks of ``dev`` that touch the memory ``key`` names
-        (``key``: an access path's key, the object freed): an access
-        inside it (``s->buf[i]`` for ``s->buf``), or the pointer handed to
-        a call."""
+    def reaching(self, dev: DeviceType, key: str,
+                 regs: Optional[List[Registration]] = None) -> List[Tuple[Registration, Access]]:
+        """The callbacks of ``dev`` (or ``regs``) that touch the memory
+        ``key`` names (``key``: an access path's key, the object freed):
+        an access inside it (``s->buf[i]`` for ``s->buf``), or the
+        pointer handed to a call."""
         out = []
-        for reg in self.registrations(dev):
+        for reg in (self.registrations(dev) if regs is None else regs):
             for acc in self.walk(reg)[0]:
                 k = acc.path.key()
                 if key_within(k, key) or (acc.passed and k == key and not acc.path.address_of):

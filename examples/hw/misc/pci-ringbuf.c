@@ -11,10 +11,10 @@
  * Bug: exit frees s->ring, and with it the MemoryRegions embedded in it,
  * while an access that started before unplug may still be running in
  * them; QOM also still lists them as children of the device.  Freeing the
- * bounce buffer in exit is fine: it holds no region, the BARs go away first.
+ * bounce buffer in exit: a warning (BARs unmapped first; accesses in flight).
  *
- * Fix: move g_free(s->ring) to an instance_finalize function (regions in
- * dynamically allocated structures are freed there, docs/devel/memory.rst).
+ * Fix: free s->ring and s->bounce in an instance_finalize function (regions
+ * in dynamically allocated structures are freed there, docs/devel/memory.rst).
  *
  * Known gap: the guest can map a legacy doorbell port into the bus's I/O
  * space by writing the CTRL register, and exit never removes it.  That is
@@ -195,7 +195,7 @@ static void pci_ringbuf_exit(PCIDevice *pdev)
     PCIRingBufState *s = PCI_RINGBUF(pdev);
 
     timer_free(s->poll_timer);
-    g_free(s->bounce); /* lifecheck: ok[freed-in-unrealize] */
+    g_free(s->bounce); /* lifecheck: expect[freed-in-unrealize] */
     g_free(s->ring); /* lifecheck: expect[freed-in-unrealize] */
 }
 

@@ -73,21 +73,42 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 reg, acc = users[0]
                 callback = reg.name
                 access = str(acc.path)
-                if level == "error" and all(device.later_cutoff(r, ev) is not None for r, _ in users):
-                    # every callback is cut off before the phase ends: the
+                early = {id(r): device.earlier_cutoff(r, ev) for r, _ in users}
+                late_of = {id(r): device.later_cutoff(r, ev) for r, _ in users}
+                concurrent = {id(r) for r, _ in users if device.concurrent(r)}
+                if level == "error" and all((late_of[id(r)] is not None and id(r) not in concurrent)
+                                            or early[id(r)] is not None for r, _ in users):
+                    # every callback is cut off before the phase ends (the
                     # order is wrong, but a callback serialised with the
-                    # teardown (BQL) finds no window
+                    # teardown (BQL) finds no window), or before the release
+                    # and only a request already in flight can still call it
                     level = "warning"
                 for reg, acc in users[:3]:
                     chain = " -> ".join(acc.via)
                     slot = f" as {reg.slot}" if reg.slot else ""
-                    related.append(RelatedLocation(reg.loc, f"{reg.name}() is registered here{slot} with "
-                                                   f"{reg.call}()", "callback"))
+                    role = "callback"
+                    if reg.call == "instance_finalize":
+                        text, role = f"{reg.name}() runs at instance_finalize, after unrealize", "finalize"
+                    elif reg.event is None and reg.parent is None and reg.slot:
+                        text = f"{reg.name}() is called from {reg.slot} on the device plugged into the bus"
+                    else:
+                        text = f"{reg.name}() is registered here{slot} with {reg.call}()"
+                    related.append(RelatedLocation(reg.loc, text, role))
                     related.append(RelatedLocation(acc.loc, f"{chain} touches {acc.path}", "use"))
-                    late = device.later_cutoff(reg, ev)
+                    first = early[id(reg)]
+                    if first is not None:
+                        where = first.site.loc if not isinstance(first, str) else reg.loc
+                        how = f"{first.site.callee}()" if not isinstance(first, str) else f"the framework before {first}"
+                        related.append(RelatedLocation(where, f"{reg.name}() is cut off before the release ({how}), "
+                                                       "but a request already in flight can still call it",
+                                                       "inflight"))
+                        continue
+                    late = late_of[id(reg)]
                     if late is not None:
+                        # a thread of its own runs in between: not only the order is wrong
+                        role = "late-cutoff" if id(reg) in concurrent else "cutoff"
                         related.append(RelatedLocation(late.site.loc, f"{reg.name}() is cut off only here, "
-                                                       f"after the release ({late.site.callee}())", "cutoff"))
+                                                       f"after the release ({late.site.callee}())", role))
             values = dict(resource=str(path), phase=phase, device=dev.name, function=ev.function[1],
                           call=ev.site.callee, callback=callback, access=access)
             out.append(Finding(
