@@ -101,6 +101,12 @@ CONSEQUENCES = {
         "device-list-properties and '-device foo,help' create and finalize every non-abstract "
         "type at run time, pluggable or not, and each time leaks it.",
         "warning", 60, "instantiation"),
+    "leak-per-run": Consequence(
+        "leak each time it runs", "each time the code runs (a reset, a guest request)",
+        "Code the device runs while realized (a reset handler, a register write) acquires the "
+        "resource again each time it runs and overwrites what the last run acquired without "
+        "releasing it: a leak per reset or request, whether or not the device is ever unplugged.",
+        "warning", 55, ""),
     "leak-per-unplug": Consequence(
         "leak per unplug", "on each hot-unplug",
         "Realize acquires what neither unrealize nor instance_finalize releases: every unplug "

@@ -151,6 +151,7 @@ class Program:
         self.written_last: set = set()
         self.written_untyped_last: set = set()
         for u in self.units:
+            in_globals = None
             for w in u.written:
                 typ, _, chain = w.partition(":")
                 last = chain.rsplit(".", 1)[-1]
@@ -158,7 +159,10 @@ class Program:
                 if typ:
                     self.written_typed.setdefault(typ, set()).add(chain)
                 else:
-                    self.written_untyped_last.add(last)
+                    if in_globals is None:
+                        in_globals = _global_value_writes(u)
+                    if in_globals.get(chain) is not True:
+                        self.written_untyped_last.add(last)
         self._prop_fields: FrozenSet[str] = frozenset()
         self.false_during_realize = frozenset(
             t["function"] for t in tables.get("framework", {}).get("false_during_realize", []))
@@ -665,18 +669,20 @@ class Program:
         saved = self._prop_fields
         self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
         try:
-            return self._never_set(path)
+            return self._never_set(path, owner=dev.name)
         finally:
             self._prop_fields = saved
 
-    def _never_set(self, path: AccessPath, field: str = "") -> bool:
+    def _never_set(self, path: AccessPath, field: str = "", owner: str = "") -> bool:
         """A field of the device being realized that no property of its type
         sets and no analysed code writes: it is still the zero the object
         was allocated with (object_new() zeroes the instance, qom/object.c
         object_initialize_with_type).  ``field``: "Type:f.g", the test as
         written (``ns->params.zoned`` with ``ns`` an NvmeNamespace *):
         writes through that type are compared field by field, others by
-        the last name."""
+        the last name.  ``owner``: the type whose hook is being walked; a
+        write that only the hooks of unrelated types make to their own
+        object (``_written_elsewhere_only``) does not set it."""
         if path.root != SELF or path.address_of:
             return False
         names = _field_names(path)
@@ -686,13 +692,113 @@ class Program:
         if typ and chain:
             if chain.rsplit(".", 1)[-1] in self.written_untyped_last:
                 return False
-            if any(w == chain or chain.startswith(w + ".") or w.startswith(chain + ".")
+            if any((w == chain or chain.startswith(w + ".") or w.startswith(chain + "."))
+                   and not self._written_elsewhere_only(f"{typ}:{w}", owner, path)
                    for w in self.written_typed.get(typ, ())):
                 return False
         elif names[-1] in self.written_last:
             return False
         key = path.key()
         return not any(key == p or key_within(key, p) or key_within(p, key) for p in self._prop_fields)
+
+    def _written_elsewhere_only(self, written: str, owner: str, path: AccessPath) -> bool:
+        """Every write of ``written`` ("Type:f.g", TranslationUnit.written)
+        is an assignment that a hook of other device types makes to its
+        own object (``ns->endgrp = ...`` in nvme-ns's realize, with ``ns =
+        NVME_NS(dev)``), none of them ``owner``, its ancestors or
+        descendants, nor a type ``owner``'s family makes its child: then
+        it never lands in an object ``owner`` walks (a struct of the same
+        type embedded in another device: NvmeCtrl's own ``namespace``),
+        unless some code writes the field where ``owner`` holds it
+        (``path``, the test re-based on the device: ``namespace.endgrp``).
+        A write made any other way (``&``, ``++``, ``+=``, through another
+        variable, in a function something calls) counts as a write."""
+        binders = self._self_writers().get(written)
+        if not binders or not owner:
+            return False
+        if self._written_as(".".join(_field_names(path))):
+            return False   # written where this device holds it (``s->ns.pool = ...``)
+        family = {owner} | set(self.ancestors(owner)) | self._descendants(owner)
+        if family & binders:
+            return False
+        creators = self._creators_cache()
+        for child, makers in creators.items():
+            if family & set(makers) and ({child} | set(self.ancestors(child))) & binders:
+                return False
+        return True
+
+    def _self_writers(self) -> Dict[str, FrozenSet[str]]:
+        """"Type:f.g" -> the types whose hooks are the only writers of it,
+        each write an assignment through the hook's device argument
+        (parameter 0, walked as ``self``) in a function nothing calls;
+        absent when any write of it is of another kind."""
+        cached = getattr(self, "_self_writers_cache", None)
+        if cached is not None:
+            return cached
+        binders: Dict[FunctionKey, set] = {}
+        for name, dev in self.types.items():
+            for refs in dev.hooks.values():
+                for ref in refs:
+                    binders.setdefault(ref.function, set()).add(ref.owner or name)
+        by_written: Dict[str, set] = {}
+        foreign: Dict[str, set] = {}
+        for unit in self.units:
+            explained: set = set()
+            for fn in unit.functions.values():
+                key = (unit.file, fn.name)
+                for a in fn.assignments:
+                    got = _typed_write(fn, a.lhs)
+                    if got is None:
+                        continue
+                    written, through_param0 = got
+                    explained.add(written)
+                    hook_types = binders.get(key)
+                    if through_param0 and hook_types and self.call_graph.in_degree(key) == 0:
+                        by_written.setdefault(written, set()).update(hook_types)
+                    else:
+                        foreign.setdefault(written, set()).add(key[1])
+            for w in unit.written:
+                if w not in explained:
+                    foreign.setdefault(w, set()).add(unit.file)
+        out = {w: frozenset(types) for w, types in by_written.items() if w not in foreign}
+        self._self_writers_cache = out
+        return out
+
+    def _written_as(self, chain: str) -> bool:
+        """Some write, through any type, names the field chain ``chain`` or
+        one inside it: the device's own path to the field (``ns.pool`` for
+        ``s->ns.pool = ...``).  The address of an enclosing struct
+        (``&s->ns`` passed to a helper) does not count: what the helper
+        writes through it is written through its parameter's type."""
+        memo = getattr(self, "_written_as_memo", None)
+        if memo is None:
+            memo = self._written_as_memo = {}
+        if chain not in memo:
+            memo[chain] = any(c == chain or c.startswith(chain + ".")
+                              for chains in self.written_typed.values() for c in chains)
+        return memo[chain]
+
+    def _descendants(self, name: str) -> set:
+        children = getattr(self, "_children_cache", None)
+        if children is None:
+            children = {}
+            for dev in self.types.values():
+                if dev.parent:
+                    children.setdefault(dev.parent, []).append(dev.name)
+            self._children_cache = children
+        out, todo = set(), list(children.get(name, ()))
+        while todo:
+            cur = todo.pop()
+            if cur not in out:
+                out.add(cur)
+                todo.extend(children.get(cur, ()))
+        return out
+
+    def _creators_cache(self) -> Dict[str, List[str]]:
+        cached = getattr(self, "_creators_memo", None)
+        if cached is None:
+            cached = self._creators_memo = self.creators()
+        return cached
 
     def parent_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
         """What ``xc->parent_<hook_field>(...)`` runs inside a hook bound by
@@ -731,7 +837,7 @@ class Program:
                     else ("",) * len(site.guards)
                 tested = [(p, f) for p, f in ((translate_path(g, env), f)
                                               for g, f in zip(site.guards, fields)) if p.root == SELF]
-                if realizing and any(self._never_set(p, f) for p, f in tested):
+                if realizing and any(self._never_set(p, f, owner) for p, f in tested):
                     continue  # under a test of a field that is still zero
                 held = guards + tuple(p for p, _ in tested)
             args = tuple(translate_expr(a, env) for a in site.args)
@@ -767,6 +873,58 @@ class Program:
 
 def _field_names(path: AccessPath) -> List[str]:
     return [name for op, name in path.steps if op in ("->", ".") and name]
+
+
+def _global_value_writes(unit: TranslationUnit) -> Dict[str, bool]:
+    """Field chains the unit writes with no known struct type (a global's
+    fields: ``&smbios_type1.serial``), each True when every write of it
+    that its assignments and ``&`` arguments show is inside a global
+    struct *value* (no ``->`` on the way: no device's memory, which QOM
+    allocates), False when one is not (a cast, ``FOO(obj)->f = ``)."""
+    out: Dict[str, bool] = {}
+
+    def note(path: Optional[AccessPath]) -> None:
+        if path is None or not path.steps:
+            return
+        chain = ".".join(_field_names(path))
+        if not chain:
+            return
+        inside = path.root_kind == "global" and all(op != "->" and op != "*" for op, _ in path.steps)
+        out[chain] = out.get(chain, True) and inside
+
+    for fn in unit.functions.values():
+        for a in fn.assignments:
+            note(a.lhs.path)
+        for site in fn.calls:
+            for arg in site.args:
+                if (arg.text or "").lstrip().startswith("&"):
+                    note(arg.path)
+    return out
+
+
+_LEAD_WRITE_RE = re.compile(r"^\s*(\w+)\s*->\s*(.+?)\s*$")
+
+
+def _typed_write(fn: Function, lhs: Expr) -> Optional[Tuple[str, bool]]:
+    """``v->f.g[i] = ...`` in ``fn``: ("Type:f.g", whether ``v`` is the
+    function's parameter 0 itself, after QOM casts and local aliases), in
+    TranslationUnit.written's form; None for other left-hand sides."""
+    m = _LEAD_WRITE_RE.match(lhs.text or "")
+    if m is None or lhs.path is None:
+        return None
+    var, rest = m.groups()
+    typ = next((p.type for p in fn.params if p.name == var), None)
+    if typ is None and var in fn.locals:
+        typ = fn.locals[var].type
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", typ or "") if w not in ("const", "volatile", "struct")]
+    if not words:
+        return None
+    names = [n for n in re.split(r"->|\.", re.sub(r"\[[^\]]*\]", "", rest).replace(" ", ""))]
+    if not names or not all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in names):
+        return None
+    path_names = _field_names(lhs.path)
+    through_param0 = lhs.path.root == PARAM + ":0" and path_names == names
+    return f"{words[-1]}:{'.'.join(names)}", through_param0
 
 
 def field_path(dotted: str) -> AccessPath:

@@ -265,3 +265,61 @@ def test_a_baseline_records_hidden_findings_too(tmp_path):
     proc = lifecheck("check", ".", "-j", "1", "--format", "json", "--show-all", "--baseline", "b.json",
                      cwd=root, show_all=False)
     assert proc.returncode == 0 and json.loads(proc.stdout)["findings"] == []
+
+
+def test_a_release_cut_off_later_in_the_same_hook_holds_only_in_principle(catalog):
+    # pci-sampler.c frees s->history (124) before its exit unmaps the window
+    # whose read handler reads it: the order is wrong, but the handler
+    # cannot run in between (both under the BQL); s->samples (123), read
+    # by a timer nothing stops first, is a use after free in flight
+    report = check_tree(EXAMPLES, [EXAMPLES], catalog)
+    got = {f.loc.line: f for f in report.findings
+           if f.rule == "freed-in-unrealize" and f.loc.file == "hw/misc/pci-sampler.c"}
+    assert (got[124].consequence, got[124].in_principle) == ("api-misuse", True)
+    assert "cut off later in the same teardown hook" in got[124].reach
+    assert (got[123].consequence, got[123].in_principle) == ("use-after-free-in-flight", False)
+
+
+def test_a_local_leak_outside_any_device_takes_the_reach_of_the_realize_that_runs_it(example_findings):
+    # the helpers hold the object in a local: the finding belongs to no
+    # device; the devices whose realize calls the helper decide its reach
+    board = example_findings[("hw/misc/board-relay.c", "realize-error-leak")]
+    assert (board.loc.line, board.device, board.in_principle) == (47, "", True)
+    assert "runs only in the realize of 'board-relay'" in board.reach
+    pci = example_findings[("hw/misc/pci-relay.c", "realize-error-leak")]
+    assert (pci.loc.line, pci.in_principle) == (69, False)
+    assert "runs in the realize of 'pci-relay'" in pci.reach and "device_add" in pci.reach
+
+
+def test_a_helper_guarded_by_a_field_only_another_device_sets(example_findings):
+    # qns_setup() allocates under ``if (ns->pool)``; only pci-qns's realize
+    # sets ns->pool, on its own object: silent for pci-qctrl's embedded
+    # namespace; pci-qctrl-pool sets its own namespace's group: reported
+    assert ("hw/block/pci-qctrl.c", "leak-on-unrealize") not in example_findings
+    pool = example_findings[("hw/block/pci-qctrl-pool.c", "leak-on-unrealize")]
+    assert (pool.loc.line, pool.device, pool.resource) == (79, "pci-qctrl-pool", "self.ns.handles")
+
+
+def test_an_acquisition_each_reset_leaks_per_run_even_on_a_board_device(catalog):
+    # reset-ticker is a sysbus device, never unplugged: the timer its reset
+    # handler makes again on every reset (58) leaks each reset, shown; the
+    # one made only when the field is still NULL (60) holds only in principle
+    report = check_tree(EXAMPLES, [EXAMPLES / "hw/misc/reset-ticker.c"], catalog)
+    got = {f.loc.line: f for f in report.findings if f.rule == "leak-on-unrealize"}
+    assert (got[58].consequence, got[58].severity, got[58].in_principle) == ("leak-per-run", "warning", False)
+    assert "reset_ticker_reset() runs while the device is realized" in got[58].reach
+    assert (got[60].consequence, got[60].in_principle) == ("use-after-free-after-unplug", True)
+
+
+def test_a_global_struct_value_does_not_set_a_device_field_of_the_same_name(example_findings):
+    # pci-tagger: ``tagger_defaults.label = ...`` (a global value) leaves
+    # s->label unset; ``tagger_board->tag = ...`` (through a pointer) may
+    # set s->tag, so its branch's leak is reported
+    assert [f.loc.line for (file, rule), f in example_findings.items()
+            if file == "hw/misc/pci-tagger.c"] == [70]
+
+
+def test_a_local_leak_in_a_board_init_helper_holds_only_in_principle(example_findings):
+    board = example_findings[("hw/misc/mini-board.c", "realize-error-leak")]
+    assert (board.loc.line, board.device, board.in_principle, board.severity) == (34, "", True, "note")
+    assert "from a board's init (mini_board_init())" in board.reach

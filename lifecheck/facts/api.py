@@ -50,6 +50,11 @@ ATTRS = {
     "wipes": "the release zeroes the whole object it is given (vhost_dev_cleanup() memsets its "
              "vhost_dev): a field of it read afterwards is NULL or 0, not what was stored there",
     "result-unused": "this form of the call is the one whose result is not kept",
+    "own-region-ram": "the resource is a region's RAM block: when the device initialised the "
+                      "region itself, the block, and with it the registration, goes when the "
+                      "region is finalized with its owner (memory_region_init_ram() is "
+                      "memory_region_init_ram_nomigrate() + vmstate_register_ram(), undone by no "
+                      "device)",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "
                       "a fix must not suggest it for one",

@@ -27,6 +27,9 @@ RESOURCE_PREDICATES = {
     "embeds-region": "memory that holds a region the device initialises (g_free(s->sub) where "
                      "&s->sub->mr was initialised)",
     "unowned-region": "a region initialised with a NULL owner",
+    "unowned-region-not-alias-or-container": "a region initialised with a NULL owner that is neither an "
+                                             "alias nor a pure container (docs/devel/memory.rst lets "
+                                             "those be unparented)",
     "embeds-child": "memory that holds a QOM child the device initialised in place "
                     "(object_initialize_child(obj, name, &s->sub->child, ...)): QOM finalizes it "
                     "with the device, after unrealize",
@@ -140,6 +143,9 @@ class DeviceFacts:
             return self.embeds_region(path)
         if predicate == "unowned-region":
             return "unowned" in self.region_attrs(path)
+        if predicate == "unowned-region-not-alias-or-container":
+            attrs = self.region_attrs(path)
+            return "unowned" in attrs and not attrs & {"alias", "container"}
         if predicate == "embeds-child":
             # a child unparented in the same phase is gone before QOM
             # finalizes the device (ahci_uninit() unparents each port's bus)
@@ -410,7 +416,12 @@ class DeviceFacts:
     def self_contained(self, op: Op) -> bool:
         """Registered into a container the device set up inside itself
         (usb_register_port() onto its own usb_bus_new() bus): nothing
-        outside the device reaches it, and it goes away with the device."""
+        outside the device reaches it, and it goes away with the device.
+        Or a registration of the RAM of a region the device initialised
+        itself (the call's ``own-region-ram`` attribute): it goes with the
+        region's RAM block."""
+        if "own-region-ram" in op.attrs and op.path is not None and self.is_region(op.path):
+            return True
         return op.container is not None and op.container.root == SELF \
             and op.container.key() in self.own_objects
 

@@ -16,6 +16,7 @@ from ..model import LOCAL, PARAM, SELF, AccessPath, Function, key_within
 from .api import ALL, Op, list_key, root_allowed
 
 _ERROR_ARG_RE = re.compile(r"(\berrp\b|&\s*(local_err|err|error|local_error)\b)")
+_PLAIN_NAME_RE = re.compile(r"^!?[A-Za-z_]\w*$")
 
 
 def takes_errp(site) -> bool:
@@ -121,7 +122,8 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     (``unchecked_failures``): from there the path also goes on as failed,
     without what that call acquired.  A test of the
     resource itself (``if (s->timer) timer_free(s->timer)``, on a hook's
-    device) holds only where it was acquired.
+    device; ``if (chr) object_unref(chr)``, a local) holds only where it
+    was acquired.
     Returns {(family, key, op): line of the first error exit that leaves it
     unreleased}."""
     cfg = fn.cfg
@@ -225,10 +227,13 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
         # ``while (ret < 0 && retries--)``) leaves the question open
         tests = node.kind == "cond" and any(cfg[s].error for s in node.succ)
         value, known = value_of(node) if node.test else ("", None)
-        tested = ""   # a field of the device the node tests (held where the test is true)
+        tested = ""   # a field of the device, or a local, the node tests (held where the test is true)
         if on_self and node.test_path is not None and node.test_path.root.startswith(PARAM + ":"):
             path = translate_path(node.test_path, self_env)
             tested = path.key() if path.root == SELF else ""
+        elif node.test and _PLAIN_NAME_RE.match(node.test):
+            # ``if (chr) object_unref(chr)``: where the local is NULL, what it held was never acquired
+            tested = f"{LOCAL}:{node.test.lstrip('!')}"
         for s in node.succ:
             out = st
             if tested and (s in node.then) == node.test.startswith("!"):

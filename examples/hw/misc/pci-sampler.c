@@ -13,7 +13,8 @@
  * instance_finalize, so a tick after unplug writes into freed memory
  * (severity: error).  Exit also frees s->history before it unmaps the
  * window whose read handler reads it: the order is wrong, though under
- * the BQL no access can run in between (severity: warning).  Freeing
+ * the BQL no access can run in between (it holds only in principle:
+ * hidden by default, shown with --show-all).  Freeing
  * s->scratch in exit is fine: no callback reaches it.  (BAR 0 needs
  * nothing: the PCI core unmaps the BARs before it calls exit.)
  *

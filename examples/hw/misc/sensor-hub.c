@@ -21,7 +21,9 @@
  *    freed-in-unrealize).  Fix: OBJECT(s) as owner, no unparent.
  *
  * Correct, and not reported: the poll timer made in instance_init and
- * freed in instance_finalize.
+ * freed in instance_finalize; the bank container, also made with a NULL
+ * owner and unparented on unrealize: docs/devel/memory.rst lets a
+ * container (or an alias) be destroyed with object_unparent().
  *
  * Copyright (c) 2025 The lifecheck authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -48,6 +50,7 @@ struct SensorHubState {
 
     MemoryRegion regs;
     MemoryRegion alarm_window;
+    MemoryRegion bank;
     QEMUTimer *poll;
     qemu_irq alarm;
 
@@ -117,6 +120,7 @@ static void sensor_hub_realize(DeviceState *dev, Error **errp)
     memory_region_init_io(&s->alarm_window, NULL, &sensor_hub_ops, s,
                           "sensor-hub-alarm", 0x10);
     sysbus_init_mmio(SYS_BUS_DEVICE(dev), &s->alarm_window);
+    memory_region_init(&s->bank, NULL, "sensor-hub-bank", 0x100);
 }
 
 static void sensor_hub_unrealize(DeviceState *dev)
@@ -124,6 +128,7 @@ static void sensor_hub_unrealize(DeviceState *dev)
     SensorHubState *s = SENSOR_HUB(dev);
 
     object_unparent(OBJECT(&s->alarm_window)); /* lifecheck: expect[unowned-region-unparent] expect[freed-in-unrealize] */
+    object_unparent(OBJECT(&s->bank));         /* lifecheck: ok[unowned-region-unparent] */
 }
 
 static void sensor_hub_finalize(Object *obj)

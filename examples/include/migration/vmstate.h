@@ -29,4 +29,11 @@ int vmstate_register(VMStateIf *obj, int instance_id,
 void vmstate_unregister(VMStateIf *obj, const VMStateDescription *vmsd,
                         void *opaque);
 
+/*
+ * vmstate_register_ram: migrate the RAM block of @mr under its name and
+ * @dev's path; vmstate_unregister_ram() undoes it.
+ */
+void vmstate_register_ram(MemoryRegion *mr, DeviceState *dev);
+void vmstate_unregister_ram(MemoryRegion *mr, DeviceState *dev);
+
 #endif /* QEMU_VMSTATE_H */

@@ -99,6 +99,15 @@ bool memory_region_init_ram(MemoryRegion *mr,
 /* memory_region_owner: the object that owns @mr (NULL when it has none). */
 Object *memory_region_owner(MemoryRegion *mr);
 
+/* memory_region_init_ram_nomigrate: a RAM region that is not migrated
+ * until vmstate_register_ram() names it (memory_region_init_ram() is the
+ * two together). */
+bool memory_region_init_ram_nomigrate(MemoryRegion *mr,
+                                      Object *owner,
+                                      const char *name,
+                                      uint64_t size,
+                                      Error **errp);
+
 /* memory_region_init_alias: a window of @size bytes into @orig, starting
  * at @offset. */
 void memory_region_init_alias(MemoryRegion *mr,
