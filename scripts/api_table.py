@@ -49,6 +49,8 @@ def _call(call) -> str:
                 idx = fail[key] if isinstance(fail[key], list) else [fail[key]]
                 what = f" ({fail['released_as']})" if key == "releases" and "released_as" in fail else ""
                 parts.append(f"{key} " + ", ".join(f"#{i}" for i in idx) + what)
+        if "never_if_constant" in fail:
+            parts.append(f"never when #{fail['never_if_constant']} is a constant")
         text += " on failure: " + "; ".join(parts)
     return text + _versions(call.get("versions"))
 
@@ -87,7 +89,10 @@ def render(api_dir: Path = API_DIR) -> str:
         "released what argument *n* handed it (`vhost_dev_init()` failing has closed the vhost",
         "descriptor), so the caller releasing it on that error path is a `double-release`; *wipes #m*:",
         "it zeroed the struct argument *m* points to, so what the caller stored in it before (`vqs`)",
-        "can no longer be released through it (`realize-error-leak` when that is the only way).",
+        "can no longer be released through it (`realize-error-leak` when that is the only way);",
+        "*never when #k is a constant* (`never_if_constant = K`): the call fails only by a programming",
+        "error when argument *k* is a constant (`pci_add_capability()` at a fixed offset), so the error",
+        "exit that tests its failure is never taken and leaks nothing.",
         "Traits in the family's cell say what the analyses recognise it by (never its name): *region* --",
         "its acquire calls initialise a MemoryRegion (`owner=#n`: the argument that is the region's owner);",
         "*qom-child* -- it makes embedded QOM children; *heap* -- plain heap memory, what array-property",

@@ -236,6 +236,36 @@ static void foo_exit(PCIDevice *pdev)
     assert check_snippet(code) == {("realize-error-leak", line_of(code, "/* LEAKS */"))}
 
 
+
+CAPABILITY = """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    int off;
+
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* ACQUIRED */
+    off = pci_add_capability(pdev, 0x12, OFFSET, 8, errp);
+    if (off < 0) {
+        return;
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+"""
+
+
+def test_the_failure_of_a_call_that_cannot_fail_is_never_taken(check_snippet):
+    # pci_add_capability() at a fixed offset fails only when the device
+    # overlaps its own capabilities (rules/api/pci.toml never_if_constant):
+    # the exit is never taken; at an offset read from elsewhere it can be
+    fixed = dev(EMPTY_INIT + CAPABILITY.replace("OFFSET", "0xa8") + EMPTY_FINALIZE)
+    assert check_snippet(fixed) == set()
+    computed = dev(EMPTY_INIT + CAPABILITY.replace("OFFSET", "s->n") + EMPTY_FINALIZE)
+    assert check_snippet(computed) == {("realize-error-leak", line_of(computed, "/* ACQUIRED */"))}
+
+
 UNCHECKED = """
 static void foo_load(FooState *s, Error **errp)
 {

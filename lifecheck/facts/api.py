@@ -9,6 +9,8 @@ heap memory) is found by a *trait* the data gives it, never by its name.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -71,7 +73,18 @@ ON_FAILURE = {
                    "passed in the same argument to another backend): a family name",
     "wipes": "the failing call has zeroed the struct it was given (vhost_dev_cleanup()'s memset): "
              "what the caller stored in it before (hdev->vqs) is no longer there to be released",
+    "never_if_constant": "the call cannot fail when this argument is a constant: its failure is then "
+                         "a programming error the device's first run would show (pci_add_capability() "
+                         "at a fixed offset: 'Should never trigger for emulated devices'), so an error "
+                         "exit taken when it fails is never taken",
 }
+
+# an argument that is a constant once preprocessed (0xa8, (0x40 + 8), 1U << 3)
+_CONSTANT_RE = re.compile(r"^[\s0-9a-fA-FxXuUlL+\-*/()<>|&~]+$")
+
+
+def is_constant(expr) -> bool:
+    return expr.kind == "const" or bool(_CONSTANT_RE.match(expr.text or "x"))
 
 # a release that releases every resource of its family (virtio_cleanup())
 ALL = "*"
@@ -303,7 +316,8 @@ class ApiIndex:
             if path is None and call.resource != -1:
                 continue
             # "result": the resource is what the call returns (s->t = timer_new())
-            failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure)
+            failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure
+                                                                       if w != "never_if_constant")
                             if p is not None)
             out.append(Op(call.role, fam, path, ev, call.attrs + (("result",) if call.resource == -1 else ()),
                           ev.arg_path(call.container) if call.container is not None else None, failing,
@@ -321,6 +335,15 @@ class ApiIndex:
         if not entries and self.call_effects is not None:
             out.extend(self.call_effects(ev))
         return out
+
+    def cannot_fail(self, site) -> bool:
+        """The call can fail only by a programming error here (an API
+        call's ``on_failure.never_if_constant`` argument is a constant)."""
+        for _, call in self.by_function.get(site.callee or "", ()):
+            for what, index in call.on_failure:
+                if what == "never_if_constant" and index < len(site.args) and is_constant(site.args[index]):
+                    return True
+        return False
 
     def acquires(self, function: Optional[str], families) -> bool:
         return any(call.role == "acquire" and fam in families

@@ -96,7 +96,8 @@ def unchecked_failures(fn: Function, fails) -> Set[int]:
 
 def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: bool = False,
                      never_set=None, survives=None, failing_exits: bool = False,
-                     unchecked: Set[int] = frozenset()) -> Dict[Tuple[str, str, Op], int]:
+                     unchecked: Set[int] = frozenset(),
+                     cannot_fail=None) -> Dict[Tuple[str, str, Op], int]:
     """Forward may-analysis over ``fn.cfg``.  State: set of (family, key,
     acquiring op, path-has-failed, fresh, decisions).  ``fresh`` marks what
     the latest call taking an Error argument acquired: when the next error
@@ -120,7 +121,9 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     computed value (``return !ret``) may be its success.  ``unchecked``:
     nodes whose call can fail and is followed only by a plain return
     (``unchecked_failures``): from there the path also goes on as failed,
-    without what that call acquired.  A test of the
+    without what that call acquired.  ``cannot_fail(site)``: the call
+    fails only by a programming error (``on_failure.never_if_constant``):
+    the error branch of the test of its failure is never taken.  A test of the
     resource itself (``if (s->timer) timer_free(s->timer)``, on a hook's
     device; ``if (chr) object_unref(chr)``, a local) holds only where it
     was acquired.
@@ -128,6 +131,7 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     unreleased}."""
     cfg = fn.cfg
     unwritten = _unwritten_tests(fn)
+    infallible = _infallible_tests(fn, cannot_fail) if cannot_fail is not None else set()
     counts: Dict[str, int] = {}
     for node in cfg:
         if node.test:
@@ -242,6 +246,8 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
             if s in node.failure:
                 out = {e for e in st if not e[4]}   # retried because the call failed: it acquired nothing
             if tests:
+                if cfg[s].error and not node.error and n in infallible:
+                    continue
                 if cfg[s].error and not node.error:
                     out = _wiped(out)
                     out = {e for e in out if not e[4]}   # the call that failed acquired nothing
@@ -260,6 +266,59 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     if loop_releases and leaks:
         leaks = _drop_loop_released(cfg, leaks, acquired_at, loop_releases)
     return leaks
+
+
+_WORD_RE = re.compile(r"[A-Za-z_]\w*")
+
+
+def _infallible_tests(fn: Function, cannot_fail) -> Set[int]:
+    """The nodes that test the failure of a call that cannot fail: the
+    call is made in the test itself (``if (pci_add_capability(...) < 0)``)
+    or its status went into a local that nothing else assigns and that the
+    test reads (``off = pci_add_capability(...); if (off < 0)``)."""
+    status: Dict[str, list] = {}
+    for site in fn.calls:
+        r = site.result
+        if r is not None and r.root_kind == LOCAL and not r.steps:
+            status.setdefault(r.root.split(":", 1)[1], []).append(site)
+    for a in fn.assignments:
+        lhs = a.lhs.path
+        if lhs is not None and lhs.root_kind == LOCAL and not lhs.steps:
+            status.setdefault(lhs.root.split(":", 1)[1], []).append(None)
+    preds: Dict[int, List[int]] = {}
+    for n, node in enumerate(fn.cfg):
+        for s in node.succ:
+            preds.setdefault(s, []).append(n)
+
+    def last_call(n: int):
+        """The call made last before node ``n`` on its only way in."""
+        seen = set()
+        while len(preds.get(n, ())) == 1 and n not in seen:
+            seen.add(n)
+            n = preds[n][0]
+            calls = [idx for kind, idx in fn.cfg[n].ops if kind != "a" and 0 <= idx < len(fn.calls)]
+            if calls:
+                return fn.calls[calls[-1]]
+            if fn.cfg[n].kind == "cond":
+                return None
+        return None
+
+    out = set()
+    for n, node in enumerate(fn.cfg):
+        if node.kind != "cond" or not any(fn.cfg[s].error for s in node.succ):
+            continue
+        sites = [fn.calls[idx] for kind, idx in node.ops if kind != "a" and 0 <= idx < len(fn.calls)]
+        if not sites and node.test:
+            for name in set(_WORD_RE.findall(node.test)):
+                made = status.get(name)
+                if made and len(made) == 1 and made[0] is not None:
+                    sites.append(made[0])
+        if not sites:
+            site = last_call(n)
+            sites = [site] if site is not None else []
+        if sites and all(cannot_fail(site) for site in sites):
+            out.add(n)
+    return out
 
 
 # a pending wipe (an acquire call's on_failure "wipes"), and the mark of

@@ -102,7 +102,7 @@ def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_
     return error_exit_leaks(fn, lambda i: by_call.get(i, ()), chosen, ("self", "global"),
                             on_self=depth == 0, never_set=never_set if depth == 0 else None,
                             survives=lambda op: id(op) in survivors, failing_exits=depth > 0,
-                            unchecked=unchecked)
+                            unchecked=unchecked, cannot_fail=facts.api.cannot_fail)
 
 
 def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
@@ -120,7 +120,8 @@ def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
         if not fn.cfg or not any(api.acquires(site.callee, chosen) for site in fn.calls):
             continue
         events = {site.index: api.effects_uncached(_bare_event(key, site)) for site in fn.calls}
-        leaks = error_exit_leaks(fn, lambda idx: events.get(idx, ()), chosen, ("local",))
+        leaks = error_exit_leaks(fn, lambda idx: events.get(idx, ()), chosen, ("local",),
+                                 cannot_fail=api.cannot_fail)
         for (fam, rkey, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
             local = fn.locals.get(rkey.split(":", 1)[1].split(".")[0])
             if local is not None and local.cleanup:
