@@ -33,6 +33,20 @@ _PARENT_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_(\w+)\s*\)?\s*$")
 # ``rpc->parent_class.exit(d)``: the hook the type's class holds in the
 # embedded superclass struct, i.e. the type's own hook for that phase
 _CLASS_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_class\s*\.\s*(\w+)\s*\)?\s*$")
+# ``vic->unrealize(dev)``: a call through a field of a variable (its class
+# when the variable's type is a class struct)
+_VAR_FIELD_CALL_RE = re.compile(r"^\s*\(?\s*\*?\s*(\w+)\s*->\s*(\w+)\s*\)?\s*$")
+# ``dev->vhost_ops->vhost_backend_cleanup(dev)``: the last field of a call
+# through a pointer
+_LAST_FIELD_CALL_RE = re.compile(r"(?:->|\.)\s*(\w+)\s*\)?\s*$")
+# An ops-table call (``vhost_ops->vhost_dev_cleanup(dev)``) is followed
+# into the functions file-scope initialisers put in a field of that name
+# when there are at most this many (a field named ``read`` or ``reset`` is
+# in hundreds of tables: such a call stays one lifecheck cannot see into)
+MAX_OPS_TARGETS = 4
+# the phases where ops-table calls are followed (what a backend's teardown
+# releases; its set-up is the backend's own)
+OPS_TABLE_PHASES = ("unrealize", "instance_finalize")
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,11 @@ class DeviceType:
     # hooks bound to a function that could not be parsed (FunctionKey of
     # the lost function): nothing of theirs is in ``hooks``
     lost_hooks: Dict[str, List[HookRef]] = field(default_factory=dict)
+    # function-valued fields of its class that are no lifecycle hook
+    # (``vic->unrealize = virtio_input_hid_unrealize``,
+    # ``rpc->interrupts_uninit = ...``): (class struct, field) -> the
+    # function its class_init (or an ancestor's) stores there
+    callbacks: Dict[Tuple[str, str], FunctionKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,6 +179,7 @@ class Program:
                 else:
                     self.written_untyped_last.add(last)
         self._prop_fields: FrozenSet[str] = frozenset()
+        self._walk_dev: Optional[DeviceType] = None   # the type whose hooks are being walked
         self.false_during_realize = frozenset(
             t["function"] for t in tables.get("framework", {}).get("false_during_realize", []))
         self.functions: Dict[FunctionKey, Function] = {}
@@ -189,6 +209,7 @@ class Program:
                     self.call_graph.add_edge(key, target)
         self.types: Dict[str, DeviceType] = {}
         self._build_types()
+        self._index_indirect_calls()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
         self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
@@ -383,6 +404,10 @@ class Program:
                 target = data[b.data_field]
         if phase is not None and target:
             self._add_hook(dev, phase, file, target, b.loc, f"{b.class_type}.{b.field}")
+        elif target and b.class_type and not b.chained:
+            key = self.resolve(file, target) or self._resolve_for(dev, target)
+            if key is not None:
+                dev.callbacks[(b.class_type, b.field)] = key
         elif target is None and not (b.data_field and data is None):
             dev.settings[b.field] = b.value
             dev.settings_from[b.field] = dev.name
@@ -410,6 +435,8 @@ class Program:
                     for r in refs:
                         if all(m.function != r.function for m in mine):
                             mine.append(r)
+            for k, fn in pdev.callbacks.items():
+                dev.callbacks.setdefault(k, fn)
             for k, v in pdev.settings.items():
                 if k not in dev.settings:
                     dev.settings[k] = v
@@ -418,6 +445,115 @@ class Program:
                 if p not in dev.props:
                     dev.props.append(p)
             parent = pdev.parent
+
+    # -- calls through function pointers ------------------------------------
+    def _index_indirect_calls(self) -> None:
+        """The calls through a function pointer that can be resolved
+        statically, by (function, call index):
+
+        - ``("class", struct, field)``: through a field of a class struct
+          that is no lifecycle hook (``vic->unrealize(dev)`` with
+          ``VirtIOInputClass *vic``): what the class_init of the device's
+          type (or of an ancestor) stores there (``DeviceType.callbacks``);
+        - ``("ops", field)``: through a field of an ops table
+          (``dev->vhost_ops->vhost_backend_cleanup(dev)``): the functions
+          file-scope initialisers (``TranslationUnit.initialisers``) put in
+          a field of that name, when there are at most ``MAX_OPS_TARGETS``.
+
+        The call graph gets an edge to every function such a call may
+        reach (for any type), so what is reachable from a hook includes
+        them."""
+        ops_fields: Dict[str, List[FunctionKey]] = {}
+        for unit in self.units:
+            for fields in unit.initialisers.values():
+                for fname, value in fields:
+                    key = self.resolve(unit.file, value) if value and value.isidentifier() else None
+                    if key is not None and key not in ops_fields.setdefault(fname, []):
+                        ops_fields[fname].append(key)
+        class_fields: Dict[Tuple[str, str], set] = {}
+        for dev in self.types.values():
+            for k, fn in dev.callbacks.items():
+                class_fields.setdefault(k, set()).add(fn)
+        self.indirect: Dict[Tuple[FunctionKey, int], tuple] = {}
+        self._ops_targets: Dict[str, Tuple[FunctionKey, ...]] = {}
+        self.virtual_fields: set = set()
+        for key, fn in self.functions.items():
+            for site in fn.calls:
+                if site.callee is not None or not site.callee_text:
+                    continue
+                text = site.callee_text
+                if _PARENT_HOOK_CALL_RE.search(text) or _CLASS_HOOK_CALL_RE.search(text):
+                    continue
+                m = _VAR_FIELD_CALL_RE.match(text)
+                if m:
+                    var, fname = m.groups()
+                    typ = next((p.type for p in fn.params if p.name == var), None)
+                    if typ is None and var in fn.locals:
+                        typ = fn.locals[var].type
+                    words = [w for w in re.findall(r"[A-Za-z_]\w*", typ or "")
+                             if w not in ("const", "volatile", "struct")]
+                    ctype = words[-1] if words else ""
+                    if ctype.endswith("Class"):
+                        if f"{ctype}.{fname}" not in self.phase_of:
+                            self.indirect[(key, site.index)] = ("class", ctype, fname)
+                            self.virtual_fields.add((ctype, fname))
+                            for target in sorted(class_fields.get((ctype, fname), ())):
+                                self.call_graph.add_edge(key, target)
+                        continue
+                m = _LAST_FIELD_CALL_RE.search(text)
+                targets = ops_fields.get(m.group(1), ()) if m else ()
+                if 0 < len(targets) <= MAX_OPS_TARGETS:
+                    self.indirect[(key, site.index)] = ("ops", m.group(1))
+                    self._ops_targets[m.group(1)] = tuple(sorted(targets))
+                    for target in targets:
+                        self.call_graph.add_edge(key, target)
+
+    def class_targets(self, dev: DeviceType, ctype: str, fname: str) -> Tuple[FunctionKey, ...]:
+        """What ``klass->fname(...)`` calls for a device of type ``dev``
+        (``klass`` a ``ctype *``): the function its class_init or an
+        ancestor's stored there; for an abstract type that stores none,
+        any of its subtypes'.  () when no class stores one: the pointer is
+        NULL (such calls are guarded: ``if (vic->unrealize)``)."""
+        got = dev.callbacks.get((ctype, fname))
+        if got is not None:
+            return (got,)
+        if not dev.record.abstract:
+            return ()
+        if not hasattr(self, "_subtypes"):
+            self._subtypes: Dict[str, List[str]] = {}
+            for other in self.types.values():
+                for anc in self.ancestors(other.name):
+                    self._subtypes.setdefault(anc, []).append(other.name)
+        return tuple(sorted({self.types[n].callbacks[(ctype, fname)] for n in self._subtypes.get(dev.name, ())
+                             if (ctype, fname) in self.types[n].callbacks}))
+
+    def indirect_targets(self, dev: Optional[DeviceType], key: FunctionKey, index: int,
+                         phase: str) -> Optional[Tuple[FunctionKey, ...]]:
+        """The functions the call through a function pointer at
+        ``fn.calls[index]`` of ``key`` reaches for a device of type
+        ``dev`` in ``phase`` (see ``_index_indirect_calls``); None when it
+        cannot be resolved (a call lifecheck cannot see into)."""
+        how = self.indirect.get((key, index))
+        if how is None:
+            return None
+        if how[0] == "class":
+            return self.class_targets(dev, how[1], how[2]) if dev is not None else None
+        if phase not in OPS_TABLE_PHASES:
+            return None
+        return self._ops_targets[how[1]]
+
+    def _virtual_signature(self, dev: DeviceType) -> tuple:
+        """What the class callbacks resolve to for ``dev``: types that
+        agree on them share their walks."""
+        cache = self.__dict__.setdefault("_signatures", {})
+        got = cache.get(dev.name)
+        if got is None:
+            got = cache[dev.name] = self._compute_signature(dev)
+        return got
+
+    def _compute_signature(self, dev: DeviceType) -> tuple:
+        return tuple((k, self.class_targets(dev, *k)) for k in sorted(self.virtual_fields)
+                     if self.class_targets(dev, *k))
 
     def ancestors(self, name: str) -> List[str]:
         chain, seen = [], {name}
@@ -626,6 +762,7 @@ class Program:
         stores: List[Store] = []
         # the fields this type's properties set (for _never_set)
         self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
+        self._walk_dev = dev
         for ref in dev.hooks.get(phase, ()):
             owner = ref.owner or dev.name
             # What a walk from a hook finds depends on the phase, the hook,
@@ -633,7 +770,8 @@ class Program:
             # realizing, on the fields the type's properties set: types that
             # share all four (device_initfn runs for 1,544 types of hw/)
             # share the walk.
-            walk_key = (phase, ref.function, owner, self._prop_fields if phase == "realize" else None)
+            walk_key = (phase, ref.function, owner, self._prop_fields if phase == "realize" else None,
+                        self._virtual_signature(dev) if self.virtual_fields else ())
             walked = self._walk_cache.get(walk_key)
             if walked is None:
                 walked = self._walk_cache[walk_key] = ([], [])
@@ -743,6 +881,15 @@ class Program:
                 if not m:
                     m = _CLASS_HOOK_CALL_RE.search(site.callee_text or "")
                     refs = self.class_hooks(owner, m.group(1)) if m else []
+                if not m:
+                    targets = self.indirect_targets(self._walk_dev, key, site.index, phase)
+                    if targets and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
+                        for target in targets:
+                            if target not in stack and (target[0] not in self.core_files
+                                                        or key[0] in self.core_files):
+                                self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
+                                           stack | {target}, owner, held)
+                    continue
                 if m and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
                     for ref in refs:
                         if ref.function not in stack:
