@@ -44,6 +44,10 @@ _LAST_FIELD_CALL_RE = re.compile(r"(?:->|\.)\s*(\w+)\s*\)?\s*$")
 # when there are at most this many (a field named ``read`` or ``reset`` is
 # in hundreds of tables: such a call stays one lifecheck cannot see into)
 MAX_OPS_TARGETS = 4
+# A class callback that many types fill (``mc->init``: every machine)
+# gets no call-graph edges: the walk resolves it per type all the same,
+# but what a function "can reach" would take in every filler's file
+MAX_CLASS_EDGES = 8
 # the phases where ops-table calls are followed (what a backend's teardown
 # releases; its set-up is the backend's own)
 OPS_TABLE_PHASES = ("unrealize", "instance_finalize")
@@ -212,7 +216,11 @@ class Program:
         self._index_indirect_calls()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
-        self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
+        # walk key -> [(the class callbacks it resolved and how, (events, stores))]
+        self._walk_cache: Dict[tuple, List[tuple]] = {}
+        self._consulted: Dict[Tuple[str, str], Tuple[FunctionKey, ...]] = {}
+        self._subtypes: Optional[Dict[str, List[str]]] = None
+        self._class_unions: Dict[Tuple[str, str, str], Tuple[FunctionKey, ...]] = {}
 
     # -- functions ---------------------------------------------------------
     def initialiser(self, file: str, name: str) -> Tuple[Tuple[str, str], ...]:
@@ -458,11 +466,13 @@ class Program:
         - ``("ops", field)``: through a field of an ops table
           (``dev->vhost_ops->vhost_backend_cleanup(dev)``): the functions
           file-scope initialisers (``TranslationUnit.initialisers``) put in
-          a field of that name, when there are at most ``MAX_OPS_TARGETS``.
+          a field of that name, when there are at most ``MAX_OPS_TARGETS``
+          and no analysed code assigns a field of that name (a
+          ``Notifier``'s ``notify`` is set at run time).
 
         The call graph gets an edge to every function such a call may
-        reach (for any type), so what is reachable from a hook includes
-        them."""
+        reach (for any type; for a class field at most ``MAX_CLASS_EDGES``
+        of them), so what is reachable from a hook includes them."""
         ops_fields: Dict[str, List[FunctionKey]] = {}
         for unit in self.units:
             for fields in unit.initialisers.values():
@@ -476,7 +486,6 @@ class Program:
                 class_fields.setdefault(k, set()).add(fn)
         self.indirect: Dict[Tuple[FunctionKey, int], tuple] = {}
         self._ops_targets: Dict[str, Tuple[FunctionKey, ...]] = {}
-        self.virtual_fields: set = set()
         for key, fn in self.functions.items():
             for site in fn.calls:
                 if site.callee is not None or not site.callee_text:
@@ -496,12 +505,17 @@ class Program:
                     if ctype.endswith("Class"):
                         if f"{ctype}.{fname}" not in self.phase_of:
                             self.indirect[(key, site.index)] = ("class", ctype, fname)
-                            self.virtual_fields.add((ctype, fname))
-                            for target in sorted(class_fields.get((ctype, fname), ())):
+                            targets = class_fields.get((ctype, fname), ())
+                            for target in sorted(targets) if len(targets) <= MAX_CLASS_EDGES else ():
                                 self.call_graph.add_edge(key, target)
                         continue
                 m = _LAST_FIELD_CALL_RE.search(text)
-                targets = ops_fields.get(m.group(1), ()) if m else ()
+                if m is None or "(" in text[:m.start()] or m.group(1) in self.written_last:
+                    # through a call's result (``DEVICE_GET_CLASS(dev)->realize``),
+                    # or a field code assigns (``n->notify = ...``): the
+                    # initialisers do not say what it holds
+                    continue
+                targets = ops_fields.get(m.group(1), ())
                 if 0 < len(targets) <= MAX_OPS_TARGETS:
                     self.indirect[(key, site.index)] = ("ops", m.group(1))
                     self._ops_targets[m.group(1)] = tuple(sorted(targets))
@@ -519,13 +533,18 @@ class Program:
             return (got,)
         if not dev.record.abstract:
             return ()
-        if not hasattr(self, "_subtypes"):
-            self._subtypes: Dict[str, List[str]] = {}
-            for other in self.types.values():
-                for anc in self.ancestors(other.name):
-                    self._subtypes.setdefault(anc, []).append(other.name)
-        return tuple(sorted({self.types[n].callbacks[(ctype, fname)] for n in self._subtypes.get(dev.name, ())
-                             if (ctype, fname) in self.types[n].callbacks}))
+        key = (dev.name, ctype, fname)
+        union = self._class_unions.get(key)
+        if union is None:
+            if self._subtypes is None:
+                self._subtypes = {}
+                for other in self.types.values():
+                    for anc in self.ancestors(other.name):
+                        self._subtypes.setdefault(anc, []).append(other.name)
+            union = self._class_unions[key] = tuple(sorted(
+                {self.types[n].callbacks[(ctype, fname)] for n in self._subtypes.get(dev.name, ())
+                 if (ctype, fname) in self.types[n].callbacks}))
+        return union
 
     def indirect_targets(self, dev: Optional[DeviceType], key: FunctionKey, index: int,
                          phase: str) -> Optional[Tuple[FunctionKey, ...]]:
@@ -537,23 +556,14 @@ class Program:
         if how is None:
             return None
         if how[0] == "class":
-            return self.class_targets(dev, how[1], how[2]) if dev is not None else None
+            if dev is None:
+                return None
+            got = self.class_targets(dev, how[1], how[2])
+            self._consulted[how[1:]] = got
+            return got
         if phase not in OPS_TABLE_PHASES:
             return None
         return self._ops_targets[how[1]]
-
-    def _virtual_signature(self, dev: DeviceType) -> tuple:
-        """What the class callbacks resolve to for ``dev``: types that
-        agree on them share their walks."""
-        cache = self.__dict__.setdefault("_signatures", {})
-        got = cache.get(dev.name)
-        if got is None:
-            got = cache[dev.name] = self._compute_signature(dev)
-        return got
-
-    def _compute_signature(self, dev: DeviceType) -> tuple:
-        return tuple((k, self.class_targets(dev, *k)) for k in sorted(self.virtual_fields)
-                     if self.class_targets(dev, *k))
 
     def ancestors(self, name: str) -> List[str]:
         chain, seen = [], {name}
@@ -770,16 +780,27 @@ class Program:
             # realizing, on the fields the type's properties set: types that
             # share all four (device_initfn runs for 1,544 types of hw/)
             # share the walk.
-            walk_key = (phase, ref.function, owner, self._prop_fields if phase == "realize" else None,
-                        self._virtual_signature(dev) if self.virtual_fields else ())
-            walked = self._walk_cache.get(walk_key)
+            # A walk that went through class callbacks (``vic->unrealize``)
+            # also depends on what they resolve to for this type: it is kept
+            # with the resolutions it consulted, and shared by the types that
+            # resolve them alike.
+            walk_key = (phase, ref.function, owner, self._prop_fields if phase == "realize" else None)
+            walked = None
+            variants = self._walk_cache.setdefault(walk_key, [])
+            for consulted, got in variants:
+                if all(self.class_targets(dev, *k) == t for k, t in consulted):
+                    walked = got
+                    break
             if walked is None:
-                walked = self._walk_cache[walk_key] = ([], [])
+                walked = ([], [])
+                self._consulted = {}
                 self._walk_hook(phase, ref, owner, *walked)
+                variants.append((tuple(self._consulted.items()), walked))
             if len(out) + len(walked[0]) < MAX_PHASE_EVENTS:
                 out.extend(walked[0])
                 stores.extend(walked[1])
             else:  # the cap counts the events of the hooks before this one: walk again
+                self._consulted = {}
                 self._walk_hook(phase, ref, owner, out, stores)
         self._event_cache[cache_key] = out
         self._store_cache[cache_key] = stores

@@ -172,3 +172,15 @@ static void foo_exit(PCIDevice *pdev)
 }
 """)
     assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+def test_an_api_call_that_only_uses_the_resource_is_no_release(check_snippet):
+    """``timer_mod(s->t, ...)`` on a teardown path (ownership.toml
+    never_release_calls) does not hand the timer on."""
+    code = dev(REALIZE + """
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_mod(FOO(pdev)->t, 0);
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}

@@ -51,8 +51,10 @@ class DeviceFacts:
         self._released_infos = set(ownership.get("framework_released_properties", []))
         # calls that never release what they are given (trace points)
         self._never_release = tuple(ownership.get("never_release_prefixes", []))
-        # and calls whose name says they only read it (``*_get_*``)
+        # and calls whose name says they only read it (``*_get_*``), and API
+        # calls that only use it (``timer_mod``)
         self._query_words = frozenset(ownership.get("query_words", []))
+        self._never_release_calls = frozenset(ownership.get("never_release_calls", []))
         self._link_infos = set(ownership.get("link_properties", []))
         # regions the device initialises: key -> (attrs, event)
         self.regions: Dict[str, Tuple[Set[str], Event]] = {}
@@ -402,8 +404,10 @@ class DeviceFacts:
         object holding it (``foo_cleanup(s->sub)`` for ``s->sub->timer``).
         A query is no hand-off: a call whose value the caller tests or
         passes on without storing it (``if (vhost_dev_is_started(&s->d))``),
-        nor is a trace point (``never_release_prefixes``), nor a getter
-        (``query_words``: ``addr = memory_region_get_ram_ptr(s->bar)``)."""
+        nor is a trace point (``never_release_prefixes``), a getter
+        (``query_words``: ``addr = memory_region_get_ram_ptr(s->bar)``) or
+        an API call that only uses it (``never_release_calls``:
+        ``timer_mod(s->t, ...)``)."""
         key = path.key()
         for phase in phases:
             for ev in self.opaque[phase]:
@@ -411,6 +415,7 @@ class DeviceFacts:
                 if not site.discarded and site.result is None:
                     continue
                 if site.callee and (site.callee.startswith(self._never_release)
+                                    or site.callee in self._never_release_calls
                                     or not self._query_words.isdisjoint(site.callee.lower().split("_"))):
                     continue
                 for arg in ev.args:
