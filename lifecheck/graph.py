@@ -41,9 +41,12 @@ _VAR_FIELD_CALL_RE = re.compile(r"^\s*\(?\s*\*?\s*(\w+)\s*->\s*(\w+)\s*\)?\s*$")
 _LAST_FIELD_CALL_RE = re.compile(r"(?:->|\.)\s*(\w+)\s*\)?\s*$")
 # An ops-table call (``vhost_ops->vhost_dev_cleanup(dev)``) is followed
 # into the functions file-scope initialisers put in a field of that name
-# when there are at most this many (a field named ``read`` or ``reset`` is
-# in hundreds of tables: such a call stays one lifecheck cannot see into)
-MAX_OPS_TARGETS = 4
+# when there are at most this many.  A field named ``read`` or ``reset`` is
+# in hundreds of tables; one that two tables fill is, as often as not, a
+# choice the configuration makes (vhost's kernel, user and vDPA back ends:
+# following both made a vhost-user device unmap vDPA notifiers): such a
+# call stays one lifecheck cannot see into
+MAX_OPS_TARGETS = 1
 # A class callback that many types fill (``mc->init``: every machine)
 # gets no call-graph edges: the walk resolves it per type all the same,
 # but what a function "can reach" would take in every filler's file
@@ -522,17 +525,23 @@ class Program:
                     for target in targets:
                         self.call_graph.add_edge(key, target)
 
-    def class_targets(self, dev: DeviceType, ctype: str, fname: str) -> Tuple[FunctionKey, ...]:
-        """What ``klass->fname(...)`` calls for a device of type ``dev``
-        (``klass`` a ``ctype *``): the function its class_init or an
-        ancestor's stored there; for an abstract type that stores none,
-        any of its subtypes'.  () when no class stores one: the pointer is
-        NULL (such calls are guarded: ``if (vic->unrealize)``)."""
+    def class_targets(self, dev: DeviceType, ctype: str, fname: str,
+                      phase: str) -> Optional[Tuple[FunctionKey, ...]]:
+        """What ``klass->fname(...)`` calls in ``phase`` for a device of
+        type ``dev`` (``klass`` a ``ctype *``): the function its class_init
+        or an ancestor's stored there; () when no class stores one: the
+        pointer is NULL (such calls are guarded: ``if (vic->unrealize)``).
+        For an abstract type that stores none, any of its subtypes' in
+        teardown (what they may release), and None (a call lifecheck
+        cannot see into) elsewhere: the acquisitions of one subtype's
+        callback are not the base's."""
         got = dev.callbacks.get((ctype, fname))
         if got is not None:
             return (got,)
         if not dev.record.abstract:
             return ()
+        if phase not in OPS_TABLE_PHASES:
+            return None
         key = (dev.name, ctype, fname)
         union = self._class_unions.get(key)
         if union is None:
@@ -558,7 +567,7 @@ class Program:
         if how[0] == "class":
             if dev is None:
                 return None
-            got = self.class_targets(dev, how[1], how[2])
+            got = self.class_targets(dev, how[1], how[2], phase)
             self._consulted[how[1:]] = got
             return got
         if phase not in OPS_TABLE_PHASES:
@@ -788,7 +797,7 @@ class Program:
             walked = None
             variants = self._walk_cache.setdefault(walk_key, [])
             for consulted, got in variants:
-                if all(self.class_targets(dev, *k) == t for k, t in consulted):
+                if all(self.class_targets(dev, *k, phase) == t for k, t in consulted):
                     walked = got
                     break
             if walked is None:

@@ -29,7 +29,7 @@ OBJECT_DECLARE_TYPE(PCILaneFixedState, PCILaneFixedClass, PCI_LANE_FIXED)
 #define TYPE_PCI_LANE_FIXED_TX "pci-lane-fixed-tx"
 
 typedef struct PCILaneFixedBackendOps {
-    void (*backend_detach)(PCILaneFixedState *s);
+    void (*backend_release)(PCILaneFixedState *s);
 } PCILaneFixedBackendOps;
 
 struct PCILaneFixedState {
@@ -61,7 +61,7 @@ static void pci_lane_fixed_loop_detach(PCILaneFixedState *s)
 }
 
 static const PCILaneFixedBackendOps pci_lane_fixed_loop_ops = {
-    .backend_detach = pci_lane_fixed_loop_detach,
+    .backend_release = pci_lane_fixed_loop_detach,
 };
 
 static void pci_lane_fixed_poll(void *opaque)
@@ -94,7 +94,7 @@ static void pci_lane_fixed_exit(PCIDevice *pdev)
     if (lc->lane_fini) {
         lc->lane_fini(s);
     }
-    s->ops->backend_detach(s);
+    s->ops->backend_release(s);
 }
 
 static void pci_lane_fixed_class_init(ObjectClass *klass, const void *data)
