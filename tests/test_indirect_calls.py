@@ -184,3 +184,31 @@ static void foo_exit(PCIDevice *pdev)
 }
 """)
     assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+def test_a_hook_that_is_the_release_itself_releases(check_snippet):
+    """``k->exit = pci_bridge_exitfn``: the API release bound as the hook
+    releases the device's bridge state as a call of it would."""
+    code = HEAD + """
+void pci_bridge_initfn(PCIDevice *dev, const char *typename);
+void pci_bridge_exitfn(PCIDevice *dev)
+{
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    pci_bridge_initfn(pdev, "PCI"); /* HERE */
+}
+static void foo_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    k->realize = foo_realize;
+    k->exit = pci_bridge_exitfn;
+}
+static const TypeInfo foo_info = {
+    .name = "foo", .parent = TYPE_PCI_DEVICE, .instance_size = sizeof(FooState),
+    .class_init = foo_class_init,
+};
+"""
+    assert check_snippet(code) == set()
+    unbound = code.replace("    k->exit = pci_bridge_exitfn;\n", "")
+    assert check_snippet(unbound) == {("leak-on-unrealize", line_of(unbound, "/* HERE */"))}

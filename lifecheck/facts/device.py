@@ -270,6 +270,8 @@ class DeviceFacts:
             out[phase] = ops
             opaque[phase] = unknown
         out["realize"] = out["realize"] + self.property_ops()
+        for phase in ("unrealize", "instance_finalize"):
+            out[phase] = out[phase] + self.hook_ops(phase)
         self.__dict__["opaque"] = opaque
         return out
 
@@ -296,6 +298,22 @@ class DeviceFacts:
                             callee_text="DEFINE_PROP_ARRAY", index=-1)
             ev = Event("realize", site, (file, var), (), path, (var,), ())
             out.append(Op("acquire", heap[0], path, ev))
+        return out
+
+    def hook_ops(self, phase: str) -> List[Op]:
+        """A hook that is itself an API release of the device (``k->exit =
+        pci_bridge_exitfn``): binding it releases what it releases of its
+        first parameter, the device, as a call of it would."""
+        out = []
+        for ref in self.dev.hooks.get(phase, ()):
+            for fam, call in self.api.by_function.get(ref.function[1], ()):
+                if call.role != "release" or call.resource != 0:
+                    continue
+                path = AccessPath(SELF)
+                site = CallSite(callee=ref.function[1], args=(), loc=ref.loc, result=None,
+                                callee_text=ref.function[1], index=-1)
+                ev = Event(phase, site, ref.function, (), None, (ref.function[1],), ())
+                out.append(Op("release", fam, path, ev, call.attrs))
         return out
 
     @cached_property
