@@ -221,7 +221,7 @@ class Program:
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
         # walk key -> [(the class callbacks it resolved and how, (events, stores))]
         self._walk_cache: Dict[tuple, List[tuple]] = {}
-        self._consulted: Dict[tuple, Optional[Tuple[FunctionKey, ...]]] = {}
+        self._consulted: Dict[Tuple[str, str], Tuple[FunctionKey, ...]] = {}
         self._subtypes: Optional[Dict[str, List[str]]] = None
         self._class_unions: Dict[Tuple[str, str, str], Tuple[FunctionKey, ...]] = {}
 
@@ -462,11 +462,6 @@ class Program:
         """The calls through a function pointer that can be resolved
         statically, by (function, call index):
 
-        - ``("hook", struct, field, phase)``: through a class field that
-          is a lifecycle hook of ``phase`` (rules/tables/hooks.toml): in
-          that phase nothing more (the type's hooks are walked as such),
-          from unrealize or instance_finalize the type's hooks bound
-          through that field;
         - ``("class", struct, field)``: through a field of a class struct
           that is no lifecycle hook (``vic->unrealize(dev)`` with
           ``VirtIOInputClass *vic``): what the class_init of the device's
@@ -511,10 +506,7 @@ class Program:
                              if w not in ("const", "volatile", "struct")]
                     ctype = words[-1] if words else ""
                     if ctype.endswith("Class"):
-                        hook_phase = self.phase_of.get(f"{ctype}.{fname}")
-                        if hook_phase is not None:
-                            self.indirect[(key, site.index)] = ("hook", ctype, fname, hook_phase)
-                        else:
+                        if f"{ctype}.{fname}" not in self.phase_of:
                             self.indirect[(key, site.index)] = ("class", ctype, fname)
                             targets = class_fields.get((ctype, fname), ())
                             for target in sorted(targets) if len(targets) <= MAX_CLASS_EDGES else ():
@@ -572,29 +564,15 @@ class Program:
         how = self.indirect.get((key, index))
         if how is None:
             return None
-        if how[0] == "ops":
-            return self._ops_targets[how[1]] if phase in OPS_TABLE_PHASES else None
-        if dev is None:
-            return None
-        got = self._consulted[how] = self._resolve_pointer(dev, how, phase)
-        return got
-
-    def _resolve_pointer(self, dev: DeviceType, how: tuple, phase: str) -> Optional[Tuple[FunctionKey, ...]]:
-        """What a class-field call (``how`` from ``_index_indirect_calls``)
-        reaches for ``dev`` in ``phase``."""
         if how[0] == "class":
-            return self.class_targets(dev, how[1], how[2], phase)
-        # a lifecycle hook called by hand: in its own phase it is walked as
-        # the type's hook already; from teardown (``k->set_status(vdev, 0)``
-        # reached from unrealize) it runs the type's hooks bound through
-        # that field; elsewhere it stays a call lifecheck cannot see into
-        if phase == how[3]:
-            return ()
+            if dev is None:
+                return None
+            got = self.class_targets(dev, how[1], how[2], phase)
+            self._consulted[how[1:]] = got
+            return got
         if phase not in OPS_TABLE_PHASES:
             return None
-        bound = f"{how[1]}.{how[2]}"
-        return tuple(r.function for r in dev.hooks.get(how[3], ()) if r.bound_by == bound)
-
+        return self._ops_targets[how[1]]
 
     def ancestors(self, name: str) -> List[str]:
         chain, seen = [], {name}
@@ -819,7 +797,7 @@ class Program:
             walked = None
             variants = self._walk_cache.setdefault(walk_key, [])
             for consulted, got in variants:
-                if all(self._resolve_pointer(dev, how, phase) == t for how, t in consulted):
+                if all(self.class_targets(dev, *k, phase) == t for k, t in consulted):
                     walked = got
                     break
             if walked is None:

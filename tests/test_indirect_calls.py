@@ -212,33 +212,3 @@ static const TypeInfo foo_info = {
     assert check_snippet(code) == set()
     unbound = code.replace("    k->exit = pci_bridge_exitfn;\n", "")
     assert check_snippet(unbound) == {("leak-on-unrealize", line_of(unbound, "/* HERE */"))}
-
-
-def test_a_runtime_hook_called_from_teardown_is_followed(check_snippet):
-    """``k->config_write(...)`` (a runtime hook, rules/tables/hooks.toml)
-    called by hand from exit runs the type's own config_write."""
-    code = HEAD + REALIZE + """
-static void foo_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
-{
-    timer_del(FOO(pdev)->t);
-}
-static void foo_exit(PCIDevice *pdev)
-{
-    PCIDeviceClass *k = PCI_DEVICE_GET_CLASS(pdev);
-    k->config_write(pdev, 0, 0, 4);
-}
-static void foo_class_init(ObjectClass *klass, const void *data)
-{
-    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
-    k->realize = foo_realize;
-    k->exit = foo_exit;
-    k->config_write = foo_config_write;
-}
-static const TypeInfo foo_info = {
-    .name = "foo", .parent = TYPE_PCI_DEVICE, .instance_size = sizeof(FooState),
-    .class_init = foo_class_init,
-};
-"""
-    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
-    freed = code.replace("timer_del(FOO(pdev)->t);", "timer_free(FOO(pdev)->t);")
-    assert check_snippet(freed) == set()
