@@ -33,6 +33,27 @@ _PARENT_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_(\w+)\s*\)?\s*$")
 # ``rpc->parent_class.exit(d)``: the hook the type's class holds in the
 # embedded superclass struct, i.e. the type's own hook for that phase
 _CLASS_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_class\s*\.\s*(\w+)\s*\)?\s*$")
+# ``vic->unrealize(dev)``: a call through a field of a variable (its class
+# when the variable's type is a class struct)
+_VAR_FIELD_CALL_RE = re.compile(r"^\s*\(?\s*\*?\s*(\w+)\s*->\s*(\w+)\s*\)?\s*$")
+# ``dev->vhost_ops->vhost_backend_cleanup(dev)``: the last field of a call
+# through a pointer
+_LAST_FIELD_CALL_RE = re.compile(r"(?:->|\.)\s*(\w+)\s*\)?\s*$")
+# An ops-table call (``vhost_ops->vhost_dev_cleanup(dev)``) is followed
+# into the functions file-scope initialisers put in a field of that name
+# when there are at most this many.  A field named ``read`` or ``reset`` is
+# in hundreds of tables; one that two tables fill is, as often as not, a
+# choice the configuration makes (vhost's kernel, user and vDPA back ends:
+# following both made a vhost-user device unmap vDPA notifiers): such a
+# call stays one lifecheck cannot see into
+MAX_OPS_TARGETS = 1
+# A class callback that many types fill (``mc->init``: every machine)
+# gets no call-graph edges: the walk resolves it per type all the same,
+# but what a function "can reach" would take in every filler's file
+MAX_CLASS_EDGES = 8
+# the phases where ops-table calls are followed (what a backend's teardown
+# releases; its set-up is the backend's own)
+OPS_TABLE_PHASES = ("unrealize", "instance_finalize")
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,11 @@ class DeviceType:
     # hooks bound to a function that could not be parsed (FunctionKey of
     # the lost function): nothing of theirs is in ``hooks``
     lost_hooks: Dict[str, List[HookRef]] = field(default_factory=dict)
+    # function-valued fields of its class that are no lifecycle hook
+    # (``vic->unrealize = virtio_input_hid_unrealize``,
+    # ``rpc->interrupts_uninit = ...``): (class struct, field) -> the
+    # function its class_init (or an ancestor's) stores there
+    callbacks: Dict[Tuple[str, str], FunctionKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,7 @@ class Program:
                     if in_globals.get(chain) is not True:
                         self.written_untyped_last.add(last)
         self._prop_fields: FrozenSet[str] = frozenset()
+        self._walk_dev: Optional[DeviceType] = None   # the type whose hooks are being walked
         self.false_during_realize = frozenset(
             t["function"] for t in tables.get("framework", {}).get("false_during_realize", []))
         self.functions: Dict[FunctionKey, Function] = {}
@@ -193,9 +220,14 @@ class Program:
                     self.call_graph.add_edge(key, target)
         self.types: Dict[str, DeviceType] = {}
         self._build_types()
+        self._index_indirect_calls()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
-        self._walk_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
+        # walk key -> [(the class callbacks it resolved and how, (events, stores))]
+        self._walk_cache: Dict[tuple, List[tuple]] = {}
+        self._consulted: Dict[Tuple[str, str], Tuple[FunctionKey, ...]] = {}
+        self._subtypes: Optional[Dict[str, List[str]]] = None
+        self._class_unions: Dict[Tuple[str, str, str], Tuple[FunctionKey, ...]] = {}
 
     # -- functions ---------------------------------------------------------
     def initialiser(self, file: str, name: str) -> Tuple[Tuple[str, str], ...]:
@@ -391,6 +423,10 @@ class Program:
                 target = data[b.data_field]
         if phase is not None and target:
             self._add_hook(dev, phase, file, target, b.loc, f"{b.class_type}.{b.field}")
+        elif target and b.class_type and not b.chained:
+            key = self.resolve(file, target) or self._resolve_for(dev, target)
+            if key is not None:
+                dev.callbacks[(b.class_type, b.field)] = key
         elif target is None and not (b.data_field and data is None):
             dev.settings[b.field] = b.value
             dev.settings_from[b.field] = dev.name
@@ -418,6 +454,8 @@ class Program:
                     for r in refs:
                         if all(m.function != r.function for m in mine):
                             mine.append(r)
+            for k, fn in pdev.callbacks.items():
+                dev.callbacks.setdefault(k, fn)
             for k, v in pdev.settings.items():
                 if k not in dev.settings:
                     dev.settings[k] = v
@@ -426,6 +464,123 @@ class Program:
                 if p not in dev.props:
                     dev.props.append(p)
             parent = pdev.parent
+
+    # -- calls through function pointers ------------------------------------
+    def _index_indirect_calls(self) -> None:
+        """The calls through a function pointer that can be resolved
+        statically, by (function, call index):
+
+        - ``("class", struct, field)``: through a field of a class struct
+          that is no lifecycle hook (``vic->unrealize(dev)`` with
+          ``VirtIOInputClass *vic``): what the class_init of the device's
+          type (or of an ancestor) stores there (``DeviceType.callbacks``);
+        - ``("ops", field)``: through a field of an ops table
+          (``dev->vhost_ops->vhost_backend_cleanup(dev)``): the functions
+          file-scope initialisers (``TranslationUnit.initialisers``) put in
+          a field of that name, when there are at most ``MAX_OPS_TARGETS``
+          and no analysed code assigns a field of that name (a
+          ``Notifier``'s ``notify`` is set at run time).
+
+        The call graph gets an edge to every function such a call may
+        reach (for any type; for a class field at most ``MAX_CLASS_EDGES``
+        of them), so what is reachable from a hook includes them."""
+        ops_fields: Dict[str, List[FunctionKey]] = {}
+        for unit in self.units:
+            for fields in unit.initialisers.values():
+                for fname, value in fields:
+                    key = self.resolve(unit.file, value) if value and value.isidentifier() else None
+                    if key is not None and key not in ops_fields.setdefault(fname, []):
+                        ops_fields[fname].append(key)
+        class_fields: Dict[Tuple[str, str], set] = {}
+        for dev in self.types.values():
+            for k, fn in dev.callbacks.items():
+                class_fields.setdefault(k, set()).add(fn)
+        self.indirect: Dict[Tuple[FunctionKey, int], tuple] = {}
+        self._ops_targets: Dict[str, Tuple[FunctionKey, ...]] = {}
+        for key, fn in self.functions.items():
+            for site in fn.calls:
+                if site.callee is not None or not site.callee_text:
+                    continue
+                text = site.callee_text
+                if _PARENT_HOOK_CALL_RE.search(text) or _CLASS_HOOK_CALL_RE.search(text):
+                    continue
+                m = _VAR_FIELD_CALL_RE.match(text)
+                if m:
+                    var, fname = m.groups()
+                    typ = next((p.type for p in fn.params if p.name == var), None)
+                    if typ is None and var in fn.locals:
+                        typ = fn.locals[var].type
+                    words = [w for w in re.findall(r"[A-Za-z_]\w*", typ or "")
+                             if w not in ("const", "volatile", "struct")]
+                    ctype = words[-1] if words else ""
+                    if ctype.endswith("Class"):
+                        if f"{ctype}.{fname}" not in self.phase_of:
+                            self.indirect[(key, site.index)] = ("class", ctype, fname)
+                            targets = class_fields.get((ctype, fname), ())
+                            for target in sorted(targets) if len(targets) <= MAX_CLASS_EDGES else ():
+                                self.call_graph.add_edge(key, target)
+                        continue
+                m = _LAST_FIELD_CALL_RE.search(text)
+                if m is None or "(" in text[:m.start()] or m.group(1) in self.written_last:
+                    # through a call's result (``DEVICE_GET_CLASS(dev)->realize``),
+                    # or a field code assigns (``n->notify = ...``): the
+                    # initialisers do not say what it holds
+                    continue
+                targets = ops_fields.get(m.group(1), ())
+                if 0 < len(targets) <= MAX_OPS_TARGETS:
+                    self.indirect[(key, site.index)] = ("ops", m.group(1))
+                    self._ops_targets[m.group(1)] = tuple(sorted(targets))
+                    for target in targets:
+                        self.call_graph.add_edge(key, target)
+
+    def class_targets(self, dev: DeviceType, ctype: str, fname: str,
+                      phase: str) -> Optional[Tuple[FunctionKey, ...]]:
+        """What ``klass->fname(...)`` calls in ``phase`` for a device of
+        type ``dev`` (``klass`` a ``ctype *``): the function its class_init
+        or an ancestor's stored there; () when no class stores one: the
+        pointer is NULL (such calls are guarded: ``if (vic->unrealize)``).
+        For an abstract type that stores none, any of its subtypes' in
+        teardown (what they may release), and None (a call lifecheck
+        cannot see into) elsewhere: the acquisitions of one subtype's
+        callback are not the base's."""
+        got = dev.callbacks.get((ctype, fname))
+        if got is not None:
+            return (got,)
+        if not dev.record.abstract:
+            return ()
+        if phase not in OPS_TABLE_PHASES:
+            return None
+        key = (dev.name, ctype, fname)
+        union = self._class_unions.get(key)
+        if union is None:
+            if self._subtypes is None:
+                self._subtypes = {}
+                for other in self.types.values():
+                    for anc in self.ancestors(other.name):
+                        self._subtypes.setdefault(anc, []).append(other.name)
+            union = self._class_unions[key] = tuple(sorted(
+                {self.types[n].callbacks[(ctype, fname)] for n in self._subtypes.get(dev.name, ())
+                 if (ctype, fname) in self.types[n].callbacks}))
+        return union
+
+    def indirect_targets(self, dev: Optional[DeviceType], key: FunctionKey, index: int,
+                         phase: str) -> Optional[Tuple[FunctionKey, ...]]:
+        """The functions the call through a function pointer at
+        ``fn.calls[index]`` of ``key`` reaches for a device of type
+        ``dev`` in ``phase`` (see ``_index_indirect_calls``); None when it
+        cannot be resolved (a call lifecheck cannot see into)."""
+        how = self.indirect.get((key, index))
+        if how is None:
+            return None
+        if how[0] == "class":
+            if dev is None:
+                return None
+            got = self.class_targets(dev, how[1], how[2], phase)
+            self._consulted[how[1:]] = got
+            return got
+        if phase not in OPS_TABLE_PHASES:
+            return None
+        return self._ops_targets[how[1]]
 
     def ancestors(self, name: str) -> List[str]:
         chain, seen = [], {name}
@@ -634,6 +789,7 @@ class Program:
         stores: List[Store] = []
         # the fields this type's properties set (for _never_set)
         self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
+        self._walk_dev = dev
         for ref in dev.hooks.get(phase, ()):
             owner = ref.owner or dev.name
             # What a walk from a hook finds depends on the phase, the hook,
@@ -641,15 +797,27 @@ class Program:
             # realizing, on the fields the type's properties set: types that
             # share all four (device_initfn runs for 1,544 types of hw/)
             # share the walk.
+            # A walk that went through class callbacks (``vic->unrealize``)
+            # also depends on what they resolve to for this type: it is kept
+            # with the resolutions it consulted, and shared by the types that
+            # resolve them alike.
             walk_key = (phase, ref.function, owner, self._prop_fields if phase == "realize" else None)
-            walked = self._walk_cache.get(walk_key)
+            walked = None
+            variants = self._walk_cache.setdefault(walk_key, [])
+            for consulted, got in variants:
+                if all(self.class_targets(dev, *k, phase) == t for k, t in consulted):
+                    walked = got
+                    break
             if walked is None:
-                walked = self._walk_cache[walk_key] = ([], [])
+                walked = ([], [])
+                self._consulted = {}
                 self._walk_hook(phase, ref, owner, *walked)
+                variants.append((tuple(self._consulted.items()), walked))
             if len(out) + len(walked[0]) < MAX_PHASE_EVENTS:
                 out.extend(walked[0])
                 stores.extend(walked[1])
             else:  # the cap counts the events of the hooks before this one: walk again
+                self._consulted = {}
                 self._walk_hook(phase, ref, owner, out, stores)
         self._event_cache[cache_key] = out
         self._store_cache[cache_key] = stores
@@ -853,6 +1021,15 @@ class Program:
                 if not m:
                     m = _CLASS_HOOK_CALL_RE.search(site.callee_text or "")
                     refs = self.class_hooks(owner, m.group(1)) if m else []
+                if not m:
+                    targets = self.indirect_targets(self._walk_dev, key, site.index, phase)
+                    if targets and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
+                        for target in targets:
+                            if target not in stack and (target[0] not in self.core_files
+                                                        or key[0] in self.core_files):
+                                self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
+                                           stack | {target}, owner, held)
+                    continue
                 if m and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
                     for ref in refs:
                         if ref.function not in stack:

@@ -57,6 +57,10 @@ class DeviceFacts:
         self._released_infos = set(ownership.get("framework_released_properties", []))
         # calls that never release what they are given (trace points)
         self._never_release = tuple(ownership.get("never_release_prefixes", []))
+        # and calls whose name says they only read it (``*_get_*``), and API
+        # calls that only use it (``timer_mod``)
+        self._query_words = frozenset(ownership.get("query_words", []))
+        self._never_release_calls = frozenset(ownership.get("never_release_calls", []))
         self._link_infos = set(ownership.get("link_properties", []))
         # regions the device initialises: key -> (attrs, event)
         self.regions: Dict[str, Tuple[Set[str], Event]] = {}
@@ -318,11 +322,14 @@ class DeviceFacts:
                 effects = self.api.effects(ev)
                 ops.extend(effects)
                 if not effects and ev.site.callee not in program.managed_calls \
-                        and program.resolve(ev.function[0], ev.site.callee) is None:
+                        and program.resolve(ev.function[0], ev.site.callee) is None \
+                        and program.indirect_targets(self.dev, ev.function, ev.site.index, phase) is None:
                     unknown.append(ev)
             out[phase] = ops
             opaque[phase] = unknown
         out["realize"] = out["realize"] + self.property_ops()
+        for phase in ("unrealize", "instance_finalize"):
+            out[phase] = out[phase] + self.hook_ops(phase)
         self.__dict__["opaque"] = opaque
         return out
 
@@ -349,6 +356,22 @@ class DeviceFacts:
                             callee_text="DEFINE_PROP_ARRAY", index=-1)
             ev = Event("realize", site, (file, var), (), path, (var,), ())
             out.append(Op("acquire", heap[0], path, ev))
+        return out
+
+    def hook_ops(self, phase: str) -> List[Op]:
+        """A hook that is itself an API release of the device (``k->exit =
+        pci_bridge_exitfn``): binding it releases what it releases of its
+        first parameter, the device, as a call of it would."""
+        out = []
+        for ref in self.dev.hooks.get(phase, ()):
+            for fam, call in self.api.by_function.get(ref.function[1], ()):
+                if call.role != "release" or call.resource != 0:
+                    continue
+                path = AccessPath(SELF)
+                site = CallSite(callee=ref.function[1], args=(), loc=ref.loc, result=None,
+                                callee_text=ref.function[1], index=-1)
+                ev = Event(phase, site, ref.function, (), None, (ref.function[1],), ())
+                out.append(Op("release", fam, path, ev, call.attrs))
         return out
 
     @cached_property
@@ -426,8 +449,47 @@ class DeviceFacts:
             and op.container.key() in self.own_objects
 
     def in_child(self, key: Optional[str]) -> bool:
-        """The resource lives inside an embedded QOM child of the device."""
-        return key is not None and any(key_within(key, c) for c in self.children)
+        """The resource lives inside an embedded QOM child of the device
+        and is the child's: the child's own code acquires or releases it,
+        or the child's type is not in the program.  What the device itself
+        stores into a child whose code never touches it (esp-pci's
+        ``s->esp.irq = qemu_allocate_irq(...)``) stays the device's."""
+        if key is None:
+            return False
+        for c in self.children:
+            if key_within(key, c):
+                touched = self._child_touches.get(c)
+                if touched is None:
+                    return True
+                rel = SELF + key[len(c):]
+                if any(rel == t or key_within(rel, t) or key_within(t, rel) for t in touched):
+                    return True
+        return False
+
+    @cached_property
+    def _child_touches(self) -> Dict[str, Set[str]]:
+        """child key -> the keys (rooted at the child) its own code acquires
+        or releases in any phase, for the embedded children whose creating
+        call names a type of the program (``object_initialize_child(obj,
+        "esp", &s->esp, TYPE_ESP)``)."""
+        families = self.api.with_trait("qom-child")
+        out: Dict[str, Set[str]] = {}
+        for phase in PHASES:
+            for op in self.ops[phase]:
+                if op.role != "acquire" or op.family not in families or op.key is None or op.key in out:
+                    continue
+                child = next((self.program.types[a.text.strip('"')] for a in op.event.args
+                              if a.kind == "string" and a.text.strip('"') in self.program.types), None)
+                if child is None or child is self.dev:
+                    continue
+                touched: Set[str] = set()
+                for cphase in PHASES:
+                    for ev in self.program.events(child, cphase):
+                        for cop in self.api.effects(ev):
+                            if cop.key is not None and cop.path is not None and cop.path.root == SELF:
+                                touched.add(cop.key)
+                out[op.key] = touched
+        return out
 
     def released(self, phases: Iterable[str], order=None) -> Set[Tuple[str, str]]:
         """(family, key) of every release in ``phases``; (family, ALL) for
@@ -449,14 +511,19 @@ class DeviceFacts:
         object holding it (``foo_cleanup(s->sub)`` for ``s->sub->timer``).
         A query is no hand-off: a call whose value the caller tests or
         passes on without storing it (``if (vhost_dev_is_started(&s->d))``),
-        nor is a trace point (``never_release_prefixes``)."""
+        nor is a trace point (``never_release_prefixes``), a getter
+        (``query_words``: ``addr = memory_region_get_ram_ptr(s->bar)``) or
+        an API call that only uses it (``never_release_calls``:
+        ``timer_mod(s->t, ...)``)."""
         key = path.key()
         for phase in phases:
             for ev in self.opaque[phase]:
                 site = ev.site
                 if not site.discarded and site.result is None:
                     continue
-                if site.callee and site.callee.startswith(self._never_release):
+                if site.callee and (site.callee.startswith(self._never_release)
+                                    or site.callee in self._never_release_calls
+                                    or not self._query_words.isdisjoint(site.callee.lower().split("_"))):
                     continue
                 for arg in ev.args:
                     p = arg.path
