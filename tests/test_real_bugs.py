@@ -24,7 +24,7 @@ RULES_FOR_CLASS = {
     "init-leak": {"init-leak"},
     "realize-error-leak": {"realize-error-leak"},
     "teardown-order": {"unparent-in-finalize", "freed-in-unrealize", "double-release",
-                       "use-after-release", "leak-on-unrealize"},
+                       "use-after-release", "leak-on-unrealize", "request-not-cancelled"},
 }
 
 # what else each case needs analysed (callers of a library, bus cores)

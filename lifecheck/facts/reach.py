@@ -34,7 +34,8 @@ MAX_NESTING = 2
 # registers while it is alive, not while it is torn down
 REGISTERING_PHASES = ("instance_init", "realize", "runtime")
 
-_REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle", "inflight", "concurrent"}
+_REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle", "inflight", "concurrent",
+                  "request"}
 _CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps", "opaque"}
 _MAPPING_KEYS = {"function", "region", "into"}
 _BEFORE_HOOK_KEYS = {"hook", "cutoffs", "by"}
@@ -62,6 +63,11 @@ class Registering:
     # the callback runs in a thread of its own, not under the BQL: a
     # cut-off later in the same teardown leaves it a window
     concurrent: bool = False
+    # one request to a backend or an asynchronous engine (an AIO read, a
+    # request for entropy): its completion is called back once, later,
+    # whatever the device's teardown did, unless a [[cutoff]] of this very
+    # call (cancel, drain) runs in unrealize (request-not-cancelled)
+    request: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
         if opaque is None:
             raise CallbackTableError(f"key '{where}opaque' is required")
         flags = {}
-        for flag in ("inflight", "concurrent"):
+        for flag in ("inflight", "concurrent", "request"):
             flags[flag] = entry.get(flag, False)
             if not isinstance(flags[flag], bool):
                 raise CallbackTableError(f"key '{where}{flag}' must be true or false")
@@ -250,6 +256,7 @@ class Registration:
     opaque_param: int
     handle: Optional[AccessPath]
     parent: Optional["Registration"] = None   # the callback that registered it
+    within: str = ""          # the function that makes the registering call
 
     @property
     def root(self) -> "Registration":
@@ -292,7 +299,7 @@ class Reach:
             for ev in self.program.events(dev, phase):
                 if ev.site.callee in self.registering:
                     out.extend(self._from_call(ev.site.callee, ev.function[0], ev.args, ev.result,
-                                               ev.site.loc, ev, None))
+                                               ev.site.loc, ev, None, ev.function[1]))
         if self.bus_children:
             # the type itself, not its subclasses: the entries touch the
             # base's struct, whose field names a subclass may reuse for its own
@@ -310,7 +317,7 @@ class Reach:
                 continue
             for nested in self.walk(reg)[1]:
                 nested = Registration(nested.callback, nested.name, nested.slot, None, nested.call, nested.loc,
-                                      nested.opaque, nested.opaque_param, nested.handle, reg)
+                                      nested.opaque, nested.opaque_param, nested.handle, reg, nested.within)
                 k = (nested.callback, nested.opaque.key())
                 if k not in seen:
                     seen.add(k)
@@ -390,13 +397,22 @@ class Reach:
                                     AccessPath(SELF, ()), 0, None))
         return out
 
+    def requests(self, dev: DeviceType) -> List[Registration]:
+        """The requests ``dev`` makes on itself ([[register]] ``request``):
+        completions a backend calls back once with the device (or a
+        field of it) as opaque, made in a lifecycle phase or from one of
+        its callbacks (a virtqueue handler asking the RNG backend for
+        entropy)."""
+        return [r for r in self.registrations(dev)
+                if r.call in self.registering and self.registering[r.call].request]
+
     def spec_of(self, reg: Registration) -> Optional[Registering]:
         """The [[register]] entry of the call that registered ``reg``'s
         root (None for bus entries and finalize hooks)."""
         return self.registering.get(reg.root.call)
 
     def _from_call(self, callee: str, file: str, args, result: Optional[AccessPath], loc: Location,
-                   ev: Optional[Event], parent: Optional[Registration]) -> List[Registration]:
+                   ev: Optional[Event], parent: Optional[Registration], within: str = "") -> List[Registration]:
         spec = self.registering[callee]
         if spec.opaque >= len(args):
             return []
@@ -423,7 +439,8 @@ class Reach:
             target = self.program.resolve(file, name)
             if target is None:
                 continue
-            out.append(Registration(target, name, slot, ev, callee, loc, opaque, spec.opaque_param, handle, parent))
+            out.append(Registration(target, name, slot, ev, callee, loc, opaque, spec.opaque_param, handle, parent,
+                                    within))
         return out
 
     # -- what a callback reaches -------------------------------------------
@@ -468,7 +485,7 @@ class Reach:
                 if site.callee in self.registering and callee_env:
                     args = tuple(translate_expr(a, env) for a in site.args)
                     result = translate_path(site.result, env) if site.result is not None else None
-                    nested.extend(self._from_call(site.callee, key[0], args, result, site.loc, None, reg))
+                    nested.extend(self._from_call(site.callee, key[0], args, result, site.loc, None, reg, key[1]))
                     continue
                 if not callee_env or len(via) >= MAX_WALK_DEPTH or site.callee in program.opaque_calls \
                         or site.callee in program.managed_calls:
@@ -496,16 +513,21 @@ class Reach:
         return out
 
     # -- cut-offs ----------------------------------------------------------
-    def cuts(self, reg: Registration, ev: Event, containers: Dict[str, str]) -> bool:
+    def cuts(self, reg: Registration, ev: Event, containers: Dict[str, str], own: bool = False) -> bool:
         """``ev`` (a call of a teardown) stops ``reg``'s callback:
         ``containers`` maps a region's key to the container it is mapped
-        into, so removing a container cuts off what is mapped inside it."""
-        return any(self.cut_by(reg, cut, ev, containers) for cut in self.cutoffs.get(ev.site.callee or "", ()))
+        into, so removing a container cuts off what is mapped inside it.
+        ``own``: only a cut-off of ``reg``'s own registering call counts,
+        not one of the callback that registered it (a request already
+        made completes whether or not the virtqueue handler that made it
+        is deleted)."""
+        return any(self.cut_by(reg, cut, ev, containers, own) for cut in self.cutoffs.get(ev.site.callee or "", ()))
 
-    def cut_by(self, reg: Registration, cut: Cutoff, ev: Optional[Event], containers: Dict[str, str]) -> bool:
+    def cut_by(self, reg: Registration, cut: Cutoff, ev: Optional[Event], containers: Dict[str, str],
+               own: bool = False) -> bool:
         """``cut`` (made by ``ev``; None: by the framework, with no
-        arguments to read) stops ``reg``'s callback."""
-        root = reg.root
+        arguments to read) stops ``reg``'s callback (``own``: see cuts)."""
+        root = reg if own else reg.root
         if cut.when_null is not None:
             if ev is None:
                 return False
