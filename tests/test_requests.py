@@ -142,3 +142,70 @@ def test_requests_in_the_bundled_table(catalog):
     assert {"rng_backend_request_entropy", "blk_aio_preadv", "dma_blk_io", "thread_pool_submit_aio"} <= requests
     assert not {"timer_new_ns", "virtio_add_queue", "memory_region_init_io"} & requests
     assert "rng_backend_cancel_requests" in {c.function for c in cuts}
+
+
+CARRIED = """\
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/virtio/virtio.h"
+#include "qom/object.h"
+typedef struct BlockBackend BlockBackend;
+typedef struct BlockAIOCB BlockAIOCB;
+typedef void BlockCompletionFunc(void *opaque, int ret);
+BlockAIOCB *blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque);
+void blk_drain(BlockBackend *blk);
+typedef struct Foo Foo;
+typedef struct FooReq { Foo *dev; VirtQueue *vq; int ret; } FooReq;
+struct Foo { VirtIODevice parent_obj; VirtQueue *vq; BlockBackend *blk; };
+#define FOO(obj) ((Foo *)(obj))
+static void foo_flushed(void *opaque, int ret)
+{
+    FooReq *req = opaque;
+    virtio_notify(VIRTIO_DEVICE(req->dev), req->dev->vq);
+    g_free(req);
+}
+static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)
+{
+    Foo *s = FOO(vdev);
+    FooReq *req = g_new0(FooReq, 1);
+    req->vq = vq;
+    req->dev = s;
+    blk_aio_flush(s->blk, foo_flushed, req); /* REQUEST */
+}
+static void foo_realize(DeviceState *dev, Error **errp)
+{
+    Foo *s = FOO(dev);
+    virtio_init(VIRTIO_DEVICE(dev), 0xfff0, 0);
+    s->vq = virtio_add_queue(VIRTIO_DEVICE(dev), 8, foo_handle);
+}
+static void foo_unrealize(DeviceState *dev)
+{
+    Foo *s = FOO(dev);
+%s
+    virtio_delete_queue(s->vq);
+    virtio_cleanup(VIRTIO_DEVICE(dev));
+}
+static void foo_class_init(ObjectClass *klass, const void *data)
+{
+    VirtioDeviceClass *vdc = VIRTIO_DEVICE_CLASS(klass);
+    vdc->realize = foo_realize;
+    vdc->unrealize = foo_unrealize;
+}
+static const TypeInfo foo_info = {
+    .name = "foo", .parent = TYPE_VIRTIO_DEVICE, .instance_size = sizeof(Foo),
+    .class_init = foo_class_init,
+};
+"""
+
+
+def test_a_request_whose_opaque_points_to_the_device(check_snippet):
+    # the opaque is a per-request structure; its 'dev' field is the device
+    code = CARRIED % ""
+    assert check_snippet(code, name="hw/virtio/foo.c") == {("request-not-cancelled", line_of(code, "/* REQUEST */"))}
+    drained = CARRIED % "    blk_drain(s->blk);"
+    assert check_snippet(drained, name="hw/virtio/foo2.c") == set()
+
+
+def test_a_request_whose_opaque_does_not_point_to_the_device(check_snippet):
+    code = (CARRIED % "").replace("    req->dev = s;\n", "")
+    assert check_snippet(code, name="hw/virtio/foo3.c") == set()

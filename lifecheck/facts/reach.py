@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..graph import DeviceType, Event, FunctionKey, Program, translate_expr, translate_path
-from ..model import GLOBAL, LOCAL, SELF, AccessPath, Location, key_within
+from ..model import GLOBAL, LOCAL, SELF, AccessPath, Expr, Location, key_within
 
 # bounds of one callback's walk (functions visited, call depth) and of the
 # chain of callbacks registered from callbacks
@@ -257,6 +257,11 @@ class Registration:
     handle: Optional[AccessPath]
     parent: Optional["Registration"] = None   # the callback that registered it
     within: str = ""          # the function that makes the registering call
+    # a request whose opaque is a per-request structure the registering
+    # function points at the device (``req->dev = s``): the field, as
+    # "req->dev".  Its callback is not walked (the opaque is not the
+    # device), so it reaches no memory; it only counts as a request.
+    carrier: str = ""
 
     @property
     def root(self) -> "Registration":
@@ -313,7 +318,7 @@ class Reach:
             while r.parent is not None:
                 depth += 1
                 r = r.parent
-            if depth >= MAX_NESTING:
+            if depth >= MAX_NESTING or reg.carrier:
                 continue
             for nested in self.walk(reg)[1]:
                 nested = Registration(nested.callback, nested.name, nested.slot, None, nested.call, nested.loc,
@@ -485,7 +490,10 @@ class Reach:
                 if site.callee in self.registering and callee_env:
                     args = tuple(translate_expr(a, env) for a in site.args)
                     result = translate_path(site.result, env) if site.result is not None else None
-                    nested.extend(self._from_call(site.callee, key[0], args, result, site.loc, None, reg, key[1]))
+                    made = self._from_call(site.callee, key[0], args, result, site.loc, None, reg, key[1])
+                    if not made and self.registering[site.callee].request:
+                        made = self._carried(site, fn, env, key, args, result, reg)
+                    nested.extend(made)
                     continue
                 if not callee_env or len(via) >= MAX_WALK_DEPTH or site.callee in program.opaque_calls \
                         or site.callee in program.managed_calls:
@@ -497,6 +505,35 @@ class Reach:
         got = self._walks[cache_key] = (list(accesses.values()), nested)
         return got
 
+    def _carried(self, site, fn, env, key: FunctionKey, args, result, parent: Registration) -> List[Registration]:
+        """A request (``site``, in ``fn``) whose opaque is a local
+        structure that ``fn`` points at the device (``req->dev = s;
+        blk_aio_preadv(s->blk, ..., foo_rw_done, req)``): its callbacks,
+        as registrations that carry the device in that field."""
+        spec = self.registering[site.callee]
+        if spec.opaque >= len(site.args):
+            return []
+        local = site.args[spec.opaque].path
+        if local is None or local.steps or not local.root.startswith(LOCAL + ":"):
+            return []
+        field = ""
+        for a in fn.assignments:
+            lhs, rhs = a.lhs.path, a.rhs.path
+            if lhs is None or rhs is None or lhs.root != local.root or len(lhs.steps) != 1:
+                continue
+            r = translate_path(rhs, env)
+            if r.root == SELF and not r.steps:
+                field = f"{local}{lhs.steps[0][0]}{lhs.steps[0][1]}"
+                break
+        if not field:
+            return []
+        # the callbacks as _from_call names them, with the device as opaque
+        device_args = list(args)
+        device_args[spec.opaque] = Expr("path", field, AccessPath(SELF, ()))
+        out = self._from_call(site.callee, key[0], tuple(device_args), result, site.loc, None, parent, key[1])
+        return [Registration(r.callback, r.name, r.slot, None, r.call, r.loc, r.opaque, r.opaque_param, r.handle,
+                             parent, key[1], field) for r in out]
+
     def reaching(self, dev: DeviceType, key: str,
                  regs: Optional[List[Registration]] = None) -> List[Tuple[Registration, Access]]:
         """The callbacks of ``dev`` (or ``regs``) that touch the memory
@@ -505,6 +542,8 @@ class Reach:
         pointer handed to a call."""
         out = []
         for reg in (self.registrations(dev) if regs is None else regs):
+            if reg.carrier:
+                continue   # its opaque is the request, not the device
             for acc in self.walk(reg)[0]:
                 k = acc.path.key()
                 if key_within(k, key) or (acc.passed and k == key and not acc.path.address_of):

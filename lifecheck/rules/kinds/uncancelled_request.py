@@ -53,6 +53,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             related.append(RelatedLocation(root.loc, f"the request is made from {root.name}(), registered here{slot} "
                                            f"with {root.call}()", "callback"))
         opaque = str(reg.opaque) if reg.opaque.steps else "the device"
+        if reg.carrier:
+            opaque = f"a request that points to the device ({reg.carrier})"
         values = dict(callback=reg.name, call=reg.call, resource=opaque, device=dev.name,
                       function=reg.within or "?", phase=phase)
         out.append(Finding(
