@@ -15,6 +15,7 @@ from typing import List, Set, Tuple
 from ...facts import Facts
 from ...findings import Finding, RelatedLocation
 from ...graph import DeviceType
+from ...model import SELF
 from ..spec import RuleConfig, RuleSpec, meta
 from .base import Kind, hook_loc, severity
 
@@ -59,10 +60,19 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                       function=reg.within or "?", phase=phase)
         out.append(Finding(
             rule=spec.slug, severity=severity(facts, spec, dev), loc=reg.loc,
-            message=spec.message(**values), function=reg.within, resource=str(reg.opaque),
+            message=spec.message(**values), function=reg.within, resource=_resource(reg),
             hook=reg.event.phase if reg.event is not None else "runtime", device=dev.name,
             related=tuple(related), shape=KIND.shape, expected_phases=cfg.cancel_phases))
     return out
+
+
+def _resource(reg) -> str:
+    """What the finding is about: the handle the request is made on or
+    kept in, when the device holds it (``self.rng``, the AIOCB field),
+    else the opaque."""
+    if reg.handle is not None and reg.handle.root == SELF and reg.handle.steps:
+        return str(reg.handle)
+    return str(reg.opaque)
 
 
 KIND = Kind(
