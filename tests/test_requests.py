@@ -209,3 +209,57 @@ def test_a_request_whose_opaque_points_to_the_device(check_snippet):
 def test_a_request_whose_opaque_does_not_point_to_the_device(check_snippet):
     code = (CARRIED % "").replace("    req->dev = s;\n", "")
     assert check_snippet(code, name="hw/virtio/foo3.c") == set()
+
+
+WATCH = """\
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "qom/object.h"
+typedef struct CharFrontend { void *chr; } CharFrontend;
+typedef int FEWatchFunc(void *do_not_use, int cond, void *opaque);
+unsigned qemu_chr_fe_add_watch(CharFrontend *be, int cond, FEWatchFunc func, void *opaque);
+int qemu_chr_fe_write(CharFrontend *be, const uint8_t *buf, int len);
+void qemu_chr_fe_deinit(CharFrontend *be, bool del);
+int g_source_remove(unsigned tag);
+typedef struct FooState { PCIDevice parent_obj; CharFrontend chr; unsigned watch_tag; uint8_t tx; } FooState;
+#define FOO(obj) ((FooState *)(obj))
+static int foo_watch_cb(void *do_not_use, int cond, void *opaque)
+{
+    FooState *s = opaque;
+    s->watch_tag = 0;
+    qemu_chr_fe_write(&s->chr, &s->tx, 1);
+    return 0;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    if (qemu_chr_fe_write(&s->chr, &s->tx, 1) <= 0) {
+        s->watch_tag = qemu_chr_fe_add_watch(&s->chr, 4, foo_watch_cb, s); /* WATCH */
+    }
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    FooState *s = FOO(pdev);
+%s
+    qemu_chr_fe_deinit(&s->chr, false);
+}
+static void foo_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    k->realize = foo_realize;
+    k->exit = foo_exit;
+}
+static const TypeInfo foo_info = {
+    .name = "foo", .parent = TYPE_PCI_DEVICE, .instance_size = sizeof(FooState),
+    .class_init = foo_class_init,
+};
+"""
+
+
+def test_a_chardev_watch_outlives_the_front_end(check_snippet):
+    # qemu_chr_fe_deinit() does not remove the sources add_watch attached
+    code = WATCH % ""
+    assert check_snippet(code, name="hw/char/foo.c") == {("request-not-cancelled", line_of(code, "/* WATCH */"))}
+    removed = WATCH % "    if (s->watch_tag) {\n        g_source_remove(s->watch_tag);\n    }"
+    assert check_snippet(removed, name="hw/char/foo2.c") == set()
