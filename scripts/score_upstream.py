@@ -84,13 +84,6 @@ MISSING = {
         "with the device as opaque; rules/api/char.toml only knows qemu_chr_fe_init/deinit, and "
         "the deinit happens at finalize (property release), not at unrealize: needs a "
         "'handlers' family released by qemu_chr_fe_set_handlers(..., NULL, ...) in unrealize"),
-    "virtio-rng-inflight-entropy-requests": (
-        "requests in flight at unrealize",
-        "rng_backend_request_entropy(vrng->rng, size, chr_read, vrng) queues a request whose "
-        "completion calls back into the device; it is made on the I/O path (virtqueue handler), "
-        "is in no rules/api family, and nothing says pending requests must be cancelled "
-        "(rng_backend_cancel_requests) before the device goes: needs a family for 'callback + "
-        "opaque handed to a backend per request' and a rule that unrealize cancels them"),
 }
 
 # glib allocation macros: the call the preprocessed source shows instead

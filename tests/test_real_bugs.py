@@ -24,7 +24,7 @@ RULES_FOR_CLASS = {
     "init-leak": {"init-leak"},
     "realize-error-leak": {"realize-error-leak"},
     "teardown-order": {"unparent-in-finalize", "freed-in-unrealize", "double-release",
-                       "use-after-release", "leak-on-unrealize"},
+                       "use-after-release", "leak-on-unrealize", "request-not-cancelled"},
 }
 
 # what else each case needs analysed (callers of a library, bus cores)
@@ -43,10 +43,14 @@ def _version(tree_name: str) -> str:
 
 KNOWN_GAPS = {
     "virtio-9p-unrealize-with-inflight-pdus":
-        "the PDUs in flight run in coroutines started from the virtqueue handler with a "
-        "per-request opaque (pdu, not the device): the reachability walk follows callbacks "
-        "whose opaque is the device, and the fix (v9fs_reset before the teardown) is a wait, "
-        "not a cut-off the callbacks table can name",
+        "the PDUs in flight run in coroutines that pdu_submit() starts from the virtqueue "
+        "handler: the coroutine function comes from a table indexed by the request "
+        "(pdu_co_handlers[pdu->id]), not a function name; the opaque is a PDU taken from "
+        "the device's free list by a helper (pdu_alloc(s)), whose pointer to the device "
+        "(pdu->s) was set at realize, which the per-request reasoning of "
+        "request-not-cancelled (req->dev = s in the requesting function) does not cover; "
+        "and the fix (v9fs_reset before the teardown) waits for the active PDUs rather "
+        "than cancelling a call the callbacks table names",
     "pcie-sriov-manual-unrealize":
         "the VFs are created from a config-space write (a runtime path lifecheck does not "
         "follow from the PF), and the bug is forcing realized=false before unparenting, "

@@ -234,6 +234,25 @@ class DeviceFacts:
                 return bound_by
         return None
 
+    def request_cutoff(self, reg: "Registration", phases: Tuple[str, ...] = ("unrealize",)):
+        """What cancels or drains the request ``reg`` in ``phases``: a call
+        of its own [[cutoff]] (an Event), or the framework before one of
+        the hooks (the hook binding, a str); None when nothing does.  A
+        cut-off of the callback that made the request does not count: the
+        request completes anyway."""
+        if self.reach is None:
+            return None
+        mapped = self.mapped_into
+        for phase in phases:
+            for ev in self.events[phase]:
+                if ev.site.callee in self.reach.cutoffs and self.reach.cuts(reg, ev, mapped, own=True):
+                    return ev
+            for ref in self.dev.hooks.get(phase, ()):
+                for cut in self.reach.before_hook.get(ref.bound_by, ()):
+                    if self.reach.cut_by(reg, cut, None, mapped, own=True):
+                        return ref.bound_by
+        return None
+
     def _cutoffs_before(self, release: Event):
         """The cut-off calls of ``release``'s phase that run before it, and
         the (hook binding, cut-off) the framework makes before the hook of

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..graph import DeviceType, Event, FunctionKey, Program, translate_expr, translate_path
-from ..model import GLOBAL, LOCAL, SELF, AccessPath, Location, key_within
+from ..model import GLOBAL, LOCAL, SELF, AccessPath, Expr, Location, key_within
 
 # bounds of one callback's walk (functions visited, call depth) and of the
 # chain of callbacks registered from callbacks
@@ -34,7 +34,8 @@ MAX_NESTING = 2
 # registers while it is alive, not while it is torn down
 REGISTERING_PHASES = ("instance_init", "realize", "runtime")
 
-_REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle", "inflight", "concurrent"}
+_REGISTER_KEYS = {"function", "callbacks", "ops", "opaque", "opaque_param", "handle", "inflight", "concurrent",
+                  "request"}
 _CUTOFF_KEYS = {"function", "handle", "registrations", "when_null", "unmaps", "opaque"}
 _MAPPING_KEYS = {"function", "region", "into"}
 _BEFORE_HOOK_KEYS = {"hook", "cutoffs", "by"}
@@ -62,6 +63,11 @@ class Registering:
     # the callback runs in a thread of its own, not under the BQL: a
     # cut-off later in the same teardown leaves it a window
     concurrent: bool = False
+    # one request to a backend or an asynchronous engine (an AIO read, a
+    # request for entropy): its completion is called back once, later,
+    # whatever the device's teardown did, unless a [[cutoff]] of this very
+    # call (cancel, drain) runs in unrealize (request-not-cancelled)
+    request: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ def check_table(data: dict) -> Tuple[List[Registering], List[Cutoff], List[Mappi
         if opaque is None:
             raise CallbackTableError(f"key '{where}opaque' is required")
         flags = {}
-        for flag in ("inflight", "concurrent"):
+        for flag in ("inflight", "concurrent", "request"):
             flags[flag] = entry.get(flag, False)
             if not isinstance(flags[flag], bool):
                 raise CallbackTableError(f"key '{where}{flag}' must be true or false")
@@ -250,6 +256,12 @@ class Registration:
     opaque_param: int
     handle: Optional[AccessPath]
     parent: Optional["Registration"] = None   # the callback that registered it
+    within: str = ""          # the function that makes the registering call
+    # a request whose opaque is a per-request structure the registering
+    # function points at the device (``req->dev = s``): the field, as
+    # "req->dev".  Its callback is not walked (the opaque is not the
+    # device), so it reaches no memory; it only counts as a request.
+    carrier: str = ""
 
     @property
     def root(self) -> "Registration":
@@ -292,7 +304,7 @@ class Reach:
             for ev in self.program.events(dev, phase):
                 if ev.site.callee in self.registering:
                     out.extend(self._from_call(ev.site.callee, ev.function[0], ev.args, ev.result,
-                                               ev.site.loc, ev, None))
+                                               ev.site.loc, ev, None, ev.function[1]))
         if self.bus_children:
             # the type itself, not its subclasses: the entries touch the
             # base's struct, whose field names a subclass may reuse for its own
@@ -306,11 +318,11 @@ class Reach:
             while r.parent is not None:
                 depth += 1
                 r = r.parent
-            if depth >= MAX_NESTING:
+            if depth >= MAX_NESTING or reg.carrier:
                 continue
             for nested in self.walk(reg)[1]:
                 nested = Registration(nested.callback, nested.name, nested.slot, None, nested.call, nested.loc,
-                                      nested.opaque, nested.opaque_param, nested.handle, reg)
+                                      nested.opaque, nested.opaque_param, nested.handle, reg, nested.within)
                 k = (nested.callback, nested.opaque.key())
                 if k not in seen:
                     seen.add(k)
@@ -390,13 +402,22 @@ class Reach:
                                     AccessPath(SELF, ()), 0, None))
         return out
 
+    def requests(self, dev: DeviceType) -> List[Registration]:
+        """The requests ``dev`` makes on itself ([[register]] ``request``):
+        completions a backend calls back once with the device (or a
+        field of it) as opaque, made in a lifecycle phase or from one of
+        its callbacks (a virtqueue handler asking the RNG backend for
+        entropy)."""
+        return [r for r in self.registrations(dev)
+                if r.call in self.registering and self.registering[r.call].request]
+
     def spec_of(self, reg: Registration) -> Optional[Registering]:
         """The [[register]] entry of the call that registered ``reg``'s
         root (None for bus entries and finalize hooks)."""
         return self.registering.get(reg.root.call)
 
     def _from_call(self, callee: str, file: str, args, result: Optional[AccessPath], loc: Location,
-                   ev: Optional[Event], parent: Optional[Registration]) -> List[Registration]:
+                   ev: Optional[Event], parent: Optional[Registration], within: str = "") -> List[Registration]:
         spec = self.registering[callee]
         if spec.opaque >= len(args):
             return []
@@ -423,7 +444,8 @@ class Reach:
             target = self.program.resolve(file, name)
             if target is None:
                 continue
-            out.append(Registration(target, name, slot, ev, callee, loc, opaque, spec.opaque_param, handle, parent))
+            out.append(Registration(target, name, slot, ev, callee, loc, opaque, spec.opaque_param, handle, parent,
+                                    within))
         return out
 
     # -- what a callback reaches -------------------------------------------
@@ -468,7 +490,10 @@ class Reach:
                 if site.callee in self.registering and callee_env:
                     args = tuple(translate_expr(a, env) for a in site.args)
                     result = translate_path(site.result, env) if site.result is not None else None
-                    nested.extend(self._from_call(site.callee, key[0], args, result, site.loc, None, reg))
+                    made = self._from_call(site.callee, key[0], args, result, site.loc, None, reg, key[1])
+                    if not made and self.registering[site.callee].request:
+                        made = self._carried(site, fn, env, key, args, result, reg)
+                    nested.extend(made)
                     continue
                 if not callee_env or len(via) >= MAX_WALK_DEPTH or site.callee in program.opaque_calls \
                         or site.callee in program.managed_calls:
@@ -480,6 +505,35 @@ class Reach:
         got = self._walks[cache_key] = (list(accesses.values()), nested)
         return got
 
+    def _carried(self, site, fn, env, key: FunctionKey, args, result, parent: Registration) -> List[Registration]:
+        """A request (``site``, in ``fn``) whose opaque is a local
+        structure that ``fn`` points at the device (``req->dev = s;
+        blk_aio_preadv(s->blk, ..., foo_rw_done, req)``): its callbacks,
+        as registrations that carry the device in that field."""
+        spec = self.registering[site.callee]
+        if spec.opaque >= len(site.args):
+            return []
+        local = site.args[spec.opaque].path
+        if local is None or local.steps or not local.root.startswith(LOCAL + ":"):
+            return []
+        field = ""
+        for a in fn.assignments:
+            lhs, rhs = a.lhs.path, a.rhs.path
+            if lhs is None or rhs is None or lhs.root != local.root or len(lhs.steps) != 1:
+                continue
+            r = translate_path(rhs, env)
+            if r.root == SELF and not r.steps:
+                field = f"{local}{lhs.steps[0][0]}{lhs.steps[0][1]}"
+                break
+        if not field:
+            return []
+        # the callbacks as _from_call names them, with the device as opaque
+        device_args = list(args)
+        device_args[spec.opaque] = Expr("path", field, AccessPath(SELF, ()))
+        out = self._from_call(site.callee, key[0], tuple(device_args), result, site.loc, None, parent, key[1])
+        return [Registration(r.callback, r.name, r.slot, None, r.call, r.loc, r.opaque, r.opaque_param, r.handle,
+                             parent, key[1], field) for r in out]
+
     def reaching(self, dev: DeviceType, key: str,
                  regs: Optional[List[Registration]] = None) -> List[Tuple[Registration, Access]]:
         """The callbacks of ``dev`` (or ``regs``) that touch the memory
@@ -488,6 +542,8 @@ class Reach:
         pointer handed to a call."""
         out = []
         for reg in (self.registrations(dev) if regs is None else regs):
+            if reg.carrier:
+                continue   # its opaque is the request, not the device
             for acc in self.walk(reg)[0]:
                 k = acc.path.key()
                 if key_within(k, key) or (acc.passed and k == key and not acc.path.address_of):
@@ -496,16 +552,21 @@ class Reach:
         return out
 
     # -- cut-offs ----------------------------------------------------------
-    def cuts(self, reg: Registration, ev: Event, containers: Dict[str, str]) -> bool:
+    def cuts(self, reg: Registration, ev: Event, containers: Dict[str, str], own: bool = False) -> bool:
         """``ev`` (a call of a teardown) stops ``reg``'s callback:
         ``containers`` maps a region's key to the container it is mapped
-        into, so removing a container cuts off what is mapped inside it."""
-        return any(self.cut_by(reg, cut, ev, containers) for cut in self.cutoffs.get(ev.site.callee or "", ()))
+        into, so removing a container cuts off what is mapped inside it.
+        ``own``: only a cut-off of ``reg``'s own registering call counts,
+        not one of the callback that registered it (a request already
+        made completes whether or not the virtqueue handler that made it
+        is deleted)."""
+        return any(self.cut_by(reg, cut, ev, containers, own) for cut in self.cutoffs.get(ev.site.callee or "", ()))
 
-    def cut_by(self, reg: Registration, cut: Cutoff, ev: Optional[Event], containers: Dict[str, str]) -> bool:
+    def cut_by(self, reg: Registration, cut: Cutoff, ev: Optional[Event], containers: Dict[str, str],
+               own: bool = False) -> bool:
         """``cut`` (made by ``ev``; None: by the framework, with no
-        arguments to read) stops ``reg``'s callback."""
-        root = reg.root
+        arguments to read) stops ``reg``'s callback (``own``: see cuts)."""
+        root = reg if own else reg.root
         if cut.when_null is not None:
             if ev is None:
                 return False

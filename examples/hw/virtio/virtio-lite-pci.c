@@ -4,7 +4,8 @@
  * Shows: where a virtio device's hotplug status comes from.  Each proxy
  * holds one virtio device, created in its instance_init with
  * virtio_instance_init_common(); unplugging the proxy unrealizes it.
- * virtio-clock-pci, virtio-msgbox-pci and virtio-pmem-lite-pci are
+ * virtio-clock-pci, virtio-msgbox-pci, virtio-pmem-lite-pci and the
+ * virtio-entropy proxies are
  * ordinary hot-pluggable PCI devices; virtio-chime-pci sets
  * hotpluggable = false (as virtio-iommu-pci and virtio-vga do), so
  * virtio-chime-device can never be unplugged.  No findings here.
@@ -33,6 +34,7 @@ DEFINE_LITE_PROXY(VirtIOClock)
 DEFINE_LITE_PROXY(VirtIOChime)
 DEFINE_LITE_PROXY(VirtIOMsgBox)
 DEFINE_LITE_PROXY(VirtIOPMemLite)
+DEFINE_LITE_PROXY(VirtIOEntropy)
 
 static void virtio_clock_pci_instance_init(Object *obj)
 {
@@ -60,6 +62,20 @@ static void virtio_pmem_lite_pci_instance_init(Object *obj)
     VirtIOPMemLitePCI *dev = (VirtIOPMemLitePCI *)obj;
 
     virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->opaque), "virtio-pmem-lite");
+}
+
+static void virtio_entropy_pci_instance_init(Object *obj)
+{
+    VirtIOEntropyPCI *dev = (VirtIOEntropyPCI *)obj;
+
+    virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->opaque), "virtio-entropy-device");
+}
+
+static void virtio_entropy_fixed_pci_instance_init(Object *obj)
+{
+    VirtIOEntropyPCI *dev = (VirtIOEntropyPCI *)obj;
+
+    virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->opaque), "virtio-entropy-fixed-device");
 }
 
 static void virtio_chime_pci_class_init(ObjectClass *klass, const void *data)
@@ -92,6 +108,16 @@ static const TypeInfo virtio_lite_pci_types[] = {
         .parent        = TYPE_VIRTIO_PCI,
         .instance_size = sizeof(VirtIOPMemLitePCI),
         .instance_init = virtio_pmem_lite_pci_instance_init,
+    }, {
+        .name          = "virtio-entropy-pci",
+        .parent        = TYPE_VIRTIO_PCI,
+        .instance_size = sizeof(VirtIOEntropyPCI),
+        .instance_init = virtio_entropy_pci_instance_init,
+    }, {
+        .name          = "virtio-entropy-fixed-pci",
+        .parent        = TYPE_VIRTIO_PCI,
+        .instance_size = sizeof(VirtIOEntropyPCI),
+        .instance_init = virtio_entropy_fixed_pci_instance_init,
     },
 };
 
