@@ -867,7 +867,8 @@ class Program:
         elif names[-1] in self.written_last:
             return False
         key = path.key()
-        return not any(key == p or key_within(key, p) or key_within(p, key) for p in self._prop_fields)
+        return not any(key == p or key_within(key, p) or key_within(p, key)
+                       for p in self._prop_fields | _below_parent(self._prop_fields))
 
     def _written_elsewhere_only(self, written: str, owner: str, path: AccessPath) -> bool:
         """Every write of ``written`` ("Type:f.g", TranslationUnit.written)
@@ -1102,6 +1103,21 @@ def _typed_write(fn: Function, lhs: Expr) -> Optional[Tuple[str, bool]]:
     path_names = _field_names(lhs.path)
     through_param0 = lhs.path.root == PARAM + ":0" and path_names == names
     return f"{words[-1]}:{'.'.join(names)}", through_param0
+
+
+def _below_parent(keys: FrozenSet[str]) -> FrozenSet[str]:
+    """Property fields as a hook that gets the embedded parent object
+    reaches them: ``DEFINE_PROP_...(VirtIOSCSI, parent_obj.conf.x)`` is
+    ``vs->conf.x`` in a helper given the VirtIOSCSICommon (one leading
+    field less, the rest the same)."""
+    out = set()
+    for k in keys:
+        head, dot, rest = k.partition(".")
+        if dot and head == SELF and "." in rest:
+            first, _, tail = rest.partition(".")
+            if "[" not in first and "*" not in first:
+                out.add(f"{SELF}.{tail}")
+    return frozenset(out)
 
 
 def field_path(dotted: str) -> AccessPath:
