@@ -72,12 +72,6 @@ MISSING = {
         "g_free(s->dev.vqs) is followed by vhost_dev_cleanup(&s->dev), which walks dev->vqs: "
         "use-after-release needs a summary of the fields a callee reads (it only sees direct "
         "uses in the hook)"),
-    "xhci-pci-host-link-cycle": (
-        "QOM reference cycle",
-        "realize sets the embedded child's strong 'host' link back to the PCI wrapper; nothing "
-        "clears it on exit, so the wrapper is never finalized; needs strong-link reference "
-        "counting (object_property_set_link / link properties with a strong flag) and a cycle "
-        "check between a device and its children"),
     "ivshmem-server-chr-handlers": (
         "API not in rules/api (chardev frontend handlers)",
         "qemu_chr_fe_set_handlers(&s->server_chr, can_read, read, ..., s, ...) registers callbacks "

@@ -24,7 +24,8 @@ RULES_FOR_CLASS = {
     "init-leak": {"init-leak"},
     "realize-error-leak": {"realize-error-leak"},
     "teardown-order": {"unparent-in-finalize", "freed-in-unrealize", "double-release",
-                       "use-after-release", "leak-on-unrealize", "request-not-cancelled"},
+                       "use-after-release", "leak-on-unrealize", "request-not-cancelled",
+                       "strong-link-to-parent", "region-owner-not-device"},
 }
 
 # what else each case needs analysed (callers of a library, bus cores)
