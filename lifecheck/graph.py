@@ -36,6 +36,8 @@ _CLASS_HOOK_CALL_RE = re.compile(r"(?:->|\.)\s*parent_class\s*\.\s*(\w+)\s*\)?\s
 # ``vic->unrealize(dev)``: a call through a field of a variable (its class
 # when the variable's type is a class struct)
 _VAR_FIELD_CALL_RE = re.compile(r"^\s*\(?\s*\*?\s*(\w+)\s*->\s*(\w+)\s*\)?\s*$")
+# ``if (!vic->unrealize)``: a test of whether a variable's field is set
+_CLASS_TEST_RE = re.compile(r"^\s*!?\s*(\w+)\s*->\s*(\w+)\s*$")
 # ``dev->vhost_ops->vhost_backend_cleanup(dev)``: the last field of a call
 # through a pointer
 _LAST_FIELD_CALL_RE = re.compile(r"(?:->|\.)\s*(\w+)\s*\)?\s*$")
@@ -495,6 +497,7 @@ class Program:
         for dev in self.types.values():
             for k, fn in dev.callbacks.items():
                 class_fields.setdefault(k, set()).add(fn)
+        self._class_fields = frozenset(class_fields)
         self.indirect: Dict[Tuple[FunctionKey, int], tuple] = {}
         self._ops_targets: Dict[str, Tuple[FunctionKey, ...]] = {}
         for key, fn in self.functions.items():
@@ -507,12 +510,7 @@ class Program:
                 m = _VAR_FIELD_CALL_RE.match(text)
                 if m:
                     var, fname = m.groups()
-                    typ = next((p.type for p in fn.params if p.name == var), None)
-                    if typ is None and var in fn.locals:
-                        typ = fn.locals[var].type
-                    words = [w for w in re.findall(r"[A-Za-z_]\w*", typ or "")
-                             if w not in ("const", "volatile", "struct")]
-                    ctype = words[-1] if words else ""
+                    ctype = _var_type(fn, var)
                     if ctype.endswith("Class"):
                         if f"{ctype}.{fname}" not in self.phase_of:
                             self.indirect[(key, site.index)] = ("class", ctype, fname)
@@ -532,6 +530,31 @@ class Program:
                     self._ops_targets[m.group(1)] = tuple(sorted(targets))
                     for target in targets:
                         self.call_graph.add_edge(key, target)
+
+    def class_tests(self, dev: DeviceType, fn: Function) -> Dict[int, bool]:
+        """The nodes of ``fn.cfg`` that test whether a class callback is
+        there (``if (rpc->interrupts_uninit)``, ``if (!cdc->unrealize)``,
+        ``rpc`` a ``*Class *``, the field no lifecycle hook) -> the value
+        the tested pointer has for a device of type ``dev``: set when its
+        class_init or an ancestor's stores one, NULL when none does
+        (``class_targets``); no entry for an abstract type that stores
+        none, whose subtypes may, nor for a field no class_init stores a
+        function in (``if (k->is_bridge)``: a flag, not a callback)."""
+        out: Dict[int, bool] = {}
+        for n, node in enumerate(fn.cfg):
+            m = _CLASS_TEST_RE.match(node.test or "") if node.kind == "cond" else None
+            if m is None:
+                continue
+            var, fname = m.groups()
+            ctype = _var_type(fn, var)
+            if not ctype.endswith("Class") or f"{ctype}.{fname}" in self.phase_of \
+                    or (ctype, fname) not in self._class_fields:
+                continue
+            if (ctype, fname) in dev.callbacks:
+                out[n] = True
+            elif not dev.record.abstract:
+                out[n] = False
+        return out
 
     def class_targets(self, dev: DeviceType, ctype: str, fname: str,
                       phase: str) -> Optional[Tuple[FunctionKey, ...]]:
@@ -1047,6 +1070,16 @@ class Program:
                 continue  # nothing of the device goes in (a function of no arguments acts on globals)
             self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
                        stack | {target}, owner, held)
+
+
+def _var_type(fn: Function, var: str) -> str:
+    """The type name of ``fn``'s parameter or local ``var``, without
+    qualifiers and stars ("" when it has none)."""
+    typ = next((p.type for p in fn.params if p.name == var), None)
+    if typ is None and var in fn.locals:
+        typ = fn.locals[var].type
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", typ or "") if w not in ("const", "volatile", "struct")]
+    return words[-1] if words else ""
 
 
 def _field_names(path: AccessPath) -> List[str]:

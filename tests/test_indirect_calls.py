@@ -123,6 +123,42 @@ static void foo_exit(PCIDevice *pdev)
     assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* IRQ */"))}
 
 
+def test_the_test_of_a_class_callback_goes_the_way_the_class_decides(check_snippet):
+    """``if (fc->fini) fc->fini(s->t);`` on realize's error path: when the
+    device's class stores a callback, the pointer is never NULL, so the
+    path that skips the call is not taken (pcie-root-port's
+    ``if (rpc->interrupts_uninit)``, vfio-ccw's ``if (cdc->unrealize)``);
+    when no class stores one, only that path is."""
+    body = """
+bool foo_setup(FooState *s, Error **errp);
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    FooClass *fc = FOO_GET_CLASS(pdev);
+
+    s->t = timer_new_ns(QEMU_CLOCK_VIRTUAL, foo_tick, s); /* HERE */
+    if (!foo_setup(s, errp)) {
+        goto fail;
+    }
+    return;
+
+fail:
+    if (fc->fini) {
+        fc->fini(s->t);
+    }
+}
+static void foo_fini_free(QEMUTimer *t) { timer_free(t); }
+static void foo_exit(PCIDevice *pdev)
+{
+    timer_free(FOO(pdev)->t);
+}
+"""
+    released = dev(body, "    fc->fini = foo_fini_free;")
+    assert check_snippet(released) == set()
+    unset = dev(body, "")
+    assert check_snippet(unset) == {("realize-error-leak", line_of(unset, "/* HERE */"))}
+
+
 OPS_EXIT = """
 static void foo_exit(PCIDevice *pdev)
 {

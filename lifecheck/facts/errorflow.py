@@ -97,7 +97,7 @@ def unchecked_failures(fn: Function, fails) -> Set[int]:
 def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: bool = False,
                      never_set=None, survives=None, failing_exits: bool = False,
                      unchecked: Set[int] = frozenset(),
-                     cannot_fail=None) -> Dict[Tuple[str, str, Op], int]:
+                     cannot_fail=None, settled: Optional[Dict[int, bool]] = None) -> Dict[Tuple[str, str, Op], int]:
     """Forward may-analysis over ``fn.cfg``.  State: set of (family, key,
     acquiring op, path-has-failed, fresh, decisions).  ``fresh`` marks what
     the latest call taking an Error argument acquired: when the next error
@@ -123,7 +123,11 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
     (``unchecked_failures``): from there the path also goes on as failed,
     without what that call acquired.  ``cannot_fail(site)``: the call
     fails only by a programming error (``on_failure.never_if_constant``):
-    the error branch of the test of its failure is never taken.  A test of the
+    the error branch of the test of its failure is never taken.
+    ``settled``: node -> the value its test reads (before any ``!``) has
+    whatever the path (a class callback the device's class sets:
+    ``if (rpc->interrupts_uninit)``, ``Program.class_tests``): only the
+    branch where it has that value is taken.  A test of the
     resource itself (``if (s->timer) timer_free(s->timer)``, on a hook's
     device; ``if (chr) object_unref(chr)``, a local) holds only where it
     was acquired.
@@ -238,7 +242,10 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
         elif node.test and _PLAIN_NAME_RE.match(node.test):
             # ``if (chr) object_unref(chr)``: where the local is NULL, what it held was never acquired
             tested = f"{LOCAL}:{node.test.lstrip('!')}"
+        fixed = settled.get(n) if settled else None
         for s in node.succ:
+            if fixed is not None and ((s in node.then) != node.test.startswith("!")) != fixed:
+                continue
             out = st
             if tested and (s in node.then) == node.test.startswith("!"):
                 # ``if (s->t) timer_free(s->t)``: where s->t is NULL, it was not acquired

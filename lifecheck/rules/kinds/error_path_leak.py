@@ -48,7 +48,7 @@ def check(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Findi
             continue
         ops = [op for op in device.ops["realize"] if op.event.frames and op.event.frames[0][0] == ref.function]
         helper_exits: Dict[int, Tuple[Function, int]] = {}
-        leaks = _flow(facts, fn, 0, ops, chosen, helper_exits, never_set)
+        leaks = _flow(facts, dev, fn, 0, ops, chosen, helper_exits, never_set)
         for (fam, key, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
             if (fam, key) in finalize_released or (fam, ALL) in finalize_released \
                     or device.not_ours(key, children=False) or device.self_contained(op):
@@ -67,7 +67,7 @@ def check(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Findi
 MAX_HELPER_DEPTH = 6
 
 
-def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_exits,
+def _flow(facts: Facts, dev: DeviceType, fn: Function, depth: int, ops: List[Op], chosen, helper_exits,
           never_set) -> Dict[Tuple[str, str, Op], int]:
     """``error_exit_leaks`` of ``fn`` (called at frame ``depth`` of the
     ops' events) over ``ops`` (what the calls it makes do, helpers
@@ -76,7 +76,9 @@ def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_
     own body.  What its error exits leave behind survives its failure in
     the caller (``helper_exits``: id(op) -> the innermost helper and its
     exit), and a release it makes only on its error exits does not release
-    what it keeps when it succeeds."""
+    what it keeps when it succeeds.  A test of a class callback
+    (``if (cdc->unrealize) cdc->unrealize(cdev);``) goes the way the
+    class of ``dev`` decides."""
     order = facts.order
     by_call: Dict[int, List[Op]] = {}
     for op in ops:
@@ -88,7 +90,8 @@ def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_
             continue
         helper = facts.program.functions.get(inner[0].event.frames[depth + 1][0])
         if helper is not None and helper.cfg and depth < MAX_HELPER_DEPTH:
-            for (_, _, op), line in _flow(facts, helper, depth + 1, inner, chosen, helper_exits, None).items():
+            for (_, _, op), line in _flow(facts, dev, helper, depth + 1, inner, chosen, helper_exits,
+                                          None).items():
                 survivors.add(id(op))
                 helper_exits.setdefault(id(op), (helper, line))
         by_call[idx] = [op for op in group if not (op.role == "release" and len(op.event.frames) > depth + 1
@@ -102,7 +105,8 @@ def _flow(facts: Facts, fn: Function, depth: int, ops: List[Op], chosen, helper_
     return error_exit_leaks(fn, lambda i: by_call.get(i, ()), chosen, ("self", "global"),
                             on_self=depth == 0, never_set=never_set if depth == 0 else None,
                             survives=lambda op: id(op) in survivors, failing_exits=depth > 0,
-                            unchecked=unchecked, cannot_fail=facts.api.cannot_fail)
+                            unchecked=unchecked, cannot_fail=facts.api.cannot_fail,
+                            settled=facts.program.class_tests(dev, fn))
 
 
 def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
