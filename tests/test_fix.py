@@ -290,3 +290,48 @@ def test_a_heap_region_only_a_local_keeps_is_embedded(tmp_path):
     assert "-    low = g_new(MemoryRegion, 1); /* lifecheck: expect[heap-region-leak] */\n" in text
     assert '+    memory_region_init_io(&s->low, OBJECT(s), &aperture_ops, s, "pci-aperture.low", 4 * KiB);\n' in text
     assert "+    memory_region_add_subregion(&s->bar, 0, &s->low);\n" in text
+
+
+def test_a_region_owned_by_another_object_gets_the_device_as_owner(tmp_path):
+    """region-owner-not-device: the owner argument of memory_region_init_*()
+    (NULL, qdev_get_machine()) becomes the device, written as the function
+    writes it (OBJECT(s) beside the region's own &s->...)."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-owner.c", "region-owner-not-device")
+    assert '-    memory_region_init_io(&s->status, NULL, &owner_ops, s, "pci-owner.status", 4 * KiB);' in text
+    assert '+    memory_region_init_io(&s->status, OBJECT(s), &owner_ops, s, "pci-owner.status", 4 * KiB);' in text
+    assert '-    memory_region_init_ram(&s->window, qdev_get_machine(), "pci-owner.window", 64 * KiB, errp);' in text
+    assert '+    memory_region_init_ram(&s->window, OBJECT(s), "pci-owner.window", 64 * KiB, errp);' in text
+    # the regions owned by the device or its embedded child are left alone
+    assert "OBJECT(&s->intc)" not in "".join(l for l in text.splitlines() if l[:1] in "+-")
+    fixed = (EXAMPLES / "hw/misc/pci-owner-fixed.c").read_text()
+    assert "memory_region_init_ram(&s->window, OBJECT(s), \"pci-owner.window\"" in fixed
+
+
+def test_a_pending_request_is_cancelled_first_in_unrealize(tmp_path):
+    """request-not-cancelled: the cancel of the registering call
+    (fixes.toml request_cancels: rng_backend_cancel_requests with the
+    request's handle, completion and opaque, as the virtqueue handler
+    writes them) goes first in unrealize, after its declarations."""
+    text = _fix_and_recheck(tmp_path, "hw/virtio/virtio-entropy.c", "request-not-cancelled")
+    assert "     VirtIOEntropy *s = VIRTIO_ENTROPY(dev);\n \n" \
+           "+    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n+\n" \
+           "     virtio_delete_queue(s->vq);\n" in text
+    fixed = (EXAMPLES / "hw/virtio/virtio-entropy-fixed.c").read_text()
+    assert "    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n" in fixed
+
+
+def test_a_request_without_a_known_cancel_gets_no_fix(tmp_path):
+    """A request whose registering call has no request_cancels entry (a
+    block read: blk_drain() needs the BlockBackend it went to) keeps
+    'fix: none' with the reason."""
+    from lifecheck.fix.propose import NoFix, Proposer
+    import types
+    prop = Proposer.__new__(Proposer)
+    reg = types.SimpleNamespace(call="blk_aio_preadv", name="foo_read_done", parent=None, loc=None)
+    prop.facts = types.SimpleNamespace(
+        reach=types.SimpleNamespace(registering={"blk_aio_preadv": object()}, cutoffs={}), tables={"fixes": {}})
+    prop.program = types.SimpleNamespace(types={"foo": object()})
+    prop._request_of = lambda f: reg
+    f = types.SimpleNamespace(device="foo")
+    with pytest.raises(NoFix, match="no cancel of one blk_aio_preadv"):
+        prop._cancel_request(f)
