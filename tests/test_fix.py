@@ -335,3 +335,30 @@ def test_a_request_without_a_known_cancel_gets_no_fix(tmp_path):
     f = types.SimpleNamespace(device="foo")
     with pytest.raises(NoFix, match="no cancel of one blk_aio_preadv"):
         prop._cancel_request(f)
+
+
+def test_a_request_cancel_creates_unrealize_when_missing(tmp_path):
+    """The same device without an unrealize: the cancel goes into a new
+    hook bound beside the realize binding."""
+    root = _copy(tmp_path)
+    src = root / "hw/virtio/virtio-entropy.c"
+    text = src.read_text()
+    start = text.index("static void virtio_entropy_unrealize(DeviceState *dev)")
+    text = text[:start] + text[text.index("static void virtio_entropy_class_init"):]
+    text = text.replace("    vdc->unrealize = virtio_entropy_unrealize;\n", "")
+    src.write_text(text)
+    before, _ = _identities(root, ("hw/virtio/virtio-entropy.c",))
+    assert any(k[0] == "request-not-cancelled" for k in before), before
+    diff = tmp_path / "fix.diff"
+    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "request-not-cancelled",
+            "--root", str(root), str(src)]
+    assert main(args[:-1] + ["-o", str(diff), str(src)]) == 0
+    assert main(args[:-1] + ["--apply", str(src)]) == 0
+    after, _ = _identities(root, ("hw/virtio/virtio-entropy.c",))
+    assert not any(k[0] == "request-not-cancelled" for k in after), after
+    assert set(after) <= set(before)
+    out = diff.read_text()
+    assert "+static void virtio_entropy_unrealize(DeviceState *dev)\n+{\n" \
+           "+    VirtIOEntropy *s = VIRTIO_ENTROPY(dev);\n+\n" \
+           "+    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n+}\n" in out, out
+    assert "+    vdc->unrealize = virtio_entropy_unrealize;\n" in out
