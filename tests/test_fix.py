@@ -362,3 +362,18 @@ def test_a_request_cancel_creates_unrealize_when_missing(tmp_path):
            "+    VirtIOEntropy *s = VIRTIO_ENTROPY(dev);\n+\n" \
            "+    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n+}\n" in out, out
     assert "+    vdc->unrealize = virtio_entropy_unrealize;\n" in out
+
+
+def test_a_cancel_the_tree_does_not_declare_is_not_written(tmp_path):
+    """A tree whose backend has no cancel yet (QEMU 10.2.2 lacks
+    rng_backend_cancel_requests(), 10.0.13 adds it): the call would not
+    build, so no fix, and the reason says so."""
+    root = _copy(tmp_path)
+    hdr = root / "include/system/rng.h"
+    text = hdr.read_text()
+    start = text.index("void rng_backend_cancel_requests(")
+    hdr.write_text(text[:start] + text[text.index(";", start) + 1:])
+    rows = _fix_json(root, "--rule", "request-not-cancelled")
+    row = next(r for r in rows if r["file"] == "hw/virtio/virtio-entropy.c")
+    assert not row["fix"]
+    assert "rng_backend_cancel_requests() is not declared in this tree's headers" in row["none"], row

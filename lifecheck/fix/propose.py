@@ -2246,6 +2246,12 @@ class Proposer:
             raise NoFix(f"request_cancels.{reg.call}: unknown argument in {wanted}")
         if any(index[w] is None or not 0 <= index[w] < len(args) for w in wanted):
             raise NoFix(f"{cancel}() needs an argument {reg.call}() does not pass (its handle is its result)")
+        declared = self.param_names(cancel)
+        if declared is None:
+            raise NoFix(f"{cancel}() is not declared in this tree's headers: the call would not build "
+                        f"(the backend's cancel must be added, or backported, first)")
+        if len(declared) != len(wanted):
+            raise NoFix(f"{cancel}() takes {len(declared)} arguments here, request_cancels gives {len(wanted)}")
         phase = (f.expected_phases or ("unrealize",))[0]
         root = reg.root
         ev = reg.event or root.event
@@ -2260,7 +2266,7 @@ class Proposer:
             hook = fn.hook
             ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
                            hook.binding_line, hook.binding, phase)]
-            where, fname = f"a new {phase} hook {hook.name}()", hook.name
+            where = f"a new {phase} hook {hook.name}()"
         else:
             lines = self.lines(fn.loc.file)
             at = self.body_start(fn) + 1
@@ -2270,12 +2276,15 @@ class Proposer:
             text = ("\n" if decls else "") + wrap(INDENT, stmt) + \
                    ("\n" if decls and lines[at - 1].strip() not in ("", "}") else "")
             ops.append(Insert(fn.loc.file, at, text, (0,)))
-            where, fname = f"the start of {fn.name}() ({phase})", fn.name
+            where = f"the start of {fn.name}() ({phase})"
+        at_where = ("in " if isinstance(fn, _Pending) else "at ") + where
         desc = f"add {stmt} to {where}"
         subject = f"{_subject_dir(fn.loc.file if not isinstance(fn, _Pending) else fn.hook.file)}: " \
                   f"cancel pending {reg.name}() requests on {phase}"
-        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
-                  f"\n\nCancel the device's pending requests with {cancel}() in {where}, before "
+        reason = (f"{reg.call}() in {reg.within}() hands {reg.name}() a request with the device as opaque "
+                  f"({f.loc.file}:{f.loc.line}), and nothing in {phase} of {f.device} cancels or drains "
+                  f"it: a request still pending at unplug completes into the freed device."
+                  f"\n\nCancel the device's pending requests with {cancel}() {at_where}, before "
                   f"anything it releases."
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
@@ -2331,10 +2340,11 @@ class Proposer:
         desc = f"pass {owner} as the owner of {what} to {ev.site.callee}() (was {old})"
         subject = f"{_subject_dir(fn.loc.file)}: make {dev.name} the owner of {path.steps[-1][1]}"
         reason = (f"{fn.name}() ({f.hook} of {f.device}) initialises {what}, a region embedded in the "
-                  f"device's state, with {old} as owner.  The region becomes that object's QOM child and "
-                  f"the memory API keeps that object alive while the region is in use, not the device: "
-                  f"after unplug the region's memory is freed with the device while its owner and the "
-                  f"FlatViews still hold it (docs/devel/memory.rst, 'Region lifecycle').\n\n"
+                  f"device's state, with {old} as owner.  The region becomes a QOM child of that owner "
+                  f"(of /machine/unattached for NULL) and the memory API keeps the owner alive while the "
+                  f"region is in use, not the device: after unplug the region's memory is freed with the "
+                  f"device while its owner and the FlatViews still hold it (docs/devel/memory.rst, "
+                  f"'Region lifecycle').\n\n"
                   f"Pass the device as the region's owner."
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "device as the region's owner")]
