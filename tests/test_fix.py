@@ -290,3 +290,90 @@ def test_a_heap_region_only_a_local_keeps_is_embedded(tmp_path):
     assert "-    low = g_new(MemoryRegion, 1); /* lifecheck: expect[heap-region-leak] */\n" in text
     assert '+    memory_region_init_io(&s->low, OBJECT(s), &aperture_ops, s, "pci-aperture.low", 4 * KiB);\n' in text
     assert "+    memory_region_add_subregion(&s->bar, 0, &s->low);\n" in text
+
+
+def test_a_region_owned_by_another_object_gets_the_device_as_owner(tmp_path):
+    """region-owner-not-device: the owner argument of memory_region_init_*()
+    (NULL, qdev_get_machine()) becomes the device, written as the function
+    writes it (OBJECT(s) beside the region's own &s->...)."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-owner.c", "region-owner-not-device")
+    assert '-    memory_region_init_io(&s->status, NULL, &owner_ops, s, "pci-owner.status", 4 * KiB);' in text
+    assert '+    memory_region_init_io(&s->status, OBJECT(s), &owner_ops, s, "pci-owner.status", 4 * KiB);' in text
+    assert '-    memory_region_init_ram(&s->window, qdev_get_machine(), "pci-owner.window", 64 * KiB, errp);' in text
+    assert '+    memory_region_init_ram(&s->window, OBJECT(s), "pci-owner.window", 64 * KiB, errp);' in text
+    # the regions owned by the device or its embedded child are left alone
+    assert "OBJECT(&s->intc)" not in "".join(l for l in text.splitlines() if l[:1] in "+-")
+    fixed = (EXAMPLES / "hw/misc/pci-owner-fixed.c").read_text()
+    assert "memory_region_init_ram(&s->window, OBJECT(s), \"pci-owner.window\"" in fixed
+
+
+def test_a_pending_request_is_cancelled_first_in_unrealize(tmp_path):
+    """request-not-cancelled: the cancel of the registering call
+    (fixes.toml request_cancels: rng_backend_cancel_requests with the
+    request's handle, completion and opaque, as the virtqueue handler
+    writes them) goes first in unrealize, after its declarations."""
+    text = _fix_and_recheck(tmp_path, "hw/virtio/virtio-entropy.c", "request-not-cancelled")
+    assert "     VirtIOEntropy *s = VIRTIO_ENTROPY(dev);\n \n" \
+           "+    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n+\n" \
+           "     virtio_delete_queue(s->vq);\n" in text
+    fixed = (EXAMPLES / "hw/virtio/virtio-entropy-fixed.c").read_text()
+    assert "    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n" in fixed
+
+
+def test_a_request_without_a_known_cancel_gets_no_fix(tmp_path):
+    """A request whose registering call has no request_cancels entry (a
+    block read: blk_drain() needs the BlockBackend it went to) keeps
+    'fix: none' with the reason."""
+    from lifecheck.fix.propose import NoFix, Proposer
+    import types
+    prop = Proposer.__new__(Proposer)
+    reg = types.SimpleNamespace(call="blk_aio_preadv", name="foo_read_done", parent=None, loc=None)
+    prop.facts = types.SimpleNamespace(
+        reach=types.SimpleNamespace(registering={"blk_aio_preadv": object()}, cutoffs={}), tables={"fixes": {}})
+    prop.program = types.SimpleNamespace(types={"foo": object()})
+    prop._request_of = lambda f: reg
+    f = types.SimpleNamespace(device="foo")
+    with pytest.raises(NoFix, match="no cancel of one blk_aio_preadv"):
+        prop._cancel_request(f)
+
+
+def test_a_request_cancel_creates_unrealize_when_missing(tmp_path):
+    """The same device without an unrealize: the cancel goes into a new
+    hook bound beside the realize binding."""
+    root = _copy(tmp_path)
+    src = root / "hw/virtio/virtio-entropy.c"
+    text = src.read_text()
+    start = text.index("static void virtio_entropy_unrealize(DeviceState *dev)")
+    text = text[:start] + text[text.index("static void virtio_entropy_class_init"):]
+    text = text.replace("    vdc->unrealize = virtio_entropy_unrealize;\n", "")
+    src.write_text(text)
+    before, _ = _identities(root, ("hw/virtio/virtio-entropy.c",))
+    assert any(k[0] == "request-not-cancelled" for k in before), before
+    diff = tmp_path / "fix.diff"
+    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "request-not-cancelled",
+            "--root", str(root), str(src)]
+    assert main(args[:-1] + ["-o", str(diff), str(src)]) == 0
+    assert main(args[:-1] + ["--apply", str(src)]) == 0
+    after, _ = _identities(root, ("hw/virtio/virtio-entropy.c",))
+    assert not any(k[0] == "request-not-cancelled" for k in after), after
+    assert set(after) <= set(before)
+    out = diff.read_text()
+    assert "+static void virtio_entropy_unrealize(DeviceState *dev)\n+{\n" \
+           "+    VirtIOEntropy *s = VIRTIO_ENTROPY(dev);\n+\n" \
+           "+    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n+}\n" in out, out
+    assert "+    vdc->unrealize = virtio_entropy_unrealize;\n" in out
+
+
+def test_a_cancel_the_tree_does_not_declare_is_not_written(tmp_path):
+    """A tree whose backend has no cancel yet (QEMU 10.2.2 lacks
+    rng_backend_cancel_requests(), 10.0.13 adds it): the call would not
+    build, so no fix, and the reason says so."""
+    root = _copy(tmp_path)
+    hdr = root / "include/system/rng.h"
+    text = hdr.read_text()
+    start = text.index("void rng_backend_cancel_requests(")
+    hdr.write_text(text[:start] + text[text.index(";", start) + 1:])
+    rows = _fix_json(root, "--rule", "request-not-cancelled")
+    row = next(r for r in rows if r["file"] == "hw/virtio/virtio-entropy.c")
+    assert not row["fix"]
+    assert "rng_backend_cancel_requests() is not declared in this tree's headers" in row["none"], row

@@ -14,7 +14,11 @@ FIX_PATTERNS = {
         "QLIST_REMOVE, g_free; the link field from the code that fills the list).  A result the "
         "device's teardown forgets while it releases the same call's other results gets their "
         "release, after theirs.  A heap object only a local keeps (`g_new(MemoryRegion, 1)`) "
-        "becomes a member of its owner's state struct and the function uses `&s->member`."),
+        "becomes a member of its owner's state struct and the function uses `&s->member`.  A request "
+        "handed to a backend (rng_backend_request_entropy()) is cancelled first thing in unrealize by "
+        "the cancel rules/tables/fixes.toml `request_cancels` gives, with the request's handle, "
+        "completion and opaque; a request whose cancel needs a value the call does not name (the "
+        "BlockBackend of a dma_blk_io()) gets no fix."),
     "error-exit-leak": (
         "`lifecheck fix` releases the resource right before the error exit's `return`, at its "
         "indentation, in reverse acquisition order when several are released there; an exit under "
@@ -29,6 +33,11 @@ FIX_PATTERNS = {
         "in instance_finalize (or one that would land there) is dropped: the region dies with its "
         "owner."),
     "second-release": "`lifecheck fix` drops the second release.",
+    "wrong-owner": (
+        "`lifecheck fix` passes the device as the region's owner: the owner argument of the "
+        "memory_region_init*() call (the family's `owner` index in rules/api) becomes the device's "
+        "object as the function writes it (`OBJECT(s)` it already passes, an `Object *obj` parameter "
+        "that is the device, else `OBJECT(s)` of the variable the region is a field of)."),
     "use-after-release": (
         "`lifecheck fix` drops the use when it is a disarm of the very resource released "
         "(`timer_del()` after `timer_free()`).  A field read after the call that wipes its struct "

@@ -81,6 +81,8 @@ class Proposer:
     def candidates(self, f: Finding) -> List[Candidate]:
         """The candidate fixes of ``f``, best first; raises ``NoFix``."""
         shape = f.shape
+        if shape == "missing-release" and self._request_of(f) is not None:
+            return self._cancel_request(f)
         if shape == "missing-release" and any(r.role == "evidence" for r in f.related):
             return self._sibling_teardown_release(f)
         if shape == "missing-release":
@@ -93,6 +95,8 @@ class Proposer:
             return self._second_release(f)
         if shape == "use-after-release":
             return self._use_after_release(f)
+        if shape == "wrong-owner":
+            return self._device_as_owner(f)
         raise NoFix("no fix pattern for this kind of finding")
 
     # -- reading the source --------------------------------------------------
@@ -2202,6 +2206,162 @@ class Proposer:
                   f"Read the field into a local before the cleanup and release that."
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "save the field before the wipe")]
+
+    def _request_of(self, f: Finding):
+        """The request (a ``reach`` Registration) ``f`` is about: made by
+        the device at the finding's call, on the finding's resource."""
+        reach = self.facts.reach
+        dev = self.program.types.get(f.device or "")
+        if reach is None or dev is None:
+            return None
+        for reg in reach.requests(dev):
+            if reg.loc == f.loc and f.resource in (str(reg.handle), str(reg.opaque)):
+                return reg
+        return None
+
+    def _cancel_request(self, f: Finding) -> List[Candidate]:
+        """A request handed to a backend that unrealize does not cancel:
+        the cancel of its registering call (rules/tables/fixes.toml
+        ``request_cancels``, a [[cutoff]] of callbacks.toml), its
+        arguments from the registering call, first thing in unrealize
+        (after the declarations; the hook created when missing)."""
+        dev = self.device(f)
+        reg = self._request_of(f)
+        spec = self.facts.reach.registering.get(reg.call)
+        table = self.facts.tables.get("fixes", {}).get("request_cancels", {}).get(reg.call)
+        if spec is None or not table:
+            raise NoFix(f"no cancel of one {reg.call}() request is known (rules/tables/fixes.toml "
+                        f"request_cancels): it needs what the request went to, which the call does not name")
+        cancel, wanted = table.get("cancel", ""), list(table.get("args", ()))
+        if cancel not in self.facts.reach.cutoffs:
+            raise NoFix(f"{cancel}() is not a cut-off of rules/tables/callbacks.toml")
+        src = self.program.functions.get((reg.loc.file, reg.within))
+        site = next((s for s in src.calls if s.loc == reg.loc), None) if src is not None else None
+        args = self.source_args(site) if site is not None else None
+        if args is None:
+            raise NoFix(f"the arguments of {reg.call}() are not written as such in the source")
+        index = {"handle": spec.handle, "opaque": spec.opaque,
+                 "callback": next((i for i in spec.callbacks if i < len(args) and args[i] == reg.name), None)}
+        if any(w not in index for w in wanted):
+            raise NoFix(f"request_cancels.{reg.call}: unknown argument in {wanted}")
+        if any(index[w] is None or not 0 <= index[w] < len(args) for w in wanted):
+            raise NoFix(f"{cancel}() needs an argument {reg.call}() does not pass (its handle is its result)")
+        declared = self.param_names(cancel)
+        if declared is None:
+            raise NoFix(f"{cancel}() is not declared in this tree's headers: the call would not build "
+                        f"(the backend's cancel must be added, or backported, first)")
+        if len(declared) != len(wanted):
+            raise NoFix(f"{cancel}() takes {len(declared)} arguments here, request_cancels gives {len(wanted)}")
+        phase = (f.expected_phases or ("unrealize",))[0]
+        root = reg.root
+        ev = reg.event or root.event
+        if ev is None:
+            raise NoFix("the callback that makes the request is not registered in a lifecycle phase")
+        ops: List = []
+        acquiring = self.acquiring_ref(dev, ev, ev.phase)
+        fn, _ = self.hook_function(dev, acquiring, phase, ops)
+        stmt = f"{cancel}(" + ", ".join(self.place(args[index[w]], src, fn, ops) for w in wanted) + ");"
+        if isinstance(fn, _Pending):
+            fn.body.append(wrap(INDENT, stmt))
+            hook = fn.hook
+            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
+                           hook.binding_line, hook.binding, phase)]
+            where = f"a new {phase} hook {hook.name}()"
+        else:
+            lines = self.lines(fn.loc.file)
+            at = self.body_start(fn) + 1
+            while at < len(lines) and _is_decl(lines[at - 1]):
+                at += 1
+            decls = at > self.body_start(fn) + 1
+            text = ("\n" if decls else "") + wrap(INDENT, stmt) + \
+                   ("\n" if decls and lines[at - 1].strip() not in ("", "}") else "")
+            ops.append(Insert(fn.loc.file, at, text, (0,)))
+            where = f"the start of {fn.name}() ({phase})"
+        at_where = ("in " if isinstance(fn, _Pending) else "at ") + where
+        desc = f"add {stmt} to {where}"
+        subject = f"{_subject_dir(fn.loc.file if not isinstance(fn, _Pending) else fn.hook.file)}: " \
+                  f"cancel pending {reg.name}() requests on {phase}"
+        reason = (f"{reg.call}() in {reg.within}() hands {reg.name}() a request with the device as opaque "
+                  f"({f.loc.file}:{f.loc.line}), and nothing in {phase} of {f.device} cancels or drains "
+                  f"it: a request still pending at unplug completes into the freed device."
+                  f"\n\nCancel the device's pending requests with {cancel}() {at_where}, before "
+                  f"anything it releases."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                          f"cancel in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))]
+
+    def _device_as_owner(self, f: Finding) -> List[Candidate]:
+        """A region in the device's state initialised with another owner
+        (NULL, qdev_get_machine()): the owner argument of the init call
+        (the family's ``owner`` index) becomes the device's object, as the
+        function already writes it (``OBJECT(s)``, an ``Object *obj``
+        parameter), else ``OBJECT(v)`` of the variable the region's own
+        argument is a field of (``&s->mmio``)."""
+        dev = self.device(f)
+        ev = self.event_of(f, dev)
+        call = self.api.lookup_trait(ev.site.callee, "region", "acquire")
+        if call is None or call.owner is None or call.owner >= len(ev.site.args):
+            raise NoFix(f"{ev.site.callee}() has no owner argument in rules/api")
+        fn = self.program.functions.get(ev.function)
+        if fn is None:
+            raise NoFix("the function of the call is not in the model any more")
+        args = self.source_args(ev.site)
+        if args is None:
+            raise NoFix(f"the arguments of {ev.site.callee}() are not written as such in the source")
+        region, old = args[call.resource], args[call.owner]
+        path = ev.arg_path(call.resource)
+        m = re.fullmatch(r"&\s*(\w+)\s*->\s*([\w.\[\]]+)", region)
+        if path is None or not path.steps or m is None or not m.group(2).startswith(path.steps[0][1]) \
+                or not self._names_device(fn, m.group(1)):
+            raise NoFix(f"{region} is not written as a field of a variable that names the device "
+                        f"in {fn.name}()")
+        owner = self._object_text(fn, m.group(1))
+        start, end = self.whole_statement(ev.site)
+        lines = self.lines(fn.loc.file)
+        stmt = lines[start - 1:end]
+        # the owner argument: the text after the region argument's comma
+        joined = "\n".join(stmt)
+        at = joined.find("(", ev.site.loc.col - 1)
+        pat = re.compile(r"(\(\s*" + r"\s*,\s*".join(re.escape(a).replace(r"\ ", r"\s+")
+                                                     for a in args[:call.owner]) + r"\s*,\s*)"
+                         + re.escape(old).replace(r"\ ", r"\s+") + r"(?=\s*[,)])")
+        hit = pat.match(joined, at) if call.owner > 0 else None
+        if hit is None:
+            raise NoFix(f"the owner argument {old} of {ev.site.callee}() cannot be located in the source")
+        new = joined[:hit.start()] + hit.group(1) + owner + joined[hit.end():]
+        new_lines = new.split("\n")
+        # the arguments after the owner stay aligned: the parenthesis does not move
+        if any(len(l) > MAX_COLUMNS for l in new_lines) and not any(len(l) > MAX_COLUMNS for l in stmt) \
+                and len(new_lines) == 1:
+            new_lines = wrap(self.indent_of(fn.loc.file, start), new_lines[0].strip()).rstrip("\n").split("\n")
+        ops: List = [Delete(fn.loc.file, start, end),
+                     Insert(fn.loc.file, start, "\n".join(new_lines) + "\n", (0,))]
+        what = region.lstrip("&").strip()
+        desc = f"pass {owner} as the owner of {what} to {ev.site.callee}() (was {old})"
+        subject = f"{_subject_dir(fn.loc.file)}: make {dev.name} the owner of {path.steps[-1][1]}"
+        reason = (f"{fn.name}() ({f.hook} of {f.device}) initialises {what}, a region embedded in the "
+                  f"device's state, with {old} as owner.  The region becomes a QOM child of that owner "
+                  f"(of /machine/unattached for NULL) and the memory API keeps the owner alive while the "
+                  f"region is in use, not the device: after unplug the region's memory is freed with the "
+                  f"device while its owner and the FlatViews still hold it (docs/devel/memory.rst, "
+                  f"'Region lifecycle').\n\n"
+                  f"Pass the device as the region's owner."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "device as the region's owner")]
+
+    def _object_text(self, fn: Function, var: str) -> str:
+        """The device's object as ``fn`` writes it: an ``OBJECT(v)`` it
+        already passes (``v`` naming the device), an ``Object *``
+        parameter or local that is the device, else ``OBJECT(var)``."""
+        lines = self.lines(fn.loc.file)
+        body = "\n".join(_strip_comment(l) for l in lines[fn.loc.line - 1:fn.end_line])
+        for m in re.finditer(r"\bOBJECT\(\s*(\w+)\s*\)", body):
+            if self._names_device(fn, m.group(1)):
+                return f"OBJECT({m.group(1)})"
+        for name in [p.name for p in fn.params] + list(fn.locals):
+            if self.var_type(fn, name) == "Object *" and self._names_device(fn, name):
+                return name
+        return f"OBJECT({var})"
 
     def field_type(self, fn: Function, text: str) -> Optional[str]:
         """The C type of the field access ``text`` (``fs->vhost_dev.vqs``)
