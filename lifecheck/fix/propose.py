@@ -709,9 +709,9 @@ class Proposer:
         self._arg_maps[key] = out
         return out
 
-    def param_names(self, function: str) -> Optional[List[str]]:
-        """The parameter names of ``function``'s prototype in the tree's
-        headers."""
+    def _prototype_params(self, function: str) -> Optional[List[str]]:
+        """The parameters of ``function``'s prototype in the tree's headers,
+        each as written (``Object *obj``); None when not found."""
         for header in self.headers:
             lines = self.source(header)
             if not lines:
@@ -721,35 +721,36 @@ class Proposer:
                 continue
             m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*)\)\s*[;{{]", text)
             if m:
-                names = []
-                for param in m.group(1).split(","):
-                    idm = re.search(r"(\w+)\s*(\[\s*\w*\s*\])?\s*$", param.strip())
-                    if not idm:
-                        return None
-                    names.append(idm.group(1))
-                return names
+                return [param.strip() for param in m.group(1).split(",")]
         return None
+
+    def param_names(self, function: str) -> Optional[List[str]]:
+        """The parameter names of ``function``'s prototype in the tree's
+        headers."""
+        params = self._prototype_params(function)
+        if params is None:
+            return None
+        names = []
+        for param in params:
+            idm = re.search(r"(\w+)\s*(\[\s*\w*\s*\])?\s*$", param)
+            if not idm:
+                return None
+            names.append(idm.group(1))
+        return names
 
     def param_types(self, function: str) -> Optional[List[str]]:
         """The parameter types of ``function``'s prototype in the tree's
         headers (``Object *``), None when not found."""
-        for header in self.headers:
-            lines = self.source(header)
-            if not lines:
-                continue
-            text = "\n".join(lines)
-            if function not in text:
-                continue
-            m = re.search(rf"\b{re.escape(function)}\s*\(([^()]*)\)\s*[;{{]", text)
-            if m:
-                out = []
-                for param in m.group(1).split(","):
-                    idm = re.match(r"^(.*?)(\w+)\s*$", " ".join(param.split()))
-                    if not idm:
-                        return None
-                    out.append(_norm_type(idm.group(1)))
-                return out
-        return None
+        params = self._prototype_params(function)
+        if params is None:
+            return None
+        out = []
+        for param in params:
+            idm = re.match(r"^(.*?)(\w+)\s*$", " ".join(param.split()))
+            if not idm:
+                return None
+            out.append(_norm_type(idm.group(1)))
+        return out
 
     def object_arg(self, function: str, index: int, value: str, typ: Optional[str]) -> str:
         """``value`` as argument ``index`` of ``function``: wrapped in
