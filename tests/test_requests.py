@@ -9,28 +9,9 @@ from test_rules import line_of
 
 from lifecheck.facts.reach import check_table
 
-RNG = """\
-#include "qemu/osdep.h"
-#include "qapi/error.h"
-#include "hw/virtio/virtio.h"
-#include "system/rng.h"
-#include "qom/object.h"
-typedef struct Foo { VirtIODevice parent_obj; VirtQueue *vq; RngBackend *rng; size_t got; } Foo;
-#define FOO(obj) ((Foo *)(obj))
-static void foo_entropy(void *opaque, const void *buf, size_t size)
-{
-    Foo *s = opaque;
-    s->got += size;
-    virtio_notify(VIRTIO_DEVICE(s), s->vq);
-}
-static void foo_ask(Foo *s, size_t size)
-{
-    rng_backend_request_entropy(s->rng, size, foo_entropy, s); /* REQUEST */
-}
-static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)
-{
-    foo_ask(FOO(vdev), 64);
-}
+# the rest of a virtio device whose queue handler is foo_handle; %s is
+# what unrealize does before deleting the queue
+VIRTIO_TAIL = """\
 static void foo_realize(DeviceState *dev, Error **errp)
 {
     Foo *s = FOO(dev);
@@ -55,6 +36,30 @@ static const TypeInfo foo_info = {
     .class_init = foo_class_init,
 };
 """
+
+RNG = """\
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/virtio/virtio.h"
+#include "system/rng.h"
+#include "qom/object.h"
+typedef struct Foo { VirtIODevice parent_obj; VirtQueue *vq; RngBackend *rng; size_t got; } Foo;
+#define FOO(obj) ((Foo *)(obj))
+static void foo_entropy(void *opaque, const void *buf, size_t size)
+{
+    Foo *s = opaque;
+    s->got += size;
+    virtio_notify(VIRTIO_DEVICE(s), s->vq);
+}
+static void foo_ask(Foo *s, size_t size)
+{
+    rng_backend_request_entropy(s->rng, size, foo_entropy, s); /* REQUEST */
+}
+static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)
+{
+    foo_ask(FOO(vdev), 64);
+}
+""" + VIRTIO_TAIL
 
 
 def test_a_request_from_a_queue_handler_not_cancelled(check_snippet):
@@ -172,30 +177,7 @@ static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)
     req->dev = s;
     blk_aio_flush(s->blk, foo_flushed, req); /* REQUEST */
 }
-static void foo_realize(DeviceState *dev, Error **errp)
-{
-    Foo *s = FOO(dev);
-    virtio_init(VIRTIO_DEVICE(dev), 0xfff0, 0);
-    s->vq = virtio_add_queue(VIRTIO_DEVICE(dev), 8, foo_handle);
-}
-static void foo_unrealize(DeviceState *dev)
-{
-    Foo *s = FOO(dev);
-%s
-    virtio_delete_queue(s->vq);
-    virtio_cleanup(VIRTIO_DEVICE(dev));
-}
-static void foo_class_init(ObjectClass *klass, const void *data)
-{
-    VirtioDeviceClass *vdc = VIRTIO_DEVICE_CLASS(klass);
-    vdc->realize = foo_realize;
-    vdc->unrealize = foo_unrealize;
-}
-static const TypeInfo foo_info = {
-    .name = "foo", .parent = TYPE_VIRTIO_DEVICE, .instance_size = sizeof(Foo),
-    .class_init = foo_class_init,
-};
-"""
+""" + VIRTIO_TAIL
 
 
 def test_a_request_whose_opaque_points_to_the_device(check_snippet):
