@@ -160,6 +160,7 @@ class Program:
         self._unit_by_file = {u.file: u for u in self.units}
         tables = tables or {}
         self.phase_of: Dict[str, str] = dict(tables.get("hooks", {}).get("phases", {}))
+        self.parent_fields = frozenset(tables.get("hooks", {}).get("parent_fields", []))
         plug = tables.get("hotplug", {})
         self.unpluggable_bases = set(plug.get("unpluggable_bases", []))
         self.default_setters = set(plug.get("default_setters", []))
@@ -227,6 +228,8 @@ class Program:
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
         # walk key -> [(the class callbacks it resolved and how, (events, stores))]
         self._walk_cache: Dict[tuple, List[tuple]] = {}
+        # (phase, entry function, its parameters' paths, type) -> (events, stores)
+        self._entry_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
         self._consulted: Dict[Tuple[str, str], Tuple[FunctionKey, ...]] = {}
         self._subtypes: Optional[Dict[str, List[str]]] = None
         self._class_unions: Dict[Tuple[str, str, str], Tuple[FunctionKey, ...]] = {}
@@ -846,6 +849,32 @@ class Program:
         self._store_cache[cache_key] = stores
         return out
 
+    def entry_events(self, dev: DeviceType, phase: str, key: FunctionKey,
+                     env: Dict[int, AccessPath]) -> Tuple[List[Event], List[Store]]:
+        """Every call (and assignment) reachable from ``key`` when QEMU
+        calls it on ``dev`` in ``phase`` with ``env`` (parameter index ->
+        path on the device): a callback the device registered (its opaque
+        parameter is the device or a field of it), the setter of a QOM
+        property.  The walk is the hooks' (helpers inlined, class
+        callbacks of ``dev`` resolved); its frames start at ``key``, so
+        its events are ordered only against each other."""
+        if key not in self.functions:
+            return [], []
+        sig = tuple(sorted((i, p.key(), p.address_of) for i, p in env.items()))
+        walk_key = ("entry", phase, key, sig, dev.name)
+        got = self._entry_cache.get(walk_key)
+        if got is None:
+            saved = (self._walk_dev, self._prop_fields, self._consulted)
+            self._walk_dev, self._consulted = dev, {}
+            self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
+            got = ([], [])
+            try:
+                self._walk(phase, key, dict(env), (key[1],), (), got[0], got[1], {key}, dev.name)
+            finally:
+                self._walk_dev, self._prop_fields, self._consulted = saved
+            self._entry_cache[walk_key] = got
+        return got
+
     def _walk_hook(self, phase: str, ref: HookRef, owner: str, out: List[Event], stores: List[Store]) -> None:
         self._walk(phase, ref.function, {0: AccessPath(SELF)}, (ref.function[1],), (), out, stores,
                    {ref.function}, owner)
@@ -992,6 +1021,24 @@ class Program:
             cached = self._creators_memo = self.creators()
         return cached
 
+    def _upcast(self, path: AccessPath) -> AccessPath:
+        """``path`` handed to a callee, without the QOM parent fields at
+        its end when it is their address: ``&g->parent_obj.parent_obj``
+        is ``g`` (the parent's struct is the first member, at offset 0:
+        ``parent_fields`` of rules/tables/hooks.toml), and the callee's
+        QOM cast back (``VIRTIO_GPU(vdev)``) names the device's own
+        fields, as when it is handed ``g`` itself."""
+        if not path.address_of or not self.parent_fields or not path.steps \
+                or path.steps[-1][1] not in self.parent_fields:
+            return path
+        steps = list(path.steps)
+        while steps and steps[-1][1] in self.parent_fields and (steps[-1][0] == "." or len(steps) == 1):
+            last = steps.pop()
+        if steps:
+            return AccessPath(path.root, tuple(steps), True)
+        # &s->parent_obj is the pointer s; &x.parent_obj the address of x
+        return AccessPath(path.root, (), last[0] == ".")
+
     def parent_hooks(self, owner: str, hook_field: str) -> List[HookRef]:
         """What ``xc->parent_<hook_field>(...)`` runs inside a hook bound by
         ``owner``: the hooks its parent type has for that phase (its own or
@@ -1038,7 +1085,7 @@ class Program:
             out.append(Event(phase, site, key, args, result, via, here, held))
             if site.callee in self.managed_calls or site.callee in self.opaque_calls:
                 continue  # the framework releases what these acquire; the API table says what they do
-            callee_env = {i: a.path for i, a in enumerate(args) if a.path is not None}
+            callee_env = {i: self._upcast(a.path) for i, a in enumerate(args) if a.path is not None}
             if site.callee is None:
                 m = _PARENT_HOOK_CALL_RE.search(site.callee_text or "")
                 refs = self.parent_hooks(owner, m.group(1)) if m else []

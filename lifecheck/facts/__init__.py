@@ -16,6 +16,7 @@ from .api import ApiFamily, ApiIndex
 from .device import DeviceFacts
 from .order import Order
 from .reach import Reach
+from .runtime import RuntimeEntries
 from .summary import Summaries
 
 
@@ -33,11 +34,13 @@ class Facts:
         self.api.call_effects = self.summaries.effects
         self.order = Order(program)
         self.reach = Reach(program, tables.get("callbacks", {}))
+        # the callbacks and property setters a device runs while it lives
+        self.runtime = RuntimeEntries(program, self.reach, tables.get("hooks", {}))
         self._devices: Dict[str, DeviceFacts] = {}
 
     def device(self, dev: DeviceType) -> DeviceFacts:
         f = self._devices.get(dev.name)
         if f is None:
             f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables,
-                                                      reach=self.reach, order=self.order)
+                                                      reach=self.reach, order=self.order, runtime=self.runtime)
         return f

@@ -16,6 +16,7 @@ from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
 from .api import ALL, ApiIndex, Op, list_key
 from .order import Order
 from .reach import Access, Reach, Registration
+from .runtime import RuntimeEntries
 
 # what a resource predicate of a rule (``resource_is``) may name
 RESOURCE_PREDICATES = {
@@ -44,13 +45,18 @@ class DeviceFacts:
     """Facts about one device type, computed on first use."""
 
     def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict,
-                 reach: Optional["Reach"] = None, order: Optional["Order"] = None):
+                 reach: Optional["Reach"] = None, order: Optional["Order"] = None,
+                 runtime: Optional[RuntimeEntries] = None):
         self.program = program
         self.reach = reach
         self.order = order
         self.dev = dev
         self.api = api
         self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
+        if runtime is not None:
+            # the runtime hooks, then the callbacks it registered and the
+            # setters of its properties (facts/runtime.py)
+            self.events["runtime"] = self.events["runtime"] + runtime.walks(dev)[0]
         ownership = tables.get("ownership", {})
         self.outside_calls: Set[str] = set(ownership.get("outside_container_calls", []))
         self.allocators: Set[str] = set(ownership.get("allocators", []))
@@ -62,6 +68,7 @@ class DeviceFacts:
         self._query_words = frozenset(ownership.get("query_words", []))
         self._never_release_calls = frozenset(ownership.get("never_release_calls", []))
         self._link_infos = set(ownership.get("link_properties", []))
+        self._link_calls: Dict[str, int] = dict(ownership.get("link_calls", {}))
         # regions the device initialises: key -> (attrs, event)
         self.regions: Dict[str, Tuple[Set[str], Event]] = {}
         self.allocated: Set[str] = set()
@@ -425,8 +432,17 @@ class DeviceFacts:
     @cached_property
     def links(self) -> Set[str]:
         """Pointers to objects the device only links to (DEFINE_PROP_LINK)."""
-        return {field_path(entry.field).key()
-                for entry, _, _ in self.program.properties_of(self.dev) if entry.info in self._link_infos}
+        out = {field_path(entry.field).key()
+               for entry, _, _ in self.program.properties_of(self.dev) if entry.info in self._link_infos}
+        # and link properties added by hand (object_property_add_link(obj,
+        # ..., &s->wm, ...) in instance_init)
+        for phase in ("instance_init", "realize"):
+            for ev in self.events[phase]:
+                index = self._link_calls.get(ev.site.callee or "")
+                path = ev.arg_path(index) if index is not None else None
+                if path is not None and path.root == SELF and path.steps:
+                    out.add(path.key())
+        return out
 
     def not_ours(self, key: Optional[str], children: bool = True) -> bool:
         """The resource is released by qdev, lives in an embedded QOM child
@@ -523,6 +539,17 @@ class DeviceFacts:
                     out.add((op.family, op.key))
                     if "all" in op.attrs:   # virtio_cleanup(): every queue of the device
                         out.add((op.family, ALL))
+        return out
+
+    def release_ops(self, phases: Iterable[str], order=None) -> List[Op]:
+        """The releases of ``released`` as ops (for keys of a set: the
+        releases of a family's every resource are among them)."""
+        out = []
+        for phase in phases:
+            for op in self.ops[phase]:
+                if op.role == "release" and op.key is not None \
+                        and (order is None or not order.on_error_path(op.event)):
+                    out.append(op)
         return out
 
     def handed_off(self, phases: Iterable[str], path: AccessPath) -> Optional[Event]:

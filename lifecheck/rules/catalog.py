@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ..facts.api import ATTRS, ON_FAILURE, ROLES, TRAITS, ApiCall, ApiFamily
 from ..facts.reach import CallbackTableError, check_table as check_callback_table
+from ..facts.runtime import SetterTableError, check_setters
 from ..folders import default_rules_dir  # (lifecheck.rules.catalog.default_rules_dir, as before)
 from . import schema
 from .kinds import KINDS
@@ -256,6 +257,11 @@ def load_catalog(dirs: Optional[List[Path]] = None) -> Catalog:
                 try:
                     check_callback_table(catalog.tables[path.stem])
                 except CallbackTableError as exc:
+                    raise RuleDataError(f"{path}: {exc}") from None
+            if path.stem == "hooks":
+                try:
+                    check_setters(catalog.tables[path.stem])
+                except SetterTableError as exc:
                     raise RuleDataError(f"{path}: {exc}") from None
     _check_references(catalog)
     return catalog

@@ -287,8 +287,13 @@ def acquired_again(facts: Facts, dev: DeviceType, f: Finding) -> str:
             continue
         if any(r.role == "release" and r.family == op.family and r.key == op.key for r in ops):
             return ""
+        if any(a.path is not None and a.path.key() == op.key for a in op.event.args):
+            # the value it replaces is handed to the call (``s->voice =
+            # AUD_open_out(card, s->voice, ...)`` reopens it, g_realloc())
+            return ""
         fn = facts.program.functions.get(op.event.function)
-        if fn is None or not fn.cfg or _under_negative_test(fn, op.event.site):
+        if fn is None or not fn.cfg or _under_negative_test(fn, op.event.site) \
+                or _once(facts.program, op.event):
             return ""
         return (f"{op.event.via[0]}() runs while the device is realized (a reset, a guest request) and "
                 f"acquires it again each time, over what the last run acquired")
@@ -309,6 +314,25 @@ def _under_negative_test(fn, site) -> bool:
             continue
         if _reaches(fn.cfg, cond.then, node, avoid=None) and not _reaches(fn.cfg, (0,), node, avoid=c):
             return True
+    return False
+
+
+def _once(program, ev) -> bool:
+    """The call, or a call that led to it, runs only in the then-branch
+    of a test that a field is not set (``if (!gl->renderer_inited) {
+    virtio_gpu_virgl_init(g); gl->renderer_inited = true; }``): code that
+    sets something up once, not on every run."""
+    for key, index in ev.frames:
+        fn = program.functions.get(key)
+        if fn is None or not fn.cfg:
+            continue
+        node = next((i for i, n in enumerate(fn.cfg) if ("c", index) in n.ops), None)
+        if node is None:
+            continue
+        for c, cond in enumerate(fn.cfg):
+            if cond.test.startswith("!") and cond.test_path is not None and cond.test_path.steps \
+                    and _reaches(fn.cfg, cond.then, node, avoid=None) and not _reaches(fn.cfg, (0,), node, avoid=c):
+                return True
     return False
 
 

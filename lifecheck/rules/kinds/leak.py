@@ -41,14 +41,23 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     device = facts.device(dev)
     chosen = families(facts, cfg.families, cfg.exclude_families)
     release_phases = cfg.release_phases
-    # releases in the acquiring phases count too (a buffer realize frees
-    # again), but not those only an error exit makes: they do not release
-    # what a successful realize keeps
-    released = device.released(release_phases) | device.released(
-        [p for p in cfg.acquire_phases if p not in release_phases], facts.order)
+    released = device.released(release_phases)
+    # releases in the acquiring phases (but not those only an error exit
+    # makes: they do not release what a successful phase keeps) count as
+    # ``_releases`` says
+    acquiring = [p for p in cfg.acquire_phases if p not in release_phases]
+    released_by: dict = {}
+    for op in device.release_ops(acquiring, facts.order):
+        released_by.setdefault((op.family, op.key), []).append(op)
+        if "all" in op.attrs:
+            released_by.setdefault((op.family, ALL), []).append(op)
     # a handle that is not kept (virtio_add_queue()'s result) cannot be
     # matched by name: any release of its family counts
-    families_released = {fam for fam, _ in released}
+    families_released = {fam for fam, _ in released} | {fam for fam, _ in released_by}
+
+    def released_after(acq, key) -> bool:
+        return any(_releases(facts, dev, rel, acq) for rel in released_by.get(key, ()))
+
     out = []
     for phase in cfg.acquire_phases:
         for op in device.ops[phase]:
@@ -56,17 +65,32 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             if op.path is None and not op.event.site.discarded:
                 continue  # the value is passed on (foo(g_strdup(x))): not ours to track
-            if op.key is not None and ((op.family, op.key) in released or (op.family, ALL) in released):
+            if op.key is not None and ((op.family, op.key) in released or (op.family, ALL) in released
+                                       or released_after(op, (op.family, op.key))
+                                       or released_after(op, (op.family, ALL))):
                 continue
             if op.key is None and op.family in families_released:
                 continue
             if device.not_ours(op.key) or device.self_contained(op):
                 continue
+            if op.key is not None and "{}" in op.key and phase == "runtime" and facts.runtime.entry_of(dev, op.event) is not None:
+                # a callback's request taken off a queue (``req =
+                # QTAILQ_FIRST(&sq->req_list); req->sg = g_malloc0(...)``):
+                # per-request state its completion releases, under another
+                # name (the array that holds the requests, another queue)
+                continue
             if op.path is not None and device.handed_off(list(release_phases), op.path):
                 continue
             ev = op.event
-            related = [RelatedLocation(hook_loc(facts.program, dev, phase) or ev.site.loc,
-                                       f"{phase} hook of {dev.name}", "hook")]
+            entry = facts.runtime.entry_of(dev, ev) if phase == "runtime" else None
+            if entry is not None:
+                # a callback or property setter, not a hook (facts/runtime.py)
+                related = [RelatedLocation(facts.program.functions[entry.function].loc,
+                                           f"{entry.function[1]}() runs while {dev.name} is realized: "
+                                           f"{entry.how}", "hook")]
+            else:
+                related = [RelatedLocation(hook_loc(facts.program, dev, phase) or ev.site.loc,
+                                           f"{phase} hook of {dev.name}", "hook")]
             for rp in release_phases:
                 loc = hook_loc(facts.program, dev, rp)
                 if loc is not None:
@@ -86,6 +110,31 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 function=ev.function[1], resource=describe_op(op), hook=phase, device=dev.name,
                 related=tuple(related), shape=KIND.shape, expected_phases=release_phases))
     return out
+
+
+def _releases(facts: Facts, dev: DeviceType, release, acquire) -> bool:
+    """A release made in an acquiring phase releases what ``acquire``
+    keeps.  The runtime hooks (reset, set_status) are the framework's:
+    it runs them after every realize (the hot-plugged device's too) and
+    with the arguments that stop the device, so what one releases counts
+    for what realize or a runtime hook keeps, as what realize itself
+    releases does (a buffer it frees again), unless it runs before the
+    acquisition on its path (``g_free(s->name); s->name = g_strdup(v)``).
+    Callbacks and property setters (facts/runtime.py) run only when the
+    guest or the user makes them: what one releases counts only for
+    what is acquired before it on the same run (``buf = g_malloc(n);
+    ...; g_free(buf)``), and for what one acquires nothing else does:
+    a release on another path (``if (value == 0) { timer_free(s->t);
+    return; }``) or in other code releases what an earlier run kept."""
+    first, second = release.event, acquire.event
+    entries = facts.runtime
+    released_in_entry = first.phase == "runtime" and entries.entry_of(dev, first) is not None
+    acquired_in_entry = second.phase == "runtime" and entries.entry_of(dev, second) is not None
+    if released_in_entry or acquired_in_entry:
+        return first.phase == second.phase and facts.order.after(second, first)
+    if first.phase != second.phase:
+        return True
+    return not (facts.order.after(first, second) and not facts.order.after(second, first))
 
 
 KIND = Kind(
