@@ -51,11 +51,6 @@ MISSING = {
         "and stores it through its last argument; the helper is in no rules/api family and its "
         "body (hw/vfio/common.c) is not summarised as 'allocates *arg', so the field is never "
         "seen as acquired"),
-    "virtio-gpu-gl-fence-poll-timer": (
-        "acquisition on a runtime path",
-        "the timers are created lazily by virtio_gpu_virgl_init(), called from the virtqueue "
-        "handler (virtio_gpu_gl_handle_ctrl) on the first command, not from realize; "
-        "leak-on-unrealize only considers what realize acquires"),
     "spapr-vcpu-tb-env": (
         "resource of a child object acquired by the parent's hook",
         "spapr_realize_vcpu() (called per thread by the core's realize) runs cpu_ppc_tb_init(), "

@@ -53,10 +53,14 @@ class DeviceFacts:
         self.dev = dev
         self.api = api
         self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
+        # assignments the callbacks and property setters make (facts/runtime.py)
+        self.entry_stores: List = []
         if runtime is not None:
             # the runtime hooks, then the callbacks it registered and the
-            # setters of its properties (facts/runtime.py)
-            self.events["runtime"] = self.events["runtime"] + runtime.walks(dev)[0]
+            # setters of its properties
+            entry_events, self.entry_stores = runtime.walks(dev)
+            self.events["runtime"] = self.events["runtime"] + entry_events
+        self._runs_hooks: Dict[str, List[str]] = dict(tables.get("hooks", {}).get("runs_hooks", {}))
         ownership = tables.get("ownership", {})
         self.outside_calls: Set[str] = set(ownership.get("outside_container_calls", []))
         self.allocators: Set[str] = set(ownership.get("allocators", []))
@@ -539,6 +543,58 @@ class DeviceFacts:
                     out.add((op.family, op.key))
                     if "all" in op.attrs:   # virtio_cleanup(): every queue of the device
                         out.add((op.family, ALL))
+        return out
+
+    def hook_releases(self, phases: Iterable[str]) -> Set[Tuple[str, str]]:
+        """(family, key) of the releases of the runtime hooks that a call
+        of ``phases`` runs through the device's class (``[runs_hooks]`` of
+        rules/tables/hooks.toml: ``virtio_set_status(vdev, 0)`` in
+        unrealize runs VirtioDeviceClass.set_status), those an error exit
+        makes apart: they release what ``phases`` releases."""
+        bindings: Set[str] = set()
+        for phase in phases:
+            for ev in self.events[phase]:
+                bindings.update(self._runs_hooks.get(ev.site.callee or "", ()))
+        hooks = {r.function for r in self.dev.hooks.get("runtime", ()) if r.bound_by in bindings}
+        out: Set[Tuple[str, str]] = set()
+        if not hooks:
+            return out
+        for op in self.ops["runtime"]:
+            if op.role == "release" and op.key is not None and op.event.frames \
+                    and op.event.frames[0][0] in hooks \
+                    and (self.order is None or not self.order.on_error_path(op.event)):
+                out.add((op.family, op.key))
+                if "all" in op.attrs:
+                    out.add((op.family, ALL))
+        return out
+
+    @cached_property
+    def pointer_aliases(self) -> Dict[str, Set[str]]:
+        """key of a pointer field -> keys of the device's own objects whose
+        address some code stores in it (``n->sq[sqid] = sq`` with ``sq`` =
+        ``&n->admin_sq``): a release through the pointer
+        (``qemu_bh_delete(n->sq[i]->bh)``) releases the object's field."""
+        out: Dict[str, Set[str]] = {}
+        stores = [st for phase in PHASES for st in self.program.stores(self.dev, phase)] + self.entry_stores
+        for st in stores:
+            rhs = st.rhs.path
+            if st.lhs is None or st.lhs.root != SELF or rhs is None or rhs.root != SELF \
+                    or not rhs.address_of or not rhs.steps:
+                continue
+            out.setdefault(st.lhs.key(), set()).add(rhs.key())
+        return out
+
+    def through_aliases(self, released: Set[Tuple[str, str]]) -> Set[Tuple[str, str]]:
+        """``released`` and, for each release made through a pointer of
+        ``pointer_aliases``, the same release of the object it points to."""
+        aliases = self.pointer_aliases
+        if not aliases:
+            return released
+        out = set(released)
+        for fam, key in released:
+            for slot, targets in aliases.items():
+                if key.startswith(slot) and key[len(slot):len(slot) + 1] == ".":
+                    out.update((fam, t + key[len(slot):]) for t in targets)
         return out
 
     def release_ops(self, phases: Iterable[str], order=None) -> List[Op]:

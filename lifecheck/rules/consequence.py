@@ -287,6 +287,13 @@ def acquired_again(facts: Facts, dev: DeviceType, f: Finding) -> str:
             continue
         if any(r.role == "release" and r.family == op.family and r.key == op.key for r in ops):
             return ""
+        if facts.runtime.entry_of(dev, op.event) is not None:
+            # a callback or a property setter (facts/runtime.py): whether
+            # it runs again over what it kept depends on the device's
+            # state and on code lifecheck does not all walk (a request's
+            # completion through a bus's ops, a NIC's receive), unlike a
+            # reset, which the framework runs again and again
+            return ""
         if any(a.path is not None and a.path.key() == op.key for a in op.event.args):
             # the value it replaces is handed to the call (``s->voice =
             # AUD_open_out(card, s->voice, ...)`` reopens it, g_realloc())

@@ -186,6 +186,18 @@ ObjectProperty *object_property_add_link(Object *obj, const char *name,
 bool object_property_set_link(Object *obj, const char *name,
                               Object *value, Error **errp);
 
+/*
+ * object_property_add_bool: add a bool property to @obj; @set, when not
+ * NULL, is called each time the property is set (-device foo,prop=...,
+ * -global, qom-set), before or after realize.
+ */
+ObjectProperty *object_property_add_bool(Object *obj, const char *name,
+                                         bool (*get)(Object *, Error **),
+                                         void (*set)(Object *, bool, Error **));
+ObjectProperty *object_class_property_add_bool(ObjectClass *klass, const char *name,
+                                               bool (*get)(Object *, Error **),
+                                               void (*set)(Object *, bool, Error **));
+
 void type_register_static(const TypeInfo *info);
 void type_register_static_array(const TypeInfo *infos, int nr_infos);
 

@@ -41,7 +41,10 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     device = facts.device(dev)
     chosen = families(facts, cfg.families, cfg.exclude_families)
     release_phases = cfg.release_phases
-    released = device.released(release_phases)
+    # what teardown releases itself, through the runtime hooks it runs
+    # (virtio_set_status(vdev, 0)), and through pointers to the device's
+    # own objects (``n->sq[0] = &n->admin_sq``)
+    released = device.through_aliases(device.released(release_phases) | device.hook_releases(release_phases))
     # releases in the acquiring phases (but not those only an error exit
     # makes: they do not release what a successful phase keeps) count as
     # ``_releases`` says
