@@ -24,6 +24,12 @@ MAX_CALL_DEPTH = 12
 # a bound on the calls followed for one phase of one type (helpers called
 # from many places are walked once per call path)
 MAX_PHASE_EVENTS = 20000
+# the same for one runtime entry (a callback, a property setter): what it
+# keeps in the device is made within a few calls of it (virtio-gpu-gl's
+# timers: bottom half -> class callback -> init, 3), while the emulation it
+# runs (a NIC's transmit path) goes deep and costs the rule phase
+MAX_ENTRY_DEPTH = 6
+MAX_ENTRY_EVENTS = 2000
 
 FunctionKey = Tuple[str, str]  # (file, function name)
 # A call through a class's saved parent hook: ``xc->parent_realize(dev, errp)``,
@@ -229,7 +235,13 @@ class Program:
         # walk key -> [(the class callbacks it resolved and how, (events, stores))]
         self._walk_cache: Dict[tuple, List[tuple]] = {}
         # (phase, entry function, its parameters' paths, type) -> (events, stores)
-        self._entry_cache: Dict[tuple, Tuple[List[Event], List[Store]]] = {}
+        # (phase, entry function, its parameters' paths) -> [(class callbacks
+        # consulted, the type when the walk depends on it, (events, stores))]
+        self._entry_cache: Dict[tuple, List[tuple]] = {}
+        self._owner_used = False
+        # bounds of the walk under way (a hook's, or a runtime entry's)
+        self._depth_limit = MAX_CALL_DEPTH
+        self._events_limit = MAX_PHASE_EVENTS
         self._consulted: Dict[Tuple[str, str], Tuple[FunctionKey, ...]] = {}
         self._subtypes: Optional[Dict[str, List[str]]] = None
         self._class_unions: Dict[Tuple[str, str, str], Tuple[FunctionKey, ...]] = {}
@@ -861,18 +873,26 @@ class Program:
         if key not in self.functions:
             return [], []
         sig = tuple(sorted((i, p.key(), p.address_of) for i, p in env.items()))
-        walk_key = ("entry", phase, key, sig, dev.name)
-        got = self._entry_cache.get(walk_key)
-        if got is None:
-            saved = (self._walk_dev, self._prop_fields, self._consulted)
-            self._walk_dev, self._consulted = dev, {}
-            self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
-            got = ([], [])
-            try:
-                self._walk(phase, key, dict(env), (key[1],), (), got[0], got[1], {key}, dev.name)
-            finally:
-                self._walk_dev, self._prop_fields, self._consulted = saved
-            self._entry_cache[walk_key] = got
+        # types that resolve the class callbacks the walk went through alike
+        # share it (lsi53c810 and lsi53c895a), unless it went through a
+        # parent's or the type's own hook, which depends on the type
+        variants = self._entry_cache.setdefault((phase, key, sig), [])
+        for consulted, owner, walked in variants:
+            if (owner is None or owner == dev.name) \
+                    and all(self.class_targets(dev, *k, phase) == t for k, t in consulted):
+                return walked
+        saved = (self._walk_dev, self._prop_fields, self._consulted, self._depth_limit, self._events_limit,
+                 self._owner_used)
+        self._walk_dev, self._consulted, self._owner_used = dev, {}, False
+        self._depth_limit, self._events_limit = MAX_ENTRY_DEPTH, MAX_ENTRY_EVENTS
+        self._prop_fields = frozenset()   # read only while realizing
+        got: Tuple[List[Event], List[Store]] = ([], [])
+        try:
+            self._walk(phase, key, dict(env), (key[1],), (), got[0], got[1], {key}, dev.name)
+            variants.append((tuple(self._consulted.items()), dev.name if self._owner_used else None, got))
+        finally:
+            (self._walk_dev, self._prop_fields, self._consulted, self._depth_limit, self._events_limit,
+             self._owner_used) = saved
         return got
 
     def _walk_hook(self, phase: str, ref: HookRef, owner: str, out: List[Event], stores: List[Store]) -> None:
@@ -1089,27 +1109,29 @@ class Program:
             if site.callee is None:
                 m = _PARENT_HOOK_CALL_RE.search(site.callee_text or "")
                 refs = self.parent_hooks(owner, m.group(1)) if m else []
+                self._owner_used = self._owner_used or bool(m)
                 if not m:
                     m = _CLASS_HOOK_CALL_RE.search(site.callee_text or "")
                     refs = self.class_hooks(owner, m.group(1)) if m else []
+                    self._owner_used = self._owner_used or bool(m)
                 if not m:
                     targets = self.indirect_targets(self._walk_dev, key, site.index, phase)
-                    if targets and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
+                    if targets and callee_env and len(via) < self._depth_limit and len(out) < self._events_limit:
                         for target in targets:
                             if target not in stack and (target[0] not in self.core_files
                                                         or key[0] in self.core_files):
                                 self._walk(phase, target, callee_env, via + (target[1],), here, out, stores,
                                            stack | {target}, owner, held)
                     continue
-                if m and callee_env and len(via) < MAX_CALL_DEPTH and len(out) < MAX_PHASE_EVENTS:
+                if m and callee_env and len(via) < self._depth_limit and len(out) < self._events_limit:
                     for ref in refs:
                         if ref.function not in stack:
                             self._walk(phase, ref.function, callee_env, via + (ref.function[1],), here,
                                        out, stores, stack | {ref.function}, ref.owner, held)
                 continue
             target = self.resolve(key[0], site.callee)
-            if target is None or target in stack or len(via) >= MAX_CALL_DEPTH \
-                    or len(out) >= MAX_PHASE_EVENTS:
+            if target is None or target in stack or len(via) >= self._depth_limit \
+                    or len(out) >= self._events_limit:
                 continue
             if target[0] in self.core_files and key[0] not in self.core_files:
                 continue  # the qdev core releases what it allocates for the device

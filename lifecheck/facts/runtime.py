@@ -117,8 +117,11 @@ class RuntimeEntries:
 
         if self.reach is not None:
             for reg in self.reach.registrations(dev):
-                if reg.carrier or self.reach.spec_of(reg) is None:
-                    continue   # a request's own structure, a bus child's entry
+                if reg.carrier or self.reach.spec_of(reg) is None or reg.parent is not None:
+                    # a request's own structure, a bus child's entry; and a
+                    # callback another callback registers (what it keeps is
+                    # looked for in the walk of the code that registers it)
+                    continue
                 where = f" in {reg.within}()" if reg.within else ""
                 add(reg.callback, {reg.opaque_param: reg.opaque},
                     f"{'the ' + reg.slot + ' handler' if reg.slot else 'a callback'} registered with "
