@@ -34,25 +34,39 @@ class LeakConfig(RuleConfig):
         "phase", "where a release may be; the first is named in the message"))
     roots: Tuple[str, ...] = field(default=("self",), metadata=meta(
         "root", "where the resource may be held"))
+    exclude_traits: Tuple[str, ...] = field(default=(), metadata=meta(
+        "trait", "families with any of these traits are left out (init-leak: an in-place "
+                 "resource owns no memory, so nothing leaks when the object is never realized)"))
+    in_place_phases: Tuple[str, ...] = field(default=(), metadata=meta(
+        "phase", "phases whose acquisitions count only for in-place families: set up there, "
+                 "they become live once the device is realized (an embedded timer initialised "
+                 "in instance_init and armed at run time)"))
 
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg: LeakConfig = spec.config
     device = facts.device(dev)
     chosen = families(facts, cfg.families, cfg.exclude_families)
+    for trait in cfg.exclude_traits:
+        chosen -= facts.api.with_trait(trait)
     release_phases = cfg.release_phases
     # releases in the acquiring phases count too (a buffer realize frees
     # again), but not those only an error exit makes: they do not release
     # what a successful realize keeps
-    released = device.released(release_phases) | device.released(
-        [p for p in cfg.acquire_phases if p not in release_phases], facts.order)
+    # -- except for in-place ones: timer_del() of an embedded timer at run
+    # time only stops it until the next timer_mod()
+    in_place = facts.api.with_trait("in-place")
+    released = device.released(release_phases) | {r for r in device.released(
+        [p for p in cfg.acquire_phases if p not in release_phases], facts.order) if r[0] not in in_place}
     # a handle that is not kept (virtio_add_queue()'s result) cannot be
     # matched by name: any release of its family counts
     families_released = {fam for fam, _ in released}
     out = []
-    for phase in cfg.acquire_phases:
+    for phase in cfg.acquire_phases + cfg.in_place_phases:
         for op in device.ops[phase]:
             if op.role != "acquire" or op.family not in chosen or not root_allowed(op.path, cfg.roots, op.attrs):
+                continue
+            if phase in cfg.in_place_phases and phase not in cfg.acquire_phases and op.family not in in_place:
                 continue
             if op.path is None and not op.event.site.discarded:
                 continue  # the value is passed on (foo(g_strdup(x))): not ours to track
