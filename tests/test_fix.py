@@ -377,3 +377,54 @@ def test_a_cancel_the_tree_does_not_declare_is_not_written(tmp_path):
     row = next(r for r in rows if r["file"] == "hw/virtio/virtio-entropy.c")
     assert not row["fix"]
     assert "rng_backend_cancel_requests() is not declared in this tree's headers" in row["none"], row
+
+
+def test_a_strong_link_back_to_the_device_is_cleared_in_unrealize(tmp_path):
+    """strong-link-to-parent: the child's link is set back to NULL at the
+    end of exit (the setter's own arguments, &error_abort as the file
+    includes qapi/error.h), after unrealizing the child the device
+    realized itself (a realized device's qdev link cannot be set), as
+    QEMU 10.0.13's usb_xhci_pci_exit() does; the device state is declared
+    in the hook that had none."""
+    text = _fix_and_recheck(tmp_path, "hw/usb/pci-hostctl.c", "strong-link-to-parent")
+    assert "+    PCIHostctlState *s = PCI_HOSTCTL(pdev);\n" in text, text
+    assert "+    qdev_unrealize(DEVICE(&s->core));\n" \
+           "+    object_property_set_link(OBJECT(&s->core), \"host\", NULL, &error_abort);\n" in text, text
+    # the weak "monitor" link is left alone
+    assert '"monitor", NULL' not in text
+    fixed = (EXAMPLES / "hw/usb/pci-hostctl-fixed.c").read_text()
+    assert "    qdev_unrealize(DEVICE(&s->core));\n" \
+           "    object_property_set_link(OBJECT(&s->core), \"host\", NULL, &error_abort);\n" in fixed
+
+
+def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
+    """The same device without exit: the hook is created and bound beside
+    the realize binding; a child the device does not realize itself is
+    not unrealized, and without qapi/error.h the setter's own error
+    argument is kept."""
+    root = _copy(tmp_path)
+    src = root / "hw/usb/pci-hostctl.c"
+    text = src.read_text()
+    start = text.index("static void pci_hostctl_exit(PCIDevice *pdev)")
+    text = text[:start] + text[text.index("static void pci_hostctl_class_init"):]
+    text = text.replace("    k->exit = pci_hostctl_exit;\n", "")
+    text = text.replace("    if (!qdev_realize(DEVICE(&s->core), NULL, errp)) {\n        return;\n    }\n", "")
+    text = text.replace('#include "qapi/error.h"\n', "")
+    src.write_text(text)
+    rel = "hw/usb/pci-hostctl.c"
+    before, _ = _identities(root, (rel,))
+    assert any(k[0] == "strong-link-to-parent" for k in before), before
+    diff = tmp_path / "fix.diff"
+    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "strong-link-to-parent",
+            "--root", str(root)]
+    assert main(args + ["-o", str(diff), str(src)]) == 0
+    assert main(args + ["--apply", str(src)]) == 0
+    after, _ = _identities(root, (rel,))
+    assert not any(k[0] == "strong-link-to-parent" for k in after), after
+    assert set(after) <= set(before), set(after) - set(before)
+    out = diff.read_text()
+    assert "+static void pci_hostctl_exit(PCIDevice *pdev)\n+{\n" \
+           "+    PCIHostctlState *s = PCI_HOSTCTL(pdev);\n+\n" \
+           "+    object_property_set_link(OBJECT(&s->core), \"host\", NULL, NULL);\n+}\n" in out, out
+    assert "+    k->exit = pci_hostctl_exit;\n" in out
+    assert "qdev_unrealize" not in out

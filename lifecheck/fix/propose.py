@@ -64,11 +64,14 @@ def _norm_type(t: str) -> str:
 class Proposer:
     """Candidate fixes for the findings of one run (one linked program)."""
 
-    def __init__(self, program: Program, facts: Facts, source: Source, headers: Sequence[str] = ()):
+    def __init__(self, program: Program, facts: Facts, source: Source, headers: Sequence[str] = (),
+                 rules: Optional[Dict[str, object]] = None):
         """``source(rel)``: a file's lines; ``headers``: the tree's header
         files (relative paths), where prototypes are looked up when the
-        API family's own header lacks one."""
+        API family's own header lacks one; ``rules``: slug -> RuleSpec
+        (a rule's configuration says which calls its findings are about)."""
         self.headers = list(headers)
+        self.rules = dict(rules or {})
         self.program = program
         self.facts = facts
         self.api = facts.api
@@ -83,6 +86,8 @@ class Proposer:
         shape = f.shape
         if shape == "missing-release" and self._request_of(f) is not None:
             return self._cancel_request(f)
+        if shape == "missing-release" and self._link_of(f) is not None:
+            return self._break_link(f)
         if shape == "missing-release" and any(r.role == "evidence" for r in f.related):
             return self._sibling_teardown_release(f)
         if shape == "missing-release":
@@ -2290,6 +2295,117 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                           f"cancel in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))]
+
+    # -- a strong link a child holds back to the device ------------------------
+    def _link_of(self, f: Finding):
+        """(event, setter) of the link setting ``f`` is about: the finding's
+        call is one of its rule's link ``setters`` and sets the link the
+        finding names (``self.xhci.host``)."""
+        spec = self.rules.get(f.rule)
+        setters = {s.function: s for s in getattr(getattr(spec, "config", None), "setters", ()) or ()}
+        dev = self.program.types.get(f.device or "")
+        if not setters or dev is None:
+            return None
+        for ev in self.program.events(dev, f.hook):
+            s = setters.get(ev.site.callee or "")
+            if ev.site.loc != f.loc or s is None or max(s.object, s.name, s.target) >= len(ev.args):
+                continue
+            obj = ev.arg_path(s.object)
+            name = ev.args[s.name].text or ""
+            if obj is not None and f.resource == f"{obj}.{name.strip(chr(34))}":
+                return ev, s
+        return None
+
+    def _break_link(self, f: Finding) -> List[Candidate]:
+        """A QOM child holds a strong link back to the device: in
+        unrealize (created when missing), unrealize the child when the
+        device realized it, then set the link to NULL (rules/tables/fixes.toml
+        ``link_breaks``), the setter's other arguments as the setting call
+        writes them, at the end of the hook."""
+        dev = self.device(f)
+        ev, setter = self._link_of(f)
+        table = self.facts.tables.get("fixes", {}).get("link_breaks", {}).get(ev.site.callee)
+        if not table:
+            raise NoFix(f"no way to clear a link set by {ev.site.callee}() is known "
+                        f"(rules/tables/fixes.toml link_breaks)")
+        src = self.program.functions.get(ev.function)
+        args = self.source_args(ev.site)
+        if src is None or args is None:
+            raise NoFix(f"the arguments of {ev.site.callee}() are not written as such in the source")
+        args = list(args)
+        args[setter.target] = table.get("target", "NULL")
+        errp = table.get("errp")
+        if errp is not None and 0 <= errp < len(args) and table.get("errp_value") \
+                and self._includes(ev.site.loc.file, table.get("errp_header", "")):
+            args[errp] = table["errp_value"]
+        child = ev.arg_path(setter.object)
+        # the device realized the child itself: a realized device's qdev
+        # link cannot be set, unrealize it first
+        unrealize = None
+        realizers = table.get("realizers", {})
+        for rev in self.program.events(dev, "realize"):
+            idx = realizers.get(rev.site.callee or "")
+            path = rev.arg_path(idx) if idx is not None else None
+            if path is None or child is None or path.key() != child.key():
+                continue
+            rargs = self.source_args(rev.site)
+            rfn = self.program.functions.get(rev.function)
+            if rargs is None or rfn is None:
+                raise NoFix(f"the child argument of {rev.site.callee}() is not written as such in the source")
+            text = rargs[idx]
+            want, have = self.param_types(table["unrealize"]), self.param_types(rev.site.callee)
+            if want is None or have is None or len(want) != 1:
+                raise NoFix(f"{table['unrealize']}() is not declared with one parameter in this tree's headers")
+            if _norm_type(want[0]) != _norm_type(have[idx]):
+                inner = re.fullmatch(r"[A-Z_][A-Z0-9_]*\((.*)\)", text)
+                text = f"{table['cast']}({inner.group(1) if inner else text})"
+            unrealize = (f"{table['unrealize']}({text});", rfn)
+            break
+        ops: List = []
+        acquiring = self.acquiring_ref(dev, ev, ev.phase)
+        if ev.phase != "realize":
+            own = [r for r in dev.hooks.get("realize", ()) if r.function[0] not in self.program.core_files]
+            if not own:
+                raise NoFix(f"{dev.name} has no realize hook of its own to pair an unrealize with")
+            acquiring = own[0]
+        phase = (f.expected_phases or ("unrealize",))[0]
+        fn, _ = self.hook_function(dev, acquiring, phase, ops)
+        stmts = []
+        if unrealize is not None:
+            stmts.append(self.place(unrealize[0], unrealize[1], fn, ops))
+        stmts.append(self.place(f"{ev.site.callee}(" + ", ".join(args) + ");", src, fn, ops))
+        if isinstance(fn, _Pending):
+            fn.body.extend(wrap(INDENT, st) for st in stmts)
+            hook = fn.hook
+            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
+                           hook.binding_line, hook.binding, phase)]
+            where = f"a new {phase} hook {hook.name}()"
+        else:
+            lines = self.lines(fn.loc.file)
+            line = self.closing_brace(fn)
+            if line > 1 and lines[line - 2].strip() == "return;":
+                line -= 1
+            ops.append(Insert(fn.loc.file, line, "".join(wrap(INDENT, st) for st in stmts)))
+            where = f"the end of {fn.name}() ({phase})"
+        link = f.resource.rsplit(".", 1)[-1]
+        child_text = args[setter.object]
+        desc = f"add {' '.join(stmts)} to {where}"
+        file = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+        subject = f"{_subject_dir(file)}: clear the {link} link of {_subject_resource_text(str(child))} on {phase}"
+        first = (f"unrealize the child with {table['unrealize']}() (a qdev link cannot be set on a realized "
+                 f"device), then " if unrealize is not None else "")
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                  f"\n\nBreak the cycle in {where}: {first}set the '{link}' link of {child_text} back to "
+                  f"{table.get('target', 'NULL')}, which drops the reference it holds on the device."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                          f"clear the link in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))]
+
+    def _includes(self, file: str, header: str) -> bool:
+        """``file`` includes ``header`` itself (its own ``#include`` line)."""
+        if not header:
+            return False
+        return any(re.match(rf'^\s*#\s*include\s*[<"]{re.escape(header)}[>"]', l) for l in self.lines(file))
 
     def _device_as_owner(self, f: Finding) -> List[Candidate]:
         """A region in the device's state initialised with another owner
