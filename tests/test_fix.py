@@ -428,3 +428,81 @@ def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
            "+    object_property_set_link(OBJECT(&s->core), \"host\", NULL, NULL);\n+}\n" in out, out
     assert "+    k->exit = pci_hostctl_exit;\n" in out
     assert "qdev_unrealize" not in out
+
+
+def _uart_lite_pc_without_unrealize(root: Path, finalize_body: str = "") -> Path:
+    """examples' uart-lite.c with uart-lite-pc's unrealize taken out (its
+    realize stays chained with device_class_set_parent_realize()); with
+    ``finalize_body``, an instance_finalize of uart-lite-pc holding it."""
+    src = root / "hw/char/uart-lite.c"
+    text = src.read_text()
+    start = text.index("static void uart_lite_pc_unrealize(DeviceState *dev)")
+    end = text.index("static const Property uart_lite_pc_properties")
+    fin = ""
+    if finalize_body:
+        fin = ("static void uart_lite_pc_finalize(Object *obj)\n{\n"
+               "    UartLitePCState *pc = UART_LITE_PC(obj);\n\n" + finalize_body + "}\n\n")
+    text = text[:start] + fin + text[end:]
+    text = text.replace(" * Fix: in uart_lite_pc_unrealize(), add", " * Fix: in unrealize, add")
+    text = text.replace("    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n", "")
+    if finalize_body:
+        text = text.replace("        .class_size    = sizeof(UartLitePCClass),\n",
+                            "        .class_size    = sizeof(UartLitePCClass),\n"
+                            "        .instance_finalize = uart_lite_pc_finalize,\n")
+    src.write_text(text)
+    return src
+
+
+def test_a_subregion_deleted_in_finalize_moves_to_a_new_chained_unrealize(tmp_path):
+    """del-subregion-in-finalize in a device whose realize chains its
+    parent's (device_class_set_parent_realize()) and that has no unrealize
+    of its own: the call moves to a new unrealize bound with
+    device_class_set_parent_unrealize(), which declares the class as
+    realize does and calls the parent's unrealize last."""
+    root = _copy(tmp_path)
+    src = _uart_lite_pc_without_unrealize(
+        root, "    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n")
+    rel = "hw/char/uart-lite.c"
+    before, _ = _identities(root, (rel,))
+    assert any(k[0] == "del-subregion-in-finalize" for k in before), before
+    diff = tmp_path / "fix.diff"
+    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "del-subregion-in-finalize",
+            "--root", str(root)]
+    assert main(args + ["-o", str(diff), str(src)]) == 0
+    assert main(args + ["--apply", str(src)]) == 0
+    after, _ = _identities(root, (rel,))
+    assert not any(k[0] == "del-subregion-in-finalize" for k in after), after
+    assert set(after) <= set(before), set(after) - set(before)
+    out = diff.read_text()
+    assert "+static void uart_lite_pc_unrealize(DeviceState *dev)\n+{\n" \
+           "+    UartLitePCClass *k = UART_LITE_PC_GET_CLASS(dev);\n" \
+           "+    UartLitePCState *pc = UART_LITE_PC(dev);\n+\n" \
+           "+    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" \
+           "+    k->parent_unrealize(dev);\n+}\n" in out, out
+    assert "+    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n" in out
+    assert "-    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" in out
+    # what the original example's unrealize is
+    orig = (EXAMPLES / "hw/char/uart-lite.c").read_text()
+    assert "    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n    k->parent_unrealize(dev);\n" in orig
+
+
+def test_a_missing_release_gets_a_new_chained_unrealize(tmp_path):
+    """The same chaining for a missing release (subregion-not-deleted):
+    the new unrealize calls the parent's after the release."""
+    root = _copy(tmp_path)
+    src = _uart_lite_pc_without_unrealize(root)
+    rel = "hw/char/uart-lite.c"
+    before, _ = _identities(root, (rel,))
+    assert any(k[0] == "subregion-not-deleted" for k in before), before
+    diff = tmp_path / "fix.diff"
+    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "subregion-not-deleted",
+            "--root", str(root)]
+    assert main(args + ["-o", str(diff), str(src)]) == 0
+    assert main(args + ["--apply", str(src)]) == 0
+    after, _ = _identities(root, (rel,))
+    assert not any(k[0] == "subregion-not-deleted" for k in after), after
+    assert set(after) <= set(before), set(after) - set(before)
+    out = diff.read_text()
+    assert "+    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n" in out, out
+    assert out.count("+    k->parent_unrealize(dev);\n") == 1, out
+    assert "+    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" in out, out

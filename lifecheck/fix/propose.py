@@ -960,7 +960,12 @@ class Proposer:
                 return program.functions[r.function], None
         for r in dev.hooks.get(phase, ()):
             if r.bound_by == bound and r.function[0] not in program.core_files:
-                if acquired_in is not None and r.function[0] == acquired_in[0]:
+                if r.owner != dev.name and acquiring.owner == dev.name \
+                        and self._chained_realize(acquiring) is not None:
+                    # the device's own realize chains the parent's: so does the new unrealize
+                    return self.new_class_hook(dev, acquiring, bound), None
+                if acquired_in is not None and r.function[0] == acquired_in[0] \
+                        and not (acquiring.owner == dev.name and acquired_in == acquiring.function):
                     # a base type's helper acquires it, the base's hook releases it
                     return program.functions[r.function], None
                 raise NoFix(f"{dev.name}'s {bound} hook {r.function[1]}() is bound by {r.owner}, "
@@ -981,7 +986,8 @@ class Proposer:
         lines = self.lines(acquiring.loc.file)
         bline = lines[acquiring.loc.line - 1]
         m = re.match(rf"^(\s*)(\w+)\s*(->|\.)\s*{re.escape(rfield)}\s*=\s*{re.escape(realize.name)}\s*;\s*$", bline)
-        if not m:
+        chained = self._chained_realize(acquiring) if not m else None
+        if not m and chained is None:
             raise NoFix(f"the {rfield} hook is not bound by a plain assignment "
                         "(device_class_set_parent_realize() or a table)")
         if realize.name.endswith(rfield):
@@ -995,10 +1001,55 @@ class Proposer:
             raise NoFix(f"a function {name}() exists already")
         p0 = realize.params[0]
         sig = f"static void {name}({_decl(p0.type, p0.name)})"
+        inherited = any(r.owner != dev.name for r in dev.hooks.get("unrealize", ()))
+        if chained is not None and not inherited:
+            # nothing to chain to (parent_unrealize would be NULL): a plain binding
+            binding = f"{chained[0]}{chained[1]}->{field} = {name};\n"
+            hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1,
+                           binding, "unrealize")
+            return _Pending(hook, realize)
+        if chained is not None:
+            # device_class_set_parent_realize(dc, foo_realize, &k->parent_realize):
+            # device_class_set_parent_unrealize(dc, foo_unrealize, &k->parent_unrealize),
+            # and the new hook calls the parent's last, as realize calls it
+            ind, dc, k, head = chained
+            binding = f"{ind}device_class_set_parent_unrealize({dc}, {name}, &{k}->parent_unrealize);\n"
+            hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1,
+                           binding, "unrealize", head=head, tail=f"{INDENT}{k}->parent_unrealize({p0.name});\n")
+            return _Pending(hook, realize)
         binding = f"{m.group(1)}{m.group(2)}{m.group(3)}{field} = {name};\n"
         hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1, binding,
                        "unrealize")
         return _Pending(hook, realize)
+
+    def _chained_realize(self, acquiring: HookRef) -> Optional[Tuple[str, str, str, str]]:
+        """When the realize hook is bound by
+        ``device_class_set_parent_realize(dc, foo_realize, &k->parent_realize)``
+        and the class struct of ``k`` also has a ``parent_unrealize``, and
+        realize names ``k`` by a declaration (``FooClass *k =
+        FOO_GET_CLASS(dev);``): (indentation, dc, k, that declaration
+        re-based on realize's first parameter), else None."""
+        realize = self.program.functions.get(acquiring.function)
+        if realize is None or not realize.params or acquiring.bound_by != "DeviceClass.realize" \
+                or realize.file != acquiring.loc.file:
+            return None
+        lines = self.lines(acquiring.loc.file)
+        m = re.match(rf"^(\s*)device_class_set_parent_realize\(\s*(\w+)\s*,\s*{re.escape(realize.name)}\s*,"
+                     rf"\s*&\s*(\w+)\s*->\s*parent_realize\s*\)\s*;\s*$", lines[acquiring.loc.line - 1])
+        if not m:
+            return None
+        cls_init = next((fn for fn in self.program.functions.values() if fn.file == acquiring.loc.file
+                         and fn.loc is not None and fn.loc.line <= acquiring.loc.line <= fn.end_line), None)
+        typ = self.var_type(cls_init, m.group(3)) if cls_init is not None else None
+        body = self.struct_body(typ.rstrip(" *"), acquiring.loc.file) if typ else None
+        if body is None or not re.search(r"\bparent_unrealize\b", body):
+            return None
+        p0 = realize.params[0].name
+        for line in lines[realize.loc.line - 1:realize.end_line]:
+            d = _CAST_DECL_RE.match(line)
+            if d and _norm_type(d.group(1) + " *") == typ and d.group(4) == p0 and d.group(2) == m.group(3):
+                return m.group(1), m.group(2), m.group(3), line.rstrip() + "\n"
+        return None
 
     def new_finalize(self, owner: DeviceType, acquiring: HookRef) -> Function:
         program = self.program
@@ -1428,8 +1479,7 @@ class Proposer:
             fn.decls.append(decl)
             fn.body.append(loop)
             hook = fn.hook
-            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)]
+            ops = [dataclasses.replace(hook, decl="".join(fn.decls), body=tuple(fn.body), phase=phase)]
             where = f"a new {phase} hook {hook.name}()"
             file = hook.file
         else:
@@ -1491,8 +1541,7 @@ class Proposer:
             fn.body.append(wrap(INDENT, stmt))
             hook = fn.hook
             decl = "".join(fn.decls)
-            hook = NewHook(hook.file, hook.name, hook.after, hook.signature, decl, tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)
+            hook = dataclasses.replace(hook, decl=decl, body=tuple(fn.body), phase=phase)
             ops = [hook]
             where = f"a new {phase} hook {hook.name}()"
             fname = hook.name
@@ -1969,8 +2018,8 @@ class Proposer:
             cast = self.cast_for(typ, [src_fn] + [self.program.functions[r.function] for r in own])
             p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
             decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
-            ops.append(NewHook(hook.file, hook.name, hook.after, hook.signature, decl, (wrap(INDENT, moved),),
-                               hook.binding_line, hook.binding, target))
+            ops.append(dataclasses.replace(hook, decl="".join(fn.decls) + decl, body=(wrap(INDENT, moved),),
+                                           phase=target))
             where = f"a new {target} hook {hook.name}()"
         else:
             fam = next((fam for fam, c in self.api.by_function.get(ev.site.callee or "", ()) if c.role == "release"), "")
@@ -2270,8 +2319,7 @@ class Proposer:
         if isinstance(fn, _Pending):
             fn.body.append(wrap(INDENT, stmt))
             hook = fn.hook
-            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)]
+            ops = [dataclasses.replace(hook, decl="".join(fn.decls), body=tuple(fn.body), phase=phase)]
             where = f"a new {phase} hook {hook.name}()"
         else:
             lines = self.lines(fn.loc.file)
@@ -2377,8 +2425,7 @@ class Proposer:
         if isinstance(fn, _Pending):
             fn.body.extend(wrap(INDENT, st) for st in stmts)
             hook = fn.hook
-            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)]
+            ops = [dataclasses.replace(hook, decl="".join(fn.decls), body=tuple(fn.body), phase=phase)]
             where = f"a new {phase} hook {hook.name}()"
         else:
             lines = self.lines(fn.loc.file)
