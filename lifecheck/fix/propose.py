@@ -1954,6 +1954,19 @@ class Proposer:
             if other is not None:
                 raise NoFix(f"the call is in {ev.function[1]}(), which {other[1]}() also calls outside "
                             "instance_finalize, where the call is needed")
+            helper = self.program.functions.get(ev.function)
+            frees = self.api.with_trait("heap")
+            freeing = sorted({site.callee for site in (helper.calls if helper is not None else ())
+                              if any(call.role == "release" and fam in frees
+                                     for fam, call in self.api.by_function.get(site.callee or "", ()))})
+            if not drop_only and freeing and self._finalize_only(ev.function):
+                raise NoFix(f"the call is in {ev.function[1]}(), a helper only instance_finalize reaches that "
+                            f"also frees memory ({', '.join(n + '()' for n in freeing)}): the call belongs in "
+                            f"unrealize and the free in instance_finalize, a split of the helper by hand")
+            other = self._other_caller(ev.function) if f.hook == "instance_finalize" else None
+            if other is not None:
+                raise NoFix(f"the call is in {ev.function[1]}(), a helper that {other[1]}() also calls outside "
+                            f"instance_finalize: moving it changes that caller too")
             raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
         lines = self.lines(ev.site.loc.file)
