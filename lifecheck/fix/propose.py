@@ -2455,7 +2455,7 @@ class Proposer:
         first = (f"unrealize the child with {table['unrealize']}() (a qdev link cannot be set on a realized "
                  f"device), then " if unrealize is not None else "")
         reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
-                  f"\n\nBreak the cycle in {where}: {first}set the '{link}' link of {child_text} back to "
+                  f"\n\nBreak the cycle {'in' if isinstance(fn, _Pending) else 'at'} {where}: {first}set the '{link}' link of {child_text} back to "
                   f"{table.get('target', 'NULL')}, which drops the reference it holds on the device."
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
