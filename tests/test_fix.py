@@ -506,3 +506,20 @@ def test_a_missing_release_gets_a_new_chained_unrealize(tmp_path):
     assert "+    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n" in out, out
     assert out.count("+    k->parent_unrealize(dev);\n") == 1, out
     assert "+    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" in out, out
+
+
+def test_a_dropped_handle_is_kept_in_the_device_state_and_released(tmp_path):
+    """leak-on-unrealize of a handle the device drops
+    (qemu_add_vm_change_state_handler()'s result): a member of the state
+    struct keeps it (its type the prototype's return type, its name from
+    rules/tables/fixes.toml handle_members), the call stores into it, and
+    exit removes the handler with the family's release."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-vmwatch.c", "leak-on-unrealize")
+    assert "     bool running;\n+    VMChangeStateEntry *vmstate;\n };\n" in text, text
+    assert "-    qemu_add_vm_change_state_handler(pci_vmwatch_vm_state, s);" in text
+    assert "+    s->vmstate = qemu_add_vm_change_state_handler(pci_vmwatch_vm_state, s); " \
+           "/* lifecheck: expect[leak-on-unrealize] */\n" in text, text
+    assert "     timer_free(s->poll);\n+    qemu_del_vm_change_state_handler(s->vmstate);\n" in text, text
+    fixed = (EXAMPLES / "hw/misc/pci-vmwatch-fixed.c").read_text()
+    assert "    s->vmstate = qemu_add_vm_change_state_handler(pci_vmwatch_fixed_vm_state, s);\n" in fixed
+    assert "    timer_free(s->poll);\n    qemu_del_vm_change_state_handler(s->vmstate);\n" in fixed

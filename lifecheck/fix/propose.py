@@ -1218,6 +1218,8 @@ class Proposer:
         ev = op.event
         if op.path is not None and op.path.root.startswith("local:"):
             return [self._embed_local(f, dev, op)]
+        if op.path is None and ev.site.discarded and f.hook in ("realize", "instance_init"):
+            return [self._keep_handle(f, dev, op)]
         acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
         ref = None
         if f.hook == "runtime":
@@ -1254,6 +1256,163 @@ class Proposer:
         if not out:
             raise NoFix(reasons[0] if reasons else "no phase to release it in")
         return out
+
+    # -- a handle the device drops: kept in the device state ---------------------
+    def _keep_handle(self, f: Finding, dev: DeviceType, op: Op) -> Candidate:
+        """``qemu_add_vm_change_state_handler(cb, s);`` whose result is
+        dropped: the handle becomes a member of the device state (its type
+        the prototype's return type, its name the one the tree's other
+        devices store this call's result in), the call stores into it, and
+        the family's release of the handle goes to the hook of the phase
+        that must release it (created when missing)."""
+        ev = op.event
+        site = ev.site
+        callee = site.callee or ""
+        fn = self.program.functions.get(ev.function)
+        fam = self.api.families.get(op.family)
+        if fn is None or fam is None:
+            raise NoFix(f"the handle {callee}() returns is not kept: nothing names it to release it")
+        rtype = self._return_type(callee)
+        if rtype is None or not rtype.endswith("*"):
+            raise NoFix(f"the handle {callee}() returns is not kept, and its type is not declared in this "
+                        f"tree's headers")
+        names: Counter = Counter()
+        given = self.facts.tables.get("fixes", {}).get("handle_members", {}).get(callee)
+        if given:
+            names[given] = 1
+        for other in ([] if given else self.program.functions.values()):
+            for a in other.assignments:
+                if a.rhs.callee == callee:
+                    m = re.search(r"(?:->|\.)\s*(\w+)\s*$", a.lhs.text or "")
+                    if m:
+                        names[m.group(1)] += 1
+        if not names:
+            raise NoFix(f"the handle {callee}() returns is not kept, and no code of the tree keeps one in a "
+                        f"device's state to name the member after")
+        member = names.most_common(1)[0][0]
+        release = None
+        for rel in fam.release_names():
+            call = self.api.lookup(rel, op.family, "release")
+            shape = self.release_shape(rel)
+            if call is not None and call.resource == 0 and call.container is None \
+                    and (shape[0] if shape else self.arity(rel, op.family)) == 1:
+                release = rel
+                break
+        if release is None:
+            raise NoFix(f"no release of {op.family} takes the handle alone")
+        # the device's state: a variable of the function that names the device, its struct found
+        args = self.source_args(site) or []
+        cands = [m.group(1) for a in args for m in [re.fullmatch(r"(?:[A-Z_][A-Z0-9_]*\(\s*)?(\w+)\s*\)?", a)] if m]
+        cands += [p.name for p in fn.params] + list(fn.locals)
+        holder = None
+        for var in cands:
+            t = self.var_type(fn, var)
+            if not t or not t.endswith("*") or t.startswith(("void", "Object ")) or not self._names_device(fn, var):
+                continue
+            tag = t.rstrip(" *").replace("struct ", "").strip()
+            for where in [fn.loc.file] + self._local_headers(fn.loc.file) + self._headers_naming(tag):
+                rng = self._struct_lines(where, t.rstrip(" *"))
+                if rng is not None:
+                    holder = (var, where, rng, tag)
+                    break
+            if holder is not None:
+                break
+        if holder is None:
+            raise NoFix("the definition of the device's state struct is not found")
+        var, sfile, (sfirst, slast), tag = holder
+        slines = self.lines(sfile)
+        if re.search(rf"\b{re.escape(member)}\b", "\n".join(slines[sfirst:slast - 1])):
+            raise NoFix(f"the device state {tag} has a member '{member}' already")
+        ops: List = []
+        base = rtype.rstrip(" *")
+        at = slast
+        for i in range(sfirst + 1, slast):
+            if re.match(rf"^\s*{re.escape(base)}\s*\*\s*\w+", slines[i - 1]):
+                at = i + 1
+        ind = self.indent_of(sfile, sfirst + 1) or INDENT
+        ops.append(Insert(sfile, at, f"{ind}{base} *{member};\n", (0,)))
+        # the call stores its result
+        file = fn.loc.file
+        start, end = self.whole_statement(site)
+        lines = self.lines(file)
+        text = " ".join(_strip_comment(l).strip() for l in lines[start - 1:end])
+        col = site.loc.col - 1
+        if not text.startswith(callee + "(") or site.loc.line != start \
+                or not lines[start - 1][col:].startswith(callee):
+            raise NoFix(f"the call of {callee}() is not a statement of its own")
+        prefix = f"{var}->{member} = "
+        first = lines[start - 1][:col] + prefix + lines[start - 1][col:]
+        if start == end and len(first) > MAX_COLUMNS and _strip_comment(first) == first:
+            new_text = wrap(self.indent_of(file, start), prefix + text)
+        else:
+            # continuation lines keep their alignment after the parenthesis
+            new_text = "".join([first + "\n"] + [(" " * len(prefix) + l if l.strip() else l) + "\n"
+                                                   for l in lines[start:end]])
+        ops.append(Delete(file, start, end))
+        ops.append(Insert(file, start, new_text, (0,)))
+        # the release in the hook of every device type of the file that makes the call
+        phase = next((p for p in (f.expected_phases or ("unrealize",)) if p in ("unrealize", "instance_finalize")),
+                     "unrealize")
+        if f.hook == "instance_init":
+            phase = "instance_finalize"
+        types = [dev] + [t for n, t in sorted(self.program.types.items()) if n != dev.name and t.file == dev.file
+                         and any(e.site.loc == site.loc for e in self.program.events(t, f.hook))]
+        done: List[str] = []
+        wheres: List[str] = []
+        for t in types:
+            tev = next(e for e in self.program.events(t, f.hook) if e.site.loc == site.loc)
+            hook_fn, _ = self.hook_function(t, self.acquiring_ref(t, tev, f.hook), phase, ops, ev.function)
+            if hook_fn.name in done:
+                continue
+            done.append(hook_fn.name)
+            stmt = f"{release}({self.place(f'{var}->{member}', fn, hook_fn, ops)});"
+            if isinstance(hook_fn, _Pending):
+                hook_fn.body.append(wrap(INDENT, stmt))
+                hook = hook_fn.hook
+                ops.append(dataclasses.replace(hook, decl="".join(hook_fn.decls), body=tuple(hook_fn.body),
+                                               phase=phase))
+                wheres.append(f"a new {phase} hook {hook.name}()")
+            else:
+                self.place_in(hook_fn, op.family, stmt, ops)
+                wheres.append(f"{hook_fn.name}() ({phase})")
+        where = " and ".join(wheres)
+        desc = f"keep the handle of {callee}() in {var}->{member} and add {stmt} to {where}"
+        out_file = hook_fn.hook.file if isinstance(hook_fn, _Pending) else hook_fn.loc.file
+        subject = f"{_subject_dir(out_file)}: remove the {callee.replace('qemu_add_', '').replace('_', ' ')} " \
+                  f"on {'unrealize' if phase == 'unrealize' else 'finalize'}"
+        reason = (f"{fn.name}() ({f.hook} of {f.device}) registers with {callee}() and drops the handle it "
+                  f"returns, so nothing can remove the registration: after unplug it still points at the "
+                  f"freed device ({f.loc.file}:{f.loc.line}).\n\nKeep the handle in a new member "
+                  f"{tag}.{member} (named as the tree's other devices name it) and remove the registration "
+                  f"with {release}() in {where}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         f"keep the handle, release in {phase}" + (" (new hook)" if isinstance(hook_fn, _Pending) else ""))
+
+    def _local_headers(self, file: str) -> List[str]:
+        """The headers ``file`` includes from its own folder (``#include "qxl.h"``)."""
+        folder = file.rsplit("/", 1)[0] if "/" in file else ""
+        out = []
+        for line in self.lines(file):
+            m = re.match(r'^\s*#\s*include\s*"([\w.-]+\.h)"', line)
+            rel = f"{folder}/{m.group(1)}" if m and folder else (m.group(1) if m else None)
+            if rel and self.source(rel):
+                out.append(rel)
+        return out
+
+    def _return_type(self, function: str) -> Optional[str]:
+        """The return type of ``function``'s prototype in the tree's headers."""
+        for rel in self.headers:
+            lines = self.source(rel)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"^\s*((?:const\s+)?\w+(?:\s+\w+)?\s*\**)\s*\b{re.escape(function)}\s*\(", text, re.M)
+            if m and not m.group(1).strip().startswith(("return", "static", "#")):
+                return _norm_type(m.group(1))
+        return None
 
     # -- an object only a local keeps: embedded in the device state ----------------
     def _embed_local(self, f: Finding, dev: DeviceType, op: Op) -> Candidate:
