@@ -814,6 +814,12 @@ class Proposer:
         assert path is not None
         want_address = path.address_of
         res = _unparen(self.resource_in(dev, fn, op, ops))
+        here = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+        m = re.fullmatch(r"&?\s*(\w+)", res)
+        if m and here != op.event.site.loc.file and self._file_static(op.event.site.loc.file, m.group(1)):
+            raise NoFix(f"{call.function}() needs {res}, which is static in {op.event.site.loc.file} (the file "
+                        f"of the acquiring {op.event.site.callee}()): the release belongs in that file's own "
+                        f"teardown")
         if call.resource in wrapped:
             res = f"OBJECT({res})"
         elif shape is None and _IDENT_ONLY_RE.match(res):
@@ -835,6 +841,7 @@ class Proposer:
                     except NoFix:
                         text = None
             args[call.container] = text if text is not None else self.container_text(dev, fn, op.container, ops)
+        elsewhere: List[Tuple[str, str]] = []
         if any(a is None for a in args):
             # the other arguments: those of the acquiring call that the tree's
             # own pairs pass again to the release
@@ -850,6 +857,11 @@ class Proposer:
                     args[j] = "NULL"
                     continue
                 text = op.event.site.args[i].text or ""
+                here = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+                m = re.fullmatch(r"&?\s*(\w+)", text.strip())
+                if m and here != op.event.site.loc.file and self._file_static(op.event.site.loc.file, m.group(1)):
+                    elsewhere.append((text.strip(), op.event.site.loc.file))
+                    continue
                 if not self.written_so(op.event.site, text):
                     # a macro (TYPE_FOO, printed as its expansion): the
                     # call's own source text, valid in the file that has it
@@ -871,6 +883,10 @@ class Proposer:
                     if args[j] is None and names[j] in fill and j not in self.arg_map(
                             op.event.site.callee or "", call.function, nargs):
                         args[j] = str(fill[names[j]])
+        if any(a is None for a in args) and elsewhere:
+            text, where = elsewhere[0]
+            raise NoFix(f"{call.function}() needs {text}, which is static in {where} (the file of the acquiring "
+                        f"{op.event.site.callee}()): the release belongs in that file's own teardown")
         if any(a is None for a in args):
             raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
         return f"{call.function}({', '.join(a for a in args if a is not None)});"
@@ -1388,6 +1404,10 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                          f"keep the handle, release in {phase}" + (" (new hook)" if isinstance(hook_fn, _Pending) else ""))
+
+    def _file_static(self, file: str, name: str) -> bool:
+        """``name`` is defined ``static`` at file scope in ``file``."""
+        return any(re.match(rf"^static\b[^(=;]*\b{re.escape(name)}\s*(=|;|\[)", l) for l in self.lines(file))
 
     def _local_headers(self, file: str) -> List[str]:
         """The headers ``file`` includes from its own folder (``#include "qxl.h"``)."""
