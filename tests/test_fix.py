@@ -399,8 +399,7 @@ def test_a_strong_link_back_to_the_device_is_cleared_in_unrealize(tmp_path):
 
 def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
     """The same device without exit: the hook is created and bound beside
-    the realize binding; a child the device does not realize itself is
-    not unrealized, and without qapi/error.h the setter's own error
+    the realize binding; without qapi/error.h the setter's own error
     argument is kept."""
     root = _copy(tmp_path)
     src = root / "hw/usb/pci-hostctl.c"
@@ -408,7 +407,6 @@ def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
     start = text.index("static void pci_hostctl_exit(PCIDevice *pdev)")
     text = text[:start] + text[text.index("static void pci_hostctl_class_init"):]
     text = text.replace("    k->exit = pci_hostctl_exit;\n", "")
-    text = text.replace("    if (!qdev_realize(DEVICE(&s->core), NULL, errp)) {\n        return;\n    }\n", "")
     text = text.replace('#include "qapi/error.h"\n', "")
     src.write_text(text)
     rel = "hw/usb/pci-hostctl.c"
@@ -425,9 +423,24 @@ def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
     out = diff.read_text()
     assert "+static void pci_hostctl_exit(PCIDevice *pdev)\n+{\n" \
            "+    PCIHostctlState *s = PCI_HOSTCTL(pdev);\n+\n" \
+           "+    qdev_unrealize(DEVICE(&s->core));\n" \
            "+    object_property_set_link(OBJECT(&s->core), \"host\", NULL, NULL);\n+}\n" in out, out
     assert "+    k->exit = pci_hostctl_exit;\n" in out
-    assert "qdev_unrealize" not in out
+
+
+def test_a_strong_qdev_link_of_a_child_realized_elsewhere_gets_no_fix(tmp_path):
+    """A child device the device does not realize itself: its qdev link
+    cannot be cleared while it is realized (and &error_abort would abort
+    the unplug), so no fix, and the reason says so."""
+    root = _copy(tmp_path)
+    src = root / "hw/usb/pci-hostctl.c"
+    text = src.read_text()
+    text = text.replace("    if (!qdev_realize(DEVICE(&s->core), NULL, errp)) {\n        return;\n    }\n", "")
+    src.write_text(text)
+    rows = _fix_json(root, "--rule", "strong-link-to-parent")
+    row = next(r for r in rows if r["file"] == "hw/usb/pci-hostctl.c")
+    assert not row["fix"]
+    assert "does not realize itself" in row["none"], row
 
 
 def _uart_lite_pc_without_unrealize(root: Path, finalize_body: str = "") -> Path:

@@ -2601,6 +2601,19 @@ class Proposer:
                 text = f"{table['cast']}({inner.group(1) if inner else text})"
             unrealize = (f"{table['unrealize']}({text});", rfn)
             break
+        if unrealize is None and child is not None:
+            # a qdev link (DEFINE_PROP_LINK) of a child the device does not
+            # realize itself: whoever realizes it must unrealize it before
+            # the link can be cleared (&error_abort would abort the unplug)
+            from ..rules.kinds.parent_link import _made, _strength
+            cfg = self.rules[f.rule].config
+            made = _made(self.facts, dev, cfg).get(child.key())
+            strength = _strength(self.program, cfg, self.facts.device(dev).events, made, child.key(),
+                                 f.resource.rsplit(".", 1)[-1])
+            if strength.startswith("a DEFINE_PROP_LINK") and made is not None:
+                raise NoFix(f"{child} is a device with a qdev link the device does not realize itself "
+                            f"(no {', '.join(sorted(realizers))} of it): a realized device's link cannot be "
+                            f"cleared, and what realizes it must unrealize it first")
         ops: List = []
         acquiring = self.acquiring_ref(dev, ev, ev.phase)
         if ev.phase != "realize":
