@@ -57,6 +57,9 @@ ATTRS = {
                       "region is finalized with its owner (memory_region_init_ram() is "
                       "memory_region_init_ram_nomigrate() + vmstate_register_ram(), undone by no "
                       "device)",
+    "never-global": "the call keeps nothing when its resource argument is a global: "
+                    "error_setg(&error_fatal, ...) exits and error_setg(&error_abort, ...) aborts "
+                    "(include/qapi/error.h), no Error is kept",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "
                       "a fix must not suggest it for one",
@@ -73,6 +76,9 @@ ON_FAILURE = {
                    "passed in the same argument to another backend): a family name",
     "wipes": "the failing call has zeroed the struct it was given (vhost_dev_cleanup()'s memset): "
              "what the caller stored in it before (hdev->vqs) is no longer there to be released",
+    "clears": "the failing call has released what this argument points to and cleared the pointer "
+              "(migrate_add_blocker(&s->blocker, errp) since 8.2 frees *reasonp and sets it to NULL): "
+              "on its failure branch the caller holds nothing there (and releasing it again frees NULL)",
     "never_if_constant": "the call cannot fail when this argument is a constant: its failure is then "
                          "a programming error the device's first run would show (pci_add_capability() "
                          "at a fixed offset: 'Should never trigger for emulated devices'), so an error "
@@ -314,6 +320,8 @@ class ApiIndex:
                 continue  # the result is dropped: the "result-unused" family tracks it
             path = ev.arg_path(call.resource)
             if path is None and call.resource != -1:
+                continue
+            if path is not None and "never-global" in call.attrs and path.root_kind == GLOBAL:
                 continue
             # "result": the resource is what the call returns (s->t = timer_new())
             failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure
