@@ -41,6 +41,12 @@ def _call(call) -> str:
         text += " {" + ", ".join(call["attrs"]) + "}"
     if "owner" in call:
         text += f" owner=#{call['owner']}"
+    cond = call.get("if_args")
+    if cond:
+        if "null" in cond:
+            text += " when " + ", ".join(f"#{i}" for i in cond["null"]) + " are NULL"
+        if "not_null" in cond:
+            text += " when one of " + ", ".join(f"#{i}" for i in cond["not_null"]) + " is not NULL"
     fail = call.get("on_failure")
     if fail:
         parts = []
@@ -84,6 +90,9 @@ def render(api_dir: Path = API_DIR) -> str:
         "memory region; *result-unused* -- only calls whose result is discarded belong to the family;",
         "*frees-argument* -- the release frees the object it is given, so it cannot release a struct",
         "the device embeds (`&s->field`), and a fix must not suggest it for one.",
+        "*when #n are NULL*, *when one of #n is not NULL* (TOML `if_args = { null = [...] }`,",
+        "`{ not_null = [...] }`): the call is this entry only when its arguments are so",
+        "(`qemu_chr_fe_set_handlers()` with handlers registers them, with NULL ones removes them).",
         "*never-global* -- an acquire call keeps nothing when its resource is a global",
         "(`error_setg(&error_fatal, ...)` exits).",
         "*on failure* (TOML `on_failure = { releases = N, released_as = \"family\", wipes = M }`): what",

@@ -29,7 +29,7 @@ VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
 FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                "mined", "acquire", "release", "disarm"}
 REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
-CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure"}
+CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args"}
 ROLES = ("acquire", "release", "disarm")
 # What the analyses recognise a family by (never its name in Python).
 from lifecheck.facts.api import ATTRS, TRAITS  # noqa: E402

@@ -85,6 +85,25 @@ ON_FAILURE = {
                          "exit taken when it fails is never taken",
 }
 
+# What a call's arguments must be for the call to belong to an entry (TOML
+# key ``if_args``, a table of these to lists of argument indexes):
+# qemu_chr_fe_set_handlers() with handlers registers them, with NULL ones
+# removes them.  Documented in docs/api-families.md and checked on load.
+IF_ARGS = {
+    "null": "every listed argument is NULL (or 0) at the call: "
+            "qemu_chr_fe_set_handlers(&s->chr, NULL, NULL, NULL, NULL, NULL, NULL, true) removes handlers",
+    "not_null": "at least one listed argument is not NULL at the call: "
+                "qemu_chr_fe_set_handlers(&s->chr, foo_can_read, foo_read, ...) registers them",
+}
+
+_NULL_TEXTS = frozenset({"NULL", "0", "((void*)0)", "(void*)0", "((void*)0L)", "0L"})
+
+
+def is_null(expr) -> bool:
+    """The argument is a null pointer constant once preprocessed."""
+    return expr.kind == "null" or (expr.text or "").replace(" ", "") in _NULL_TEXTS
+
+
 # an argument that is a constant once preprocessed (0xa8, (0x40 + 8), 1U << 3)
 _CONSTANT_RE = re.compile(r"^[\s0-9a-fA-FxXuUlL+\-*/()<>|&~]+$")
 
@@ -115,9 +134,22 @@ class ApiCall:
     # what the call has done to its arguments when it fails: (ON_FAILURE key, argument index)
     on_failure: Tuple[Tuple[str, int], ...] = ()
     released_as: Optional[str] = None   # on_failure.released_as: the family it releases
+    # what the arguments must be for a call to be this entry: (IF_ARGS key, argument indexes)
+    if_args: Tuple[Tuple[str, Tuple[int, ...]], ...] = ()
 
     def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
         return in_range(version, self.min_version, self.max_version)
+
+    def matches(self, args) -> bool:
+        """The call's argument expressions ``args`` meet ``if_args`` (an
+        argument the call does not have is taken as NULL)."""
+        for what, indexes in self.if_args:
+            nulls = [i >= len(args) or is_null(args[i]) for i in indexes]
+            if what == "null" and not all(nulls):
+                return False
+            if what == "not_null" and all(nulls):
+                return False
+        return True
 
     def can_release(self, path: Optional[AccessPath]) -> bool:
         """This (release) call may be applied to the resource held at
@@ -316,6 +348,8 @@ class ApiIndex:
         for fam, call in entries:
             if "result-unused" in call.attrs and ev.site.result is not None:
                 continue  # this form of the call belongs to another family
+            if call.if_args and not call.matches(ev.site.args):
+                continue  # the arguments make it another entry (handlers set, or removed)
             if unused_form and call.resource == -1:
                 continue  # the result is dropped: the "result-unused" family tracks it
             path = ev.arg_path(call.resource)
