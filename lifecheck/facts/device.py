@@ -16,6 +16,7 @@ from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
 from .api import ALL, ApiIndex, Op, list_key
 from .order import Order
 from .reach import Access, Reach, Registration
+from .summary import drop_covered
 
 # what a resource predicate of a rule (``resource_is``) may name
 RESOURCE_PREDICATES = {
@@ -360,7 +361,7 @@ class DeviceFacts:
                         and program.resolve(ev.function[0], ev.site.callee) is None \
                         and program.indirect_targets(self.dev, ev.function, ev.site.index, phase) is None:
                     unknown.append(ev)
-            out[phase] = ops
+            out[phase] = drop_covered(ops)
             opaque[phase] = unknown
         out["realize"] = out["realize"] + self.property_ops()
         for phase in ("unrealize", "instance_finalize"):
