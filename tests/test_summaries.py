@@ -278,3 +278,38 @@ def test_a_failing_helper_leaves_nothing_and_a_g_autofree_temporary_is_not_the_d
         return;
     }""", "    g_free(s->sub);")
     assert check_snippet(code) == set()
+
+
+# -- what a callee reaches through its parameters (use-after-release) --------
+
+def _walker_device(exit_body: str, walk_body: str) -> str:
+    return dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_walk(FooState *s)
+{
+%s
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->arr = g_new0(uint32_t, 8);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    FooState *s = FOO(pdev);
+%s
+}
+""" % (walk_body, exit_body))
+
+
+def test_a_callee_that_walks_freed_memory_uses_it(check_snippet):
+    code = _walker_device("    g_free(s->arr);\n    foo_walk(s); /* HERE */",
+                          "    uint32_t i;\n    for (i = 0; i < 8; i++) {\n        s->arr[i] = 0;\n    }")
+    assert check_snippet(code) == {("use-after-release", line_of(code, "/* HERE */"))}
+    fixed = _walker_device("    foo_walk(s);\n    g_free(s->arr);",
+                           "    uint32_t i;\n    for (i = 0; i < 8; i++) {\n        s->arr[i] = 0;\n    }")
+    assert check_snippet(fixed) == set()
+
+
+def test_a_callee_that_only_reads_the_pointer_does_not(check_snippet):
+    code = _walker_device("    g_free(s->arr);\n    foo_walk(s);", "    s->n = s->arr != NULL;")
+    assert check_snippet(code) == set()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from ..graph import Event, FunctionKey, Program
-from ..model import CALL, LOCAL, PARAM, AccessPath, CallSite, Function, key_within
+from ..model import CALL, LOCAL, PARAM, AccessPath, CallSite, Function, Location, key_within
 from .api import ApiIndex, Op
 
 # a returned object holds at most this many acquisitions that are passed on
@@ -37,6 +37,9 @@ MAX_RETURNED = 16
 MAX_RELEASE_DEPTH = 6
 # how deep returned values are followed through helpers
 MAX_SUMMARY_DEPTH = 24
+# how deep, and how many, accesses through parameters are followed (reads_of)
+MAX_READ_DEPTH = 4
+MAX_READS = 400
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Summaries:
         self._param_releases: Dict[FunctionKey, FrozenSet[Tuple[str, int, str]]] = {}
         # function -> (parameter index, what it leaves in *param) on success
         self._param_acquires: Dict[FunctionKey, Tuple[Tuple[int, Returned], ...]] = {}
+        # function -> what it touches through its parameters, with where
+        self._reads: Dict[FunctionKey, Dict[str, Tuple[AccessPath, Location]]] = {}
 
     # -- bottom-up -----------------------------------------------------------
     def returns_of(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Returned, ...]:
@@ -115,6 +120,45 @@ class Summaries:
                     out.add((fam, int(arg.root.split(":", 1)[1]), arg.key()[len(arg.root):] + below))
         got = self._param_releases[key] = frozenset(out)
         return got
+
+    def reads_of(self, key: Optional[FunctionKey], depth: int = 0) -> Dict[str, Tuple[AccessPath, Location]]:
+        """The memory a function touches through its parameters: its own
+        accesses (``Function.reads``) and, a few calls deep, those of the
+        functions it passes them to, re-based on its parameters
+        (vhost_dev_cleanup(hdev) passes ``hdev->vqs[]`` to
+        vhost_virtqueue_cleanup(), which reads ``vq->masked_notifier``:
+        ``arg0->vqs[]->masked_notifier``).  Path key -> (path, where the
+        access is).  Computed on demand, callees first; a cycle sees
+        nothing for itself."""
+        if key is None:
+            return {}
+        got = self._reads.get(key)
+        if got is not None:
+            return got
+        fn = self.program.functions.get(key)
+        if fn is None:
+            return {}
+        self._reads[key] = {}
+        out: Dict[str, Tuple[AccessPath, Location]] = {}
+        for path, loc in fn.reads:
+            if path.root_kind == PARAM:
+                out.setdefault(path.key(), (path, loc))
+        if depth < MAX_READ_DEPTH:
+            for site in fn.calls:
+                if site.callee in self.program.managed_calls:
+                    continue
+                target = self.program.resolve(key[0], site.callee)
+                if target is None or target == key:
+                    continue
+                for path, loc in self.reads_of(target, depth + 1).values():
+                    j = int(path.root.split(":", 1)[1])
+                    arg = site.args[j].path if j < len(site.args) else None
+                    if arg is None or arg.root_kind != PARAM or len(out) >= MAX_READS:
+                        continue
+                    mapped = path.with_root(arg)
+                    out.setdefault(mapped.key(), (mapped, loc))
+        self._reads[key] = out
+        return out
 
     def param_acquires(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Tuple[int, Returned], ...]:
         """What the function leaves, when it succeeds, in what its pointer
