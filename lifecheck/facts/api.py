@@ -39,6 +39,9 @@ TRAITS = {
     "in-place": "its acquire call sets up a struct the device embeds: it allocates nothing",
     "mapping": "its acquire call maps a region where the guest reaches it: left mapped, the guest "
                "reaches a device that is gone",
+    "field-only": "only what the device keeps in its own state is its resource: the same calls on "
+                  "a local or a parameter (an Error set into errp or into a local that is "
+                  "propagated) hand it on to the caller, and are not the device's business",
 }
 
 # What a call of a family can say about itself (TOML key ``attrs``).
@@ -314,6 +317,7 @@ class ApiIndex:
         self._traits: Dict[str, FrozenSet[str]] = {}
         for trait in TRAITS:
             self._traits[trait] = frozenset(f.name for f in self.families.values() if trait in f.traits)
+        self._field_only = self._traits["field-only"]
 
     def with_trait(self, trait: str) -> FrozenSet[str]:
         """The names of the families the data marks with ``trait``."""
@@ -357,6 +361,8 @@ class ApiIndex:
                 continue
             if path is not None and "never-global" in call.attrs and path.root_kind == GLOBAL:
                 continue
+            if fam in self._field_only and (path is None or path.root != SELF):
+                continue   # an Error in errp or a local: the caller's (trait "field-only")
             # "result": the resource is what the call returns (s->t = timer_new())
             failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure
                                                                        if w != "never_if_constant")
