@@ -60,6 +60,9 @@ ATTRS = {
                       "region is finalized with its owner (memory_region_init_ram() is "
                       "memory_region_init_ram_nomigrate() + vmstate_register_ram(), undone by no "
                       "device)",
+    "sets-pointer": "the resource argument is the address of the pointer the call sets or clears "
+                    "(error_setg(&s->err, ...) takes an Error **): the resource is the pointer, "
+                    "s->err, which a release such as error_free(s->err) is handed",
     "never-global": "the call keeps nothing when its resource argument is a global: "
                     "error_setg(&error_fatal, ...) exits and error_setg(&error_abort, ...) aborts "
                     "(include/qapi/error.h), no Error is kept",
@@ -363,6 +366,8 @@ class ApiIndex:
                 continue
             if fam in self._field_only and (path is None or path.root != SELF):
                 continue   # an Error in errp or a local: the caller's (trait "field-only")
+            if path is not None and path.address_of and "sets-pointer" in call.attrs:
+                path = AccessPath(path.root, path.steps, False)   # &s->err names s->err
             # "result": the resource is what the call returns (s->t = timer_new())
             failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure
                                                                        if w != "never_if_constant")
