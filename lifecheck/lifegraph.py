@@ -326,6 +326,11 @@ class _DeviceBuilder:
     # helpers and acquire/release sites
     def _add_event(self, phase: str, ref: HookRef, hook_id: str, ev: Event) -> None:
         calls = self.api.by_function.get(ev.site.callee or "", ())
+        if calls:
+            # the entries this call is, as the rules see it (an API entry
+            # chosen by its arguments, an Error set into errp, ...)
+            done = {(op.family, op.role) for op in self.api.effects(ev)}
+            calls = [(fam, c) for fam, c in calls if (fam, c.role) in done]
         if not calls:
             return
         # the chain of functions from the hook to the caller, as node ids

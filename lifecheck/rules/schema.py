@@ -41,6 +41,7 @@ DOMAINS: Dict[str, Tuple[str, ...]] = {
     "severity": SEVERITIES,
     "resource-predicate": tuple(RESOURCE_PREDICATES),
     "resource-filter": ("container-outside-device",),
+    "device-filter": ("finalize-deferred",),
     "consequence": tuple(CONSEQUENCES),
     "trait": tuple(TRAITS),
 }
