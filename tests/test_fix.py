@@ -536,3 +536,15 @@ def test_a_dropped_handle_is_kept_in_the_device_state_and_released(tmp_path):
     fixed = (EXAMPLES / "hw/misc/pci-vmwatch-fixed.c").read_text()
     assert "    s->vmstate = qemu_add_vm_change_state_handler(pci_vmwatch_fixed_vm_state, s);\n" in fixed
     assert "    timer_free(s->poll);\n    qemu_del_vm_change_state_handler(s->vmstate);\n" in fixed
+
+
+def test_an_error_kept_as_a_blocker_is_released_by_the_blocker_release(tmp_path):
+    """pci-fence: error_setg(&s->blocker, ...) then migrate_add_blocker():
+    since 8.2 migrate_del_blocker(&s->blocker) both unregisters the
+    blocker and frees the Error, so it is the fix of both findings (an
+    error_free() alone would leave the blocker list pointing at freed
+    memory); applied together they make one call."""
+    diff = _fix_and_recheck(tmp_path, "hw/misc/pci-fence.c", "realize-error-leak")
+    added = [line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert [a.strip() for a in added] == ["+        migrate_del_blocker(&s->blocker);".strip()]
+    assert "error_free" not in diff

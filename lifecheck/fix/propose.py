@@ -300,7 +300,11 @@ class Proposer:
         call = self.api.lookup(ev.site.callee, op.family, op.role)
         if call is None or not 0 <= call.resource < len(ev.site.args):
             return None
-        return ev.site.args[call.resource].text
+        text = ev.site.args[call.resource].text
+        if text and "sets-pointer" in op.attrs and text.lstrip().startswith("&"):
+            # error_setg(&s->err, ...) sets s->err: the resource is s->err
+            text = _unparen(text.lstrip()[1:])
+        return text
 
     def composed(self, ev: Event, text: str, check: bool = True) -> Optional[str]:
         """``text``, an expression of the function that makes ``ev``'s
@@ -654,6 +658,9 @@ class Proposer:
         if op.path is None:
             raise NoFix(f"the handle {op.event.site.callee}() returns is not kept: nothing names it to release it")
         names = fam.fix_releases(op.path)
+        cover = self._covering_release(dev, op)
+        if cover is not None:
+            names = [cover] + [n for n in names if n != cover]
         if not names:
             if fam.release_names():
                 raise NoFix(f"{', '.join(n + '()' for n in fam.release_names())} would free a struct "
@@ -669,6 +676,29 @@ class Proposer:
             except NoFix as exc:
                 reasons.append(str(exc))
         raise NoFix(reasons[0] if reasons else f"no release of '{op.family}' takes the resource as an argument")
+
+    def _covering_release(self, dev: DeviceType, op: Op) -> Optional[str]:
+        """A release that undoes ``op`` together with another acquisition
+        the device makes of the same object as another family
+        (``error_setg(&s->blocker, ...)`` then
+        ``migrate_add_blocker(&s->blocker, errp)``: since 8.2
+        ``migrate_del_blocker(&s->blocker)`` both unregisters the blocker
+        and frees the Error).  The fix of either finding is then that one
+        call: an ``error_free()`` alone would leave the blocker list
+        pointing at freed memory, and both would free the Error twice."""
+        if op.path is None:
+            return None
+        key = op.path.key()
+        for phase in ("realize", "instance_init"):
+            for other in self.facts.device(dev).ops[phase]:
+                if other.role != "acquire" or other.family == op.family or other.path is None \
+                        or other.path.key() != key:
+                    continue
+                fam = self.api.families.get(other.family)
+                for name in (fam.release_names() if fam is not None else ()):
+                    if self.api.lookup(name, op.family, "release") is not None:
+                        return name
+        return None
 
     def _sites_of(self, function: str) -> List[Tuple[Function, CallSite]]:
         if not hasattr(self, "_sites"):
@@ -820,7 +850,11 @@ class Proposer:
             raise NoFix(f"{call.function}() needs {res}, which is static in {op.event.site.loc.file} (the file "
                         f"of the acquiring {op.event.site.callee}()): the release belongs in that file's own "
                         f"teardown")
-        if call.resource in wrapped:
+        if "sets-pointer" in call.attrs:
+            # migrate_del_blocker(&s->blocker): the release takes the
+            # address of the pointer it frees and clears
+            res = res if res.startswith("&") else "&" + res
+        elif call.resource in wrapped:
             res = f"OBJECT({res})"
         elif shape is None and _IDENT_ONLY_RE.match(res):
             res = self.object_arg(call.function, call.resource, res, self.var_type(fn, res))
