@@ -39,6 +39,10 @@ MAX_RELEASE_DEPTH = 6
 MAX_SUMMARY_DEPTH = 24
 # how deep, and how many, accesses through parameters are followed (reads_of)
 MAX_READ_DEPTH = 4
+# out-parameter summaries (param_acquires): how deep below *param an
+# acquisition is followed, and how many holdings a path may carry
+MAX_OUT_STEPS = 4
+MAX_OUT_STATE = 64
 MAX_READS = 400
 
 
@@ -220,6 +224,8 @@ class Summaries:
                             out.append(("release", h[0], fam, None, None))
             if out:
                 effects[site.index] = out
+        if not any(e[0] == "acquire" for outs in effects.values() for e in outs):
+            return ()   # nothing acquired here: nothing can be left in *param
         state_in: Dict[int, frozenset] = {0: frozenset()}
         work = [0]
         visits = 0
@@ -257,6 +263,8 @@ class Summaries:
                     for e in list(st):
                         if e[0] == src[0] and e[2][:len(src[1])] == src[1]:
                             below = steps + e[2][len(src[1]):]
+                            if len(below) > MAX_OUT_STEPS or len(st) > MAX_OUT_STATE:
+                                continue   # a list walk (``p = p->next``) would grow it without end
                             st.add((holder, e[1], below, Returned(e[1], below, False, e[3].attrs,
                                                                   e[3].call, e[3].via)))
             if node.kind == "return" and not _failing_return(node):
