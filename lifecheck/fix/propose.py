@@ -686,8 +686,8 @@ class Proposer:
         and frees the Error).  The fix of either finding is then that one
         call: an ``error_free()`` alone would leave the blocker list
         pointing at freed memory, and both would free the Error twice."""
-        if op.path is None:
-            return None
+        if dev is None or op.path is None:
+            return None   # a local of a function, not a device's resource
         key = op.path.key()
         for phase in ("realize", "instance_init"):
             for other in self.facts.device(dev).ops[phase]:
