@@ -211,10 +211,15 @@ def _fix_and_recheck(tmp_path, rel, rule):
     """The diff ``lifecheck fix`` offers for ``rule`` on examples' ``rel``,
     after checking that applying it (--apply) removes the finding and adds
     none."""
-    root = _copy(tmp_path)
+    return _fix_and_recheck_in(_copy(tmp_path), rel, rule)
+
+
+def _fix_and_recheck_in(root: Path, rel: str, rule: str) -> str:
+    """``_fix_and_recheck`` on a copy of the examples already prepared
+    (a file edited first)."""
     before, _ = _identities(root, (rel,))
     assert any(k[0] == rule for k in before), before
-    diff = tmp_path / "fix.diff"
+    diff = root.parent / "fix.diff"
     assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", rule, "-o", str(diff),
                  "--root", str(root), str(root / rel)]) == 0
     assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", rule, "--apply",
@@ -409,18 +414,7 @@ def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
     text = text.replace("    k->exit = pci_hostctl_exit;\n", "")
     text = text.replace('#include "qapi/error.h"\n', "")
     src.write_text(text)
-    rel = "hw/usb/pci-hostctl.c"
-    before, _ = _identities(root, (rel,))
-    assert any(k[0] == "strong-link-to-parent" for k in before), before
-    diff = tmp_path / "fix.diff"
-    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "strong-link-to-parent",
-            "--root", str(root)]
-    assert main(args + ["-o", str(diff), str(src)]) == 0
-    assert main(args + ["--apply", str(src)]) == 0
-    after, _ = _identities(root, (rel,))
-    assert not any(k[0] == "strong-link-to-parent" for k in after), after
-    assert set(after) <= set(before), set(after) - set(before)
-    out = diff.read_text()
+    out = _fix_and_recheck_in(root, "hw/usb/pci-hostctl.c", "strong-link-to-parent")
     assert "+static void pci_hostctl_exit(PCIDevice *pdev)\n+{\n" \
            "+    PCIHostctlState *s = PCI_HOSTCTL(pdev);\n+\n" \
            "+    qdev_unrealize(DEVICE(&s->core));\n" \
@@ -473,20 +467,9 @@ def test_a_subregion_deleted_in_finalize_moves_to_a_new_chained_unrealize(tmp_pa
     device_class_set_parent_unrealize(), which declares the class as
     realize does and calls the parent's unrealize last."""
     root = _copy(tmp_path)
-    src = _uart_lite_pc_without_unrealize(
+    _uart_lite_pc_without_unrealize(
         root, "    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n")
-    rel = "hw/char/uart-lite.c"
-    before, _ = _identities(root, (rel,))
-    assert any(k[0] == "del-subregion-in-finalize" for k in before), before
-    diff = tmp_path / "fix.diff"
-    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "del-subregion-in-finalize",
-            "--root", str(root)]
-    assert main(args + ["-o", str(diff), str(src)]) == 0
-    assert main(args + ["--apply", str(src)]) == 0
-    after, _ = _identities(root, (rel,))
-    assert not any(k[0] == "del-subregion-in-finalize" for k in after), after
-    assert set(after) <= set(before), set(after) - set(before)
-    out = diff.read_text()
+    out = _fix_and_recheck_in(root, "hw/char/uart-lite.c", "del-subregion-in-finalize")
     assert "+static void uart_lite_pc_unrealize(DeviceState *dev)\n+{\n" \
            "+    UartLitePCClass *k = UART_LITE_PC_GET_CLASS(dev);\n" \
            "+    UartLitePCState *pc = UART_LITE_PC(dev);\n+\n" \
@@ -503,19 +486,8 @@ def test_a_missing_release_gets_a_new_chained_unrealize(tmp_path):
     """The same chaining for a missing release (subregion-not-deleted):
     the new unrealize calls the parent's after the release."""
     root = _copy(tmp_path)
-    src = _uart_lite_pc_without_unrealize(root)
-    rel = "hw/char/uart-lite.c"
-    before, _ = _identities(root, (rel,))
-    assert any(k[0] == "subregion-not-deleted" for k in before), before
-    diff = tmp_path / "fix.diff"
-    args = ["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", "subregion-not-deleted",
-            "--root", str(root)]
-    assert main(args + ["-o", str(diff), str(src)]) == 0
-    assert main(args + ["--apply", str(src)]) == 0
-    after, _ = _identities(root, (rel,))
-    assert not any(k[0] == "subregion-not-deleted" for k in after), after
-    assert set(after) <= set(before), set(after) - set(before)
-    out = diff.read_text()
+    _uart_lite_pc_without_unrealize(root)
+    out = _fix_and_recheck_in(root, "hw/char/uart-lite.c", "subregion-not-deleted")
     assert "+    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n" in out, out
     assert out.count("+    k->parent_unrealize(dev);\n") == 1, out
     assert "+    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" in out, out
