@@ -326,6 +326,11 @@ class _DeviceBuilder:
     # helpers and acquire/release sites
     def _add_event(self, phase: str, ref: HookRef, hook_id: str, ev: Event) -> None:
         calls = self.api.by_function.get(ev.site.callee or "", ())
+        if calls:
+            # the entries this call is, as the rules see it (an API entry
+            # chosen by its arguments, an Error set into errp, ...)
+            done = {(op.family, op.role) for op in self.api.effects(ev)}
+            calls = [(fam, c) for fam, c in calls if (fam, c.role) in done]
         if not calls:
             return
         # the chain of functions from the hook to the caller, as node ids
@@ -401,6 +406,55 @@ class _DeviceBuilder:
                 earlier = [i for (p, l, _), i in sorted(self.sites.items()) if l == r.loc]
                 if earlier and earlier[0] != site_id:
                     self._edge(earlier[0], site_id, label=f.rule, style="missing", status="misplaced")
+        self._add_callback_path(f, site_id)
+
+    def _add_callback_path(self, f: Finding, site_id: str) -> None:
+        """The path of a finding through code that runs later (its related
+        locations "callback" or "finalize", then the "use" each makes):
+        where the callback was registered, the callback running at run time
+        (or instance_finalize), and the finding it leads to (the memory it
+        touches after the release, the request it makes)."""
+        registered: Optional[str] = None
+        pending: Optional[str] = None
+        phase = "runtime"
+        for r in f.related:
+            if r.role == "callback":
+                self._leads_to(f, pending, site_id)
+                registered = self._site_any(r.loc) or self._node(
+                    ("registration", r.loc.file, r.loc.line, r.loc.col), "site", "runtime",
+                    [r.message, _where(r.loc)], loc=r.loc)
+                named = re.search(r"(\w+)\(\)", r.message)
+                name = named.group(1) if named else "callback"
+                phase = "runtime"
+                pending = self._node(("callback", name, r.loc.file, r.loc.line), "helper", "runtime",
+                                     [f"{name}()", "called back at run time"], loc=r.loc, tooltip=r.message)
+                self._edge(registered, pending, label="registers")
+            elif r.role == "finalize":   # instance_finalize itself uses what unrealize freed
+                self._leads_to(f, pending, site_id)
+                named = re.search(r"(\w+)\(\)", r.message)
+                pending = self._function_node("instance_finalize", named.group(1)) if named else None
+                phase = "instance_finalize"
+            elif r.role == "use" and pending is not None:
+                use = self._node(("use", r.loc.file, r.loc.line, r.loc.col, f.rule), "finding", phase,
+                                 [r.message, _where(r.loc)], loc=r.loc, tooltip=r.message)
+                self._edge(pending, use)
+                self._edge(use, site_id, label="after the release", style="missing", status="misplaced")
+                pending = None
+        self._leads_to(f, pending, site_id)
+
+    def _leads_to(self, f: Finding, callback: Optional[str], site_id: str) -> None:
+        """A callback with no "use" after it: for a missing release (a
+        request nothing cancels), the callback makes the request."""
+        if callback is not None and f.shape == "missing-release":
+            self._edge(callback, site_id, label="makes the request", style="missing", status="missing")
+
+    def _site_any(self, loc: Location) -> Optional[str]:
+        """The acquire/release site drawn at ``loc`` in any phase."""
+        for phase in DRAWN_PHASES:
+            found = self._site_at(phase, loc)
+            if found is not None:
+                return found
+        return None
 
     def _site_at(self, phase: str, loc: Location) -> Optional[str]:
         exact = [i for (p, l, _), i in self.sites.items() if p == phase and l == loc]

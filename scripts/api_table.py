@@ -41,10 +41,16 @@ def _call(call) -> str:
         text += " {" + ", ".join(call["attrs"]) + "}"
     if "owner" in call:
         text += f" owner=#{call['owner']}"
+    cond = call.get("if_args")
+    if cond:
+        if "null" in cond:
+            text += " when " + ", ".join(f"#{i}" for i in cond["null"]) + " are NULL"
+        if "not_null" in cond:
+            text += " when one of " + ", ".join(f"#{i}" for i in cond["not_null"]) + " is not NULL"
     fail = call.get("on_failure")
     if fail:
         parts = []
-        for key in ("releases", "wipes"):
+        for key in ("releases", "wipes", "clears"):
             if key in fail:
                 idx = fail[key] if isinstance(fail[key], list) else [fail[key]]
                 what = f" ({fail['released_as']})" if key == "releases" and "released_as" in fail else ""
@@ -84,19 +90,27 @@ def render(api_dir: Path = API_DIR) -> str:
         "memory region; *result-unused* -- only calls whose result is discarded belong to the family;",
         "*frees-argument* -- the release frees the object it is given, so it cannot release a struct",
         "the device embeds (`&s->field`), and a fix must not suggest it for one.",
+        "*when #n are NULL*, *when one of #n is not NULL* (TOML `if_args = { null = [...] }`,",
+        "`{ not_null = [...] }`): the call is this entry only when its arguments are so",
+        "(`qemu_chr_fe_set_handlers()` with handlers registers them, with NULL ones removes them).",
+        "*never-global* -- an acquire call keeps nothing when its resource is a global",
+        "(`error_setg(&error_fatal, ...)` exits).",
         "*on failure* (TOML `on_failure = { releases = N, released_as = \"family\", wipes = M }`): what",
         "an acquire call has already done to its arguments when it fails -- *releases #n (family)*: it",
         "released what argument *n* handed it (`vhost_dev_init()` failing has closed the vhost",
         "descriptor), so the caller releasing it on that error path is a `double-release`; *wipes #m*:",
         "it zeroed the struct argument *m* points to, so what the caller stored in it before (`vqs`)",
         "can no longer be released through it (`realize-error-leak` when that is the only way);",
+        "*clears #c*: it released what argument *c* points to and set the pointer to NULL",
+        "(`migrate_add_blocker()` since 8.2 frees the Error), so on that error path nothing is left there;",
         "*never when #k is a constant* (`never_if_constant = K`): the call fails only by a programming",
         "error when argument *k* is a constant (`pci_add_capability()` at a fixed offset), so the error",
         "exit that tests its failure is never taken and leaks nothing.",
         "Traits in the family's cell say what the analyses recognise it by (never its name): *region* --",
         "its acquire calls initialise a MemoryRegion (`owner=#n`: the argument that is the region's owner);",
         "*qom-child* -- it makes embedded QOM children; *heap* -- plain heap memory, what array-property",
-        "setters allocate.",
+        "setters allocate; *field-only* -- only what the device keeps in its own state is its resource",
+        "(an Error set into errp or a local is the caller's).",
         "*mined*: a pair learnt from a tree by `lifecheck api mine` and not reviewed yet; its findings are",
         "notes whatever the rule's or the configuration's severity, until a maintainer deletes the key.",
         "",

@@ -827,6 +827,11 @@ def move_acquire_to_init(fm: FileModel):
                                    "the realize hook is bound by a type of another file"))
             continue
         owner = owners[0]
+        if op.family in fm.api.with_trait("in-place"):
+            skipped.append(Skipped("move-acquire-to-init", fm.rel, ev.site.loc.line, res,
+                                   "an in-place struct allocates nothing: set up in instance_init, "
+                                   "nothing leaks when the object is never realized"))
+            continue
         if any((op.family, op.key) in fm.devices[name].released(["instance_finalize"])
                or (op.family, "*") in fm.devices[name].released(["instance_finalize"]) for name in devices):
             skipped.append(Skipped("move-acquire-to-init", fm.rel, ev.site.loc.line, res,

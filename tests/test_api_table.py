@@ -29,7 +29,7 @@ VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
 FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                "mined", "acquire", "release", "disarm"}
 REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
-CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure"}
+CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args"}
 ROLES = ("acquire", "release", "disarm")
 # What the analyses recognise a family by (never its name in Python).
 from lifecheck.facts.api import ATTRS, TRAITS  # noqa: E402
@@ -121,16 +121,34 @@ def family_problems(fam, where: str) -> List[str]:
         if not isinstance(calls, list) or (role != "disarm" and not calls):
             problems.append(f"{where}: '{role}' must be a non-empty list of calls")
             continue
-        seen = set()
+        seen = {}
         for j, call in enumerate(calls):
             problems += _call_problems(call, f"{where}.{role}[{j}]")
             if role != "release" and isinstance(call, dict) and "frees-argument" in (call.get("attrs") or ()):
                 problems.append(f"{where}.{role}[{j}]: 'frees-argument' is for release calls")
             fn = call.get("function") if isinstance(call, dict) else None
-            if fn in seen:
+            span = _span(call)
+            # a call may be listed once per range of versions where it
+            # behaves alike (migrate_add_blocker() before and since 8.2)
+            if fn in seen and (span is None or any(s is None or _overlap(s, span) for s in seen[fn])):
                 problems.append(f"{where}.{role}: '{fn}' listed twice")
-            seen.add(fn)
+            seen.setdefault(fn, []).append(span)
     return problems
+
+
+def _span(call):
+    """The versions a call is listed for, as (low, high) tuples; None: all."""
+    v = call.get("versions") if isinstance(call, dict) else None
+    if not isinstance(v, dict):
+        return None
+
+    def ver(text, default):
+        return tuple(int(x) for x in str(text).split(".")) if text is not None else default
+    return ver(v.get("min"), (0,)), ver(v.get("max"), (999,))
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def load_table(api_dir: Path = API_DIR) -> Tuple[List[Tuple[Path, dict]], List[str]]:

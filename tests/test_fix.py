@@ -211,10 +211,15 @@ def _fix_and_recheck(tmp_path, rel, rule):
     """The diff ``lifecheck fix`` offers for ``rule`` on examples' ``rel``,
     after checking that applying it (--apply) removes the finding and adds
     none."""
-    root = _copy(tmp_path)
+    return _fix_and_recheck_in(_copy(tmp_path), rel, rule)
+
+
+def _fix_and_recheck_in(root: Path, rel: str, rule: str) -> str:
+    """``_fix_and_recheck`` on a copy of the examples already prepared
+    (a file edited first)."""
     before, _ = _identities(root, (rel,))
     assert any(k[0] == rule for k in before), before
-    diff = tmp_path / "fix.diff"
+    diff = root.parent / "fix.diff"
     assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", rule, "-o", str(diff),
                  "--root", str(root), str(root / rel)]) == 0
     assert main(["fix", "--show-all", "-q", "--no-cache", "-j", "1", "--rule", rule, "--apply",
@@ -377,3 +382,141 @@ def test_a_cancel_the_tree_does_not_declare_is_not_written(tmp_path):
     row = next(r for r in rows if r["file"] == "hw/virtio/virtio-entropy.c")
     assert not row["fix"]
     assert "rng_backend_cancel_requests() is not declared in this tree's headers" in row["none"], row
+
+
+def test_a_strong_link_back_to_the_device_is_cleared_in_unrealize(tmp_path):
+    """strong-link-to-parent: the child's link is set back to NULL at the
+    end of exit (the setter's own arguments, &error_abort as the file
+    includes qapi/error.h), after unrealizing the child the device
+    realized itself (a realized device's qdev link cannot be set), as
+    QEMU 10.0.13's usb_xhci_pci_exit() does; the device state is declared
+    in the hook that had none."""
+    text = _fix_and_recheck(tmp_path, "hw/usb/pci-hostctl.c", "strong-link-to-parent")
+    assert "+    PCIHostctlState *s = PCI_HOSTCTL(pdev);\n" in text, text
+    assert "+    qdev_unrealize(DEVICE(&s->core));\n" \
+           "+    object_property_set_link(OBJECT(&s->core), \"host\", NULL, &error_abort);\n" in text, text
+    # the weak "monitor" link is left alone
+    assert '"monitor", NULL' not in text
+    fixed = (EXAMPLES / "hw/usb/pci-hostctl-fixed.c").read_text()
+    assert "    qdev_unrealize(DEVICE(&s->core));\n" \
+           "    object_property_set_link(OBJECT(&s->core), \"host\", NULL, &error_abort);\n" in fixed
+
+
+def test_a_strong_link_gets_a_new_unrealize_when_missing(tmp_path):
+    """The same device without exit: the hook is created and bound beside
+    the realize binding; without qapi/error.h the setter's own error
+    argument is kept."""
+    root = _copy(tmp_path)
+    src = root / "hw/usb/pci-hostctl.c"
+    text = src.read_text()
+    start = text.index("static void pci_hostctl_exit(PCIDevice *pdev)")
+    text = text[:start] + text[text.index("static void pci_hostctl_class_init"):]
+    text = text.replace("    k->exit = pci_hostctl_exit;\n", "")
+    text = text.replace('#include "qapi/error.h"\n', "")
+    src.write_text(text)
+    out = _fix_and_recheck_in(root, "hw/usb/pci-hostctl.c", "strong-link-to-parent")
+    assert "+static void pci_hostctl_exit(PCIDevice *pdev)\n+{\n" \
+           "+    PCIHostctlState *s = PCI_HOSTCTL(pdev);\n+\n" \
+           "+    qdev_unrealize(DEVICE(&s->core));\n" \
+           "+    object_property_set_link(OBJECT(&s->core), \"host\", NULL, NULL);\n+}\n" in out, out
+    assert "+    k->exit = pci_hostctl_exit;\n" in out
+
+
+def test_a_strong_qdev_link_of_a_child_realized_elsewhere_gets_no_fix(tmp_path):
+    """A child device the device does not realize itself: its qdev link
+    cannot be cleared while it is realized (and &error_abort would abort
+    the unplug), so no fix, and the reason says so."""
+    root = _copy(tmp_path)
+    src = root / "hw/usb/pci-hostctl.c"
+    text = src.read_text()
+    text = text.replace("    if (!qdev_realize(DEVICE(&s->core), NULL, errp)) {\n        return;\n    }\n", "")
+    src.write_text(text)
+    rows = _fix_json(root, "--rule", "strong-link-to-parent")
+    row = next(r for r in rows if r["file"] == "hw/usb/pci-hostctl.c")
+    assert not row["fix"]
+    assert "does not realize itself" in row["none"], row
+
+
+def _uart_lite_pc_without_unrealize(root: Path, finalize_body: str = "") -> Path:
+    """examples' uart-lite.c with uart-lite-pc's unrealize taken out (its
+    realize stays chained with device_class_set_parent_realize()); with
+    ``finalize_body``, an instance_finalize of uart-lite-pc holding it."""
+    src = root / "hw/char/uart-lite.c"
+    text = src.read_text()
+    start = text.index("static void uart_lite_pc_unrealize(DeviceState *dev)")
+    end = text.index("static const Property uart_lite_pc_properties")
+    fin = ""
+    if finalize_body:
+        fin = ("static void uart_lite_pc_finalize(Object *obj)\n{\n"
+               "    UartLitePCState *pc = UART_LITE_PC(obj);\n\n" + finalize_body + "}\n\n")
+    text = text[:start] + fin + text[end:]
+    text = text.replace(" * Fix: in uart_lite_pc_unrealize(), add", " * Fix: in unrealize, add")
+    text = text.replace("    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n", "")
+    if finalize_body:
+        text = text.replace("        .class_size    = sizeof(UartLitePCClass),\n",
+                            "        .class_size    = sizeof(UartLitePCClass),\n"
+                            "        .instance_finalize = uart_lite_pc_finalize,\n")
+    src.write_text(text)
+    return src
+
+
+def test_a_subregion_deleted_in_finalize_moves_to_a_new_chained_unrealize(tmp_path):
+    """del-subregion-in-finalize in a device whose realize chains its
+    parent's (device_class_set_parent_realize()) and that has no unrealize
+    of its own: the call moves to a new unrealize bound with
+    device_class_set_parent_unrealize(), which declares the class as
+    realize does and calls the parent's unrealize last."""
+    root = _copy(tmp_path)
+    _uart_lite_pc_without_unrealize(
+        root, "    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n")
+    out = _fix_and_recheck_in(root, "hw/char/uart-lite.c", "del-subregion-in-finalize")
+    assert "+static void uart_lite_pc_unrealize(DeviceState *dev)\n+{\n" \
+           "+    UartLitePCClass *k = UART_LITE_PC_GET_CLASS(dev);\n" \
+           "+    UartLitePCState *pc = UART_LITE_PC(dev);\n+\n" \
+           "+    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" \
+           "+    k->parent_unrealize(dev);\n+}\n" in out, out
+    assert "+    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n" in out
+    assert "-    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" in out
+    # what the original example's unrealize is
+    orig = (EXAMPLES / "hw/char/uart-lite.c").read_text()
+    assert "    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n    k->parent_unrealize(dev);\n" in orig
+
+
+def test_a_missing_release_gets_a_new_chained_unrealize(tmp_path):
+    """The same chaining for a missing release (subregion-not-deleted):
+    the new unrealize calls the parent's after the release."""
+    root = _copy(tmp_path)
+    _uart_lite_pc_without_unrealize(root)
+    out = _fix_and_recheck_in(root, "hw/char/uart-lite.c", "subregion-not-deleted")
+    assert "+    device_class_set_parent_unrealize(dc, uart_lite_pc_unrealize, &k->parent_unrealize);\n" in out, out
+    assert out.count("+    k->parent_unrealize(dev);\n") == 1, out
+    assert "+    memory_region_del_subregion(get_system_io(), &pc->legacy_io);\n" in out, out
+
+
+def test_a_dropped_handle_is_kept_in_the_device_state_and_released(tmp_path):
+    """leak-on-unrealize of a handle the device drops
+    (qemu_add_vm_change_state_handler()'s result): a member of the state
+    struct keeps it (its type the prototype's return type, its name from
+    rules/tables/fixes.toml handle_members), the call stores into it, and
+    exit removes the handler with the family's release."""
+    text = _fix_and_recheck(tmp_path, "hw/misc/pci-vmwatch.c", "leak-on-unrealize")
+    assert "     bool running;\n+    VMChangeStateEntry *vmstate;\n };\n" in text, text
+    assert "-    qemu_add_vm_change_state_handler(pci_vmwatch_vm_state, s);" in text
+    assert "+    s->vmstate = qemu_add_vm_change_state_handler(pci_vmwatch_vm_state, s); " \
+           "/* lifecheck: expect[leak-on-unrealize] */\n" in text, text
+    assert "     timer_free(s->poll);\n+    qemu_del_vm_change_state_handler(s->vmstate);\n" in text, text
+    fixed = (EXAMPLES / "hw/misc/pci-vmwatch-fixed.c").read_text()
+    assert "    s->vmstate = qemu_add_vm_change_state_handler(pci_vmwatch_fixed_vm_state, s);\n" in fixed
+    assert "    timer_free(s->poll);\n    qemu_del_vm_change_state_handler(s->vmstate);\n" in fixed
+
+
+def test_an_error_kept_as_a_blocker_is_released_by_the_blocker_release(tmp_path):
+    """pci-fence: error_setg(&s->blocker, ...) then migrate_add_blocker():
+    since 8.2 migrate_del_blocker(&s->blocker) both unregisters the
+    blocker and frees the Error, so it is the fix of both findings (an
+    error_free() alone would leave the blocker list pointing at freed
+    memory); applied together they make one call."""
+    diff = _fix_and_recheck(tmp_path, "hw/misc/pci-fence.c", "realize-error-leak")
+    added = [line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert [a.strip() for a in added] == ["+        migrate_del_blocker(&s->blocker);".strip()]
+    assert "error_free" not in diff

@@ -168,10 +168,13 @@ def test_dot_shows_hooks_callers_and_sites_of_a_pci_device(examples, catalog):
     assert (realize, bounce) in {(s, d) for s, d, _ in edges}
     init = node_by_label(nodes, "memory_region_init(self.bar)")
     assert "hw/misc/pci-ringbuf.c:177" in nodes[init]["label"]
-    # the phases come in lifecycle order, and every one is drawn
+    # the phases come in lifecycle order, and every one is drawn; run time
+    # holds the MMIO handlers that still reach the bounce buffer freed in
+    # unrealize (freed-in-unrealize)
     phase_clusters = [c for c in clusters if c.startswith("cluster_dev_pci_ringbuf__")]
     assert phase_clusters == ["cluster_dev_pci_ringbuf__" + p
-                              for p in ("instance_init", "realize", "unrealize", "instance_finalize")]
+                              for p in ("instance_init", "realize", "runtime", "unrealize", "instance_finalize")]
+    assert node_by_label(nodes, "ringbuf_data_read()") in clusters["cluster_dev_pci_ringbuf__runtime"]
 
 
 def test_misplaced_release_is_orange(examples, catalog):
@@ -243,6 +246,35 @@ def test_init_leak_points_at_instance_finalize(examples, catalog):
     missing, = nodes_with(nodes, "missing release in instance_finalize", "self.alarm")
     assert missing in clusters["cluster_dev_sensor_hub__instance_finalize"]
     assert (site, missing) in {(s, d) for s, d, _ in edges}
+
+
+def test_callback_path_from_registration_to_the_use_after_release(examples, catalog):
+    # freed-in-unrealize by reachability: the thread registered in
+    # realize, what it touches, and the release it comes after
+    nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "pci-jobqueue")))
+    reg = node_by_label(nodes, "qemu_thread_create(self.worker)")
+    worker = node_by_label(nodes, "jobqueue_worker()")
+    use, = nodes_with(nodes, "jobqueue_worker touches self.jobs[]", "pci-jobqueue.c:67")
+    freed, = nodes_with(nodes, "g_free(self.jobs)", "pci-jobqueue.c:113")
+    assert worker in clusters["cluster_dev_pci_jobqueue__runtime"]
+    assert freed in clusters["cluster_dev_pci_jobqueue__unrealize"]
+    labelled = {(s, d): a.get("label", "") for s, d, a in edges}
+    assert labelled[(reg, worker)] == "registers"
+    assert (worker, use) in labelled
+    assert labelled[(use, freed)] == "after the release"
+    # instance_finalize touching what unrealize freed is drawn in its phase
+    late, = nodes_with(nodes, "pci_jobqueue_finalize touches self.slots[].done")
+    assert late in clusters["cluster_dev_pci_jobqueue__instance_finalize"]
+
+
+def test_request_path_from_the_queue_to_the_uncancelled_request(examples, catalog):
+    nodes, edges, clusters = parse_dot(dot.render(graph_of(examples, catalog, "virtio-entropy-device")))
+    queue = node_by_label(nodes, "virtio_add_queue -> self.vq")
+    handler = node_by_label(nodes, "virtio_entropy_handle_input()")
+    request, = nodes_with(nodes, "[request-not-cancelled]", "virtio-entropy.c:57")
+    labelled = {(s, d): a.get("label", "") for s, d, a in edges}
+    assert labelled[(queue, handler)] == "registers"
+    assert labelled[(handler, request)] == "makes the request"
 
 
 def test_runtime_hooks_get_their_own_phase(examples, catalog):
@@ -410,7 +442,7 @@ def test_cli_unknown_type_is_a_usage_error():
     proc = lifecheck("graph", "-j", "1", "--type", "no-such-device", str(EXAMPLES / "hw" / "misc"))
     assert proc.returncode == 2
     assert "no QOM type 'no-such-device'" in proc.stderr
-    assert "pci-ringbuf" in proc.stderr   # the types that do exist are listed
+    assert "board-ctrl" in proc.stderr    # the types that do exist are listed (the first ones by name)
     assert "Traceback" not in proc.stderr
 
 

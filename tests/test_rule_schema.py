@@ -88,7 +88,7 @@ API_MISTAKES = {
     "mined": ('mined = "yes"\n', "key 'family[0].mined' must be true or false"),
     "frees-argument": ('', "key 'family[0].acquire[0].attrs': 'frees-argument' is for release calls"),
     "on_failure": ('', "key 'family[0].acquire[0].on_failure.closes': unknown; allowed: "
-                       "never_if_constant, released_as, releases, wipes"),
+                       "clears, never_if_constant, released_as, releases, wipes"),
     "on_failure-index": ('', "key 'family[0].acquire[0].on_failure.wipes' must be an argument index"),
 }
 

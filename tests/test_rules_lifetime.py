@@ -19,7 +19,7 @@ HEAD = """\
 #include "qom/object.h"
 typedef struct Sub { int x; } Sub;
 typedef struct FooState { PCIDevice parent_obj; QEMUTimer *t; QEMUTimer *u; qemu_irq irq;
-                          Sub *sub; uint32_t n; uint32_t *arr; QEMUTimer *ts[4]; } FooState;
+                          Sub *sub; uint32_t n; uint32_t *arr; QEMUTimer *ts[4]; QEMUTimer et; } FooState;
 #define FOO(obj) ((FooState *)(obj))
 static void foo_tick(void *opaque) { }
 bool foo_setup(FooState *s, Error **errp);
@@ -202,6 +202,27 @@ static void foo_exit(PCIDevice *pdev)
         ("init-leak", line_of(code, "/* IRQ */"), "warning"),
         ("init-leak", line_of(code, "/* VMSD */"), "error"),
     }
+
+
+def test_an_embedded_timer_set_up_in_init_is_teardowns_not_introspections(check_snippet):
+    # timer_init_ns() allocates nothing: an object created and finalized
+    # without realize leaves nothing behind (no init-leak); armed once the
+    # device is realized, unplug must stop it (leak-on-unrealize)
+    code = dev(EMPTY_FINALIZE + """
+static void foo_init(Object *obj)
+{
+    FooState *s = FOO(obj);
+    timer_init_ns(&s->et, QEMU_CLOCK_VIRTUAL, foo_tick, s); /* ET */
+}
+static void foo_realize(PCIDevice *pdev, Error **errp) { }
+static void foo_exit(PCIDevice *pdev)
+{
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* ET */"))}
+    fixed = code.replace("static void foo_exit(PCIDevice *pdev)\n{\n",
+                         "static void foo_exit(PCIDevice *pdev)\n{\n    timer_del(&FOO(pdev)->et);\n")
+    assert check_snippet(fixed) == set()
 
 
 # -- realize-error-leak --------------------------------------------------------

@@ -183,3 +183,133 @@ static void foo_exit(PCIDevice *pdev)
 }
 """ + EMPTY_FINALIZE)
     assert check_snippet(code) == set()
+
+
+# -- out-parameters: what a helper leaves in *param (issue 16) ---------------
+
+INFO_GET = """
+static int foo_info_get(FooState *s, int index, Sub **info)
+{
+    *info = g_new0(Sub, 1);
+    (*info)->x = index;
+    if (s->n < (uint32_t)index) {
+        g_free(*info);
+        *info = NULL;
+        return -1;
+    }
+    return 0;
+}
+/* like vfio_get_dev_region_info(): tries each index, frees what did not match */
+static int foo_info_find(FooState *s, int wanted, Sub **info)
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        if (foo_info_get(s, i, info)) {
+            continue;
+        }
+        if ((*info)->x == wanted) {
+            return 0;
+        }
+        g_free(*info);
+    }
+    *info = NULL;
+    return -2;
+}
+"""
+
+
+def _info_device(realize_body: str, exit_body: str) -> str:
+    return dev(EMPTY_INIT + EMPTY_FINALIZE + INFO_GET + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+%s
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    FooState *s = FOO(pdev);
+%s
+}
+""" % (realize_body, exit_body))
+
+
+def test_what_a_helper_leaves_in_an_out_parameter_is_acquired_at_the_call(check_snippet):
+    code = _info_device("    if (foo_info_find(s, 3, &s->sub) < 0) { /* HERE */\n        return;\n    }",
+                        "    (void)s;")
+    # the frees in the helper's loop and failing exit are its own business
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+    fixed = _info_device("    if (foo_info_find(s, 3, &s->sub) < 0) {\n        return;\n    }",
+                         "    g_free(s->sub);")
+    assert check_snippet(fixed) == set()
+
+
+def test_an_out_parameter_filled_through_a_local(check_snippet):
+    code = dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static bool foo_sub_new(FooState *s, Sub **out, Error **errp)
+{
+    Sub *sub = g_new0(Sub, 1);
+
+    sub->x = s->n;
+    *out = sub;
+    return true;
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    foo_sub_new(s, &s->sub, errp); /* HERE */
+}
+static void foo_exit(PCIDevice *pdev)
+{
+}
+""")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+
+
+def test_a_failing_helper_leaves_nothing_and_a_g_autofree_temporary_is_not_the_devices(check_snippet):
+    code = _info_device("""    g_autofree Sub *tmp = NULL;
+
+    if (foo_info_get(s, 1, &tmp) < 0) {
+        error_setg(errp, "foo: no info");
+        return;
+    }
+    if (foo_info_get(s, 2, &s->sub) < 0) {
+        error_setg(errp, "foo: no info");
+        return;
+    }""", "    g_free(s->sub);")
+    assert check_snippet(code) == set()
+
+
+# -- what a callee reaches through its parameters (use-after-release) --------
+
+def _walker_device(exit_body: str, walk_body: str) -> str:
+    return dev(EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_walk(FooState *s)
+{
+%s
+}
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    FooState *s = FOO(pdev);
+    s->arr = g_new0(uint32_t, 8);
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    FooState *s = FOO(pdev);
+%s
+}
+""" % (walk_body, exit_body))
+
+
+def test_a_callee_that_walks_freed_memory_uses_it(check_snippet):
+    code = _walker_device("    g_free(s->arr);\n    foo_walk(s); /* HERE */",
+                          "    uint32_t i;\n    for (i = 0; i < 8; i++) {\n        s->arr[i] = 0;\n    }")
+    assert check_snippet(code) == {("use-after-release", line_of(code, "/* HERE */"))}
+    fixed = _walker_device("    foo_walk(s);\n    g_free(s->arr);",
+                           "    uint32_t i;\n    for (i = 0; i < 8; i++) {\n        s->arr[i] = 0;\n    }")
+    assert check_snippet(fixed) == set()
+
+
+def test_a_callee_that_only_reads_the_pointer_does_not(check_snippet):
+    code = _walker_device("    g_free(s->arr);\n    foo_walk(s);", "    s->n = s->arr != NULL;")
+    assert check_snippet(code) == set()

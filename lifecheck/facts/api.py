@@ -39,6 +39,9 @@ TRAITS = {
     "in-place": "its acquire call sets up a struct the device embeds: it allocates nothing",
     "mapping": "its acquire call maps a region where the guest reaches it: left mapped, the guest "
                "reaches a device that is gone",
+    "field-only": "only what the device keeps in its own state is its resource: the same calls on "
+                  "a local or a parameter (an Error set into errp or into a local that is "
+                  "propagated) hand it on to the caller, and are not the device's business",
 }
 
 # What a call of a family can say about itself (TOML key ``attrs``).
@@ -57,6 +60,12 @@ ATTRS = {
                       "region is finalized with its owner (memory_region_init_ram() is "
                       "memory_region_init_ram_nomigrate() + vmstate_register_ram(), undone by no "
                       "device)",
+    "sets-pointer": "the resource argument is the address of the pointer the call sets or clears "
+                    "(error_setg(&s->err, ...) takes an Error **): the resource is the pointer, "
+                    "s->err, which a release such as error_free(s->err) is handed",
+    "never-global": "the call keeps nothing when its resource argument is a global: "
+                    "error_setg(&error_fatal, ...) exits and error_setg(&error_abort, ...) aborts "
+                    "(include/qapi/error.h), no Error is kept",
     "frees-argument": "the release frees the object it is given (g_free() of its parameter), "
                       "so it cannot release a struct embedded in the device (&s->field): "
                       "a fix must not suggest it for one",
@@ -73,11 +82,33 @@ ON_FAILURE = {
                    "passed in the same argument to another backend): a family name",
     "wipes": "the failing call has zeroed the struct it was given (vhost_dev_cleanup()'s memset): "
              "what the caller stored in it before (hdev->vqs) is no longer there to be released",
+    "clears": "the failing call has released what this argument points to and cleared the pointer "
+              "(migrate_add_blocker(&s->blocker, errp) since 8.2 frees *reasonp and sets it to NULL): "
+              "on its failure branch the caller holds nothing there (and releasing it again frees NULL)",
     "never_if_constant": "the call cannot fail when this argument is a constant: its failure is then "
                          "a programming error the device's first run would show (pci_add_capability() "
                          "at a fixed offset: 'Should never trigger for emulated devices'), so an error "
                          "exit taken when it fails is never taken",
 }
+
+# What a call's arguments must be for the call to belong to an entry (TOML
+# key ``if_args``, a table of these to lists of argument indexes):
+# qemu_chr_fe_set_handlers() with handlers registers them, with NULL ones
+# removes them.  Documented in docs/api-families.md and checked on load.
+IF_ARGS = {
+    "null": "every listed argument is NULL (or 0) at the call: "
+            "qemu_chr_fe_set_handlers(&s->chr, NULL, NULL, NULL, NULL, NULL, NULL, true) removes handlers",
+    "not_null": "at least one listed argument is not NULL at the call: "
+                "qemu_chr_fe_set_handlers(&s->chr, foo_can_read, foo_read, ...) registers them",
+}
+
+_NULL_TEXTS = frozenset({"NULL", "0", "((void*)0)", "(void*)0", "((void*)0L)", "0L"})
+
+
+def is_null(expr) -> bool:
+    """The argument is a null pointer constant once preprocessed."""
+    return expr.kind == "null" or (expr.text or "").replace(" ", "") in _NULL_TEXTS
+
 
 # an argument that is a constant once preprocessed (0xa8, (0x40 + 8), 1U << 3)
 _CONSTANT_RE = re.compile(r"^[\s0-9a-fA-FxXuUlL+\-*/()<>|&~]+$")
@@ -109,9 +140,22 @@ class ApiCall:
     # what the call has done to its arguments when it fails: (ON_FAILURE key, argument index)
     on_failure: Tuple[Tuple[str, int], ...] = ()
     released_as: Optional[str] = None   # on_failure.released_as: the family it releases
+    # what the arguments must be for a call to be this entry: (IF_ARGS key, argument indexes)
+    if_args: Tuple[Tuple[str, Tuple[int, ...]], ...] = ()
 
     def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
         return in_range(version, self.min_version, self.max_version)
+
+    def matches(self, args) -> bool:
+        """The call's argument expressions ``args`` meet ``if_args`` (an
+        argument the call does not have is taken as NULL)."""
+        for what, indexes in self.if_args:
+            nulls = [i >= len(args) or is_null(args[i]) for i in indexes]
+            if what == "null" and not all(nulls):
+                return False
+            if what == "not_null" and all(nulls):
+                return False
+        return True
 
     def can_release(self, path: Optional[AccessPath]) -> bool:
         """This (release) call may be applied to the resource held at
@@ -276,6 +320,7 @@ class ApiIndex:
         self._traits: Dict[str, FrozenSet[str]] = {}
         for trait in TRAITS:
             self._traits[trait] = frozenset(f.name for f in self.families.values() if trait in f.traits)
+        self._field_only = self._traits["field-only"]
 
     def with_trait(self, trait: str) -> FrozenSet[str]:
         """The names of the families the data marks with ``trait``."""
@@ -310,11 +355,19 @@ class ApiIndex:
         for fam, call in entries:
             if "result-unused" in call.attrs and ev.site.result is not None:
                 continue  # this form of the call belongs to another family
+            if call.if_args and not call.matches(ev.site.args):
+                continue  # the arguments make it another entry (handlers set, or removed)
             if unused_form and call.resource == -1:
                 continue  # the result is dropped: the "result-unused" family tracks it
             path = ev.arg_path(call.resource)
             if path is None and call.resource != -1:
                 continue
+            if path is not None and "never-global" in call.attrs and path.root_kind == GLOBAL:
+                continue
+            if fam in self._field_only and (path is None or path.root != SELF):
+                continue   # an Error in errp or a local: the caller's (trait "field-only")
+            if path is not None and path.address_of and "sets-pointer" in call.attrs:
+                path = AccessPath(path.root, path.steps, False)   # &s->err names s->err
             # "result": the resource is what the call returns (s->t = timer_new())
             failing = tuple((what, p) for what, p in ((w, ev.arg_path(i)) for w, i in call.on_failure
                                                                        if w != "never_if_constant")

@@ -17,6 +17,7 @@ from .api import ALL, ApiIndex, Op, list_key
 from .order import Order
 from .reach import Access, Reach, Registration
 from .runtime import RuntimeEntries
+from .summary import drop_covered
 
 # what a resource predicate of a rule (``resource_is``) may name
 RESOURCE_PREDICATES = {
@@ -73,6 +74,7 @@ class DeviceFacts:
         self._never_release_calls = frozenset(ownership.get("never_release_calls", []))
         self._link_infos = set(ownership.get("link_properties", []))
         self._link_calls: Dict[str, int] = dict(ownership.get("link_calls", {}))
+        self._deferred_bases = set(ownership.get("deferred_finalize_bases", []))
         # regions the device initialises: key -> (attrs, event)
         self.regions: Dict[str, Tuple[Set[str], Event]] = {}
         self.allocated: Set[str] = set()
@@ -90,6 +92,21 @@ class DeviceFacts:
                             attrs.add("unowned")
                 if ev.site.callee in self.allocators and ev.result is not None:
                     self.allocated.add(ev.result.key())
+
+    @cached_property
+    def finalize_deferred(self) -> bool:
+        """After unplug, instance_finalize waits for RCU: the device owns a
+        memory region (one it initialises with itself as owner, or one its
+        bus core gives every instance: ``deferred_finalize_bases`` in
+        rules/tables/ownership.toml), and FlatViews and address spaces
+        drop their references to a region's owner in call_rcu() callbacks
+        (system/memory.c flatview_unref(), address_space_destroy()).  In
+        between, the main loop runs: handlers left registered at unrealize
+        are still called."""
+        if self._deferred_bases & ({self.dev.name} | set(self.program.ancestors(self.dev.name))):
+            return True
+        return any(key.startswith(SELF) and "unowned" not in attrs
+                   for key, (attrs, _) in self.regions.items())
 
     # -- regions and containers (the memory-region rules) -------------------
     def is_region(self, path: AccessPath) -> bool:
@@ -355,7 +372,7 @@ class DeviceFacts:
                         and program.resolve(ev.function[0], ev.site.callee) is None \
                         and program.indirect_targets(self.dev, ev.function, ev.site.index, phase) is None:
                     unknown.append(ev)
-            out[phase] = ops
+            out[phase] = drop_covered(ops)
             opaque[phase] = unknown
         out["realize"] = out["realize"] + self.property_ops()
         for phase in ("unrealize", "instance_finalize"):

@@ -193,7 +193,7 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                 and site.result.root_kind == LOCAL \
                 and not any(op.key == list_key(site.result) for op in ops)
             if site is not None and (takes_errp(site) or node.kind == "cond" or status_local):
-                st = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in st if f != WIPE}
+                st = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in st if f not in _MARKS}
                 fresh = True
             else:
                 fresh = None   # keeps whatever freshness it adds to
@@ -202,6 +202,8 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                     if what == "wipes":
                         # settled by the test of this call's failure (below)
                         st.add((WIPE, wiped.key(), None, False, True, frozenset()))
+                    elif what == "clears":
+                        st.add((CLEAR, list_key(wiped), None, False, True, frozenset()))
                 if op.family not in families:
                     continue
                 if op.role == "release" and "all" in op.attrs:
@@ -256,9 +258,9 @@ def error_exit_leaks(fn: Function, ops_at, families: Set[str], roots, on_self: b
                 if cfg[s].error and not node.error and n in infallible:
                     continue
                 if cfg[s].error and not node.error:
-                    out = _wiped(out)
+                    out = _cleared(_wiped(out))
                     out = {e for e in out if not e[4]}   # the call that failed acquired nothing
-                out = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in out if f != WIPE}
+                out = {(f, k, o, fl, False, d) for (f, k, o, fl, _, d) in out if f not in _MARKS}
             if value:
                 holds = (s in node.then) != node.test.startswith("!")   # the value is true here
                 if known is not None and holds != known:
@@ -331,6 +333,20 @@ def _infallible_tests(fn: Function, cannot_fail) -> Set[int]:
 # a pending wipe (an acquire call's on_failure "wipes"), and the mark of
 # what a failed call wiped away: its release by the old path frees nothing
 WIPE, WIPED = "#wipe", "~wiped"
+# a pending clear (an acquire call's on_failure "clears"): on the branch
+# where that call failed, what the argument pointed to is released
+CLEAR = "#clear"
+_MARKS = (WIPE, CLEAR)
+
+
+def _cleared(st: set) -> set:
+    """``st`` on the branch where the call that made the pending clears
+    failed: what those arguments pointed to is no longer held
+    (migrate_add_blocker() has freed the Error and set the field to NULL)."""
+    keys = {k for (f, k, _, _, fr, _) in st if f == CLEAR and fr}
+    if not keys:
+        return st
+    return {e for e in st if e[0] in _MARKS or e[0] is None or e[1] not in keys}
 
 
 def _wiped(st: set) -> set:
@@ -342,7 +358,7 @@ def _wiped(st: set) -> set:
         return st
     out = set()
     for (f, k, o, fl, fr, d) in st:
-        if f not in (None, WIPE) and k is not None and WIPED not in k \
+        if f not in (None,) + _MARKS and k is not None and WIPED not in k \
                 and any(k == w or key_within(k, w) for w in wipes):
             k = k + WIPED
         out.add((f, k, o, fl, fr, d))

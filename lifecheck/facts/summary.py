@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from ..graph import Event, FunctionKey, Program
-from ..model import CALL, LOCAL, PARAM, AccessPath, CallSite, Function, key_within
+from ..model import CALL, LOCAL, PARAM, AccessPath, CallSite, Function, Location, key_within
 from .api import ApiIndex, Op
 
 # a returned object holds at most this many acquisitions that are passed on
@@ -37,6 +37,13 @@ MAX_RETURNED = 16
 MAX_RELEASE_DEPTH = 6
 # how deep returned values are followed through helpers
 MAX_SUMMARY_DEPTH = 24
+# how deep, and how many, accesses through parameters are followed (reads_of)
+MAX_READ_DEPTH = 4
+# out-parameter summaries (param_acquires): how deep below *param an
+# acquisition is followed, and how many holdings a path may carry
+MAX_OUT_STEPS = 4
+MAX_OUT_STATE = 64
+MAX_READS = 400
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ class Summaries:
         self.returns: Dict[FunctionKey, Tuple[Returned, ...]] = {}
         # function -> (family, parameter index, key below it) it releases
         self._param_releases: Dict[FunctionKey, FrozenSet[Tuple[str, int, str]]] = {}
+        # function -> (parameter index, what it leaves in *param) on success
+        self._param_acquires: Dict[FunctionKey, Tuple[Tuple[int, Returned], ...]] = {}
+        # function -> what it touches through its parameters, with where
+        self._reads: Dict[FunctionKey, Dict[str, Tuple[AccessPath, Location]]] = {}
 
     # -- bottom-up -----------------------------------------------------------
     def returns_of(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Returned, ...]:
@@ -113,6 +124,161 @@ class Summaries:
                     out.add((fam, int(arg.root.split(":", 1)[1]), arg.key()[len(arg.root):] + below))
         got = self._param_releases[key] = frozenset(out)
         return got
+
+    def reads_of(self, key: Optional[FunctionKey], depth: int = 0) -> Dict[str, Tuple[AccessPath, Location]]:
+        """The memory a function touches through its parameters: its own
+        accesses (``Function.reads``) and, a few calls deep, those of the
+        functions it passes them to, re-based on its parameters
+        (vhost_dev_cleanup(hdev) passes ``hdev->vqs[]`` to
+        vhost_virtqueue_cleanup(), which reads ``vq->masked_notifier``:
+        ``arg0->vqs[]->masked_notifier``).  Path key -> (path, where the
+        access is).  Computed on demand, callees first; a cycle sees
+        nothing for itself."""
+        if key is None:
+            return {}
+        got = self._reads.get(key)
+        if got is not None:
+            return got
+        fn = self.program.functions.get(key)
+        if fn is None:
+            return {}
+        self._reads[key] = {}
+        out: Dict[str, Tuple[AccessPath, Location]] = {}
+        for path, loc in fn.reads:
+            if path.root_kind == PARAM:
+                out.setdefault(path.key(), (path, loc))
+        if depth < MAX_READ_DEPTH:
+            for site in fn.calls:
+                if site.callee in self.program.managed_calls:
+                    continue
+                target = self.program.resolve(key[0], site.callee)
+                if target is None or target == key:
+                    continue
+                for path, loc in self.reads_of(target, depth + 1).values():
+                    j = int(path.root.split(":", 1)[1])
+                    arg = site.args[j].path if j < len(site.args) else None
+                    if arg is None or arg.root_kind != PARAM or len(out) >= MAX_READS:
+                        continue
+                    mapped = path.with_root(arg)
+                    out.setdefault(mapped.key(), (mapped, loc))
+        self._reads[key] = out
+        return out
+
+    def param_acquires(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Tuple[int, Returned], ...]:
+        """What the function leaves, when it succeeds, in what its pointer
+        parameters point to (``*info = g_malloc0(...)``, directly, through a
+        local it then stores there, or through a helper it passes the
+        pointer on to): (parameter index, the acquisition with ``steps``
+        below ``*param``).  A forward may-analysis over the function's CFG,
+        so what a loop frees before it tries again, or a failing exit frees
+        and clears (``g_free(*info); *info = NULL; return -errno;``), is not
+        left; exits that return a failure (an error path, a negative value,
+        NULL) do not count.  Computed on demand, callees first, like
+        ``returns_of``."""
+        if key is None:
+            return ()
+        got = self._param_acquires.get(key)
+        if got is not None:
+            return got
+        fn = self.program.functions.get(key)
+        if fn is None or not fn.cfg or not fn.calls or depth > MAX_SUMMARY_DEPTH \
+                or not any("*" in p.type for p in fn.params):
+            return ()
+        self._param_acquires[key] = ()     # in progress: a recursive call sees nothing
+        got = self._param_acquires[key] = self._out_params(key, fn, depth)
+        return got
+
+    def _out_params(self, key: FunctionKey, fn: Function, depth: int) -> Tuple[Tuple[int, Returned], ...]:
+        api = self.api
+        # what each call does, as (role, holder, family, steps, Returned):
+        # holder ("p", i) is *param_i, ("l", name) a local
+        effects: Dict[int, List[Tuple]] = {}
+        for site in fn.calls:
+            out: List[Tuple] = []
+            ops = api.effects_uncached(_bare_event(key, site))
+            for op in ops:
+                h = _holder(op.path)
+                if h is None:
+                    continue
+                if op.role == "acquire":
+                    out.append(("acquire", h[0], op.family, h[1],
+                                Returned(op.family, h[1], False, op.attrs, site.callee or "", ())))
+                elif op.role == "release":
+                    out.append(("release", h[0], op.family, h[1], None))
+            if not ops:
+                target = self.program.resolve(key[0], site.callee)
+                if target is not None and target != key:
+                    for j, r in self.param_acquires(target, depth + 1):
+                        arg = site.args[j].path if j < len(site.args) else None
+                        if arg is None:
+                            continue
+                        h = _holder(AccessPath(f"{PARAM}:{j}", (("*", ""),) + r.steps).with_root(arg))
+                        if h is not None:
+                            out.append(("acquire", h[0], r.family, h[1],
+                                        Returned(r.family, h[1], False, r.attrs, r.call,
+                                                 (site.callee or "",) + r.via)))
+                    for fam, i, below in self.param_releases(target):
+                        arg = site.args[i].path if i < len(site.args) else None
+                        h = _holder(arg)
+                        if h is not None:
+                            out.append(("release", h[0], fam, None, None))
+            if out:
+                effects[site.index] = out
+        if not any(e[0] == "acquire" for outs in effects.values() for e in outs):
+            return ()   # nothing acquired here: nothing can be left in *param
+        state_in: Dict[int, frozenset] = {0: frozenset()}
+        work = [0]
+        visits = 0
+        held_at_success: Dict[Tuple, Returned] = {}
+        while work and visits < 20000:
+            visits += 1
+            n = work.pop()
+            node = fn.cfg[n]
+            st = set(state_in.get(n, ()))
+            for kind, idx in node.ops:
+                if kind == "c":
+                    for role, h, fam, steps, r in effects.get(idx, ()):
+                        if role == "acquire":
+                            st.add((h, fam, steps, r))
+                        else:
+                            # a release of the holder (steps None: all of it)
+                            st = {e for e in st if not (e[0] == h and e[1] == fam
+                                                        and (steps is None or e[2] == steps))}
+                    continue
+                a = fn.assignments[idx] if 0 <= idx < len(fn.assignments) else None
+                if a is None or a.rhs.kind == "call" or (a.rhs.path is not None and a.rhs.path == a.lhs.path):
+                    # the call's own effects are its result's; ``*out = sub``
+                    # reaches here as ``*out = *out`` (the frontend follows
+                    # the local to where it is stored)
+                    continue
+                h = _holder(a.lhs.path)
+                if h is None:
+                    continue
+                holder, steps = h
+                # overwritten: what it held is no longer reached through it
+                st = {e for e in st if not (e[0] == holder and e[2][:len(steps)] == steps)}
+                src = _holder(a.rhs.path) if a.rhs.kind == "path" and a.rhs.path is not None \
+                    and not a.rhs.path.address_of else None
+                if src is not None:
+                    for e in list(st):
+                        if e[0] == src[0] and e[2][:len(src[1])] == src[1]:
+                            below = steps + e[2][len(src[1]):]
+                            if len(below) > MAX_OUT_STEPS or len(st) > MAX_OUT_STATE:
+                                continue   # a list walk (``p = p->next``) would grow it without end
+                            st.add((holder, e[1], below, Returned(e[1], below, False, e[3].attrs,
+                                                                  e[3].call, e[3].via)))
+            if node.kind == "return" and not _failing_return(node):
+                for h, fam, steps, r in st:
+                    if h[0] == "p":
+                        held_at_success.setdefault((h[1], fam, steps), r)
+            for nxt in node.succ:
+                old = state_in.get(nxt)
+                new = frozenset(st) if old is None else old | st
+                if new != old:
+                    state_in[nxt] = new
+                    work.append(nxt)
+        out = [(i, r) for (i, _, _), r in sorted(held_at_success.items(), key=lambda kv: kv[0])]
+        return tuple(out[:MAX_RETURNED])
 
     def _summarise(self, key: FunctionKey, fn: Function, returned: List, depth: int) -> Tuple[Returned, ...]:
         api = self.api
@@ -217,19 +383,84 @@ class Summaries:
     # -- at a call site --------------------------------------------------------
     def effects(self, ev: Event) -> List[Op]:
         """What the function ``ev`` calls returns, as acquisitions at the
-        path the caller stores the result to (none when it is not kept)."""
-        if ev.result is None or ev.site.callee in self.program.managed_calls:
+        path the caller stores the result to (none when it is not kept),
+        and what it leaves in what its pointer arguments point to
+        (``helper(..., &s->info)``: an acquisition of ``s->info``, marked
+        "out-param"; ``DeviceFacts.ops`` drops what the walk saw the
+        helper do to that path itself)."""
+        if ev.site.callee in self.program.managed_calls:
             return []
-        got = self.returns_of(self.program.resolve(ev.function[0], ev.site.callee))
-        if not got:
-            return []
-        base = ev.result
+        target = self.program.resolve(ev.function[0], ev.site.callee)
         out = []
+        for i, r in self.param_acquires(target):
+            arg = ev.arg_path(i)
+            if arg is None:
+                continue
+            path = AccessPath(f"{PARAM}:{i}", (("*", ""),) + r.steps).with_root(arg)
+            out.append(Op("acquire", r.family, path, ev, tuple(a for a in r.attrs if a not in ("result", "out-param"))
+                          + ("out-param",)))
+        if ev.result is None:
+            return out
+        got = self.returns_of(target)
+        if not got:
+            return out
+        base = ev.result
         for r in got:
             path = AccessPath(base.root, base.steps + r.steps, r.address_of if r.steps else base.address_of)
             attrs = tuple(a for a in r.attrs if a != "result" or not r.steps) + ("returned",)
             out.append(Op("acquire", r.family, path, ev, attrs))
         return out
+
+
+def _holder(path: Optional[AccessPath]):
+    """Where an out-parameter analysis keeps what ``path`` names: (("p",
+    i), steps below ``*param_i``) or (("l", name), steps below the local);
+    None for anything else (the device, a global, a parameter's fields)."""
+    if path is None or path.address_of:
+        return None
+    kind = path.root_kind
+    if kind == PARAM and path.steps and path.steps[0][0] == "*":
+        return ("p", int(path.root.split(":", 1)[1])), path.steps[1:]
+    if kind == LOCAL:
+        return ("l", path.root), path.steps
+    return None
+
+
+def _failing_return(node) -> bool:
+    """A return that says the function failed: on an error path, NULL, or
+    a negative value (``-1``, ``-ENODEV``, ``-errno``)."""
+    if node.error:
+        return True
+    v = node.value
+    if v is None:
+        return False
+    if v.kind == "null":
+        return True
+    return (v.text or "").replace(" ", "").startswith("-")
+
+
+def drop_covered(ops: List[Op]) -> List[Op]:
+    """``ops`` of one phase without what the walk saw inside a helper whose
+    out-parameter summary stands for it: an op of an event made below the
+    call of the summarised helper, on the path the summary acquires (or
+    inside it).  The summary says what the helper leaves there when it
+    succeeds; the frees and retries the walk sees in its loops and failing
+    exits are the helper's own business."""
+    covered = [(op.event.frames, op.key) for op in ops if "out-param" in op.attrs and op.key is not None]
+    if not covered:
+        return ops
+
+    def inside(op: Op) -> bool:
+        frames, key = op.event.frames, op.key
+        if key is None:
+            return False
+        for fr, k in covered:
+            if len(frames) > len(fr) and frames[:len(fr)] == fr and (key == k or key_within(key, k)):
+                return True
+        return False
+    # an out-parameter acquisition inside another (the helper's helper
+    # that fills the same pointer) goes too: the outer call stands for it
+    return [op for op in ops if not inside(op)]
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class NewHook:
     binding_line: int
     binding: str
     phase: str = ""
+    head: str = ""    # declarations before ``decl`` (the class of a chained hook)
+    tail: str = ""    # the last statement (the chained call of the parent's hook)
 
 
 Op = Union[Insert, Delete, NewHook]
@@ -119,8 +121,8 @@ def _expand(ops: Iterable[Op]) -> List[Union[Insert, Delete]]:
             out.append(op)
     for key, h in hooks.items():
         body = "".join(bodies[key])
-        decl = h.decl + ("\n" if h.decl else "")
-        func = f"\n{h.signature}\n{{\n{decl}{body}}}\n"
+        decl = h.head + h.decl + ("\n" if h.head or h.decl else "")
+        func = f"\n{h.signature}\n{{\n{decl}{body}{h.tail}}}\n"
         out.append(Insert(h.file, h.after + 1, func, (1,)))
         out.append(Insert(h.file, h.binding_line, h.binding, (0,)))
     return out

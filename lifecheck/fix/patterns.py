@@ -18,7 +18,14 @@ FIX_PATTERNS = {
         "handed to a backend (rng_backend_request_entropy()) is cancelled first thing in unrealize by "
         "the cancel rules/tables/fixes.toml `request_cancels` gives, with the request's handle, "
         "completion and opaque; a request whose cancel needs a value the call does not name (the "
-        "BlockBackend of a dma_blk_io()) gets no fix."),
+        "BlockBackend of a dma_blk_io()) gets no fix.  A strong link a QOM child holds back to the "
+        "device (strong-link-to-parent) is cleared at the end of unrealize: the setter again with "
+        "NULL (and &error_abort), after unrealizing the child when the device realized it "
+        "(rules/tables/fixes.toml `link_breaks`, as QEMU 10.0.13's usb_xhci_pci_exit()).  A "
+        "handle the device drops (qemu_add_vm_change_state_handler()'s result) is kept in a new "
+        "member of the state struct and released in the hook.  A new unrealize of a device whose "
+        "realize is chained with device_class_set_parent_realize() is bound with "
+        "device_class_set_parent_unrealize() and calls the parent's unrealize last."),
     "error-exit-leak": (
         "`lifecheck fix` releases the resource right before the error exit's `return`, at its "
         "indentation, in reverse acquisition order when several are released there; an exit under "

@@ -64,11 +64,14 @@ def _norm_type(t: str) -> str:
 class Proposer:
     """Candidate fixes for the findings of one run (one linked program)."""
 
-    def __init__(self, program: Program, facts: Facts, source: Source, headers: Sequence[str] = ()):
+    def __init__(self, program: Program, facts: Facts, source: Source, headers: Sequence[str] = (),
+                 rules: Optional[Dict[str, object]] = None):
         """``source(rel)``: a file's lines; ``headers``: the tree's header
         files (relative paths), where prototypes are looked up when the
-        API family's own header lacks one."""
+        API family's own header lacks one; ``rules``: slug -> RuleSpec
+        (a rule's configuration says which calls its findings are about)."""
         self.headers = list(headers)
+        self.rules = dict(rules or {})
         self.program = program
         self.facts = facts
         self.api = facts.api
@@ -83,6 +86,8 @@ class Proposer:
         shape = f.shape
         if shape == "missing-release" and self._request_of(f) is not None:
             return self._cancel_request(f)
+        if shape == "missing-release" and self._link_of(f) is not None:
+            return self._break_link(f)
         if shape == "missing-release" and any(r.role == "evidence" for r in f.related):
             return self._sibling_teardown_release(f)
         if shape == "missing-release":
@@ -295,7 +300,11 @@ class Proposer:
         call = self.api.lookup(ev.site.callee, op.family, op.role)
         if call is None or not 0 <= call.resource < len(ev.site.args):
             return None
-        return ev.site.args[call.resource].text
+        text = ev.site.args[call.resource].text
+        if text and "sets-pointer" in op.attrs and text.lstrip().startswith("&"):
+            # error_setg(&s->err, ...) sets s->err: the resource is s->err
+            text = _unparen(text.lstrip()[1:])
+        return text
 
     def composed(self, ev: Event, text: str, check: bool = True) -> Optional[str]:
         """``text``, an expression of the function that makes ``ev``'s
@@ -649,6 +658,9 @@ class Proposer:
         if op.path is None:
             raise NoFix(f"the handle {op.event.site.callee}() returns is not kept: nothing names it to release it")
         names = fam.fix_releases(op.path)
+        cover = self._covering_release(dev, op)
+        if cover is not None:
+            names = [cover] + [n for n in names if n != cover]
         if not names:
             if fam.release_names():
                 raise NoFix(f"{', '.join(n + '()' for n in fam.release_names())} would free a struct "
@@ -664,6 +676,29 @@ class Proposer:
             except NoFix as exc:
                 reasons.append(str(exc))
         raise NoFix(reasons[0] if reasons else f"no release of '{op.family}' takes the resource as an argument")
+
+    def _covering_release(self, dev: DeviceType, op: Op) -> Optional[str]:
+        """A release that undoes ``op`` together with another acquisition
+        the device makes of the same object as another family
+        (``error_setg(&s->blocker, ...)`` then
+        ``migrate_add_blocker(&s->blocker, errp)``: since 8.2
+        ``migrate_del_blocker(&s->blocker)`` both unregisters the blocker
+        and frees the Error).  The fix of either finding is then that one
+        call: an ``error_free()`` alone would leave the blocker list
+        pointing at freed memory, and both would free the Error twice."""
+        if dev is None or op.path is None:
+            return None   # a local of a function, not a device's resource
+        key = op.path.key()
+        for phase in ("realize", "instance_init"):
+            for other in self.facts.device(dev).ops[phase]:
+                if other.role != "acquire" or other.family == op.family or other.path is None \
+                        or other.path.key() != key:
+                    continue
+                fam = self.api.families.get(other.family)
+                for name in (fam.release_names() if fam is not None else ()):
+                    if self.api.lookup(name, op.family, "release") is not None:
+                        return name
+        return None
 
     def _sites_of(self, function: str) -> List[Tuple[Function, CallSite]]:
         if not hasattr(self, "_sites"):
@@ -809,7 +844,17 @@ class Proposer:
         assert path is not None
         want_address = path.address_of
         res = _unparen(self.resource_in(dev, fn, op, ops))
-        if call.resource in wrapped:
+        here = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+        m = re.fullmatch(r"&?\s*(\w+)", res)
+        if m and here != op.event.site.loc.file and self._file_static(op.event.site.loc.file, m.group(1)):
+            raise NoFix(f"{call.function}() needs {res}, which is static in {op.event.site.loc.file} (the file "
+                        f"of the acquiring {op.event.site.callee}()): the release belongs in that file's own "
+                        f"teardown")
+        if "sets-pointer" in call.attrs:
+            # migrate_del_blocker(&s->blocker): the release takes the
+            # address of the pointer it frees and clears
+            res = res if res.startswith("&") else "&" + res
+        elif call.resource in wrapped:
             res = f"OBJECT({res})"
         elif shape is None and _IDENT_ONLY_RE.match(res):
             res = self.object_arg(call.function, call.resource, res, self.var_type(fn, res))
@@ -830,6 +875,7 @@ class Proposer:
                     except NoFix:
                         text = None
             args[call.container] = text if text is not None else self.container_text(dev, fn, op.container, ops)
+        elsewhere: List[Tuple[str, str]] = []
         if any(a is None for a in args):
             # the other arguments: those of the acquiring call that the tree's
             # own pairs pass again to the release
@@ -845,6 +891,11 @@ class Proposer:
                     args[j] = "NULL"
                     continue
                 text = op.event.site.args[i].text or ""
+                here = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+                m = re.fullmatch(r"&?\s*(\w+)", text.strip())
+                if m and here != op.event.site.loc.file and self._file_static(op.event.site.loc.file, m.group(1)):
+                    elsewhere.append((text.strip(), op.event.site.loc.file))
+                    continue
                 if not self.written_so(op.event.site, text):
                     # a macro (TYPE_FOO, printed as its expansion): the
                     # call's own source text, valid in the file that has it
@@ -866,6 +917,10 @@ class Proposer:
                     if args[j] is None and names[j] in fill and j not in self.arg_map(
                             op.event.site.callee or "", call.function, nargs):
                         args[j] = str(fill[names[j]])
+        if any(a is None for a in args) and elsewhere:
+            text, where = elsewhere[0]
+            raise NoFix(f"{call.function}() needs {text}, which is static in {where} (the file of the acquiring "
+                        f"{op.event.site.callee}()): the release belongs in that file's own teardown")
         if any(a is None for a in args):
             raise NoFix(f"{call.function}() takes arguments beside the resource that lifecheck cannot fill")
         return f"{call.function}({', '.join(a for a in args if a is not None)});"
@@ -955,7 +1010,12 @@ class Proposer:
                 return program.functions[r.function], None
         for r in dev.hooks.get(phase, ()):
             if r.bound_by == bound and r.function[0] not in program.core_files:
-                if acquired_in is not None and r.function[0] == acquired_in[0]:
+                if r.owner != dev.name and acquiring.owner == dev.name \
+                        and self._chained_realize(acquiring) is not None:
+                    # the device's own realize chains the parent's: so does the new unrealize
+                    return self.new_class_hook(dev, acquiring, bound), None
+                if acquired_in is not None and r.function[0] == acquired_in[0] \
+                        and not (acquiring.owner == dev.name and acquired_in == acquiring.function):
                     # a base type's helper acquires it, the base's hook releases it
                     return program.functions[r.function], None
                 raise NoFix(f"{dev.name}'s {bound} hook {r.function[1]}() is bound by {r.owner}, "
@@ -976,7 +1036,8 @@ class Proposer:
         lines = self.lines(acquiring.loc.file)
         bline = lines[acquiring.loc.line - 1]
         m = re.match(rf"^(\s*)(\w+)\s*(->|\.)\s*{re.escape(rfield)}\s*=\s*{re.escape(realize.name)}\s*;\s*$", bline)
-        if not m:
+        chained = self._chained_realize(acquiring) if not m else None
+        if not m and chained is None:
             raise NoFix(f"the {rfield} hook is not bound by a plain assignment "
                         "(device_class_set_parent_realize() or a table)")
         if realize.name.endswith(rfield):
@@ -990,10 +1051,55 @@ class Proposer:
             raise NoFix(f"a function {name}() exists already")
         p0 = realize.params[0]
         sig = f"static void {name}({_decl(p0.type, p0.name)})"
+        inherited = any(r.owner != dev.name for r in dev.hooks.get("unrealize", ()))
+        if chained is not None and not inherited:
+            # nothing to chain to (parent_unrealize would be NULL): a plain binding
+            binding = f"{chained[0]}{chained[1]}->{field} = {name};\n"
+            hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1,
+                           binding, "unrealize")
+            return _Pending(hook, realize)
+        if chained is not None:
+            # device_class_set_parent_realize(dc, foo_realize, &k->parent_realize):
+            # device_class_set_parent_unrealize(dc, foo_unrealize, &k->parent_unrealize),
+            # and the new hook calls the parent's last, as realize calls it
+            ind, dc, k, head = chained
+            binding = f"{ind}device_class_set_parent_unrealize({dc}, {name}, &{k}->parent_unrealize);\n"
+            hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1,
+                           binding, "unrealize", head=head, tail=f"{INDENT}{k}->parent_unrealize({p0.name});\n")
+            return _Pending(hook, realize)
         binding = f"{m.group(1)}{m.group(2)}{m.group(3)}{field} = {name};\n"
         hook = NewHook(realize.file, name, self.closing_brace(realize), sig, "", (), acquiring.loc.line + 1, binding,
                        "unrealize")
         return _Pending(hook, realize)
+
+    def _chained_realize(self, acquiring: HookRef) -> Optional[Tuple[str, str, str, str]]:
+        """When the realize hook is bound by
+        ``device_class_set_parent_realize(dc, foo_realize, &k->parent_realize)``
+        and the class struct of ``k`` also has a ``parent_unrealize``, and
+        realize names ``k`` by a declaration (``FooClass *k =
+        FOO_GET_CLASS(dev);``): (indentation, dc, k, that declaration
+        re-based on realize's first parameter), else None."""
+        realize = self.program.functions.get(acquiring.function)
+        if realize is None or not realize.params or acquiring.bound_by != "DeviceClass.realize" \
+                or realize.file != acquiring.loc.file:
+            return None
+        lines = self.lines(acquiring.loc.file)
+        m = re.match(rf"^(\s*)device_class_set_parent_realize\(\s*(\w+)\s*,\s*{re.escape(realize.name)}\s*,"
+                     rf"\s*&\s*(\w+)\s*->\s*parent_realize\s*\)\s*;\s*$", lines[acquiring.loc.line - 1])
+        if not m:
+            return None
+        cls_init = next((fn for fn in self.program.functions.values() if fn.file == acquiring.loc.file
+                         and fn.loc is not None and fn.loc.line <= acquiring.loc.line <= fn.end_line), None)
+        typ = self.var_type(cls_init, m.group(3)) if cls_init is not None else None
+        body = self.struct_body(typ.rstrip(" *"), acquiring.loc.file) if typ else None
+        if body is None or not re.search(r"\bparent_unrealize\b", body):
+            return None
+        p0 = realize.params[0].name
+        for line in lines[realize.loc.line - 1:realize.end_line]:
+            d = _CAST_DECL_RE.match(line)
+            if d and _norm_type(d.group(1) + " *") == typ and d.group(4) == p0 and d.group(2) == m.group(3):
+                return m.group(1), m.group(2), m.group(3), line.rstrip() + "\n"
+        return None
 
     def new_finalize(self, owner: DeviceType, acquiring: HookRef) -> Function:
         program = self.program
@@ -1162,6 +1268,8 @@ class Proposer:
         ev = op.event
         if op.path is not None and op.path.root.startswith("local:"):
             return [self._embed_local(f, dev, op)]
+        if op.path is None and ev.site.discarded and f.hook in ("realize", "instance_init"):
+            return [self._keep_handle(f, dev, op)]
         acquiring_phase = f.hook if f.hook in ("realize", "instance_init") else "realize"
         ref = None
         if f.hook == "runtime":
@@ -1198,6 +1306,167 @@ class Proposer:
         if not out:
             raise NoFix(reasons[0] if reasons else "no phase to release it in")
         return out
+
+    # -- a handle the device drops: kept in the device state ---------------------
+    def _keep_handle(self, f: Finding, dev: DeviceType, op: Op) -> Candidate:
+        """``qemu_add_vm_change_state_handler(cb, s);`` whose result is
+        dropped: the handle becomes a member of the device state (its type
+        the prototype's return type, its name the one the tree's other
+        devices store this call's result in), the call stores into it, and
+        the family's release of the handle goes to the hook of the phase
+        that must release it (created when missing)."""
+        ev = op.event
+        site = ev.site
+        callee = site.callee or ""
+        fn = self.program.functions.get(ev.function)
+        fam = self.api.families.get(op.family)
+        if fn is None or fam is None:
+            raise NoFix(f"the handle {callee}() returns is not kept: nothing names it to release it")
+        rtype = self._return_type(callee)
+        if rtype is None or not rtype.endswith("*"):
+            raise NoFix(f"the handle {callee}() returns is not kept, and its type is not declared in this "
+                        f"tree's headers")
+        names: Counter = Counter()
+        given = self.facts.tables.get("fixes", {}).get("handle_members", {}).get(callee)
+        if given:
+            names[given] = 1
+        for other in ([] if given else self.program.functions.values()):
+            for a in other.assignments:
+                if a.rhs.callee == callee:
+                    m = re.search(r"(?:->|\.)\s*(\w+)\s*$", a.lhs.text or "")
+                    if m:
+                        names[m.group(1)] += 1
+        if not names:
+            raise NoFix(f"the handle {callee}() returns is not kept, and no code of the tree keeps one in a "
+                        f"device's state to name the member after")
+        member = names.most_common(1)[0][0]
+        release = None
+        for rel in fam.release_names():
+            call = self.api.lookup(rel, op.family, "release")
+            shape = self.release_shape(rel)
+            if call is not None and call.resource == 0 and call.container is None \
+                    and (shape[0] if shape else self.arity(rel, op.family)) == 1:
+                release = rel
+                break
+        if release is None:
+            raise NoFix(f"no release of {op.family} takes the handle alone")
+        # the device's state: a variable of the function that names the device, its struct found
+        args = self.source_args(site) or []
+        cands = [m.group(1) for a in args for m in [re.fullmatch(r"(?:[A-Z_][A-Z0-9_]*\(\s*)?(\w+)\s*\)?", a)] if m]
+        cands += [p.name for p in fn.params] + list(fn.locals)
+        holder = None
+        for var in cands:
+            t = self.var_type(fn, var)
+            if not t or not t.endswith("*") or t.startswith(("void", "Object ")) or not self._names_device(fn, var):
+                continue
+            tag = t.rstrip(" *").replace("struct ", "").strip()
+            for where in [fn.loc.file] + self._local_headers(fn.loc.file) + self._headers_naming(tag):
+                rng = self._struct_lines(where, t.rstrip(" *"))
+                if rng is not None:
+                    holder = (var, where, rng, tag)
+                    break
+            if holder is not None:
+                break
+        if holder is None:
+            raise NoFix("the definition of the device's state struct is not found")
+        var, sfile, (sfirst, slast), tag = holder
+        slines = self.lines(sfile)
+        if re.search(rf"\b{re.escape(member)}\b", "\n".join(slines[sfirst:slast - 1])):
+            raise NoFix(f"the device state {tag} has a member '{member}' already")
+        ops: List = []
+        base = rtype.rstrip(" *")
+        at = slast
+        for i in range(sfirst + 1, slast):
+            if re.match(rf"^\s*{re.escape(base)}\s*\*\s*\w+", slines[i - 1]):
+                at = i + 1
+        ind = self.indent_of(sfile, sfirst + 1) or INDENT
+        ops.append(Insert(sfile, at, f"{ind}{base} *{member};\n", (0,)))
+        # the call stores its result
+        file = fn.loc.file
+        start, end = self.whole_statement(site)
+        lines = self.lines(file)
+        text = " ".join(_strip_comment(l).strip() for l in lines[start - 1:end])
+        col = site.loc.col - 1
+        if not text.startswith(callee + "(") or site.loc.line != start \
+                or not lines[start - 1][col:].startswith(callee):
+            raise NoFix(f"the call of {callee}() is not a statement of its own")
+        prefix = f"{var}->{member} = "
+        first = lines[start - 1][:col] + prefix + lines[start - 1][col:]
+        if start == end and len(first) > MAX_COLUMNS and _strip_comment(first) == first:
+            new_text = wrap(self.indent_of(file, start), prefix + text)
+        else:
+            # continuation lines keep their alignment after the parenthesis
+            new_text = "".join([first + "\n"] + [(" " * len(prefix) + l if l.strip() else l) + "\n"
+                                                   for l in lines[start:end]])
+        ops.append(Delete(file, start, end))
+        ops.append(Insert(file, start, new_text, (0,)))
+        # the release in the hook of every device type of the file that makes the call
+        phase = next((p for p in (f.expected_phases or ("unrealize",)) if p in ("unrealize", "instance_finalize")),
+                     "unrealize")
+        if f.hook == "instance_init":
+            phase = "instance_finalize"
+        types = [dev] + [t for n, t in sorted(self.program.types.items()) if n != dev.name and t.file == dev.file
+                         and any(e.site.loc == site.loc for e in self.program.events(t, f.hook))]
+        done: List[str] = []
+        wheres: List[str] = []
+        for t in types:
+            tev = next(e for e in self.program.events(t, f.hook) if e.site.loc == site.loc)
+            hook_fn, _ = self.hook_function(t, self.acquiring_ref(t, tev, f.hook), phase, ops, ev.function)
+            if hook_fn.name in done:
+                continue
+            done.append(hook_fn.name)
+            stmt = f"{release}({self.place(f'{var}->{member}', fn, hook_fn, ops)});"
+            if isinstance(hook_fn, _Pending):
+                hook_fn.body.append(wrap(INDENT, stmt))
+                hook = hook_fn.hook
+                ops.append(dataclasses.replace(hook, decl="".join(hook_fn.decls), body=tuple(hook_fn.body),
+                                               phase=phase))
+                wheres.append(f"a new {phase} hook {hook.name}()")
+            else:
+                self.place_in(hook_fn, op.family, stmt, ops)
+                wheres.append(f"{hook_fn.name}() ({phase})")
+        where = " and ".join(wheres)
+        desc = f"keep the handle of {callee}() in {var}->{member} and add {stmt} to {where}"
+        out_file = hook_fn.hook.file if isinstance(hook_fn, _Pending) else hook_fn.loc.file
+        subject = f"{_subject_dir(out_file)}: remove the {callee.replace('qemu_add_', '').replace('_', ' ')} " \
+                  f"on {'unrealize' if phase == 'unrealize' else 'finalize'}"
+        reason = (f"{fn.name}() ({f.hook} of {f.device}) registers with {callee}() and drops the handle it "
+                  f"returns, so nothing can remove the registration: after unplug it still points at the "
+                  f"freed device ({f.loc.file}:{f.loc.line}).\n\nKeep the handle in a new member "
+                  f"{tag}.{member} (named as the tree's other devices name it) and remove the registration "
+                  f"with {release}() in {where}."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                         f"keep the handle, release in {phase}" + (" (new hook)" if isinstance(hook_fn, _Pending) else ""))
+
+    def _file_static(self, file: str, name: str) -> bool:
+        """``name`` is defined ``static`` at file scope in ``file``."""
+        return any(re.match(rf"^static\b[^(=;]*\b{re.escape(name)}\s*(=|;|\[)", l) for l in self.lines(file))
+
+    def _local_headers(self, file: str) -> List[str]:
+        """The headers ``file`` includes from its own folder (``#include "qxl.h"``)."""
+        folder = file.rsplit("/", 1)[0] if "/" in file else ""
+        out = []
+        for line in self.lines(file):
+            m = re.match(r'^\s*#\s*include\s*"([\w.-]+\.h)"', line)
+            rel = f"{folder}/{m.group(1)}" if m and folder else (m.group(1) if m else None)
+            if rel and self.source(rel):
+                out.append(rel)
+        return out
+
+    def _return_type(self, function: str) -> Optional[str]:
+        """The return type of ``function``'s prototype in the tree's headers."""
+        for rel in self.headers:
+            lines = self.source(rel)
+            if not lines:
+                continue
+            text = "\n".join(lines)
+            if function not in text:
+                continue
+            m = re.search(rf"^\s*((?:const\s+)?\w+(?:\s+\w+)?\s*\**)\s*\b{re.escape(function)}\s*\(", text, re.M)
+            if m and not m.group(1).strip().startswith(("return", "static", "#")):
+                return _norm_type(m.group(1))
+        return None
 
     # -- an object only a local keeps: embedded in the device state ----------------
     def _embed_local(self, f: Finding, dev: DeviceType, op: Op) -> Candidate:
@@ -1423,8 +1692,7 @@ class Proposer:
             fn.decls.append(decl)
             fn.body.append(loop)
             hook = fn.hook
-            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)]
+            ops = [dataclasses.replace(hook, decl="".join(fn.decls), body=tuple(fn.body), phase=phase)]
             where = f"a new {phase} hook {hook.name}()"
             file = hook.file
         else:
@@ -1486,8 +1754,7 @@ class Proposer:
             fn.body.append(wrap(INDENT, stmt))
             hook = fn.hook
             decl = "".join(fn.decls)
-            hook = NewHook(hook.file, hook.name, hook.after, hook.signature, decl, tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)
+            hook = dataclasses.replace(hook, decl=decl, body=tuple(fn.body), phase=phase)
             ops = [hook]
             where = f"a new {phase} hook {hook.name}()"
             fname = hook.name
@@ -1900,6 +2167,19 @@ class Proposer:
             if other is not None:
                 raise NoFix(f"the call is in {ev.function[1]}(), which {other[1]}() also calls outside "
                             "instance_finalize, where the call is needed")
+            helper = self.program.functions.get(ev.function)
+            frees = self.api.with_trait("heap")
+            freeing = sorted({site.callee for site in (helper.calls if helper is not None else ())
+                              if any(call.role == "release" and fam in frees
+                                     for fam, call in self.api.by_function.get(site.callee or "", ()))})
+            if not drop_only and freeing and self._finalize_only(ev.function):
+                raise NoFix(f"the call is in {ev.function[1]}(), a helper only instance_finalize reaches that "
+                            f"also frees memory ({', '.join(n + '()' for n in freeing)}): the call belongs in "
+                            f"unrealize and the free in instance_finalize, a split of the helper by hand")
+            other = self._other_caller(ev.function) if f.hook == "instance_finalize" else None
+            if other is not None:
+                raise NoFix(f"the call is in {ev.function[1]}(), a helper that {other[1]}() also calls outside "
+                            f"instance_finalize: moving it changes that caller too")
             raise NoFix(f"the call is in {ev.function[1]}(), a helper that other code may call too")
         start, end = self.whole_statement(ev.site)
         lines = self.lines(ev.site.loc.file)
@@ -1964,8 +2244,8 @@ class Proposer:
             cast = self.cast_for(typ, [src_fn] + [self.program.functions[r.function] for r in own])
             p0 = hook.signature.split("(", 1)[1].rstrip(")").split()[-1].lstrip("*")
             decl = f"{INDENT}{typ.rstrip(' *')} *{var} = {cast}({p0});\n"
-            ops.append(NewHook(hook.file, hook.name, hook.after, hook.signature, decl, (wrap(INDENT, moved),),
-                               hook.binding_line, hook.binding, target))
+            ops.append(dataclasses.replace(hook, decl="".join(fn.decls) + decl, body=(wrap(INDENT, moved),),
+                                           phase=target))
             where = f"a new {target} hook {hook.name}()"
         else:
             fam = next((fam for fam, c in self.api.by_function.get(ev.site.callee or "", ()) if c.role == "release"), "")
@@ -2265,8 +2545,7 @@ class Proposer:
         if isinstance(fn, _Pending):
             fn.body.append(wrap(INDENT, stmt))
             hook = fn.hook
-            ops = [NewHook(hook.file, hook.name, hook.after, hook.signature, "".join(fn.decls), tuple(fn.body),
-                           hook.binding_line, hook.binding, phase)]
+            ops = [dataclasses.replace(hook, decl="".join(fn.decls), body=tuple(fn.body), phase=phase)]
             where = f"a new {phase} hook {hook.name}()"
         else:
             lines = self.lines(fn.loc.file)
@@ -2290,6 +2569,129 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                           f"cancel in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))]
+
+    # -- a strong link a child holds back to the device ------------------------
+    def _link_of(self, f: Finding):
+        """(event, setter) of the link setting ``f`` is about: the finding's
+        call is one of its rule's link ``setters`` and sets the link the
+        finding names (``self.xhci.host``)."""
+        spec = self.rules.get(f.rule)
+        setters = {s.function: s for s in getattr(getattr(spec, "config", None), "setters", ()) or ()}
+        dev = self.program.types.get(f.device or "")
+        if not setters or dev is None:
+            return None
+        for ev in self.program.events(dev, f.hook):
+            s = setters.get(ev.site.callee or "")
+            if ev.site.loc != f.loc or s is None or max(s.object, s.name, s.target) >= len(ev.args):
+                continue
+            obj = ev.arg_path(s.object)
+            name = ev.args[s.name].text or ""
+            if obj is not None and f.resource == f"{obj}.{name.strip(chr(34))}":
+                return ev, s
+        return None
+
+    def _break_link(self, f: Finding) -> List[Candidate]:
+        """A QOM child holds a strong link back to the device: in
+        unrealize (created when missing), unrealize the child when the
+        device realized it, then set the link to NULL (rules/tables/fixes.toml
+        ``link_breaks``), the setter's other arguments as the setting call
+        writes them, at the end of the hook."""
+        dev = self.device(f)
+        ev, setter = self._link_of(f)
+        table = self.facts.tables.get("fixes", {}).get("link_breaks", {}).get(ev.site.callee)
+        if not table:
+            raise NoFix(f"no way to clear a link set by {ev.site.callee}() is known "
+                        f"(rules/tables/fixes.toml link_breaks)")
+        src = self.program.functions.get(ev.function)
+        args = self.source_args(ev.site)
+        if src is None or args is None:
+            raise NoFix(f"the arguments of {ev.site.callee}() are not written as such in the source")
+        args = list(args)
+        args[setter.target] = table.get("target", "NULL")
+        errp = table.get("errp")
+        if errp is not None and 0 <= errp < len(args) and table.get("errp_value") \
+                and self._includes(ev.site.loc.file, table.get("errp_header", "")):
+            args[errp] = table["errp_value"]
+        child = ev.arg_path(setter.object)
+        # the device realized the child itself: a realized device's qdev
+        # link cannot be set, unrealize it first
+        unrealize = None
+        realizers = table.get("realizers", {})
+        for rev in self.program.events(dev, "realize"):
+            idx = realizers.get(rev.site.callee or "")
+            path = rev.arg_path(idx) if idx is not None else None
+            if path is None or child is None or path.key() != child.key():
+                continue
+            rargs = self.source_args(rev.site)
+            rfn = self.program.functions.get(rev.function)
+            if rargs is None or rfn is None:
+                raise NoFix(f"the child argument of {rev.site.callee}() is not written as such in the source")
+            text = rargs[idx]
+            want, have = self.param_types(table["unrealize"]), self.param_types(rev.site.callee)
+            if want is None or have is None or len(want) != 1:
+                raise NoFix(f"{table['unrealize']}() is not declared with one parameter in this tree's headers")
+            if _norm_type(want[0]) != _norm_type(have[idx]):
+                inner = re.fullmatch(r"[A-Z_][A-Z0-9_]*\((.*)\)", text)
+                text = f"{table['cast']}({inner.group(1) if inner else text})"
+            unrealize = (f"{table['unrealize']}({text});", rfn)
+            break
+        if unrealize is None and child is not None:
+            # a qdev link (DEFINE_PROP_LINK) of a child the device does not
+            # realize itself: whoever realizes it must unrealize it before
+            # the link can be cleared (&error_abort would abort the unplug)
+            from ..rules.kinds.parent_link import _made, _strength
+            cfg = self.rules[f.rule].config
+            made = _made(self.facts, dev, cfg).get(child.key())
+            strength = _strength(self.program, cfg, self.facts.device(dev).events, made, child.key(),
+                                 f.resource.rsplit(".", 1)[-1])
+            if strength.startswith("a DEFINE_PROP_LINK") and made is not None:
+                raise NoFix(f"{child} is a device with a qdev link the device does not realize itself "
+                            f"(no {', '.join(sorted(realizers))} of it): a realized device's link cannot be "
+                            f"cleared, and what realizes it must unrealize it first")
+        ops: List = []
+        acquiring = self.acquiring_ref(dev, ev, ev.phase)
+        if ev.phase != "realize":
+            own = [r for r in dev.hooks.get("realize", ()) if r.function[0] not in self.program.core_files]
+            if not own:
+                raise NoFix(f"{dev.name} has no realize hook of its own to pair an unrealize with")
+            acquiring = own[0]
+        phase = (f.expected_phases or ("unrealize",))[0]
+        fn, _ = self.hook_function(dev, acquiring, phase, ops)
+        stmts = []
+        if unrealize is not None:
+            stmts.append(self.place(unrealize[0], unrealize[1], fn, ops))
+        stmts.append(self.place(f"{ev.site.callee}(" + ", ".join(args) + ");", src, fn, ops))
+        if isinstance(fn, _Pending):
+            fn.body.extend(wrap(INDENT, st) for st in stmts)
+            hook = fn.hook
+            ops = [dataclasses.replace(hook, decl="".join(fn.decls), body=tuple(fn.body), phase=phase)]
+            where = f"a new {phase} hook {hook.name}()"
+        else:
+            lines = self.lines(fn.loc.file)
+            line = self.closing_brace(fn)
+            if line > 1 and lines[line - 2].strip() == "return;":
+                line -= 1
+            ops.append(Insert(fn.loc.file, line, "".join(wrap(INDENT, st) for st in stmts)))
+            where = f"the end of {fn.name}() ({phase})"
+        link = f.resource.rsplit(".", 1)[-1]
+        child_text = args[setter.object]
+        desc = f"add {' '.join(stmts)} to {where}"
+        file = fn.hook.file if isinstance(fn, _Pending) else fn.loc.file
+        subject = f"{_subject_dir(file)}: clear the {link} link of {_subject_resource_text(str(child))} on {phase}"
+        first = (f"unrealize the child with {table['unrealize']}() (a qdev link cannot be set on a realized "
+                 f"device), then " if unrealize is not None else "")
+        reason = (f"{_sentence(f.message)} ({f.loc.file}:{f.loc.line}, device type {f.device})."
+                  f"\n\nBreak the cycle {'in' if isinstance(fn, _Pending) else 'at'} {where}: {first}set the '{link}' link of {child_text} back to "
+                  f"{table.get('target', 'NULL')}, which drops the reference it holds on the device."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
+                          f"clear the link in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))]
+
+    def _includes(self, file: str, header: str) -> bool:
+        """``file`` includes ``header`` itself (its own ``#include`` line)."""
+        if not header:
+            return False
+        return any(re.match(rf'^\s*#\s*include\s*[<"]{re.escape(header)}[>"]', l) for l in self.lines(file))
 
     def _device_as_owner(self, f: Finding) -> List[Candidate]:
         """A region in the device's state initialised with another owner

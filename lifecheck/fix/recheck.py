@@ -307,7 +307,7 @@ def checked_fixes(tree: QemuTree, catalog: Catalog, program: Program, stub_dir: 
 
     headers = sorted(str(h.relative_to(tree.root)) for h in (tree.root / "include").rglob("*.h")) \
         if (tree.root / "include").is_dir() else []
-    proposer = Proposer(program, facts, lines_of, headers)
+    proposer = Proposer(program, facts, lines_of, headers, catalog.rules)
     rechecker = Rechecker(tree, catalog, program, stub_dir, select)
     out: Dict[str, FixResult] = {}
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..facts.api import ATTRS, ON_FAILURE, ROLES, TRAITS, ApiCall, ApiFamily
+from ..facts.api import ATTRS, IF_ARGS, ON_FAILURE, ROLES, TRAITS, ApiCall, ApiFamily
 from ..facts.reach import CallbackTableError, check_table as check_callback_table
 from ..facts.runtime import SetterTableError, check_setters
 from ..folders import default_rules_dir  # (lifecheck.rules.catalog.default_rules_dir, as before)
@@ -117,7 +117,27 @@ def load_rule(path: Path) -> RuleSpec:
 
 _FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                 "mined"} | set(ROLES)
-_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure"}
+_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args"}
+
+
+def _if_args(call: dict, path: Path, where: str):
+    """``if_args = { null = [1, 2], not_null = [1, 2] }``: what the
+    arguments must be for a call to be this entry."""
+    table = call.get("if_args")
+    if table is None:
+        return ()
+    if not isinstance(table, dict) or not table:
+        raise RuleDataError(f"{path}: key '{where}if_args' must be a table like {{ null = [1, 2] }}")
+    out = []
+    for what, value in table.items():
+        if what not in IF_ARGS:
+            raise RuleDataError(f"{path}: key '{where}if_args.{what}': unknown; "
+                                f"allowed: {', '.join(sorted(IF_ARGS))}")
+        if not isinstance(value, list) or not value or not all(
+                isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value):
+            raise RuleDataError(f"{path}: key '{where}if_args.{what}' must be a list of argument indexes")
+        out.append((what, tuple(value)))
+    return tuple(out)
 
 
 def _versions(data: dict, path: Path, where: str):
@@ -227,6 +247,7 @@ def load_api(path: Path) -> List[ApiFamily]:
                     function=_need(call, "function", str, path, cw), role=role,
                     resource=resource, container=container, attrs=tuple(attrs),
                     min_version=clow, max_version=chigh, owner=owner, on_failure=on_failure, released_as=released_as,
+                    if_args=_if_args(call, path, cw),
                 ))
         if not any(c.role == "acquire" for c in calls) or not any(c.role == "release" for c in calls):
             raise RuleDataError(f"{path}: {where[:-1]} ('{name}') needs acquire and release calls")

@@ -24,7 +24,7 @@ import typing
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from ..facts.api import ROOTS
+from ..facts.api import ROOTS, TRAITS
 from ..facts.device import RESOURCE_PREDICATES
 from ..findings import CONSEQUENCES
 from .spec import PHASES, SEVERITIES, parse_version
@@ -41,7 +41,9 @@ DOMAINS: Dict[str, Tuple[str, ...]] = {
     "severity": SEVERITIES,
     "resource-predicate": tuple(RESOURCE_PREDICATES),
     "resource-filter": ("container-outside-device",),
+    "device-filter": ("finalize-deferred",),
     "consequence": tuple(CONSEQUENCES),
+    "trait": tuple(TRAITS),
 }
 # domains checked against the loaded API table (``references``)
 FAMILY, FAMILY_SET, API_FUNCTION = "family", "family-set", "api-function"

@@ -36,6 +36,7 @@ extern const PropertyInfo qdev_prop_uint64;
 extern const PropertyInfo qdev_prop_size;
 extern const PropertyInfo qdev_prop_link;
 extern const PropertyInfo qdev_prop_array;
+extern const PropertyInfo qdev_prop_chr;
 
 #define DEFINE_PROP(_name, _state, _field, _prop, _type, ...) {  \
         .name      = (_name),                                    \
@@ -65,6 +66,14 @@ extern const PropertyInfo qdev_prop_array;
         .offset    = offsetof(_state, _field),                       \
         .link_type = _type,                                          \
         }
+
+/*
+ * DEFINE_PROP_CHR: a character device front-end (CharFrontend); the
+ * property's release hook calls qemu_chr_fe_deinit() when the object is
+ * finalized.
+ */
+#define DEFINE_PROP_CHR(_n, _s, _f)             \
+    DEFINE_PROP(_n, _s, _f, qdev_prop_chr, CharFrontend)
 
 #define DEFINE_PROP_UINT8(_n, _s, _f, _d)                       \
     DEFINE_PROP_UNSIGNED(_n, _s, _f, _d, qdev_prop_uint8, uint8_t)

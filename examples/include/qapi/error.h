@@ -23,4 +23,7 @@ void error_setg_internal(Error **errp,
 
 void error_propagate(Error **dst_errp, Error *local_err);
 
+void error_free(Error *err);
+void error_report_err(Error *err);
+
 #endif /* ERROR_H */

@@ -10,6 +10,7 @@
 #define QEMU_TYPEDEFS_H
 
 typedef struct BusState BusState;
+typedef struct Chardev Chardev;
 typedef struct DeviceState DeviceState;
 typedef struct Error Error;
 typedef struct MemoryRegion MemoryRegion;

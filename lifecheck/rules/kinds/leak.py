@@ -34,12 +34,21 @@ class LeakConfig(RuleConfig):
         "phase", "where a release may be; the first is named in the message"))
     roots: Tuple[str, ...] = field(default=("self",), metadata=meta(
         "root", "where the resource may be held"))
+    exclude_traits: Tuple[str, ...] = field(default=(), metadata=meta(
+        "trait", "families with any of these traits are left out (init-leak: an in-place "
+                 "resource owns no memory, so nothing leaks when the object is never realized)"))
+    in_place_phases: Tuple[str, ...] = field(default=(), metadata=meta(
+        "phase", "phases whose acquisitions count only for in-place families: set up there, "
+                 "they become live once the device is realized (an embedded timer initialised "
+                 "in instance_init and armed at run time)"))
 
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg: LeakConfig = spec.config
     device = facts.device(dev)
     chosen = families(facts, cfg.families, cfg.exclude_families)
+    for trait in cfg.exclude_traits:
+        chosen -= facts.api.with_trait(trait)
     release_phases = cfg.release_phases
     # what teardown releases itself, through the runtime hooks it runs
     # (virtio_set_status(vdev, 0)), and through pointers to the device's
@@ -47,10 +56,14 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     released = device.through_aliases(device.released(release_phases) | device.hook_releases(release_phases))
     # releases in the acquiring phases (but not those only an error exit
     # makes: they do not release what a successful phase keeps) count as
-    # ``_releases`` says
+    # ``_releases`` says -- except for in-place ones: timer_del() of an
+    # embedded timer at run time only stops it until the next timer_mod()
+    in_place = facts.api.with_trait("in-place")
     acquiring = [p for p in cfg.acquire_phases if p not in release_phases]
     released_by: dict = {}
     for op in device.release_ops(acquiring, facts.order):
+        if op.family in in_place:
+            continue
         released_by.setdefault((op.family, op.key), []).append(op)
         if "all" in op.attrs:
             released_by.setdefault((op.family, ALL), []).append(op)
@@ -62,9 +75,11 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
         return any(_releases(facts, dev, rel, acq) for rel in released_by.get(key, ()))
 
     out = []
-    for phase in cfg.acquire_phases:
+    for phase in cfg.acquire_phases + cfg.in_place_phases:
         for op in device.ops[phase]:
             if op.role != "acquire" or op.family not in chosen or not root_allowed(op.path, cfg.roots, op.attrs):
+                continue
+            if phase in cfg.in_place_phases and phase not in cfg.acquire_phases and op.family not in in_place:
                 continue
             if op.path is None and not op.event.site.discarded:
                 continue  # the value is passed on (foo(g_strdup(x))): not ours to track

@@ -25,29 +25,39 @@ class MissingReleaseConfig(RuleConfig):
         "phase", "where a release must be; the first is named in the message"))
     resource_filter: str = field(default="", metadata=meta(
         "resource-filter", "only acquisitions whose container lies outside the device"))
+    device_filter: str = field(default="", metadata=meta(
+        "device-filter", "finalize-deferred: only devices whose instance_finalize waits for RCU "
+        "after unplug (they own memory regions, or their bus core gives them some), so that the main "
+        "loop runs between unrealize and finalize"))
 
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg: MissingReleaseConfig = spec.config
     device = facts.device(dev)
     api = facts.api
+    if cfg.device_filter == "finalize-deferred" and not device.finalize_deferred:
+        return []
+    families = set(cfg.families)
+    # what each call does, from the API table (a call whose arguments make
+    # it another entry, if_args, is that entry: qemu_chr_fe_set_handlers()
+    # with NULL handlers removes them)
     released: Set[str] = set()
     for phase in cfg.release_phases:
         for ev in device.events[phase]:
-            for fam in cfg.families:
-                call = api.lookup(ev.site.callee, fam, "release")
-                path = ev.arg_path(call.resource) if call else None
-                if path is not None:
-                    released.add(path.key())
+            for op in api.effects(ev):
+                if op.role == "release" and op.family in families and op.path is not None:
+                    released.add(op.path.key())
     release_phase = cfg.release_phases[0]
     out = []
     for phase in cfg.acquire_phases:
         for ev in device.events[phase]:
             for fam in cfg.families:
-                call = api.lookup(ev.site.callee, fam, "acquire")
+                ops = [op for op in api.effects(ev) if op.role == "acquire" and op.family == fam
+                       and "returned" not in op.attrs]
+                call = api.lookup(ev.site.callee, fam, "acquire") if ops else None
                 if call is None:
                     continue
-                path = ev.arg_path(call.resource)
+                path = ops[0].path
                 if path is None or path.key() in released:
                     continue
                 container = ev.args[call.container] \

@@ -21,6 +21,10 @@ class UseAfterReleaseConfig(RuleConfig):
     exclude_families: Tuple[str, ...] = field(default=(), metadata=meta("family", "families left out"))
     not_uses: Tuple[str, ...] = field(default=(), metadata=meta(
         "", "calls that do not use what they are given"))
+    callee_reads: bool = field(default=False, metadata=meta(
+        "", "also a call whose function (or a function it calls, a few deep) reads the released "
+            "memory through a parameter the call hands the object holding it "
+            "(vhost_dev_cleanup(&s->dev) walks s->dev.vqs): function summaries"))
     wiped_message: str = field(default="", metadata=meta(
         "message", "the message for a field read after a release that wipes its object "
                    "(attr \"wipes\"); default: the rule's"))
@@ -59,6 +63,9 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 if k == key or (key_within(k, key) and (wipes or _through_pointer(rel.path, p))):
                     used = p
                     break
+            read_at = None
+            if used is None and cfg.callee_reads and not wipes:
+                used, read_at = _read_by_callee(facts, ev, rel.path, key)
             if used is None:
                 continue
             # a second release of the same resource is double-release's finding
@@ -82,10 +89,37 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 function=ev.function[1], resource=str(rel.path), hook=ev.phase, device=dev.name,
                 related=(RelatedLocation(rel.event.site.loc,
                                          f"{rel.path} is {'wiped' if wipes else 'released'} here "
-                                         f"({rel.event.phase})", "release"),),
+                                         f"({rel.event.phase})", "release"),)
+                + ((RelatedLocation(read_at, f"{ev.site.callee}() reaches {used} here", "use"),)
+                   if read_at is not None else ()),
                 shape=KIND.shape))
             break
     return out
+
+
+def _read_by_callee(facts: Facts, ev, released: AccessPath, key: str):
+    """(the path, where) of an access the function ``ev`` calls makes,
+    itself or a few calls deeper, to memory reached through the released
+    pointer, by way of an argument that holds it (``&s->dev`` for
+    ``s->dev.vqs``); (None, None) when there is none."""
+    target = facts.program.resolve(ev.function[0], ev.site.callee)
+    if target is None:
+        return None, None
+    reads = None
+    for i, arg in enumerate(ev.args):
+        p = arg.path
+        if p is None or p.root != SELF or not key_within(key, p.key()):
+            continue
+        if reads is None:
+            reads = facts.summaries.reads_of(target)
+        root = f"param:{i}"
+        for path, loc in reads.values():
+            if path.root != root:
+                continue
+            q = path.with_root(p)
+            if key_within(q.key(), key) and q.key() != key and _through_pointer(released, q):
+                return q, loc
+    return None, None
 
 
 def _through_pointer(released: AccessPath, used: AccessPath) -> bool:

@@ -1,0 +1,97 @@
+/*
+ * PCI queue pair, fixed (lifecheck example)
+ *
+ * Shows: no findings.  The same device as pci-queuepair.c with exit
+ * quiescing the queue pair before it frees the entries the cleanup walks.
+ *
+ * Copyright (c) 2026 The lifecheck authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "qemu/module.h"
+#include "qom/object.h"
+
+#define TYPE_PCI_QUEUEPAIR "pci-queuepair-fixed"
+OBJECT_DECLARE_SIMPLE_TYPE(PCIQueuePairState, PCI_QUEUEPAIR)
+
+#define QUEUEPAIR_ENTRIES 16
+
+typedef struct QueueEntry {
+    uint64_t addr;
+    uint32_t doorbell;
+} QueueEntry;
+
+typedef struct QueuePair {
+    uint32_t n;
+    QueueEntry *entries;
+} QueuePair;
+
+struct PCIQueuePairState {
+    /*< private >*/
+    PCIDevice parent_obj;
+    /*< public >*/
+
+    QueuePair qp;
+};
+
+static void queue_pair_cleanup(QueuePair *qp)
+{
+    uint32_t i;
+
+    for (i = 0; i < qp->n; i++) {
+        qp->entries[i].doorbell = 0;
+    }
+    qp->n = 0;
+}
+
+static void pci_queuepair_realize(PCIDevice *pdev, Error **errp)
+{
+    PCIQueuePairState *s = PCI_QUEUEPAIR(pdev);
+
+    s->qp.n = QUEUEPAIR_ENTRIES;
+    s->qp.entries = g_new0(QueueEntry, QUEUEPAIR_ENTRIES);
+    pci_config_set_interrupt_pin(pdev->config, 1);
+}
+
+static void pci_queuepair_exit(PCIDevice *pdev)
+{
+    PCIQueuePairState *s = PCI_QUEUEPAIR(pdev);
+
+    queue_pair_cleanup(&s->qp);
+    g_free(s->qp.entries);
+    s->qp.entries = NULL;
+}
+
+static void pci_queuepair_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = pci_queuepair_realize;
+    k->exit = pci_queuepair_exit;
+    k->vendor_id = PCI_VENDOR_ID_QEMU;
+    k->device_id = 0x10fd;
+    k->class_id = PCI_CLASS_SYSTEM_OTHER;
+    dc->desc = "PCI queue pair";
+}
+
+static const TypeInfo pci_queuepair_info = {
+    .name          = TYPE_PCI_QUEUEPAIR,
+    .parent        = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(PCIQueuePairState),
+    .class_init    = pci_queuepair_class_init,
+    .interfaces = (const InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void pci_queuepair_register_types(void)
+{
+    type_register_static(&pci_queuepair_info);
+}
+
+type_init(pci_queuepair_register_types)
