@@ -58,6 +58,8 @@ def _call(call) -> str:
         if "never_if_constant" in fail:
             parts.append(f"never when #{fail['never_if_constant']} is a constant")
         text += " on failure: " + "; ".join(parts)
+    if call.get("keeps"):
+        text += " keeps " + ", ".join(f"#{i}" for i in call["keeps"])
     return text + _versions(call.get("versions"))
 
 
@@ -106,6 +108,9 @@ def render(api_dir: Path = API_DIR) -> str:
         "*never when #k is a constant* (`never_if_constant = K`): the call fails only by a programming",
         "error when argument *k* is a constant (`pci_add_capability()` at a fixed offset), so the error",
         "exit that tests its failure is never taken and leaks nothing.",
+        "*keeps #n* (TOML `keeps = [n]`): the resource an acquire call makes keeps what argument *n*",
+        "holds and releases it itself (`scsi_req_new()`'s hba_private, which the HBA's own cancel and",
+        "complete callbacks free): what the device acquired there is handed over, not leaked.",
         "Traits in the family's cell say what the analyses recognise it by (never its name): *region* --",
         "its acquire calls initialise a MemoryRegion (`owner=#n`: the argument that is the region's owner);",
         "*qom-child* -- it makes embedded QOM children; *heap* -- plain heap memory, what array-property",

@@ -29,7 +29,7 @@ VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
 FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                "mined", "acquire", "release", "disarm"}
 REQUIRED_FAMILY_KEYS = {"name", "header", "summary", "must_release", "acquire", "release"}
-CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args"}
+CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args", "keeps"}
 ROLES = ("acquire", "release", "disarm")
 # What the analyses recognise a family by (never its name in Python).
 from lifecheck.facts.api import ATTRS, TRAITS  # noqa: E402
@@ -82,6 +82,11 @@ def _call_problems(call, where: str) -> List[str]:
             problems += [f"{where}: unknown attr '{a}'" for a in attrs if a not in ATTRS]
     if "versions" in call:
         problems += _versions_problems(call["versions"], where)
+    if "keeps" in call:
+        keeps = call["keeps"]
+        if not (isinstance(keeps, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                                                for i in keeps)):
+            problems.append(f"{where}: 'keeps' must be a list of argument indexes")
     return problems
 
 

@@ -178,3 +178,95 @@ static void foo_exit(PCIDevice *pdev) { }
 """ + TAIL.replace("    k->exit = foo_exit;", """    k->exit = foo_exit;
     device_class_set_legacy_reset(DEVICE_CLASS(klass), foo_reset);""")
     assert check_snippet(code) == set()
+
+
+KVM = """
+typedef struct EventNotifier { int rfd; int wfd; } EventNotifier;
+typedef struct KVMState KVMState;
+extern KVMState *kvm_state;
+int kvm_irqchip_add_irqfd_notifier_gsi(KVMState *s, EventNotifier *n, EventNotifier *rn, int virq);
+void event_notifier_cleanup(EventNotifier *e);
+"""
+
+IRQFD_WRITE = """
+static void bar_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    BarState *s = opaque;
+    kvm_irqchip_add_irqfd_notifier_gsi(kvm_state, &s->notifier, NULL, val); /* HERE */
+}
+"""
+
+
+def irqfd_bar(exit_body: str) -> str:
+    return bar(IRQFD_WRITE, exit_body=exit_body, extra=KVM).replace(
+        "char *name; } BarState;", "char *name; EventNotifier notifier; } BarState;")
+
+
+def test_an_irqfd_a_handler_binds_ends_when_teardown_closes_its_eventfd(check_snippet):
+    """KVM detaches an irqfd when its eventfd is closed (Linux
+    virt/kvm/eventfd.c: EPOLLHUP -> irqfd_deactivate()): closing the
+    notifier in exit ends the irqfd as removing it would (ivshmem's
+    close_peer_eventfds())."""
+    code = irqfd_bar("")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+    assert check_snippet(irqfd_bar("    event_notifier_cleanup(&s->notifier);")) == set()
+
+
+SCSI = """
+typedef struct SCSIDevice SCSIDevice;
+typedef struct SCSIRequest SCSIRequest;
+typedef struct BarReq { SCSIRequest *req; uint32_t tag; } BarReq;
+SCSIRequest *scsi_req_new(SCSIDevice *d, uint32_t tag, uint32_t lun, const uint8_t *buf,
+                          size_t buf_len, void *hba_private);
+int32_t scsi_req_enqueue(SCSIRequest *req);
+void scsi_req_cancel(SCSIRequest *req);
+void scsi_req_ref(SCSIRequest *req);
+void scsi_req_unref(SCSIRequest *req);
+SCSIDevice *bar_find(BarState *s, uint64_t id);
+"""
+
+
+def scsi_bar(write: str) -> str:
+    return bar(write, extra=SCSI).replace(
+        "char *name; } BarState;", "char *name; BarReq *current; SCSIRequest *pending; } BarState;")
+
+
+def test_per_request_state_a_scsi_request_keeps_is_the_requests(check_snippet):
+    """``scsi_req_new(..., hba_private)``: the request keeps hba_private
+    and hands it to the HBA's cancel and complete callbacks, which free
+    it (lsi53c895a's ``s->current``); what is not handed over leaks."""
+    kept = scsi_bar("""
+static void bar_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    BarState *s = opaque;
+    s->current = g_new0(BarReq, 1);
+    s->current->tag = val;
+    s->current->req = scsi_req_new(bar_find(s, val), s->current->tag, 0, NULL, 0, s->current);
+    scsi_req_enqueue(s->current->req);
+}
+""")
+    assert ("leak-on-unrealize", line_of(kept, "s->current = g_new0")) not in check_snippet(kept)
+    lost = kept.replace("0, NULL, 0, s->current);", "0, NULL, 0, NULL);")
+    assert ("leak-on-unrealize", line_of(lost, "s->current = g_new0")) in check_snippet(lost)
+
+
+def test_cancelling_a_request_takes_no_reference_of_the_devices(check_snippet):
+    """scsi_req_cancel() takes a reference that scsi_req_cancel_complete()
+    drops when the cancelled I/O ends (hw/scsi/scsi-bus.c): the framework's,
+    not the device's to drop at unplug (rules/tables/framework.toml)."""
+    code = scsi_bar("""
+void scsi_req_cancel(SCSIRequest *req)
+{
+    scsi_req_ref(req);
+}
+static void bar_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    BarState *s = opaque;
+    if (s->pending) {
+        scsi_req_cancel(s->pending);
+    }
+}
+""")
+    assert check_snippet(code) == set()
+    unmanaged = code.replace("scsi_req_cancel", "bar_req_cancel")
+    assert {r for r, _ in check_snippet(unmanaged)} == {"leak-on-unrealize"}

@@ -142,6 +142,10 @@ class ApiCall:
     released_as: Optional[str] = None   # on_failure.released_as: the family it releases
     # what the arguments must be for a call to be this entry: (IF_ARGS key, argument indexes)
     if_args: Tuple[Tuple[str, Tuple[int, ...]], ...] = ()
+    # acquire calls: the arguments the new resource keeps and releases
+    # itself (scsi_req_new()'s hba_private, freed by the HBA's own cancel
+    # and complete callbacks when the request ends)
+    keeps: Tuple[int, ...] = ()
 
     def applies_to(self, version: Optional[Tuple[int, ...]]) -> bool:
         return in_range(version, self.min_version, self.max_version)

@@ -625,6 +625,27 @@ class DeviceFacts:
                     out.append(op)
         return out
 
+    def kept_by(self, op: Op) -> Optional[Event]:
+        """A call of the same phase and function that makes a resource
+        which keeps what ``op`` acquired and releases it itself (the API
+        table's ``keeps``: ``s->current = g_new0(lsi_request, 1);
+        scsi_req_new(..., s->current)``, whose hba_private the HBA's own
+        cancel and complete callbacks free when the request ends)."""
+        if op.key is None:
+            return None
+        for other in self.ops[op.event.phase]:
+            ev = other.event
+            if other.role != "acquire" or ev is op.event or ev.function != op.event.function:
+                continue
+            call = self.api.lookup(ev.site.callee, other.family, "acquire")
+            if call is None or not call.keeps:
+                continue
+            for index in call.keeps:
+                path = ev.arg_path(index)
+                if path is not None and path.key() == op.key:
+                    return ev
+        return None
+
     def handed_off(self, phases: Iterable[str], path: AccessPath) -> Optional[Event]:
         """A call lifecheck cannot follow that receives ``path`` or an
         object holding it (``foo_cleanup(s->sub)`` for ``s->sub->timer``).

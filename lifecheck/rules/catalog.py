@@ -117,7 +117,7 @@ def load_rule(path: Path) -> RuleSpec:
 
 _FAMILY_KEYS = {"name", "header", "old_headers", "summary", "must_release", "versions", "traits",
                 "mined"} | set(ROLES)
-_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args"}
+_CALL_KEYS = {"function", "resource", "container", "owner", "attrs", "versions", "on_failure", "if_args", "keeps"}
 
 
 def _if_args(call: dict, path: Path, where: str):
@@ -243,11 +243,17 @@ def load_api(path: Path) -> List[ApiFamily]:
                     raise RuleDataError(f"{path}: key '{cw}attrs': 'frees-argument' is for release calls")
                 clow, chigh = _versions(call, path, cw)
                 on_failure, released_as = _on_failure(call, role, path, cw)
+                keeps = call.get("keeps", [])
+                if not isinstance(keeps, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                          and i >= 0 for i in keeps):
+                    raise RuleDataError(f"{path}: key '{cw}keeps' must be a list of argument indexes")
+                if keeps and role != "acquire":
+                    raise RuleDataError(f"{path}: key '{cw}keeps' is for acquire calls")
                 calls.append(ApiCall(
                     function=_need(call, "function", str, path, cw), role=role,
                     resource=resource, container=container, attrs=tuple(attrs),
                     min_version=clow, max_version=chigh, owner=owner, on_failure=on_failure, released_as=released_as,
-                    if_args=_if_args(call, path, cw),
+                    if_args=_if_args(call, path, cw), keeps=tuple(keeps),
                 ))
         if not any(c.role == "acquire" for c in calls) or not any(c.role == "release" for c in calls):
             raise RuleDataError(f"{path}: {where[:-1]} ('{name}') needs acquire and release calls")

@@ -99,6 +99,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             if op.path is not None and device.handed_off(list(release_phases), op.path):
                 continue
+            if device.kept_by(op) is not None:
+                continue  # a resource it made keeps it and releases it (a request's hba_private)
             ev = op.event
             entry = facts.runtime.entry_of(dev, ev) if phase == "runtime" else None
             if entry is not None:
