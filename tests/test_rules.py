@@ -192,7 +192,7 @@ def test_framework_table_entries_name_the_qemu_code_that_releases(catalog):
     fw = catalog.tables["framework"]
     assert {m["function"] for m in fw["managed"]} >= {"pci_register_bar", "sysbus_init_mmio"}
     for entry in fw["managed"] + fw["released"]:
-        assert entry["phase"] in ("unrealize", "instance_finalize", "board"), entry
+        assert entry["phase"] in ("unrealize", "instance_finalize", "board", "runtime"), entry
         path, _, what = entry["released_by"].partition(": ")
         assert path.startswith(("hw/", "qom/", "system/")) and path.endswith(".c"), entry
         assert "(" in what, entry
