@@ -245,3 +245,46 @@ def test_a_chardev_watch_outlives_the_front_end(check_snippet):
     assert check_snippet(code, name="hw/char/foo.c") == {("request-not-cancelled", line_of(code, "/* WATCH */"))}
     removed = WATCH % "    if (s->watch_tag) {\n        g_source_remove(s->watch_tag);\n    }"
     assert check_snippet(removed, name="hw/char/foo2.c") == set()
+
+
+ONESHOT = """\
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/virtio/virtio.h"
+#include "qom/object.h"
+typedef struct AioContext AioContext;
+typedef void QEMUBHFunc(void *opaque);
+AioContext *qemu_get_aio_context(void);
+void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb, void *opaque, const char *name);
+#define aio_bh_schedule_oneshot(ctx, cb, opaque) aio_bh_schedule_oneshot_full((ctx), (cb), (opaque), "cb")
+typedef struct Foo { VirtIODevice parent_obj; VirtQueue *vq; } Foo;
+#define FOO(obj) ((Foo *)(obj))
+static void foo_config_bh(void *opaque)
+{
+    VirtIODevice *vdev = opaque;
+    virtio_notify_config(vdev);
+%(unref)s}
+static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)
+{
+%(ref)s    aio_bh_schedule_oneshot(qemu_get_aio_context(), foo_config_bh, vdev); /* REQUEST */
+}
+""" + VIRTIO_TAIL % ""
+
+
+def test_a_oneshot_bh_with_the_device_as_opaque_is_a_request(check_snippet):
+    """A one-shot BH has no handle to cancel: scheduled with the device as
+    opaque, it runs on the freed device if unplug comes first
+    (virtio-blk's resize BH)."""
+    code = ONESHOT % {"ref": "", "unref": ""}
+    assert check_snippet(code) == {("request-not-cancelled", line_of(code, "/* REQUEST */"))}
+
+
+def test_a_oneshot_bh_holding_a_reference_on_the_device_is_silent(check_snippet):
+    """object_ref() before scheduling, object_unref() in the callback (the
+    pattern of scsi-bus.c scsi_device_for_each_req_async()): the device
+    outlives the BH.  A reference taken but never dropped by the callback
+    does not count."""
+    held = ONESHOT % {"ref": "    object_ref(OBJECT(vdev));\n", "unref": "    object_unref(OBJECT(vdev));\n"}
+    assert check_snippet(held) == set()
+    leaked = ONESHOT % {"ref": "    object_ref(OBJECT(vdev));\n", "unref": ""}
+    assert ("request-not-cancelled", line_of(leaked, "/* REQUEST */")) in check_snippet(leaked)

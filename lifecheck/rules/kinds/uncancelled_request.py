@@ -24,6 +24,10 @@ from .base import Kind, hook_loc, severity
 class UncancelledRequestConfig(RuleConfig):
     cancel_phases: Tuple[str, ...] = field(default=("unrealize",), metadata=meta(
         "phase", "where a cancel or drain of the request must be; the first is named in the message"))
+    reference_families: Tuple[str, ...] = field(default=(), metadata=meta(
+        "family", "a completion that releases a reference of these families on its opaque was "
+        "handed one: the request keeps the device alive until it completes (object_ref() "
+        "before the request, object_unref() in the callback)"))
 
 
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
@@ -41,6 +45,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             continue
         seen.add(k)
         if device.request_cutoff(reg, cfg.cancel_phases) is not None:
+            continue
+        if _holds_reference(facts, reg, cfg.reference_families):
             continue
         related = []
         ref = hook_loc(facts.program, dev, phase)
@@ -64,6 +70,16 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
             hook=reg.event.phase if reg.event is not None else "runtime", device=dev.name,
             related=tuple(related), shape=KIND.shape, expected_phases=cfg.cancel_phases))
     return out
+
+
+def _holds_reference(facts: Facts, reg, families: Tuple[str, ...]) -> bool:
+    """The completion drops a reference on its opaque (itself or through
+    the helpers it passes it to): the request was given one, so the
+    device outlives it."""
+    if not families or reg.carrier or reg.callback not in facts.program.functions:
+        return False
+    return any(fam in families and index == reg.opaque_param and not below
+               for fam, index, below in facts.summaries.param_releases(reg.callback))
 
 
 def _resource(reg) -> str:
