@@ -22,6 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import __version__, activity
 from .cache import CachedFile, UnitCache, cache_root, make_key, run_key
+from .context import context_files
 from .findings import DUPLICATE_TYPE, LOST_HOOK_FUNCTION, Finding, Report, number_findings
 from .frontend.preprocess import Preprocessor, stub_dir_for
 from .frontend.tree import QemuTree
@@ -493,8 +494,13 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
     activity.doing("analysing the files")
     fileset = collect_files(tree, paths, limits)
     cache = open_cache(tree, catalog) if use_cache else None
-    built = _build(tree, fileset.files, jobs, cache, progress, limits)
-    rels = [tree.relative(f) for f in fileset.files]
+    # the neighbours that define the helpers the files call (context.py):
+    # part of the program, not of the report
+    context = context_files(tree.root, fileset.files, set(catalog.opaque_functions()),
+                            catalog.tables.get("framework", {}).get("core_files", [])) if fileset.files else []
+    built = _build(tree, fileset.files + context, jobs, cache, progress, limits)
+    rels = [tree.relative(f) for f in fileset.files + context]
+    asked = set(rels[:len(fileset.files)])
     # what else the findings depend on, beside the units, rules and tool
     question = [tree.version_text, ",".join(sorted(select)) if select is not None else "*"]
     answer = None
@@ -519,6 +525,13 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
                                           f"using that one ({len(files)} definitions)", kind=DUPLICATE_TYPE))
         activity.doing("finding the functions that could not be parsed and that hooks reach")
         program_notices.extend(lost_hook_notices(program.lost_reached()))
+        if context:
+            # what the asked files' devices do, wherever the code is, and
+            # what happens in the asked files
+            ours = {name for name, dev in program.types.items() if dev.file in asked}
+            findings = [f for f in findings if f.loc.file in asked or f.device in ours]
+            program_notices = [n for n in program_notices if n.file in asked
+                               or n.kind == DUPLICATE_TYPE and any(f in n.message for f in asked)]
         if cache is not None and all(d is not None for d in built.digests):
             cache.store_run(rels, built.digests, question, findings, [s.slug for s in specs],
                             program_notices, Finding)
@@ -541,7 +554,9 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
         report.notices.append(Notice("VERSION", 1, "names no QEMU version; every rule is run, "
                                      "whatever versions it applies to", kind="input"))
     lost: Dict[str, int] = {}
-    for _, notices, stats in built.files_notices_and_stats():
+    for file, notices, stats in built.files_notices_and_stats():
+        if file not in asked:
+            continue
         report.notices.extend(notices)
         report.functions_found += stats.functions_found
         report.functions_recovered += stats.functions_recovered
@@ -551,6 +566,8 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
     report.files = len(fileset.files)
     report.lost_reasons = lost
     for file, notices, stats in built.files_notices_and_stats():
+        if file not in asked:
+            continue
         failed = any(n.kind in ("preprocess", "internal") for n in notices)
         if stats.functions_recovered == 0:
             if stats.functions_found or failed:
