@@ -288,3 +288,26 @@ def test_a_oneshot_bh_holding_a_reference_on_the_device_is_silent(check_snippet)
     assert check_snippet(held) == set()
     leaked = ONESHOT % {"ref": "    object_ref(OBJECT(vdev));\n", "unref": ""}
     assert ("request-not-cancelled", line_of(leaked, "/* REQUEST */")) in check_snippet(leaked)
+
+
+def test_a_oneshot_bh_from_a_block_device_callback(check_snippet):
+    """The block layer calls a device's BlockDevOps (resize_cb) with the
+    device as opaque until the drive is detached at finalize: what such a
+    callback schedules is the device's request (virtio-blk's resize)."""
+    code = ONESHOT.replace("typedef struct Foo { VirtIODevice parent_obj; VirtQueue *vq; } Foo;", """\
+typedef struct BlockBackend BlockBackend;
+typedef struct BlockDevOps { void (*resize_cb)(void *opaque); } BlockDevOps;
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
+typedef struct Foo { VirtIODevice parent_obj; VirtQueue *vq; BlockBackend *blk; } Foo;""") % {"ref": "", "unref": ""}
+    code = code.replace("static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)\n{", """\
+static void foo_resize(void *opaque)
+{
+    VirtIODevice *vdev = opaque;
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), foo_config_bh, vdev); /* RESIZE */
+}
+static const BlockDevOps foo_block_ops = { .resize_cb = foo_resize };
+static void foo_handle(VirtIODevice *vdev, VirtQueue *vq)
+{""").replace("    s->vq = virtio_add_queue(VIRTIO_DEVICE(dev), 8, foo_handle);",
+              "    s->vq = virtio_add_queue(VIRTIO_DEVICE(dev), 8, foo_handle);\n"
+              "    blk_set_dev_ops(s->blk, &foo_block_ops, s);")
+    assert ("request-not-cancelled", line_of(code, "/* RESIZE */")) in check_snippet(code)

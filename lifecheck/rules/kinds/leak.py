@@ -43,6 +43,23 @@ class LeakConfig(RuleConfig):
                  "in instance_init and armed at run time)"))
 
 
+def _handed_to_request(facts: Facts, dev: DeviceType, op) -> bool:
+    """What ``op`` acquired is the opaque of a request the same function
+    makes (a one-shot BH, an AIO), whose completion releases it: a
+    reference taken for the request and dropped when it completes
+    (``object_ref(obj); aio_bh_schedule_oneshot(ctx, cb, obj)`` with
+    ``object_unref()`` in cb)."""
+    if facts.reach is None or op.key is None:
+        return False
+    for req in facts.reach.requests(dev):
+        if req.carrier or req.within != op.event.function[1] or req.opaque.key() != op.key \
+                or req.callback not in facts.program.functions:
+            continue
+        if (op.family, req.opaque_param, "") in facts.summaries.param_releases(req.callback):
+            return True
+    return False
+
+
 def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
     cfg: LeakConfig = spec.config
     device = facts.device(dev)
@@ -101,6 +118,8 @@ def check(facts: Facts, spec: RuleSpec, dev: DeviceType) -> List[Finding]:
                 continue
             if device.kept_by(op) is not None:
                 continue  # a resource it made keeps it and releases it (a request's hba_private)
+            if _handed_to_request(facts, dev, op):
+                continue  # object_ref() for a one-shot BH whose callback drops it
             ev = op.event
             entry = facts.runtime.entry_of(dev, ev) if phase == "runtime" else None
             if entry is not None:
