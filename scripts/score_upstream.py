@@ -45,30 +45,12 @@ from test_real_bugs import LINE_SLACK, RULES_FOR_CLASS  # noqa: E402
 # case id -> (reasoning class, what lifecheck would need).  Filled by reading
 # each miss of the last run (docs/upstream-bugs.md has the table).
 MISSING = {
-    "vfio-display-edid-info": (
-        "helper body outside the case's files",
-        "vfio_get_dev_region_info(vbasedev, type, subtype, &dpy->edid_info) g_malloc0s the info "
-        "and stores it through its last argument; out-parameter summaries (facts/summary.py "
-        "param_acquires) find it at display.c:132 when the helper's file, hw/vfio/common.c, is "
-        "analysed too (it is in a whole-hw/ run), but the case analyses display.c and pci.c only"),
-    "virtio-gpu-gl-fence-poll-timer": (
-        "acquisition on a runtime path",
-        "the timers are created lazily by virtio_gpu_virgl_init(), called from the virtqueue "
-        "handler (virtio_gpu_gl_handle_ctrl) on the first command, not from realize; "
-        "leak-on-unrealize only considers what realize acquires"),
     "spapr-vcpu-tb-env": (
         "resource of a child object acquired by the parent's hook",
         "spapr_realize_vcpu() (called per thread by the core's realize) runs cpu_ppc_tb_init(), "
         "which allocates cpu->env.tb_env and its timers; lifecheck follows the call (it reports the "
         "realize-error-leak of self.threads[]->env at the same line) but derives no success-path "
         "leak for state stored in the child CPU and owed by spapr_unrealize_vcpu"),
-    "vdpa-dev-vqs-freed-before-cleanup": (
-        "helper body outside the case's files",
-        "g_free(s->dev.vqs) is followed by vhost_dev_cleanup(&s->dev), which walks dev->vqs: "
-        "use-after-release follows what a callee reaches through its parameters "
-        "(Summaries.reads_of) and reports it at vdpa-dev.c:188 when the callee's file, "
-        "hw/virtio/vhost.c, is analysed too (it is in a whole-hw/ run), but the case analyses "
-        "vdpa-dev.c only"),
 }
 
 # glib allocation macros: the call the preprocessed source shows instead
