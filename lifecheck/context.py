@@ -77,13 +77,10 @@ def context_files(root: Path, files: Sequence[Path], skip: Set[str],
     at most MAX_CONTEXT."""
     asked = {os.path.realpath(f) for f in files}
     excluded = {os.path.realpath(root / e) for e in exclude}
-    texts = [_read(f) for f in files]
-    wanted = wanted_calls(texts, skip)
-    if not wanted:
-        return []
-    folders = sorted({f.parent for f in files})
-    score: Dict[Path, int] = {}
-    for folder in folders:
+    # the neighbours first: a run on whole folders has none, and reads
+    # nothing more
+    neighbours: List[Path] = []
+    for folder in sorted({f.parent for f in files}):
         try:
             names = sorted(os.listdir(folder))
         except OSError:
@@ -91,13 +88,20 @@ def context_files(root: Path, files: Sequence[Path], skip: Set[str],
         for name in names:
             path = folder / name
             real = os.path.realpath(path)
-            if not name.endswith(".c") or real in asked or real in excluded or not path.is_file():
-                continue
-            text = _read(path)
-            if not text or len(text) > MAX_CONTEXT_SIZE or b"\0" in text[:8192]:
-                continue
-            hits = len(_defined(text) & wanted)
-            if hits:
-                score[path] = hits
+            if name.endswith(".c") and real not in asked and real not in excluded and path.is_file():
+                neighbours.append(path)
+    if not neighbours:
+        return []
+    wanted = wanted_calls((_read(f) for f in files), skip)
+    if not wanted:
+        return []
+    score: Dict[Path, int] = {}
+    for path in neighbours:
+        text = _read(path)
+        if not text or len(text) > MAX_CONTEXT_SIZE or b"\0" in text[:8192]:
+            continue
+        hits = len(_defined(text) & wanted)
+        if hits:
+            score[path] = hits
     ranked = sorted(score, key=lambda p: (-score[p], str(p)))
     return ranked[:MAX_CONTEXT]
