@@ -979,3 +979,37 @@ def test_a_property_of_the_embedded_parent_is_set_for_helpers_given_the_parent(c
     # DEFINE_PROP_...(BarState, parent_obj.map): a helper's test of c->map
     # (c the BarCommon) can be true, so the release under it counts
     assert check_snippet(PARENT_PROPERTY.replace("MAP_FIELD", "map")) == set()
+
+
+BACKEND = """
+typedef struct Backend Backend;
+typedef struct BackendOps { int (*stop)(Backend *be); } BackendOps;
+struct Backend { const BackendOps *ops; uint8_t *ring; };
+typedef struct BeState { PCIDevice parent_obj; Backend be; } BeState;
+#define BE(obj) ((BeState *)(obj))
+static void be_stop(Backend *be)
+{
+    be->ops->stop(be);
+}
+"""
+
+
+def test_a_back_end_method_called_on_the_object_is_no_hand_off(check_snippet):
+    """``be->ops->stop(be)``: a call through the ops table the object
+    holds, given the object, acts on it (vhost's ``dev->vhost_ops->...``)
+    -- it does not take over what the object holds.  Handing the object
+    to some other unknown call still counts as a hand-off."""
+    code = HEAD + BACKEND + EMPTY_INIT + EMPTY_FINALIZE + """
+static void foo_realize(PCIDevice *pdev, Error **errp)
+{
+    BE(pdev)->be.ring = g_malloc0(64); /* HERE */
+}
+static void foo_exit(PCIDevice *pdev)
+{
+    be_stop(&BE(pdev)->be);
+}
+""" + TAIL.replace("sizeof(FooState)", "sizeof(BeState)")
+    assert check_snippet(code) == {("leak-on-unrealize", line_of(code, "/* HERE */"))}
+    handed = code.replace("    be->ops->stop(be);", "    backend_take(be);").replace(
+        "static void be_stop", "void backend_take(Backend *be);\nstatic void be_stop")
+    assert check_snippet(handed) == set()

@@ -665,6 +665,9 @@ class DeviceFacts:
                                     or site.callee in self._never_release_calls
                                     or not self._query_words.isdisjoint(site.callee.lower().split("_"))):
                     continue
+                if site.callee is None and _method_call(site.callee_text, site.args,
+                                                        self.program.functions.get(ev.function)):
+                    continue
                 for arg in ev.args:
                     p = arg.path
                     if p is None or p.root != path.root:
@@ -709,3 +712,38 @@ def lead_type(program: Program, ev: Event, index: int = 0) -> Optional[str]:
         return None
     words = [w for w in typ.replace("*", " ").split() if w not in ("const", "struct", "volatile")]
     return " ".join(words) or None
+
+
+_METHOD_RE = re.compile(r"^\(?\s*([A-Za-z_]\w*)\s*->\s*(\w+)\s*->\s*\w+\s*\)?$")
+_LOCAL_METHOD_RE = re.compile(r"^\(?\s*([A-Za-z_]\w*)\s*->\s*\w+\s*\)?$")
+
+
+def _method_call(callee_text: str, args, fn) -> bool:
+    """``dev->vhost_ops->vhost_set_features_ex(dev, ...)``, or the same
+    through a local copy of the table (``ops = dev->vhost_ops;
+    ops->f(dev)``): a call through an ops table the object holds, given
+    the object itself -- a method of a back end acting on the object
+    (sending it a message, asking a feature), not a hand-off of it: what
+    the object holds is still the caller's to release
+    (vhost_dev_cleanup() for a vhost_dev)."""
+    if not args or args[0].path is None or args[0].path.steps:
+        return False
+    first = args[0].path.root
+    m = _METHOD_RE.match(callee_text or "")
+    if m is not None:
+        kind, _, name = first.partition(":")
+        if kind == "param":
+            params = getattr(fn, "params", None) or ()
+            index = int(name) if name.isdigit() else -1
+            name = params[index].name if 0 <= index < len(params) else ""
+        return name == m.group(1)
+    m = _LOCAL_METHOD_RE.match(callee_text or "")
+    if m is None or fn is None:
+        return False
+    table = "local:" + m.group(1)
+    for a in getattr(fn, "assignments", ()):
+        lhs, rhs = a.lhs.path, a.rhs.path
+        if lhs is not None and rhs is not None and lhs.root == table and not lhs.steps \
+                and rhs.root == first and len(rhs.steps) == 1 and rhs.steps[0][0] == "->":
+            return True
+    return False
