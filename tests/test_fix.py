@@ -325,6 +325,18 @@ def test_a_pending_request_is_cancelled_first_in_unrealize(tmp_path):
     assert "    rng_backend_cancel_requests(s->rng, virtio_entropy_receive, s);\n" in fixed
 
 
+def test_a_oneshot_bh_gets_a_reference_for_the_request(tmp_path):
+    """request-not-cancelled of a one-shot BH (fixes.toml
+    request_references): nothing can cancel it, so the fix holds a
+    reference on the device for it -- object_ref() of the opaque as the
+    handler writes it, just before the call; object_unref() of the BH's
+    opaque parameter at the end of the BH."""
+    text = _fix_and_recheck(tmp_path, "hw/virtio/virtio-resizer.c", "request-not-cancelled")
+    assert "     virtio_notify_config(vdev);\n+    object_unref(opaque);\n }\n" in text
+    assert "     s->size += 4096;\n+    object_ref(vdev);\n" \
+           "     aio_bh_schedule_oneshot(qemu_get_aio_context(), virtio_resizer_config_bh, vdev);" in text
+
+
 def test_a_request_without_a_known_cancel_gets_no_fix(tmp_path):
     """A request whose registering call has no request_cancels entry (a
     block read: blk_drain() needs the BlockBackend it went to) keeps

@@ -353,17 +353,23 @@ class Proposer:
         out.append(text[pos:])
         return _simplify("".join(out), caller, self)
 
-    def source_args(self, site: CallSite) -> Optional[List[str]]:
+    def source_args(self, site: CallSite, macro: bool = False) -> Optional[List[str]]:
         """The arguments of the call at ``site`` as its source writes them
         (``TYPE_FOO`` where the model has the expansion), None when the
-        source does not show as many arguments as the model."""
+        source does not show as many arguments as the model.  ``macro``:
+        the source may call a macro whose name starts the function's and
+        that passes its leading arguments on
+        (``aio_bh_schedule_oneshot(ctx, cb, opaque)`` for
+        ``aio_bh_schedule_oneshot_full(ctx, cb, opaque, "cb")``)."""
         lines = self.source(site.loc.file)
         if not lines or not 0 < site.loc.line <= len(lines):
             return None
         text = "\n".join(_strip_comment(l) for l in lines[site.loc.line - 1:site.loc.line + 9])
         at = text.find("(", site.loc.col - 1)
-        if at < 0 or text[site.loc.col - 1:at].strip() != (site.callee or ""):
+        name = text[site.loc.col - 1:at].strip() if at >= 0 else ""
+        if at < 0 or not (name == (site.callee or "") or (macro and name and (site.callee or "").startswith(name))):
             return None
+        wanted = len(site.args) if name == site.callee else None
         args, depth, cur, quote, escaped = [], 0, "", "", False
         for ch in text[at + 1:]:
             if quote:   # inside a string or character literal
@@ -385,7 +391,9 @@ class Proposer:
                 continue
             if ch == ")" and depth == 0:
                 args.append(" ".join(cur.split()))
-                return args if len(args) == len(site.args) and all(args) else None
+                if wanted is None:
+                    return args if all(args) else None
+                return args if len(args) == wanted and all(args) else None
             depth += ch in "([{"
             depth -= ch in ")]}"
             cur += ch
@@ -2510,6 +2518,9 @@ class Proposer:
         reg = self._request_of(f)
         spec = self.facts.reach.registering.get(reg.call)
         table = self.facts.tables.get("fixes", {}).get("request_cancels", {}).get(reg.call)
+        referenced = self.facts.tables.get("fixes", {}).get("request_references", [])
+        if spec is not None and not table and reg.call in referenced and not reg.carrier:
+            return self._reference_for_request(f, reg, spec)
         if spec is None or not table:
             raise NoFix(f"no cancel of one {reg.call}() request is known (rules/tables/fixes.toml "
                         f"request_cancels): it needs what the request went to, which the call does not name")
@@ -2569,6 +2580,51 @@ class Proposer:
                   f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
         return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)),
                           f"cancel in {phase}" + (" (new hook)" if isinstance(fn, _Pending) else ""))]
+
+    def _reference_for_request(self, f: Finding, reg, spec) -> List[Candidate]:
+        """A request with no handle to cancel it (a one-shot BH), made
+        while the device runs: the device holds a reference for it --
+        ``object_ref()`` of the opaque just before the request, and
+        ``object_unref()`` of the callback's opaque parameter at the end of
+        the callback (the pattern of hw/scsi/scsi-bus.c
+        scsi_device_for_each_req_async()).  Only for a callback with no
+        ``return`` of its own (one exit, at its closing brace)."""
+        src = self.program.functions.get((reg.loc.file, reg.within))
+        site = next((s for s in src.calls if s.loc == reg.loc), None) if src is not None else None
+        args = self.source_args(site, macro=True) if site is not None else None
+        if args is None or not 0 <= spec.opaque < len(args):
+            raise NoFix(f"the arguments of {reg.call}() are not written as such in the source")
+        cb = self.program.functions.get(reg.callback)
+        if cb is None or cb.loc.file != reg.loc.file:
+            raise NoFix(f"{reg.name}() is not defined in {reg.loc.file}")
+        params = cb.params
+        if not 0 <= reg.opaque_param < len(params) or not params[reg.opaque_param].name:
+            raise NoFix(f"{reg.name}() has no named opaque parameter")
+        lines = self.lines(cb.loc.file)
+        start, end = self.body_start(cb), self.closing_brace(cb)
+        if any(re.search(r"\breturn\b", line) for line in lines[start:end - 1]):
+            raise NoFix(f"{reg.name}() returns early: the reference would have to be dropped on every exit")
+        line = reg.loc.line
+        text = lines[line - 1]
+        head = re.match(r"\s*(\w+)\s*\(", text)
+        if head is None or head.group(1) in ("if", "while", "for", "switch", "return"):
+            raise NoFix(f"the request at {reg.loc.file}:{line} is not a statement of its own")
+        indent = self.indent_of(reg.loc.file, line)
+        opaque = args[spec.opaque].strip()
+        ref = f"object_ref({opaque});"
+        unref = f"object_unref({params[reg.opaque_param].name});"
+        ops = [Insert(reg.loc.file, line, wrap(indent, ref), (0,)),
+               Insert(cb.loc.file, end, wrap(INDENT, unref), (1,))]
+        desc = f"hold a reference on the device for the {reg.name}() request: {ref} before " \
+               f"{reg.call}(), {unref} at the end of {reg.name}()"
+        subject = f"{_subject_dir(reg.loc.file)}: hold a reference for {reg.name}()"
+        reason = (f"{reg.within}() hands {reg.name}() to {reg.call}() with the device as opaque "
+                  f"({f.loc.file}:{f.loc.line}).  Nothing can cancel such a request, and if the device "
+                  f"is unplugged before it runs, {reg.name}() runs on the freed device."
+                  f"\n\nTake a reference on the device before scheduling it and drop it at the end of "
+                  f"{reg.name}(), as scsi_device_for_each_req_async() does in hw/scsi/scsi-bus.c."
+                  f"\n\nFound by lifecheck, rule {f.rule} ('lifecheck explain {f.rule}').")
+        return [Candidate(Fix(f.fingerprint, desc, subject, reason, tuple(ops)), "hold a reference for the request")]
 
     # -- a strong link a child holds back to the device ------------------------
     def _link_of(self, f: Finding):
