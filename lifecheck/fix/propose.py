@@ -165,6 +165,20 @@ class Proposer:
                 return i
         raise NoFix(f"{fn.name}() does not open its body on a line of its own")
 
+    def _member_insert(self, sfile: str, struct: Tuple[int, int], same_type: str, decl: str) -> Insert:
+        """A new member ``decl`` of the struct at lines ``struct`` of
+        ``sfile``: after its last member whose line matches ``same_type``
+        (a regular expression), else at its end, indented as its first
+        member."""
+        first, last = struct
+        slines = self.lines(sfile)
+        at = last
+        for i in range(first + 1, last):
+            if re.match(rf"^\s*{same_type}", slines[i - 1]):
+                at = i + 1
+        ind = self.indent_of(sfile, first + 1) or INDENT
+        return Insert(sfile, at, f"{ind}{decl}\n", (0,))
+
     def closing_brace(self, fn: Function) -> int:
         """The line of the function's closing brace (``Function.end_line``
         is its last statement's)."""
@@ -1383,12 +1397,8 @@ class Proposer:
             raise NoFix(f"the device state {tag} has a member '{member}' already")
         ops: List = []
         base = rtype.rstrip(" *")
-        at = slast
-        for i in range(sfirst + 1, slast):
-            if re.match(rf"^\s*{re.escape(base)}\s*\*\s*\w+", slines[i - 1]):
-                at = i + 1
-        ind = self.indent_of(sfile, sfirst + 1) or INDENT
-        ops.append(Insert(sfile, at, f"{ind}{base} *{member};\n", (0,)))
+        ops.append(self._member_insert(sfile, (sfirst, slast), rf"{re.escape(base)}\s*\*\s*\w+",
+                                       f"{base} *{member};"))
         # the call stores its result
         file = fn.loc.file
         start, end = self.whole_statement(site)
@@ -1536,13 +1546,7 @@ class Proposer:
         if re.search(rf"\b{re.escape(name)}\b", body):
             raise NoFix(f"the device state has a member '{name}' already")
         ops: List = []
-        # the member: after the struct's last member of the same type, else at its end
-        at = slast
-        for i in range(sfirst + 1, slast):
-            if re.match(rf"^\s*{re.escape(base)}\s+\w+", slines[i - 1]):
-                at = i + 1
-        ind = self.indent_of(sfile, sfirst + 1) or INDENT
-        ops.append(Insert(sfile, at, f"{ind}{base} {name};\n", (0,)))
+        ops.append(self._member_insert(sfile, (sfirst, slast), rf"{re.escape(base)}\s+\w+", f"{base} {name};"))
         # the declaration and the allocation go; every use takes the member
         decl_line = local.loc.line
         alloc_start, alloc_end = ev.site.loc.line, self.statement_end(file, ev.site.loc.line)
@@ -2508,6 +2512,13 @@ class Proposer:
                 return reg
         return None
 
+    def _request_args(self, reg, macro: bool = False):
+        """(the function that makes the request ``reg``, the arguments of
+        its registering call as the source writes them, or None)."""
+        src = self.program.functions.get((reg.loc.file, reg.within))
+        site = next((s for s in src.calls if s.loc == reg.loc), None) if src is not None else None
+        return src, (self.source_args(site, macro=macro) if site is not None else None)
+
     def _cancel_request(self, f: Finding) -> List[Candidate]:
         """A request handed to a backend that unrealize does not cancel:
         the cancel of its registering call (rules/tables/fixes.toml
@@ -2527,9 +2538,7 @@ class Proposer:
         cancel, wanted = table.get("cancel", ""), list(table.get("args", ()))
         if cancel not in self.facts.reach.cutoffs:
             raise NoFix(f"{cancel}() is not a cut-off of rules/tables/callbacks.toml")
-        src = self.program.functions.get((reg.loc.file, reg.within))
-        site = next((s for s in src.calls if s.loc == reg.loc), None) if src is not None else None
-        args = self.source_args(site) if site is not None else None
+        src, args = self._request_args(reg)
         if args is None:
             raise NoFix(f"the arguments of {reg.call}() are not written as such in the source")
         index = {"handle": spec.handle, "opaque": spec.opaque,
@@ -2589,9 +2598,7 @@ class Proposer:
         the callback (the pattern of hw/scsi/scsi-bus.c
         scsi_device_for_each_req_async()).  Only for a callback with no
         ``return`` of its own (one exit, at its closing brace)."""
-        src = self.program.functions.get((reg.loc.file, reg.within))
-        site = next((s for s in src.calls if s.loc == reg.loc), None) if src is not None else None
-        args = self.source_args(site, macro=True) if site is not None else None
+        _, args = self._request_args(reg, macro=True)
         if args is None or not 0 <= spec.opaque < len(args):
             raise NoFix(f"the arguments of {reg.call}() are not written as such in the source")
         cb = self.program.functions.get(reg.callback)
