@@ -153,6 +153,15 @@ class Event:
         return None
 
 
+# A function's body as a walk sees it (Program._translated): its
+# assignments (lhs, rhs, location, index) and its calls (site, the tested
+# fields on the device with their field names, those fields alone, the
+# arguments, the result, the callee's parameter -> path).
+_Body = Tuple[Tuple[Tuple[Optional[AccessPath], Expr, Location, int], ...],
+              Tuple[Tuple[CallSite, Tuple[Tuple[AccessPath, str], ...], Tuple[AccessPath, ...],
+                          Tuple[Expr, ...], Optional[AccessPath], Dict[int, AccessPath]], ...]]
+
+
 class Program:
     """All translation units of a run, linked."""
 
@@ -238,6 +247,8 @@ class Program:
         # (phase, entry function, its parameters' paths) -> [(class callbacks
         # consulted, the type when the walk depends on it, (events, stores))]
         self._entry_cache: Dict[tuple, List[tuple]] = {}
+        # (function, parameter -> path) -> its body translated (_translated)
+        self._bodies: Dict[tuple, _Body] = {}
         self._owner_used = False
         # bounds of the walk under way (a hook's, or a runtime entry's)
         self._depth_limit = MAX_CALL_DEPTH
@@ -968,6 +979,15 @@ class Program:
                 return False
         return True
 
+    def compute_shared(self) -> None:
+        """Compute now the program-wide indexes that walks of any type
+        consult (who writes which field, who creates which type, the
+        subtypes of each type): before the rules fork (rules/engine.py),
+        so both processes share one copy instead of each making its own."""
+        self._self_writers()
+        self._creators_cache()
+        self._descendants("")
+
     def _self_writers(self) -> Dict[str, FrozenSet[str]]:
         """"Type:f.g" -> the types whose hooks are the only writers of it,
         each write an assignment through the hook's device argument
@@ -1079,33 +1099,54 @@ class Program:
             return []
         return list(dev.hooks.get(phases.pop(), ()))
 
-    def _walk(self, phase, key, env, via, frames, out, stores, stack, owner: str = "",
-              guards: Tuple[AccessPath, ...] = ()) -> None:
+    def _translated(self, key: FunctionKey, env: Dict[int, AccessPath]) -> _Body:
+        """The body of ``key`` with its parameters replaced by what ``env``
+        maps them to: its assignments, and per call the tested fields on
+        the device, the arguments, the result and the callee's
+        parameters.  The same for every walk that reaches ``key`` with
+        the same ``env`` (a helper shared by many hooks and types: a
+        fourth of the walks translate anew), so it is made once per run."""
+        sig = (key, tuple(sorted(env.items())))
+        body = self._bodies.get(sig)
+        if body is not None:
+            return body
         fn = self.functions[key]
-        for i, a in enumerate(fn.assignments):
-            lhs = translate_path(a.lhs.path, env) if a.lhs.path is not None else None
-            stores.append(Store(phase, lhs, translate_expr(a.rhs, env), a.loc, key, i, frames))
-        realizing = phase == "realize"
-        dead = self.false_during_realize if realizing else ()
+        assigns = tuple((translate_path(a.lhs.path, env) if a.lhs.path is not None else None,
+                         translate_expr(a.rhs, env), a.loc, i) for i, a in enumerate(fn.assignments))
+        calls = []
         for site in fn.calls:
-            if dead and site.requires and not dead.isdisjoint(site.requires):
-                continue  # under a test that is false while realizing
-            held = guards
+            tested: Tuple[Tuple[AccessPath, str], ...] = ()
             if site.guards:
                 fields = site.guard_fields if len(site.guard_fields) == len(site.guards) \
                     else ("",) * len(site.guards)
-                tested = [(p, f) for p, f in ((translate_path(g, env), f)
-                                              for g, f in zip(site.guards, fields)) if p.root == SELF]
+                tested = tuple((p, f) for p, f in ((translate_path(g, env), f)
+                                                   for g, f in zip(site.guards, fields)) if p.root == SELF)
+            args = tuple([translate_expr(a, env) for a in site.args])
+            result = translate_path(site.result, env) if site.result else None
+            callee_env = {i: self._upcast(a.path) for i, a in enumerate(args) if a.path is not None}
+            calls.append((site, tested, tuple(p for p, _ in tested), args, result, callee_env))
+        body = self._bodies[sig] = (assigns, tuple(calls))
+        return body
+
+    def _walk(self, phase, key, env, via, frames, out, stores, stack, owner: str = "",
+              guards: Tuple[AccessPath, ...] = ()) -> None:
+        assigns, calls = self._translated(key, env)
+        for lhs, rhs, loc, i in assigns:
+            stores.append(Store(phase, lhs, rhs, loc, key, i, frames))
+        realizing = phase == "realize"
+        dead = self.false_during_realize if realizing else ()
+        for site, tested, tested_paths, args, result, callee_env in calls:
+            if dead and site.requires and not dead.isdisjoint(site.requires):
+                continue  # under a test that is false while realizing
+            held = guards
+            if tested_paths:
                 if realizing and any(self._never_set(p, f, owner) for p, f in tested):
                     continue  # under a test of a field that is still zero
-                held = guards + tuple(p for p, _ in tested)
-            args = tuple(translate_expr(a, env) for a in site.args)
-            result = translate_path(site.result, env) if site.result else None
+                held = guards + tested_paths
             here = frames + ((key, site.index),)
             out.append(Event(phase, site, key, args, result, via, here, held))
             if site.callee in self.managed_calls or site.callee in self.opaque_calls:
                 continue  # the framework releases what these acquire; the API table says what they do
-            callee_env = {i: self._upcast(a.path) for i, a in enumerate(args) if a.path is not None}
             if site.callee is None:
                 m = _PARENT_HOOK_CALL_RE.search(site.callee_text or "")
                 refs = self.parent_hooks(owner, m.group(1)) if m else []

@@ -98,6 +98,7 @@ def _forked(ctx: Facts, specs: List[RuleSpec],
     a child that fails has its share redone here."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
+    ctx.program.compute_shared()
     mine, theirs = names[0::2], names[1::2]
     read_end, write_end = os.pipe()
     try:
