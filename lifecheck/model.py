@@ -85,7 +85,19 @@ class AccessPath:
 
     def key(self) -> str:
         """Identity of the object named, ignoring ``&`` and whether a field
-        was reached with ``.`` or ``->`` (same memory either way)."""
+        was reached with ``.`` or ``->`` (same memory either way).  Made
+        once per path (the rules ask it of the same paths a million times
+        on hw/), kept beside the fields: not one of them, so equality,
+        hashing and the cache's encoding ignore it."""
+        try:
+            return self.__dict__["_key"]
+        except KeyError:
+            pass
+        key = self._make_key()
+        object.__setattr__(self, "_key", key)
+        return key
+
+    def _make_key(self) -> str:
         parts = [self.root]
         for op, name in self.steps:
             if op in ("->", "."):
