@@ -230,9 +230,13 @@ def in_range(version, low, high) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Op:
-    """What one event does to a resource of one API family."""
+    """What one event does to a resource of one API family.  Compared and
+    hashed by identity: an op is made once per event and family
+    (``ApiIndex.effects``), and the dataflow of error exits keeps
+    thousands of them in sets (hashing its event, arguments and frames
+    field by field took a tenth of the rules' time)."""
 
     role: str                       # acquire | release | disarm
     family: str
@@ -311,6 +315,7 @@ class ApiIndex:
         self.families: Dict[str, ApiFamily] = {}
         self.by_function: Dict[str, List[Tuple[str, ApiCall]]] = {}
         self._effects: Dict[int, Tuple[Event, list]] = {}
+        self._recipes: Dict[Tuple[int, int, int], tuple] = {}
         for fam in families:
             if not fam.applies_to(version):
                 continue
@@ -346,7 +351,20 @@ class ApiIndex:
         seen = self._effects.get(id(ev))
         if seen is not None and seen[0] is ev:
             return seen[1]
-        out = self.effects_uncached(ev)
+        # what a call does depends on the call, its translated arguments
+        # and result only (not on the path of calls that led to it): walks
+        # that translate a function alike share these objects
+        # (Program._translated), and the ops of one are those of the
+        # other, made for this event
+        site, args, result = ev.site, ev.args, ev.result
+        recipe = self._recipes.get((id(site), id(args), id(result)))
+        if recipe is not None and recipe[0] is site and recipe[1] is args and recipe[2] is result:
+            out = [Op(op.role, op.family, op.path, ev, op.attrs, op.container, op.on_failure, op.released_as)
+                   for op in recipe[3]]
+        else:
+            out = self.effects_uncached(ev)
+            # the objects are kept alive with it: their ids are not reused
+            self._recipes[(id(site), id(args), id(result))] = (site, args, result, out)
         self._effects[id(ev)] = (ev, out)  # ev kept alive: its id is not reused
         return out
 

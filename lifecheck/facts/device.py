@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..graph import PHASES, DeviceType, Event, Program, field_path
 from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
@@ -56,6 +56,7 @@ class DeviceFacts:
         self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
         # assignments the callbacks and property setters make (facts/runtime.py)
         self.entry_stores: List = []
+        self._stored: Dict[str, FrozenSet[str]] = {}
         if runtime is not None:
             # the runtime hooks, then the callbacks it registered and the
             # setters of its properties
@@ -680,11 +681,15 @@ class DeviceFacts:
     def cleared(self, key: str, phases: Iterable[str]) -> bool:
         """Some code of ``phases`` stores into the resource's field
         (``s->t = NULL``)."""
-        for phase in phases:
-            for st in self.program.stores(self.dev, phase):
-                if st.lhs is not None and st.lhs.key() == key:
-                    return True
-        return False
+        return any(key in self._stored_keys(phase) for phase in phases)
+
+    def _stored_keys(self, phase: str) -> FrozenSet[str]:
+        """The keys of what the code of ``phase`` stores into."""
+        got = self._stored.get(phase)
+        if got is None:
+            got = self._stored[phase] = frozenset(st.lhs.key() for st in self.program.stores(self.dev, phase)
+                                                  if st.lhs is not None)
+        return got
 
 
 _LEAD_VARIABLE_RE = re.compile(r"^\s*&?\s*\(?\s*(\w+)\s*->")
