@@ -12,6 +12,7 @@ import os
 import signal
 import stat
 import tempfile
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -468,6 +469,23 @@ def analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int =
                         spans_of_findings)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the processes it has waited for
+    (the workers, the forked rule process, gcc)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+@contextmanager
+def _timed(timings: Dict[str, Tuple[float, float]], step: str):
+    """Record the wall and CPU seconds of the block as ``timings[step]``."""
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    try:
+        yield
+    finally:
+        timings[step] = (time.perf_counter() - wall, _cpu_seconds() - cpu)
+
+
 @contextmanager
 def gc_paused():
     """Pause the cyclic garbage collector for a run.  The units and the
@@ -498,7 +516,9 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
     # part of the program, not of the report
     context = context_files(tree.root, fileset.files, set(catalog.opaque_functions()),
                             catalog.tables.get("framework", {}).get("core_files", [])) if fileset.files else []
-    built = _build(tree, fileset.files + context, jobs, cache, progress, limits)
+    timings: Dict[str, Tuple[float, float]] = {}
+    with _timed(timings, "files"):
+        built = _build(tree, fileset.files + context, jobs, cache, progress, limits)
     rels = [tree.relative(f) for f in fileset.files + context]
     asked = set(rels[:len(fileset.files)])
     # what else the findings depend on, beside the units, rules and tool
@@ -513,10 +533,13 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
         findings, slugs, program_notices = answer
         specs = [catalog.rules[slug] for slug in slugs]
     else:
-        units = _materialise(tree, built, cache, limits)
+        with _timed(timings, "decoding"):
+            units = _materialise(tree, built, cache, limits)
         activity.doing("linking the program model")
-        program = Program(units, catalog.tables, catalog.opaque_functions())
-        findings, specs = run_rules(program, catalog, tree.version, select, jobs)
+        with _timed(timings, "linking"):
+            program = Program(units, catalog.tables, catalog.opaque_functions())
+        with _timed(timings, "rules"):
+            findings, specs = run_rules(program, catalog, tree.version, select, jobs)
         activity.doing("summing up the run")
         program_notices = []
         for name, files in sorted(program.duplicate_types.items()):
@@ -536,7 +559,7 @@ def _analyse(tree: QemuTree, paths: Sequence[Path], catalog: Catalog, jobs: int,
             cache.store_run(rels, built.digests, question, findings, [s.slug for s in specs],
                             program_notices, Finding)
     report = Report(root=str(tree.root), version=tree.version_text, findings=number_findings(findings),
-                    rules=specs, tool_version=__version__)
+                    rules=specs, tool_version=__version__, timings=timings)
     # function extents for suppressions and --diff: needed where there are
     # findings or suppression comments (when the findings came from the
     # cache, only those units are decoded)

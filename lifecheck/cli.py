@@ -676,6 +676,10 @@ def _print_stats(report) -> None:
     reached = lost_reached_from_hooks(report)
     print(f"lifecheck:   {reached:5} lost function{'' if reached == 1 else 's'} "
           "reachable from a lifecycle hook" + (" (see -v)" if reached else ""), file=sys.stderr)
+    if report.timings:
+        # wall seconds (CPU seconds of lifecheck and the processes it ran)
+        print("lifecheck: time: " + ", ".join(f"{step} {wall:.1f} s (CPU {cpu:.1f} s)"
+                                              for step, (wall, cpu) in report.timings.items()), file=sys.stderr)
     _print_reach(report)
 
 

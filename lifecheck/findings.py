@@ -288,6 +288,10 @@ class Report:
     # be preprocessed), and files that truly define none
     empty_files: List[str] = field(default_factory=list)
     files_without_functions: int = 0
+    # where the run's time went (``--stats``): step -> (wall seconds, CPU
+    # seconds of this process and the processes it waited for); not part
+    # of any output format, which must not change from run to run
+    timings: Dict[str, Tuple[float, float]] = field(default_factory=dict)
     # What the findings pipeline (suppressions, baseline, --diff) needs:
     analysed_files: List[str] = field(default_factory=list)   # relative to root, sorted
     spans: Dict[str, List[FunctionSpan]] = field(default_factory=dict)  # file -> functions

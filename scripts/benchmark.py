@@ -233,6 +233,14 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"{_gcc_version()}; {load_before} before, {load_after} after.")
         print(f"Tree: {src_root} (copied with {how}); {len(files)} files; -j {args.jobs}.")
         print(f"Recovery (cold run's --stats): {recovery}.")
+        steps = re.findall(r"(\w+) ([\d.]+) s \(CPU ([\d.]+) s\)",
+                           next((line for line in cold.stderr.splitlines() if "lifecheck: time:" in line), ""))
+        if steps:
+            # the steps of the cold run, as its --stats gives them: the rule
+            # phase alone, without the parsing whose time the machine's
+            # load moves most
+            print("Cold run by step (its --stats), wall (CPU): "
+                  + ", ".join(f"{name} {wall} s ({cpu} s)" for name, wall, cpu in steps) + ".")
         print()
         print("| step | wall | CPU (user+sys, whole tree) | peak RSS, process tree | largest single process | wall / gcc -E |")
         print("|---|---:|---:|---:|---:|---:|")

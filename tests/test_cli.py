@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -116,6 +117,17 @@ def test_stats_report_parse_coverage():
     assert proc.returncode == 1
     n_files = len(list(EXAMPLES.rglob("*.c")))
     assert f"{n_files} files" in proc.stderr and "(100.00%)" in proc.stderr
+
+
+def test_stats_say_where_the_time_went():
+    # the rule phase apart from the parsing: what docs/performance.md
+    # compares between versions (scripts/benchmark.py reads this line)
+    proc = lifecheck("check", str(EXAMPLES), "--stats", "-q", "--no-cache")
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("lifecheck: time: "))
+    steps = re.findall(r"(\w+) ([\d.]+) s \(CPU ([\d.]+) s\)", line)
+    assert [name for name, _, _ in steps] == ["files", "decoding", "linking", "rules"]
+    assert all(float(wall) >= 0 and float(cpu) >= 0 for _, wall, cpu in steps)
+    assert float(steps[0][1]) > 0  # the files were analysed
 
 
 def test_stats_name_files_that_yield_nothing(tmp_path):
