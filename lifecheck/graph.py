@@ -1104,8 +1104,9 @@ class Program:
         maps them to: its assignments, and per call the tested fields on
         the device, the arguments, the result and the callee's
         parameters.  The same for every walk that reaches ``key`` with
-        the same ``env`` (a helper shared by many hooks and types: a
-        fourth of the walks translate anew), so it is made once per run."""
+        the same ``env`` (a helper shared by many hooks and types: on the
+        whole hw/, four walk steps in five reach a function with a binding
+        already seen), so it is made once per run."""
         sig = (key, tuple(sorted(env.items())))
         body = self._bodies.get(sig)
         if body is not None:
