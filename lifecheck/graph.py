@@ -986,7 +986,7 @@ class Program:
         so both processes share one copy instead of each making its own."""
         self._self_writers()
         self._creators_cache()
-        self._descendants("")
+        self._children()
 
     def _self_writers(self) -> Dict[str, FrozenSet[str]]:
         """"Type:f.g" -> the types whose hooks are the only writers of it,
@@ -1039,7 +1039,8 @@ class Program:
                               for chains in self.written_typed.values() for c in chains)
         return memo[chain]
 
-    def _descendants(self, name: str) -> set:
+    def _children(self) -> Dict[str, List[str]]:
+        """Type -> the types whose parent it is (made once)."""
         children = getattr(self, "_children_cache", None)
         if children is None:
             children = {}
@@ -1047,6 +1048,10 @@ class Program:
                 if dev.parent:
                     children.setdefault(dev.parent, []).append(dev.name)
             self._children_cache = children
+        return children
+
+    def _descendants(self, name: str) -> set:
+        children = self._children()
         out, todo = set(), list(children.get(name, ()))
         while todo:
             cur = todo.pop()

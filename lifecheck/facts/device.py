@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..graph import PHASES, DeviceType, Event, Program, field_path
-from ..model import CALL, GLOBAL, SELF, AccessPath, CallSite, key_within
+from ..model import CALL, GLOBAL, PARAM, SELF, AccessPath, CallSite, key_within
 from .api import ALL, ApiIndex, Op, list_key
 from .order import Order
 from .reach import Access, Reach, Registration
@@ -737,7 +737,7 @@ def _method_call(callee_text: str, args, fn) -> bool:
     m = _METHOD_RE.match(callee_text or "")
     if m is not None:
         kind, _, name = first.partition(":")
-        if kind == "param":
+        if kind == PARAM:
             params = getattr(fn, "params", None) or ()
             index = int(name) if name.isdigit() else -1
             name = params[index].name if 0 <= index < len(params) else ""
