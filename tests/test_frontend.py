@@ -903,3 +903,28 @@ def test_string_calling_convention_and_loop_macros_of_stubbed_headers_are_rewrit
 def test_a_name_between_two_strings_is_a_string_macro(text, expected):
     rewrite = dict((name, (pattern, repl)) for name, pattern, repl in parse_module._REWRITES)["string macro"]
     assert rewrite[0].sub(rewrite[1], text) == expected
+
+
+LOCAL_CYCLE = '''# 1 "/t/hw/display/foo.c"
+typedef struct N { struct N *next; int a; int b; } N;
+void use(int *p);
+void f(N *head)
+{
+    N *x, *y;
+    x = y->next;
+    y = x;
+    use(&y->a);
+    use(&x->b);
+    use(&x->a);
+}
+'''
+
+
+def test_a_local_names_the_same_path_wherever_it_is_first_resolved():
+    # resolving y follows x while y is being resolved, where x names
+    # y->next; x alone names x->next: what a local names while another is
+    # being resolved is not what it names alone (Scope.resolved keeps only
+    # the latter)
+    unit = _unit_of(LOCAL_CYCLE)
+    args = [c.args[0].path.key() for c in unit.functions["f"].calls]
+    assert args == ["local:y.next.a", "local:x.next.b", "local:x.next.a"]

@@ -97,6 +97,11 @@ class Scope:
         self.definitions = definitions  # local -> rhs nodes assigned to it
         self.stores = stores            # local -> lvalue nodes it is stored into
         self.resolving: Set[str] = set()
+        # what each local resolves to when no other local is being
+        # resolved (the answer then depends on the local alone): a
+        # function names ``s`` in ``s->a``, ``s->b``... many times
+        self.resolved: Dict[str, Optional[AccessPath]] = {}
+        self.cut = False   # the depth limit was reached (see _expr)
 
 
 class Recogniser:
@@ -364,6 +369,7 @@ class FunctionExtractor:
 
     def _expr(self, node, scope: Scope, text: str, follow: bool, depth: int) -> Expr:
         if depth > 40:
+            scope.cut = True
             return self._expr_of("other", text)
         node = strip_casts_keep_null(node)
         if is_null(node):
@@ -433,11 +439,19 @@ class FunctionExtractor:
         if name not in scope.locals:
             return self._path_of(f"{GLOBAL}:{name}")
         if follow and name not in scope.resolving:
-            scope.resolving.add(name)
-            try:
-                resolved = self._resolve_local(name, scope, depth)
-            finally:
-                scope.resolving.discard(name)
+            alone = not scope.resolving
+            if alone and name in scope.resolved:
+                resolved = scope.resolved[name]
+            else:
+                cut, scope.cut = scope.cut, False
+                scope.resolving.add(name)
+                try:
+                    resolved = self._resolve_local(name, scope, depth)
+                finally:
+                    scope.resolving.discard(name)
+                if alone and not scope.cut:
+                    scope.resolved[name] = resolved
+                scope.cut = scope.cut or cut
             if resolved is not None:
                 return resolved
         return self._path_of(f"{LOCAL}:{name}")
