@@ -313,3 +313,67 @@ def test_a_callee_that_walks_freed_memory_uses_it(check_snippet):
 def test_a_callee_that_only_reads_the_pointer_does_not(check_snippet):
     code = _walker_device("    g_free(s->arr);\n    foo_walk(s);", "    s->n = s->arr != NULL;")
     assert check_snippet(code) == set()
+
+
+# -- answers that do not depend on the order of the questions ----------------
+
+from pathlib import Path  # noqa: E402
+
+from lifecheck.facts import Facts  # noqa: E402
+from lifecheck.facts.summary import MAX_READ_DEPTH  # noqa: E402
+from lifecheck.frontend.unit import model_from_preprocessed  # noqa: E402
+from lifecheck.graph import Program  # noqa: E402
+
+
+def _chain(n: int) -> str:
+    """f0(s) reads s->r0 and calls f1(s), ... f{n-1}(s) reads s->r{n-1}."""
+    out = ['# 1 "/t/hw/misc/chain.c"',
+           "typedef struct S { int " + ", ".join(f"r{i}" for i in range(n)) + "; } S;"]
+    out += [f"void f{i}(S *s);" for i in range(n)]
+    for i in range(n):
+        call = f" f{i + 1}(s);" if i + 1 < n else ""
+        out.append(f"void f{i}(S *s) {{ s->r{i} = 1;{call} }}")
+    return "\n".join(out) + "\n"
+
+
+def _reads(catalog, order):
+    unit = model_from_preprocessed("hw/misc/chain.c", Path("/t/hw/misc/chain.c"), _chain(MAX_READ_DEPTH + 4))
+    program = Program([unit], catalog.tables)
+    summaries = Facts(program, catalog.families.values(), catalog.tables).summaries
+    return {name: sorted(summaries.reads_of(("hw/misc/chain.c", name))) for name in order}
+
+
+def test_what_a_function_reads_does_not_depend_on_who_asked_first(catalog):
+    # f0 reads through f1, f2, ... MAX_READ_DEPTH calls deep; asked first,
+    # it asks f2 at depth 2, where f2's own callees are cut earlier than
+    # when f2 is asked on its own
+    top_first = _reads(catalog, ["f0", "f2"])
+    alone = _reads(catalog, ["f2", "f0"])
+    assert top_first == alone
+    assert alone["f2"] == [f"param:0.r{i}" for i in range(2, 2 + MAX_READ_DEPTH + 1)]
+    assert alone["f0"] == [f"param:0.r{i}" for i in range(MAX_READ_DEPTH + 1)]
+
+
+def test_one_acquisition_left_at_two_exits_is_reported_in_one_order():
+    # the same g_malloc reached through two helpers leaks at two exits:
+    # the dataflow answers in the order of a set of ops (hashed by
+    # identity: memory addresses), the rule reports the first answer for
+    # a place and resource, so the answers are put in a total order
+    from lifecheck.facts.api import Op
+    from lifecheck.graph import Event
+    from lifecheck.model import AccessPath, CallSite, Location
+    from lifecheck.rules.kinds.error_path_leak import _leak_order
+
+    site = CallSite(callee="g_malloc", args=(), loc=Location("hw/a.c", 5, 9), result=None)
+    path = AccessPath("self", (("->", "buf"),))
+
+    def op(frames):
+        return Op("acquire", "heap", path, Event("realize", site, ("hw/a.c", "h"), (), path, (), frames))
+
+    via_h1 = op(((("hw/a.c", "realize"), 1), (("hw/a.c", "h1"), 0)))
+    via_h2 = op(((("hw/a.c", "realize"), 2), (("hw/a.c", "h2"), 0)))
+    answers = [(("heap", "self.buf", via_h2), 30), (("heap", "self.buf", via_h1), 30),
+               (("heap", "self.buf", via_h1), 12)]
+    for given in (answers, answers[::-1]):
+        assert [(kv[0][2], kv[1]) for kv in sorted(given, key=_leak_order)] == [
+            (via_h1, 12), (via_h1, 30), (via_h2, 30)]

@@ -67,12 +67,12 @@ class Summaries:
         self.program = program
         self.api = api
         self.returns: Dict[FunctionKey, Tuple[Returned, ...]] = {}
-        # function -> (family, parameter index, key below it) it releases
-        self._param_releases: Dict[FunctionKey, FrozenSet[Tuple[str, int, str]]] = {}
+        # what a function releases of what its parameters point to, and
+        # what it touches through them: see ``_bounded``
+        self._param_releases = _Bounded()
+        self._reads = _Bounded()
         # function -> (parameter index, what it leaves in *param) on success
         self._param_acquires: Dict[FunctionKey, Tuple[Tuple[int, Returned], ...]] = {}
-        # function -> what it touches through its parameters, with where
-        self._reads: Dict[FunctionKey, Dict[str, Tuple[AccessPath, Location]]] = {}
 
     # -- bottom-up -----------------------------------------------------------
     def returns_of(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Returned, ...]:
@@ -101,29 +101,37 @@ class Summaries:
         (family, parameter index, the key below the parameter): its own
         API calls, and those of the helpers it passes them to
         (``qbus_init_internal(bus, ...)`` drops the creation reference of
-        the bus qbus_new() made).  Computed on demand, callees first."""
-        got = self._param_releases.get(key)
+        the bus qbus_new() made), at most MAX_RELEASE_DEPTH calls below
+        the first.  Computed on demand, callees first (``_Bounded``)."""
+        return self._releases_at(key, depth)[0]
+
+    def _releases_at(self, key: FunctionKey, depth: int) -> Tuple[FrozenSet[Tuple[str, int, str]], Optional[int]]:
+        got = self._param_releases.get(key, depth)
         if got is not None:
             return got
-        self._param_releases[key] = frozenset()   # a cycle sees nothing for itself
         fn = self.program.functions[key]
         out = set()
+        height: Optional[int] = 0
         for site in fn.calls:
             ops = self.api.effects_uncached(_bare_event(key, site))
             for op in ops:
                 if op.role == "release" and op.path is not None and op.path.root_kind == PARAM:
                     out.add((op.family, int(op.path.root.split(":", 1)[1]), op.key[len(op.path.root):]))
-            if ops or depth >= MAX_RELEASE_DEPTH:
+            if ops:
                 continue
             target = self.program.resolve(key[0], site.callee)
             if target is None or target == key:
                 continue
-            for fam, i, below in self.param_releases(target, depth + 1):
+            if depth >= MAX_RELEASE_DEPTH:
+                height = None   # cut here: what it calls is not looked at
+                continue
+            below_releases, h = self._releases_at(target, depth + 1)
+            height = None if h is None or height is None else max(height, h + 1)
+            for fam, i, below in below_releases:
                 arg = site.args[i].path if i < len(site.args) else None
                 if arg is not None and arg.root_kind == PARAM:
                     out.add((fam, int(arg.root.split(":", 1)[1]), arg.key()[len(arg.root):] + below))
-        got = self._param_releases[key] = frozenset(out)
-        return got
+        return self._param_releases.put(key, depth, frozenset(out), height, MAX_RELEASE_DEPTH)
 
     def reads_of(self, key: Optional[FunctionKey], depth: int = 0) -> Dict[str, Tuple[AccessPath, Location]]:
         """The memory a function touches through its parameters: its own
@@ -132,37 +140,47 @@ class Summaries:
         (vhost_dev_cleanup(hdev) passes ``hdev->vqs[]`` to
         vhost_virtqueue_cleanup(), which reads ``vq->masked_notifier``:
         ``arg0->vqs[]->masked_notifier``).  Path key -> (path, where the
-        access is).  Computed on demand, callees first; a cycle sees
-        nothing for itself."""
+        access is).  At most MAX_READ_DEPTH calls below the first, and
+        MAX_READS accesses: computed on demand, callees first
+        (``_Bounded``)."""
         if key is None:
             return {}
-        got = self._reads.get(key)
+        return self._reads_at(key, depth)[0]
+
+    def _reads_at(self, key: FunctionKey, depth: int) -> Tuple[Dict[str, Tuple[AccessPath, Location]], Optional[int]]:
+        got = self._reads.get(key, depth)
         if got is not None:
             return got
         fn = self.program.functions.get(key)
         if fn is None:
-            return {}
-        self._reads[key] = {}
+            return {}, 0
         out: Dict[str, Tuple[AccessPath, Location]] = {}
         for path, loc in fn.reads:
             if path.root_kind == PARAM:
                 out.setdefault(path.key(), (path, loc))
-        if depth < MAX_READ_DEPTH:
-            for site in fn.calls:
-                if site.callee in self.program.managed_calls:
+        height: Optional[int] = 0
+        for site in fn.calls:
+            if site.callee in self.program.managed_calls:
+                continue
+            target = self.program.resolve(key[0], site.callee)
+            if target is None or target == key:
+                continue
+            if depth >= MAX_READ_DEPTH:
+                height = None   # cut here: what it calls is not looked at
+                break
+            reads, h = self._reads_at(target, depth + 1)
+            height = None if h is None or height is None else max(height, h + 1)
+            for path, loc in reads.values():
+                j = int(path.root.split(":", 1)[1])
+                arg = site.args[j].path if j < len(site.args) else None
+                if arg is None or arg.root_kind != PARAM:
                     continue
-                target = self.program.resolve(key[0], site.callee)
-                if target is None or target == key:
-                    continue
-                for path, loc in self.reads_of(target, depth + 1).values():
-                    j = int(path.root.split(":", 1)[1])
-                    arg = site.args[j].path if j < len(site.args) else None
-                    if arg is None or arg.root_kind != PARAM or len(out) >= MAX_READS:
-                        continue
-                    mapped = path.with_root(arg)
-                    out.setdefault(mapped.key(), (mapped, loc))
-        self._reads[key] = out
-        return out
+                if len(out) >= MAX_READS:
+                    height = None   # cut by the count, which the depth moves
+                    break
+                mapped = path.with_root(arg)
+                out.setdefault(mapped.key(), (mapped, loc))
+        return self._reads.put(key, depth, out, height, MAX_READ_DEPTH)
 
     def param_acquires(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Tuple[int, Returned], ...]:
         """What the function leaves, when it succeeds, in what its pointer
@@ -410,6 +428,39 @@ class Summaries:
             attrs = tuple(a for a in r.attrs if a != "result" or not r.steps) + ("returned",)
             out.append(Op("acquire", r.family, path, ev, attrs))
         return out
+
+
+class _Bounded:
+    """The cache of a summary computed at most a bounded number of calls
+    deep (``reads_of``, ``param_releases``): what a function gives asked
+    at depth d (d calls below the first question) is cut at the bound, so
+    it depends on d.  Kept by function alone when the cut did not matter:
+    the function's calls end ``height`` calls below it, so the answer is
+    the same at every depth d with d + height <= the bound; by (function,
+    depth) otherwise (a deep chain, a cycle of calls: the bound, not a
+    mark of what is in progress, ends it).  So an answer does not depend
+    on which caller asked first -- nor, therefore, on the rules run or
+    on -j, which change that order."""
+
+    def __init__(self):
+        self._whole: Dict[FunctionKey, Tuple[object, int, int]] = {}   # answer, height, deepest depth it holds at
+        self._cut: Dict[Tuple[FunctionKey, int], object] = {}
+
+    def get(self, key: FunctionKey, depth: int):
+        """(answer, height or None) at ``depth``, or None if not made."""
+        whole = self._whole.get(key)
+        if whole is not None and depth <= whole[2]:
+            return whole[0], whole[1]
+        cut = self._cut.get((key, depth))
+        return (cut, None) if cut is not None else None
+
+    def put(self, key: FunctionKey, depth: int, answer, height: Optional[int], bound: int):
+        """Keep ``answer`` made at ``depth`` (``height``: None when cut)."""
+        if height is None:
+            self._cut[(key, depth)] = answer
+        else:
+            self._whole[key] = (answer, height, bound - height)
+        return answer, height
 
 
 def _holder(path: Optional[AccessPath]):

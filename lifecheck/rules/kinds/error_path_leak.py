@@ -49,7 +49,7 @@ def check(facts: Facts, spec: RuleSpec, dev: Optional[DeviceType]) -> List[Findi
         ops = [op for op in device.ops["realize"] if op.event.frames and op.event.frames[0][0] == ref.function]
         helper_exits: Dict[int, Tuple[Function, int]] = {}
         leaks = _flow(facts, dev, fn, 0, ops, chosen, helper_exits, never_set)
-        for (fam, key, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
+        for (fam, key, op), ret_line in sorted(leaks.items(), key=_leak_order):
             if (fam, key) in finalize_released or (fam, ALL) in finalize_released \
                     or device.not_ours(key, children=False) or device.self_contained(op):
                 continue
@@ -126,12 +126,25 @@ def check_program(facts: Facts, spec: RuleSpec) -> List[Finding]:
         events = {site.index: api.effects_uncached(_bare_event(key, site)) for site in fn.calls}
         leaks = error_exit_leaks(fn, lambda idx: events.get(idx, ()), chosen, ("local",),
                                  cannot_fail=api.cannot_fail)
-        for (fam, rkey, op), ret_line in sorted(leaks.items(), key=lambda kv: (kv[0][2].event.site.loc, kv[0][1])):
+        for (fam, rkey, op), ret_line in sorted(leaks.items(), key=_leak_order):
             local = fn.locals.get(rkey.split(":", 1)[1].split(".")[0])
             if local is not None and local.cleanup:
                 continue
             out.append(_finding(facts, spec, None, fn, op, ret_line))
     return out
+
+
+def _leak_order(item):
+    """A total order of ``error_exit_leaks``' answers: the acquisition's
+    place, the resource, the exit, then the calls that led to it.  One
+    acquisition reached along two paths of calls (a helper called from
+    realize and from another helper) gives two answers that differ only
+    there; the engine keeps the first for a place and resource, so the
+    order must not be that of a set of ops, which hash by identity
+    (memory addresses: another run, or a run with another -j, met them
+    in another order)."""
+    (fam, key, op), ret_line = item
+    return (op.event.site.loc, key, fam, ret_line, op.event.frames)
 
 
 def _bare_event(key, site) -> Event:
