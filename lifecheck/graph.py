@@ -241,6 +241,7 @@ class Program:
         self._index_indirect_calls()
         self._event_cache: Dict[Tuple[str, str], List[Event]] = {}
         self._store_cache: Dict[Tuple[str, str], List[Store]] = {}
+        self._segment_cache: Dict[Tuple[str, str], List[List[Event]]] = {}
         # walk key -> [(the class callbacks it resolved and how, (events, stores))]
         self._walk_cache: Dict[tuple, List[tuple]] = {}
         # (phase, entry function, its parameters' paths, type) -> (events, stores)
@@ -836,6 +837,7 @@ class Program:
             return self._event_cache[cache_key]
         out: List[Event] = []
         stores: List[Store] = []
+        segments: List[List[Event]] = []
         # the fields this type's properties set (for _never_set)
         self._prop_fields = frozenset(field_path(e.field).key() for e, _, _ in self.properties_of(dev))
         self._walk_dev = dev
@@ -865,12 +867,23 @@ class Program:
             if len(out) + len(walked[0]) < MAX_PHASE_EVENTS:
                 out.extend(walked[0])
                 stores.extend(walked[1])
+                segments.append(walked[0])
             else:  # the cap counts the events of the hooks before this one: walk again
                 self._consulted = {}
+                start = len(out)
                 self._walk_hook(phase, ref, owner, out, stores)
+                segments.append(out[start:])
         self._event_cache[cache_key] = out
         self._store_cache[cache_key] = stores
+        self._segment_cache[cache_key] = segments
         return out
+
+    def segments(self, dev: DeviceType, phase: str) -> List[List[Event]]:
+        """``events(dev, phase)`` as the walks it is made of, one list per
+        hook, in order: the lists are shared by the types that share the
+        walk (an index made over one list serves every such type)."""
+        self.events(dev, phase)
+        return self._segment_cache[(dev.name, phase)]
 
     def entry_events(self, dev: DeviceType, phase: str, key: FunctionKey,
                      env: Dict[int, AccessPath]) -> Tuple[List[Event], List[Store]]:

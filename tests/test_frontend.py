@@ -580,6 +580,22 @@ def test_types_sharing_a_hook_share_its_walk_and_its_events(program_of, catalog,
         ("helper", "base_init"), ("memory_region_init", "base_init"),
         ("helper", "base_init"), ("memory_region_init", "base_init")]
     assert a == b == _fresh_events(p, "child-a", "instance_init")
+    # the events as the walks they are made of, shared between the types
+    sa, sb = (p.segments(p.types[n], "instance_init") for n in ("child-a", "child-b"))
+    assert [e for seg in sa for e in seg] == a
+    # (child_init is each child's own hook, bound by its TypeInfo; base_init
+    # the one of base that both inherit)
+    assert len(sa) == len(sb) == 2 and sa[0] is not sb[0]
+    assert sa[1] is sb[1] is p.segments(p.types["base"], "instance_init")[0]
+    # and so are their facts: the regions and API effects of a shared walk
+    # are made once
+    from lifecheck.facts import Facts
+    facts = Facts(p, catalog.families.values(), catalog.tables)
+    da, db = (facts.device(p.types[n]) for n in ("child-a", "child-b"))
+    assert da._segments["instance_init"][1] is db._segments["instance_init"][1]
+    assert da.ops["instance_init"] == [op for ev in a for op in facts.api.effects(ev)]
+    assert [op.event.via[0] for op in db.ops["instance_init"]] == ["child_init", "base_init", "base_init"]
+    assert set(da.regions) == {"self.io"}
     walks = {key[1][1] for key in p._walk_cache}
     assert {"base_init", "child_init"} <= walks
     # the cap on a phase's events counts the hooks walked before: a shared
@@ -590,6 +606,7 @@ def test_types_sharing_a_hook_share_its_walk_and_its_events(program_of, catalog,
     capped = q.events(q.types["child-a"], "instance_init")
     assert capped == _fresh_events(q, "child-a", "instance_init")
     assert len(capped) < len(a)
+    assert [e for seg in q.segments(q.types["child-a"], "instance_init") for e in seg] == capped
 
 
 # -- gcc's preprocessor run without gcc ---------------------------------------

@@ -13,7 +13,7 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from ..graph import DeviceType, Program
 from .api import ApiFamily, ApiIndex
-from .device import DeviceFacts
+from .device import DeviceFacts, SegmentFacts
 from .order import Order
 from .reach import Reach
 from .runtime import RuntimeEntries
@@ -37,10 +37,12 @@ class Facts:
         # the callbacks and property setters a device runs while it lives
         self.runtime = RuntimeEntries(program, self.reach, tables.get("hooks", {}))
         self._devices: Dict[str, DeviceFacts] = {}
+        self._segments: Dict[int, SegmentFacts] = {}   # see DeviceFacts
 
     def device(self, dev: DeviceType) -> DeviceFacts:
         f = self._devices.get(dev.name)
         if f is None:
             f = self._devices[dev.name] = DeviceFacts(self.program, dev, self.api, self.tables,
-                                                      reach=self.reach, order=self.order, runtime=self.runtime)
+                                                      reach=self.reach, order=self.order, runtime=self.runtime,
+                                                      shared=self._segments)
         return f

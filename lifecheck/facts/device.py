@@ -42,26 +42,72 @@ RESOURCE_PREDICATES = {
 }
 
 
+class SegmentFacts:
+    """What the device facts need of one walk's events
+    (``Program.segments``), made once for all the types that share the
+    walk: the regions its calls initialise and the allocations whose result
+    it keeps (``regions``, ``allocated``, in event order), and, on first
+    use, the API effects of its calls and the calls that have none that
+    lifecheck could follow (``ops``, ``unresolved``)."""
+
+    __slots__ = ("events", "regions", "allocated", "ops", "unresolved")
+
+    def __init__(self, events: List[Event], api: ApiIndex, allocators: Set[str]):
+        self.events = events   # kept: the cache is keyed by its id
+        self.regions: List[Tuple[str, Tuple[str, ...], bool, Event]] = []
+        self.allocated: List[str] = []
+        for ev in events:
+            call = api.lookup_trait(ev.site.callee, "region", "acquire")
+            if call is not None:
+                path = ev.arg_path(call.resource)
+                if path is not None:
+                    owner = ev.args[call.owner] if call.owner is not None \
+                        and call.owner < len(ev.args) else None
+                    self.regions.append((path.key(), call.attrs, owner is not None and owner.is_null, ev))
+            if ev.site.callee in allocators and ev.result is not None:
+                self.allocated.append(ev.result.key())
+        self.ops: Optional[List[Op]] = None
+        self.unresolved: List[Event] = []
+
+    def effects(self, api: ApiIndex, program: Program) -> List[Op]:
+        if self.ops is None:
+            ops: List[Op] = []
+            unresolved = self.unresolved
+            for ev in self.events:
+                effects = api.effects(ev)
+                ops.extend(effects)
+                if not effects and ev.site.callee not in program.managed_calls \
+                        and program.resolve(ev.function[0], ev.site.callee) is None:
+                    unresolved.append(ev)
+            self.ops = ops
+        return self.ops
+
+
 class DeviceFacts:
     """Facts about one device type, computed on first use."""
 
     def __init__(self, program: Program, dev: DeviceType, api: ApiIndex, tables: dict,
                  reach: Optional["Reach"] = None, order: Optional["Order"] = None,
-                 runtime: Optional[RuntimeEntries] = None):
+                 runtime: Optional[RuntimeEntries] = None,
+                 shared: Optional[Dict[int, SegmentFacts]] = None):
+        """``shared``: the SegmentFacts of the walks made so far, by id of
+        the walk's event list (one dict per run, for every device)."""
         self.program = program
         self.reach = reach
         self.order = order
         self.dev = dev
         self.api = api
         self.events: Dict[str, List[Event]] = {p: program.events(dev, p) for p in PHASES}
+        segments: Dict[str, List[List[Event]]] = {p: program.segments(dev, p) for p in PHASES}
         # assignments the callbacks and property setters make (facts/runtime.py)
         self.entry_stores: List = []
         self._stored: Dict[str, FrozenSet[str]] = {}
         if runtime is not None:
             # the runtime hooks, then the callbacks it registered and the
             # setters of its properties
-            entry_events, self.entry_stores = runtime.walks(dev)
+            entry_events, self.entry_stores, entry_segments = runtime.walks(dev)
             self.events["runtime"] = self.events["runtime"] + entry_events
+            segments["runtime"] = segments["runtime"] + entry_segments
         self._runs_hooks: Dict[str, List[str]] = dict(tables.get("hooks", {}).get("runs_hooks", {}))
         ownership = tables.get("ownership", {})
         self.outside_calls: Set[str] = set(ownership.get("outside_container_calls", []))
@@ -76,23 +122,28 @@ class DeviceFacts:
         self._link_infos = set(ownership.get("link_properties", []))
         self._link_calls: Dict[str, int] = dict(ownership.get("link_calls", {}))
         self._deferred_bases = set(ownership.get("deferred_finalize_bases", []))
+        # the walks the events are made of, each with its facts
+        shared = {} if shared is None else shared
+        self._segments: Dict[str, List[SegmentFacts]] = {}
+        for phase in PHASES:
+            made = []
+            for seg in segments[phase]:
+                facts = shared.get(id(seg))
+                if facts is None or facts.events is not seg:
+                    facts = shared[id(seg)] = SegmentFacts(seg, api, self.allocators)
+                made.append(facts)
+            self._segments[phase] = made
         # regions the device initialises: key -> (attrs, event)
         self.regions: Dict[str, Tuple[Set[str], Event]] = {}
         self.allocated: Set[str] = set()
         for phase in PHASES:
-            for ev in self.events[phase]:
-                call = api.lookup_trait(ev.site.callee, "region", "acquire")
-                if call is not None:
-                    path = ev.arg_path(call.resource)
-                    if path is not None:
-                        attrs, _ = self.regions.setdefault(path.key(), (set(), ev))
-                        attrs.update(call.attrs)
-                        owner = ev.args[call.owner] if call.owner is not None \
-                            and call.owner < len(ev.args) else None
-                        if owner is not None and owner.is_null:
-                            attrs.add("unowned")
-                if ev.site.callee in self.allocators and ev.result is not None:
-                    self.allocated.add(ev.result.key())
+            for facts in self._segments[phase]:
+                for key, call_attrs, unowned, ev in facts.regions:
+                    attrs, _ = self.regions.setdefault(key, (set(), ev))
+                    attrs.update(call_attrs)
+                    if unowned:
+                        attrs.add("unowned")
+                self.allocated.update(facts.allocated)
 
     @cached_property
     def finalize_deferred(self) -> bool:
@@ -366,13 +417,12 @@ class DeviceFacts:
         for phase in PHASES:
             ops: List[Op] = []
             unknown: List[Event] = []
-            for ev in self.events[phase]:
-                effects = self.api.effects(ev)
-                ops.extend(effects)
-                if not effects and ev.site.callee not in program.managed_calls \
-                        and program.resolve(ev.function[0], ev.site.callee) is None \
-                        and program.indirect_targets(self.dev, ev.function, ev.site.index, phase) is None:
-                    unknown.append(ev)
+            for facts in self._segments[phase]:
+                ops.extend(facts.effects(self.api, program))
+                # no effects, no body: unknown unless the device's class
+                # resolves the pointer it calls through
+                unknown.extend(ev for ev in facts.unresolved
+                               if program.indirect_targets(self.dev, ev.function, ev.site.index, phase) is None)
             out[phase] = drop_covered(ops)
             opaque[phase] = unknown
         out["realize"] = out["realize"] + self.property_ops()

@@ -169,16 +169,19 @@ class RuntimeEntries:
         start = ev.frames[0][0]
         return next((e for e in self.entries(dev) if e.function == start), None)
 
-    def walks(self, dev: DeviceType, phase: str = "runtime") -> Tuple[List[Event], List[Store]]:
+    def walks(self, dev: DeviceType, phase: str = "runtime") -> Tuple[List[Event], List[Store], List[List[Event]]]:
         """The events and stores of every entry of ``dev`` (``phase``: the
-        phase they are given)."""
+        phase they are given), and the events as the walks they are made
+        of (see ``Program.segments``)."""
         events: List[Event] = []
         stores: List[Store] = []
+        segments: List[List[Event]] = []
         for entry in self.entries(dev):
             evs, sts = self.program.entry_events(dev, phase, entry.function, dict(entry.env))
             events.extend(evs)
             stores.extend(sts)
-        return events, stores
+            segments.append(evs)
+        return events, stores, segments
 
 
 def _named(program: Program, file: str, path: Optional[AccessPath]) -> Optional[FunctionKey]:
