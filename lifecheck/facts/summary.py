@@ -119,15 +119,8 @@ class Summaries:
                     out.add((op.family, int(op.path.root.split(":", 1)[1]), op.key[len(op.path.root):]))
             if ops:
                 continue
-            target = self.program.resolve(key[0], site.callee)
-            if target is None or target == key:
-                continue
-            if depth >= MAX_RELEASE_DEPTH:
-                height = None   # cut here: what it calls is not looked at
-                continue
-            below_releases, h = self._releases_at(target, depth + 1)
-            height = None if h is None or height is None else max(height, h + 1)
-            for fam, i, below in below_releases:
+            below_releases, height = self._deeper(key, site, depth, MAX_RELEASE_DEPTH, self._releases_at, height)
+            for fam, i, below in below_releases or ():
                 arg = site.args[i].path if i < len(site.args) else None
                 if arg is not None and arg.root_kind == PARAM:
                     out.add((fam, int(arg.root.split(":", 1)[1]), arg.key()[len(arg.root):] + below))
@@ -162,15 +155,8 @@ class Summaries:
         for site in fn.calls:
             if site.callee in self.program.managed_calls:
                 continue
-            target = self.program.resolve(key[0], site.callee)
-            if target is None or target == key:
-                continue
-            if depth >= MAX_READ_DEPTH:
-                height = None   # cut here: what it calls is not looked at
-                break
-            reads, h = self._reads_at(target, depth + 1)
-            height = None if h is None or height is None else max(height, h + 1)
-            for path, loc in reads.values():
+            reads, height = self._deeper(key, site, depth, MAX_READ_DEPTH, self._reads_at, height)
+            for path, loc in (reads or {}).values():
                 j = int(path.root.split(":", 1)[1])
                 arg = site.args[j].path if j < len(site.args) else None
                 if arg is None or arg.root_kind != PARAM:
@@ -181,6 +167,20 @@ class Summaries:
                 mapped = path.with_root(arg)
                 out.setdefault(mapped.key(), (mapped, loc))
         return self._reads.put(key, depth, out, height, MAX_READ_DEPTH)
+
+    def _deeper(self, key: FunctionKey, site: CallSite, depth: int, bound: int, at, height: Optional[int]):
+        """What the function ``site`` calls gives asked one call deeper
+        (``at``: ``_reads_at``, ``_releases_at``; None when the call reaches
+        no other function or ``depth`` is at ``bound``), and the height of
+        the caller's answer once it is part of it (``height`` so far; None:
+        cut, as at ``bound``)."""
+        target = self.program.resolve(key[0], site.callee)
+        if target is None or target == key:
+            return None, height
+        if depth >= bound:
+            return None, None
+        answer, below = at(target, depth + 1)
+        return answer, None if height is None or below is None else max(height, below + 1)
 
     def param_acquires(self, key: Optional[FunctionKey], depth: int = 0) -> Tuple[Tuple[int, Returned], ...]:
         """What the function leaves, when it succeeds, in what its pointer
