@@ -15,6 +15,15 @@ number of CPUs):
    (``lifecheck check FILE``).
 5. the same single file with nothing changed.
 
+With ``--against REV --pairs N``, the cold run of a snapshot of REV (``git
+archive``: its lifecheck/ and rules/) and of this checkout are then run N
+more times each, alternated (REV first in odd pairs, this checkout first
+in even ones, so a machine that speeds up or slows down through the hour
+favours neither), each with an empty cache, and the pairs are summed up:
+per pair the difference, then the median of the pairs and the difference
+of the sums.  On a shared machine a single pair moves by about +-10%;
+a bound such as "cold time grows by at most 10%" is judged on these.
+
 The QEMU tree is never modified: the runs use a copy of it made of hard
 links (no data copied), and step 4 replaces the edited file's link in the
 copy by a real copy with one comment line appended.  The cache folder and
@@ -36,6 +45,7 @@ import platform
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -166,10 +176,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--edit", default=None,
                     help="file (relative to the root) changed for the single-file step "
                          "(default: hw/misc/edu.c if checked, else the first file)")
+    ap.add_argument("--against", default=None, metavar="REV",
+                    help="also compare cold runs with a snapshot of this git revision (see --pairs)")
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="with --against: alternated pairs of cold runs (default: 3)")
     ap.add_argument("--lifecheck", default=None,
                     help="command to run lifecheck (default: this Python with -m lifecheck, from a "
                          "snapshot of this checkout taken at the start)")
     args = ap.parse_args(argv)
+    if args.against:
+        # checked before the long runs, not after them
+        try:
+            subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", args.against + "^{commit}"],
+                           capture_output=True, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            print(f"--against {args.against}: not a revision of the repository at {REPO}", file=sys.stderr)
+            return 2
+        if args.pairs < 1:
+            print("--pairs must be at least 1", file=sys.stderr)
+            return 2
 
     src_root = Path(args.root).resolve()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -251,9 +276,62 @@ def main(argv: Optional[List[str]] = None) -> int:
         print()
         print("(largest single process: ru_maxrss of all children so far, so it never goes down "
               "from one row to the next)")
+        if args.against:
+            other = work / "src-against"
+            snapshot(args.against, other)
+            other_env = dict(os.environ, PYTHONPATH=str(other))
+            runs = []
+            for i in range(args.pairs):
+                pair = {}
+                order = [("against", other_env), ("this", env)]
+                for label, run_env in (order if i % 2 == 0 else order[::-1]):
+                    run_env = dict(run_env, LIFECHECK_CACHE_DIR=str(work / f"cache-{label}-{i}"))
+                    got = measure(whole, run_env, tree_copy)
+                    if got.rc not in (0, 1):
+                        print(f"warning: {label} exited {got.rc}: {got.stderr.strip()[-500:]}", file=sys.stderr)
+                    pair[label] = (got.wall, got.cpu)
+                    print(f"pair {i + 1}, {args.against if label == 'against' else 'this checkout'}: "
+                          f"{got.wall:.1f} s", flush=True)
+                runs.append((pair["against"], pair["this"]))
+            print()
+            print(f"Cold runs of {args.against} and of this checkout, {args.pairs} alternated pairs:")
+            print()
+            print(compare_pairs(runs, args.against))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def snapshot(rev: str, dst: Path) -> None:
+    """lifecheck/ and rules/ of git revision ``rev`` of this repository,
+    written under ``dst`` (``git archive``)."""
+    dst.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev, "lifecheck", "rules"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dst)], input=archive, check=True)
+
+
+def _pct(new: float, old: float) -> float:
+    return (new / old - 1) * 100 if old else 0.0
+
+
+def compare_pairs(runs: List[Tuple[Tuple[float, float], Tuple[float, float]]], label: str) -> str:
+    """A Markdown table of pairs of cold runs ((wall, CPU) of ``label``,
+    (wall, CPU) of this checkout), with the median of the per-pair
+    differences and the difference of the sums."""
+    lines = [f"| pair | {label}: wall / CPU | this checkout: wall / CPU | wall | CPU |",
+             "|---:|---:|---:|---:|---:|"]
+    walls, cpus = [], []
+    for i, ((ow, oc), (nw, nc)) in enumerate(runs, 1):
+        walls.append(_pct(nw, ow))
+        cpus.append(_pct(nc, oc))
+        lines.append(f"| {i} | {ow:.1f} s / {oc:.1f} s | {nw:.1f} s / {nc:.1f} s "
+                     f"| {walls[-1]:+.1f}% | {cpus[-1]:+.1f}% |")
+    sums = [sum(r[k][j] for r in runs) for k in (0, 1) for j in (0, 1)]
+    lines.append("")
+    lines.append(f"Median of the pairs: wall {statistics.median(walls):+.1f}%, CPU {statistics.median(cpus):+.1f}%; "
+                 f"sums: wall {_pct(sums[2], sums[0]):+.1f}%, CPU {_pct(sums[3], sums[1]):+.1f}%.")
+    return "\n".join(lines)
 
 
 def _gcc_version() -> str:
